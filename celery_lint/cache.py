@@ -1,0 +1,73 @@
+"""On-disk cache of per-file summaries, at ``.celery_lint_cache/`` in the project root.
+
+One index file, keyed by path; an entry is trusted while the file's size and mtime are unchanged, and
+carries the content hash it was built from. Written atomically (temp file + rename), so concurrent runs
+(flake8 -j, an editor and pre-commit) can only lose each other's updates, never corrupt the file.
+A missing, stale or corrupt cache is simply rebuilt.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Dict, Optional
+
+from . import __version__
+
+CACHE_DIRNAME = ".celery_lint_cache"
+
+
+class Cache:
+    def __init__(self, directory: Optional[Path]):
+        self.directory = directory
+        self.entries: Dict[str, dict] = {}
+        self.dirty = False
+        if directory is not None:
+            self.entries = self._read()
+
+    @property
+    def index(self) -> Optional[Path]:
+        return None if self.directory is None else self.directory / f"index-{__version__}.json"
+
+    def _read(self) -> Dict[str, dict]:
+        try:
+            with open(self.index, "rb") as handle:
+                data = json.loads(handle.read())
+            if data.get("version") == __version__ and isinstance(data.get("files"), dict):
+                return data["files"]
+        except (OSError, ValueError, AttributeError):
+            pass
+        return {}
+
+    def get(self, relative: str, stat: os.stat_result) -> Optional[dict]:
+        entry = self.entries.get(relative)
+        if entry and entry.get("mtime") == stat.st_mtime_ns and entry.get("size") == stat.st_size:
+            return entry
+        return None
+
+    def put(self, relative: str, entry: dict) -> None:
+        self.entries[relative] = entry
+        self.dirty = True
+
+    def prune(self, keep) -> None:
+        stale = set(self.entries) - set(keep)
+        for relative in stale:
+            del self.entries[relative]
+        self.dirty = self.dirty or bool(stale)
+
+    def save(self) -> None:
+        if self.directory is None or not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            gitignore = self.directory / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by celery-lint\n*\n")
+            payload = json.dumps({"version": __version__, "files": self.entries}, separators=(",", ":"))
+            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
+            with os.fdopen(fd, "w") as handle:
+                handle.write(payload)
+            os.replace(temp, self.index)
+        except OSError:
+            pass  # a read-only checkout still lints, just without a cache

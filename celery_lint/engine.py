@@ -1,0 +1,233 @@
+"""The one engine behind the CLI, the flake8 plugin and pre-commit: files → summaries → project → rules.
+
+libcst is imported only when a file actually has to be parsed, so a warm run never pays for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import files
+from .cache import CACHE_DIRNAME, Cache
+from .config import Config
+from .model import ModuleSummary
+from .project import Project, Task
+from .rules import RULES, Finding, Verdict, judge
+
+PARALLEL_THRESHOLD = 16  # below this many files to parse, a process pool costs more than it saves
+
+
+@dataclass
+class Report:
+    root: Path
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # "path: message" for files that do not parse
+    verdicts: List[Tuple[Task, Verdict]] = field(default_factory=list)
+    parsed: int = 0  # files summarised by LibCST in this run (not from the cache)
+    files: int = 0
+
+
+@dataclass
+class _File:
+    path: Path
+    relative: str
+    module: str
+    is_package: bool
+    source: Optional[bytes] = None
+    entry: Optional[dict] = None
+
+
+def analyse_root(
+    root: Path,
+    config: Config,
+    report_on: Sequence[Path] = (),
+    overrides: Optional[Dict[Path, bytes]] = None,
+    cache_dir: Optional[Path] = None,
+    use_cache: bool = True,
+    jobs: Optional[int] = None,
+) -> Report:
+    """Analyse the whole project at ``root``; report findings only for files under ``report_on``."""
+    root = root.resolve()
+    overrides = {p.resolve(): src for p, src in (overrides or {}).items()}
+    cache = Cache((cache_dir or root / CACHE_DIRNAME) if use_cache else None)
+    report = Report(root)
+
+    paths = files.discover(root, config.excludes)
+    paths += [p for p in overrides if p not in set(paths) and p.suffix == ".py"]
+    paths += [p.resolve() for p in report_on if p.is_file() and p.suffix == ".py" and p.resolve() not in set(paths)]
+    project_files = [_describe(root, path) for path in paths]
+    report.files = len(project_files)
+
+    # Phase one: files that mention any Celery API. Phase two: files that name a task found in phase one.
+    summaries: Dict[str, ModuleSummary] = {}
+    unparsed: Dict[str, bytes] = {}
+    candidates = [f for f in project_files if _phase_one(f, cache, overrides)]
+    _summarise(candidates, cache, overrides, summaries, report, jobs)
+    done = {f.relative for f in candidates}
+    project = Project(list(summaries.values()), config.task_decorators)
+    for _round in range(3):
+        pattern = files.names_pattern(_names_of_interest(project))
+        more = [f for f in project_files if f.relative not in done and _phase_two(f, pattern, cache, overrides)]
+        if not more:
+            break
+        _summarise(more, cache, overrides, summaries, report, jobs)
+        done.update(f.relative for f in more)
+        project = Project(list(summaries.values()), config.task_decorators)
+    cache.prune(f.relative for f in project_files)
+    cache.save()
+
+    for relative, summary in sorted(summaries.items()):
+        if summary.error is not None:
+            report.errors.append(f"{relative}: {summary.error}")
+            unparsed[relative] = _read(root / relative, overrides)
+
+    targets = [p.resolve() for p in report_on] or [root]
+    for task in project.tasks:
+        verdict = judge(task, project, unparsed)
+        report.verdicts.append((task, verdict))
+        for rule in RULES:
+            finding = rule.check(task, verdict, project)
+            if finding is None or not config.enabled(finding.code, finding.path):
+                continue
+            if "*" in task.noqa or finding.code in task.noqa:
+                continue
+            if files.under_any(root / finding.path, targets):
+                report.findings.append(finding)
+    report.findings.sort(key=Finding.sort_key)
+    report.errors = [e for e in report.errors if files.under_any(root / e.split(":")[0], targets)]
+    return report
+
+
+def _describe(root: Path, path: Path) -> _File:
+    module, is_package = files.module_name(path)
+    return _File(path, files.relative_to(path, root), module, is_package)
+
+
+def _read(path: Path, overrides: Dict[Path, bytes]) -> bytes:
+    resolved = path.resolve()
+    if resolved in overrides:
+        return overrides[resolved]
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _cached_entry(f: _File, cache: Cache, overrides) -> dict:
+    """The cache entry for a file, refreshed (hash, prefilter) if the file changed since."""
+    if f.entry is not None:
+        return f.entry
+    stat = None if f.path.resolve() in overrides else _stat(f.path)
+    entry = cache.get(f.relative, stat) if stat is not None else None
+    if entry is None or entry.get("module") != f.module:
+        f.source = _read(f.path, overrides)
+        digest = hashlib.sha1(f.source).hexdigest()
+        old = cache.entries.get(f.relative)
+        if old and old.get("hash") == digest and old.get("module") == f.module:
+            entry = dict(old, mtime=stat.st_mtime_ns if stat else None, size=stat.st_size if stat else None)
+        else:
+            entry = {"hash": digest, "module": f.module, "celery": files.mentions_celery(f.source), "summary": None}
+            if stat is not None:
+                entry.update(mtime=stat.st_mtime_ns, size=stat.st_size)
+        if stat is not None:
+            cache.put(f.relative, entry)
+    f.entry = entry
+    return entry
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _phase_one(f: _File, cache: Cache, overrides) -> bool:
+    return _cached_entry(f, cache, overrides)["celery"]
+
+
+def _phase_two(f: _File, pattern, cache: Cache, overrides) -> bool:
+    if pattern is None:
+        return False
+    entry = _cached_entry(f, cache, overrides)
+    key = hashlib.sha1(pattern.pattern).hexdigest()
+    if entry.get("names") == key:
+        return entry["names_match"]
+    source = f.source if f.source is not None else _read(f.path, overrides)
+    entry["names"], entry["names_match"] = key, pattern.search(source) is not None
+    cache.dirty = True
+    return entry["names_match"]
+
+
+def _summarise(todo: List[_File], cache: Cache, overrides, summaries, report: Report, jobs) -> None:
+    """Summaries from the cache where the content is unchanged; LibCST (in parallel) for the rest."""
+    to_parse: List[_File] = []
+    for f in todo:
+        entry = _cached_entry(f, cache, overrides)
+        if entry.get("summary") is not None:
+            summaries[f.relative] = ModuleSummary.from_json(entry["summary"])
+        else:
+            to_parse.append(f)
+    work = [(f.source if f.source is not None else _read(f.path, overrides), f.relative, f.module, f.is_package) for f in to_parse]
+    for f, result in zip(to_parse, _run_summaries(work, jobs)):
+        summaries[f.relative] = ModuleSummary.from_json(result)
+        f.entry["summary"] = result
+        cache.dirty = True
+    report.parsed += len(to_parse)
+
+
+def _run_summaries(work: List[tuple], jobs: Optional[int]) -> Iterable[dict]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
+        return [_summarise_one(item) for item in work]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_summarise_one, work, chunksize=max(1, len(work) // (jobs * 4))))
+
+
+def _summarise_one(item: tuple) -> dict:
+    from .summary import summarize  # imported here so that warm runs never load libcst
+
+    source, relative, module, is_package = item
+    return summarize(source, relative, module, is_package).to_json()
+
+
+def _names_of_interest(project: Project) -> List[str]:
+    """Names that let a file without any Celery token still matter: tasks, their modules, decorator aliases."""
+    names = set()
+    for task in project.tasks:
+        names.add(task.qualname.rpartition(".")[2])
+        if task.name:
+            names.add(task.name)
+    for summary in project.summaries:
+        for alias in summary.aliases:
+            if project.task_decorator(_decorator_for(f"{summary.module}.{alias.name}")) is not None:
+                names.add(alias.name)
+    return sorted(names)
+
+
+def _decorator_for(ref: str):
+    from .model import Decorator
+
+    return Decorator(ref, False, {}, False, 0, 0)
+
+
+def analyse(
+    paths: Sequence[Path],
+    config_loader,
+    overrides: Optional[Dict[Path, bytes]] = None,
+    cache_dir: Optional[Path] = None,
+    use_cache: bool = True,
+    jobs: Optional[int] = None,
+) -> List[Report]:
+    """Group the given paths by project root and analyse each project once."""
+    by_root: Dict[Path, List[Path]] = {}
+    for path in paths:
+        by_root.setdefault(files.find_root(path), []).append(path)
+    return [
+        analyse_root(root, config_loader(root), targets, overrides, cache_dir, use_cache, jobs)
+        for root, targets in sorted(by_root.items())
+    ]

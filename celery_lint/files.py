@@ -1,0 +1,103 @@
+"""Which files make up a project: discovery, excludes, the project root, module names, the prefilter."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pypackages__", "build", "dist", ".tox",
+    ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", ".eggs",
+    ".celery_lint_cache", "site-packages",
+)
+
+# A file that can define, enqueue or read a task, or configure result storage, must contain one of these.
+# Anything else can matter only by naming a task (or a module holding tasks), which phase two catches.
+CELERY_TOKENS = re.compile(
+    rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|"
+    rb"update_state|\.s\(|\.si\(|signature|subtask|\.task\b|_task\b|\bTask\b|\.map\(|\.starmap\(|\.chunks\(|"
+    rb"backend|annotations|beat|\bchain\b|\bgroup\b|\bchord\b",
+    re.IGNORECASE,
+)
+
+
+def find_root(path: Path) -> Path:
+    """The nearest directory at or above ``path`` holding a project marker; else the path's own directory."""
+    start = path.resolve()
+    if start.is_file():
+        start = start.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    return start
+
+
+def module_name(path: Path) -> tuple:
+    """(dotted module name, is_package), walking up while directories are packages (src layouts work)."""
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists():
+        parts.append(directory.name)
+        directory = directory.parent
+    if not parts:
+        parts = [path.parent.name]
+    return ".".join(reversed(parts)), is_package
+
+
+def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """ruff-style matching: a pattern matches the relative path, or any one of its components."""
+    parts = relative.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
+            return True
+        if "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
+    """Every .py file under ``root``, skipping excluded directories without descending into them."""
+    found: List[Path] = []
+    root = root.resolve()
+    for directory, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(directory, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        dirnames[:] = sorted(d for d in dirnames if not is_excluded(rel_dir + d, excludes))
+        for filename in sorted(filenames):
+            if filename.endswith(".py") and not is_excluded(rel_dir + filename, excludes):
+                found.append(Path(directory) / filename)
+    return found
+
+
+def mentions_celery(source: bytes) -> bool:
+    return CELERY_TOKENS.search(source) is not None
+
+
+def names_pattern(names: Iterable[str]) -> Optional["re.Pattern[bytes]"]:
+    """Phase two of the prefilter: a file that names a task (or its module, or its registered name)."""
+    words = sorted({name for name in names if name})
+    if not words:
+        return None
+    return re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")(?![\w])")
+
+
+def relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def under_any(path: Path, targets: Iterable[Path]) -> bool:
+    resolved = path.resolve()
+    for target in targets:
+        if resolved == target or target in resolved.parents:
+            return True
+    return False
+

@@ -1,0 +1,236 @@
+"""Where does a task's result go? Classifies the AsyncResult (or signature) an expression produces.
+
+The rules come from ``celery-semantics.md``: anything that reads the backend is a read; a result that
+leaves what we can follow (returned, stored, passed on) escapes; canvas members take the outcome of the
+canvas that holds them, except chord headers (always read) and link callbacks (never read).
+Unknown constructs count as escapes: silence is the safe answer.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional, Set
+
+import libcst as cst
+from libcst.metadata import Assignment, GlobalScope, ClassScope
+
+from .model import DISCARDED, ESCAPES, ID_TAKEN, READ, Outcome
+
+# Attributes of an AsyncResult that never touch the backend.
+NO_READ_ATTRS = {"forget", "revoke", "revoke_by_stamped_headers"}
+ID_ATTRS = {"id", "task_id"}
+# Calls that only print or log what they are given: the result's id (``str(res)``) is all they see.
+LOGGING_CALLS = {"print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "str", "repr"}
+CANVAS_CHAIN = {"chain"}
+CANVAS_GROUP = {"group"}
+CANVAS_CHORD = {"chord"}
+CANVAS_NAMES = CANVAS_CHAIN | CANVAS_GROUP | CANVAS_CHORD
+SIGNATURE_METHODS = {"s", "si", "signature", "subtask"}
+# Signature methods that return a signature of the same task (``t.s().set(queue="x")``).
+SIGNATURE_CHAINABLE = {"set", "clone", "replace", "on_error", "set_immutable", "freeze", "stamp"}
+
+
+def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
+    best: Optional[Outcome] = None
+    for outcome in outcomes:
+        if outcome.stronger_than(best):
+            best = outcome
+    return best or default
+
+
+def call_name(call: cst.Call) -> Optional[str]:
+    """The last name of the callee: ``chain`` for ``celery.chain(...)``, ``delay`` for ``t.delay()``."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+class ResultFlow:
+    """Follows AsyncResults and signatures through one module, using LibCST parent and scope metadata."""
+
+    def __init__(self, parents, scopes, line_of: Callable[[cst.CSTNode], int]):
+        self.parents = parents
+        self.scopes = scopes
+        self.line_of = line_of
+
+    # ----- results (what ``.delay()``/``.apply_async()``/``send_task()`` return) -----
+    def result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        seen = seen if seen is not None else set()
+        if id(node) in seen:
+            return Outcome(DISCARDED, "already followed", self.line_of(node))
+        seen.add(id(node))
+        parent = self.parents.get(node)
+        line = self.line_of(node)
+        if isinstance(parent, cst.Expr):
+            return Outcome(DISCARDED, "result discarded", line)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            attr = parent.attr.value
+            if attr in ID_ATTRS:
+                return Outcome(ID_TAKEN, f"its .{attr} is taken", line)
+            if attr in NO_READ_ATTRS:
+                return Outcome(DISCARDED, f"only .{attr}()", line)
+            return Outcome(READ, f".{attr}", line)
+        if isinstance(parent, (cst.Await, cst.IfExp, cst.BooleanOperation)):
+            return self.result(parent, seen)
+        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.UnaryOperation)):
+            return Outcome(DISCARDED, "only tested", line)
+        if isinstance(parent, cst.NamedExpr):
+            return strongest(
+                [self.result(parent, seen), *self._through_variable(parent.target, self.result, seen)],
+                Outcome(DISCARDED, "result discarded", line),
+            )
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
+            return self._assigned(parent, node, self.result, seen)
+        if isinstance(parent, (cst.Return, cst.Yield)):
+            return Outcome(ESCAPES, "returned to the caller", line)
+        if isinstance(parent, cst.Lambda):
+            return self._lambda(parent, line)
+        if isinstance(parent, cst.Arg):
+            call = self.parents.get(parent)
+            if isinstance(call, cst.Call) and call_name(call) in LOGGING_CALLS:
+                return Outcome(ID_TAKEN, "logged", line)
+            name = call_name(call) if isinstance(call, cst.Call) else None
+            return Outcome(ESCAPES, f"passed to {name or 'a call'}()", line)
+        if isinstance(parent, (cst.FormattedStringExpression,)):
+            return Outcome(ID_TAKEN, "formatted into a string", line)
+        if isinstance(parent, (cst.Element, cst.DictElement, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            container = self._container_of(parent)
+            inner = self.result(container, seen)
+            if inner.kind == DISCARDED:
+                return inner
+            return Outcome(ESCAPES, "kept in a container", line)
+        return Outcome(ESCAPES, f"used in a {type(parent).__name__}", line)
+
+    # ----- signatures and canvases (``t.s()``, ``chain(...)``, ``a.s() | b.s()``) -----
+    def signature(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        """The outcome for a task whose signature is ``node``."""
+        seen = seen if seen is not None else set()
+        if id(node) in seen:
+            return Outcome(DISCARDED, "already followed", self.line_of(node))
+        seen.add(id(node))
+        parent = self.parents.get(node)
+        line = self.line_of(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = self.parents.get(parent)
+            attr = parent.attr.value
+            if not (isinstance(call, cst.Call) and call.func is parent):
+                return Outcome(ESCAPES, f"signature .{attr} taken", line)
+            if attr in ("delay", "apply_async"):
+                return self.result(call, seen)
+            if attr == "apply":
+                return Outcome(DISCARDED, "run eagerly with .apply()", line)
+            if attr in SIGNATURE_CHAINABLE:
+                return self.signature(call, seen)
+            if attr == "link":
+                return Outcome(ESCAPES, "linked callbacks", line)
+            return Outcome(ESCAPES, f"signature .{attr}()", line)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            if self._is_canvas(node):  # calling a canvas sends it, like apply_async()
+                return self.result(parent, seen)
+            return Outcome(DISCARDED, "signature called in-process", line)
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.BitOr):
+            return self._piped(parent, node, seen)
+        if isinstance(parent, cst.Arg):
+            return self._signature_argument(parent, node, seen)
+        if isinstance(parent, (cst.Element, cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            container = self._container_of(parent)
+            return self.signature(container, seen)
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
+            return self._assigned(parent, node, self.signature, seen)
+        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
+            return self.signature(parent, seen)
+        if isinstance(parent, cst.Expr):
+            return Outcome(DISCARDED, "signature never sent", line)
+        if isinstance(parent, (cst.Return, cst.Yield)):
+            return Outcome(ESCAPES, "signature returned to the caller", line)
+        return Outcome(ESCAPES, f"signature used in a {type(parent).__name__}", line)
+
+    def _signature_argument(self, arg: cst.Arg, node: cst.CSTNode, seen) -> Outcome:
+        call = self.parents.get(arg)
+        line = self.line_of(node)
+        if not isinstance(call, cst.Call):
+            return Outcome(ESCAPES, "signature passed on", line)
+        if isinstance(call.func, cst.Call) and call_name(call.func) in CANVAS_CHORD:
+            return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
+        keyword = arg.keyword.value if arg.keyword else None
+        name = call_name(call)
+        if keyword in ("link", "link_error"):
+            return Outcome(DISCARDED, f"{keyword} callback", line)
+        if name == "link" or name == "on_error" or name == "link_error":
+            return Outcome(DISCARDED, "link callback", line)
+        if name == "add_periodic_task":
+            return Outcome(DISCARDED, "periodic task (beat never reads results)", line)
+        if name in CANVAS_CHORD:
+            position = [a for a in call.args if a.keyword is None].index(arg) if keyword is None else None
+            if keyword == "header" or position == 0:
+                return Outcome(READ, "chord header", line)
+            return self._member(self.signature(call, seen), "chord body")
+        if name in CANVAS_CHAIN:
+            return self._member(self.signature(call, seen), "chain link")
+        if name in CANVAS_GROUP:
+            return self._member(self.signature(call, seen), "group member")
+        if name in ("maybe_signature", "signature", "Signature"):
+            return self.signature(call, seen)
+        return Outcome(ESCAPES, f"signature passed to {name or 'a call'}()", line)
+
+    def _piped(self, op: cst.BinaryOperation, node: cst.CSTNode, seen) -> Outcome:
+        """``a | b``: a chain, or a chord when a group is piped into a task."""
+        line = self.line_of(node)
+        if node is op.left and self._is_group(op.left):
+            return Outcome(READ, "chord header (group piped into a task)", line)
+        return self._member(self.signature(op, seen), "chain link")
+
+    def _member(self, whole: Outcome, role: str) -> Outcome:
+        # A member needs its result exactly when the canvas result is used: every link of a read chain,
+        # every member of a read group. See celery-semantics.md, "Canvas".
+        return Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line)
+
+    def _is_canvas(self, node) -> bool:
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return True
+        return isinstance(node, cst.Call) and call_name(node) in CANVAS_NAMES
+
+    def _is_group(self, node) -> bool:
+        return isinstance(node, cst.Call) and call_name(node) in CANVAS_GROUP
+
+    # ----- helpers -----
+    def _lambda(self, lam: cst.Lambda, line: int) -> Outcome:
+        """``on_commit(lambda: t.delay())``: Django's on_commit drops the callback's return value."""
+        arg = self.parents.get(lam)
+        call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
+        if isinstance(call, cst.Call) and call_name(call) == "on_commit":
+            return Outcome(DISCARDED, "sent from on_commit()", line)
+        return Outcome(ESCAPES, "returned from a lambda", line)
+
+    def _container_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        """Climb from an element to the list/tuple/dict/comprehension holding it."""
+        while isinstance(node, (cst.Element, cst.DictElement, cst.StarredElement)):
+            node = self.parents.get(node)
+        return node
+
+    def _assigned(self, assign, node, follow, seen) -> Outcome:
+        targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
+        line = self.line_of(node)
+        outcomes = []
+        for target in targets:
+            if isinstance(target, cst.Name):
+                outcomes.extend(self._through_variable(target, follow, seen))
+            else:
+                outcomes.append(Outcome(ESCAPES, "stored on an object or in a container", line))
+        return strongest(outcomes, Outcome(DISCARDED, "assigned and never used", line))
+
+    def _through_variable(self, target: cst.Name, follow, seen):
+        """Every later use of a local variable, followed further. Module and class variables escape."""
+        scope = self.scopes.get(target)
+        line = self.line_of(target)
+        if scope is None or isinstance(scope, (GlobalScope, ClassScope)):
+            yield Outcome(ESCAPES, "kept in a module or class variable", line)
+            return
+        for assignment in scope.assignments[target.value]:
+            if not isinstance(assignment, Assignment):
+                continue
+            for access in assignment.references:
+                if access.node is target:
+                    continue
+                yield follow(access.node, seen)

@@ -1,0 +1,342 @@
+"""Links the per-file summaries: which names are tasks, who enqueues them, and what happens to the results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .model import (
+    DISCARDED,
+    DYNAMIC,
+    ESCAPES,
+    ID_TAKEN,
+    READ,
+    Alias,
+    ClassInfo,
+    Decorator,
+    FunctionInfo,
+    ModuleSummary,
+    Outcome,
+    Use,
+)
+
+CELERY_DECORATORS = {
+    "celery.shared_task", "celery.task", "celery.app.shared_task", "celery.decorators.task",
+    "celery.task.task", "celery.current_app.task", "celery.app.task",
+}
+CELERY_APP_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
+CELERY_TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"}
+# Names real projects give their Celery app when it is imported from a package we cannot see.
+APP_NAMES = {"app", "celery", "celery_app", "capp", "celeryapp", "current_app"}
+
+
+@dataclass
+class Task:
+    qualname: str  # python path: ``shop.emails.send_welcome``
+    name: Optional[str]  # registered name; None when computed at run time
+    path: str
+    line: int
+    col: int
+    kind: str  # function | class | registration
+    decorator: Optional[Decorator]  # where the fix goes
+    fixable: bool  # a keyword can be added to the decorator
+    own_ignore: object  # ignore_result from the decorator (or alias), None when unset, DYNAMIC if unknown
+    base_ignore: object  # from ``base=`` / the class hierarchy
+    updates_state: bool
+    noqa: List[str]
+    uses: List[Tuple[str, Use]] = field(default_factory=list)  # (path, use)
+    value_escapes: List[Tuple[str, Use]] = field(default_factory=list)
+
+
+@dataclass
+class Settings:
+    global_ignore: object  # True / False / DYNAMIC
+    global_ignore_at: Optional[str]
+    backend: str  # configured | absent | unknown
+    annotations_at: Optional[str]  # task_annotations that may set ignore_result
+    reads_by_id_at: Optional[str]  # first ``AsyncResult(x)``-style read by id
+
+
+class Project:
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = ()):
+        self.summaries = [s for s in summaries if s.error is None]
+        self.modules: Dict[str, ModuleSummary] = {}
+        for summary in sorted(self.summaries, key=lambda s: s.path):
+            self.modules.setdefault(summary.module, summary)
+        self.extra_decorators = set(task_decorators)
+        self._defs = {m: _definitions(s) for m, s in self.modules.items()}
+        self.tasks: List[Task] = []
+        self._task_by_symbol: Dict[Tuple[str, str], Task] = {}
+        self._find_tasks()
+        self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
+        self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
+        self._link_uses()
+        self.settings = self._settings()
+
+    # ----- name resolution across modules -----
+    def resolve(self, dotted: Optional[str], depth: int = 0):
+        """(kind, module summary, object, remaining attribute names) for a dotted name."""
+        if not dotted:
+            return ("unknown", None, None, [])
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            module = ".".join(parts[:i])
+            if module in self.modules:
+                break
+        else:
+            return ("external", None, dotted, [])
+        summary, rest = self.modules[module], parts[i:]
+        if not rest:
+            return ("module", summary, summary, [])
+        if depth > 12:
+            return ("unknown", summary, None, rest)
+        head, tail = rest[0], rest[1:]
+        kind_obj = self._defs[module].get(head)
+        if kind_obj is not None:
+            kind, obj = kind_obj
+            if kind == "alias" and not obj.called:
+                return self.resolve(".".join([obj.ref, *tail]), depth + 1)
+            return (kind, summary, obj, tail)
+        if head in summary.imports and summary.imports[head] != dotted:
+            return self.resolve(".".join([summary.imports[head], *tail]), depth + 1)
+        if "*" in summary.imports:
+            return self.resolve(".".join([summary.imports["*"], head, *tail]), depth + 1)
+        return ("unknown", summary, None, rest)
+
+    def is_app(self, dotted: Optional[str], depth: int = 0) -> bool:
+        """Does ``dotted`` name a Celery application object?"""
+        kind, _summary, obj, tail = self.resolve(dotted)
+        if tail or depth > 8:
+            return False
+        if kind == "external":
+            return obj in ("celery.current_app",) or obj.rpartition(".")[2] in APP_NAMES
+        if kind == "alias":  # ``app = Celery(...)`` or ``celery = make_celery(flask_app)``
+            target = self.resolve(obj.ref)
+            if target[0] == "external" and target[2] in CELERY_APP_CLASSES:
+                return True
+            if target[0] == "class" and self.is_subclass(target[2], CELERY_APP_CLASSES):
+                return True
+            return "celery" in obj.ref.rpartition(".")[2].lower()
+        return False
+
+    def is_subclass(self, cls: ClassInfo, roots, depth: int = 0) -> bool:
+        """Does the class derive from one of ``roots`` (or from ``app.Task`` when roots are task classes)?"""
+        for base in cls.bases:
+            if base is None:
+                continue
+            kind, _summary, obj, tail = self.resolve(base)
+            if kind == "external" and obj in roots:
+                return True
+            if roots is CELERY_TASK_CLASSES and base.endswith(".Task") and self.is_app(base[: -len(".Task")]):
+                return True
+            if kind == "class" and not tail and depth < 8 and self.is_subclass(obj, roots, depth + 1):
+                return True
+        return False
+
+    def task_decorator(self, decorator: Decorator, depth: int = 0):
+        """None, or (default kwargs from an alias, star kwargs, fixable) when the decorator makes a task."""
+        ref = decorator.ref
+        if ref is None or depth > 8:
+            return None
+        if ref in self.extra_decorators or ref.rpartition(".")[2] in self.extra_decorators:
+            return ({}, False, True)
+        kind, _summary, obj, tail = self.resolve(ref)
+        if kind == "external" and obj in CELERY_DECORATORS:
+            return ({}, False, True)
+        if kind == "external" and obj.endswith(".task") and self.is_app(obj[: -len(".task")]):
+            return ({}, False, True)
+        if kind == "alias" and tail == ["task"] and self.is_app(ref[: -len(".task")]):
+            return ({}, False, True)
+        if kind == "alias" and not tail and obj.called:  # ``retry_task = shared_task(bind=True)``
+            inner = self.task_decorator(Decorator(obj.ref, False, {}, False, 0, 0), depth + 1)
+            if inner is not None and not decorator.called:
+                return (dict(obj.kwargs), obj.star_kwargs, False)
+        return None
+
+    # ----- tasks -----
+    def _find_tasks(self) -> None:
+        for summary in self.summaries:
+            for function in summary.functions:
+                self._function_task(summary, function)
+            for registration in summary.registrations:
+                self._registered_task(summary, registration)
+            for cls in summary.classes:
+                if self.is_subclass(cls, CELERY_TASK_CLASSES):
+                    self._class_task(summary, cls)
+
+    def _function_task(self, summary: ModuleSummary, function: FunctionInfo) -> None:
+        for decorator in function.decorators:
+            found = self.task_decorator(decorator)
+            if found is None:
+                continue
+            defaults, star, fixable = found
+            kwargs = {**defaults, **decorator.kwargs}
+            self._add(Task(
+                qualname=f"{summary.module}.{function.qualname}",
+                name=_registered_name(kwargs, summary.module, function.name),
+                path=summary.path, line=decorator.line, col=decorator.col, kind="function",
+                decorator=decorator, fixable=fixable and "ignore_result" not in defaults,
+                own_ignore=_own_ignore(kwargs, star or decorator.star_kwargs),
+                base_ignore=self._base_ignore(kwargs.get("base")),
+                updates_state=function.updates_state, noqa=function.noqa,
+            ), summary.module, function.qualname)
+            return
+
+    def _registered_task(self, summary: ModuleSummary, registration) -> None:
+        found = self.task_decorator(registration.decorator)
+        kind, target_summary, function, tail = self.resolve(registration.target)
+        if found is None or kind != "function" or tail:
+            return
+        kwargs = registration.decorator.kwargs
+        self._add(Task(
+            qualname=f"{target_summary.module}.{function.qualname}",
+            name=_registered_name(kwargs, target_summary.module, function.name),
+            path=summary.path, line=registration.decorator.line, col=registration.decorator.col,
+            kind="registration", decorator=registration.decorator, fixable=found[2],
+            own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
+            base_ignore=self._base_ignore(kwargs.get("base")),
+            updates_state=function.updates_state, noqa=registration.noqa,
+        ), target_summary.module, function.qualname)
+
+    def _class_task(self, summary: ModuleSummary, cls: ClassInfo) -> None:
+        name = cls.attrs.get("name")
+        self._add(Task(
+            qualname=f"{summary.module}.{cls.qualname}",
+            name=name if isinstance(name, str) and name != DYNAMIC else f"{summary.module}.{cls.name}",
+            path=summary.path, line=cls.line, col=cls.col, kind="class", decorator=None, fixable=False,
+            own_ignore=cls.attrs.get("ignore_result"),
+            base_ignore=self._class_ignore(summary, cls, own=False),
+            updates_state=cls.updates_state, noqa=cls.noqa,
+        ), summary.module, cls.qualname)
+
+    def _add(self, task: Task, module: str, qualname: str) -> None:
+        if (module, qualname) not in self._task_by_symbol:
+            self._task_by_symbol[(module, qualname)] = task
+            self.tasks.append(task)
+
+    def _base_ignore(self, base) -> object:
+        if base is None:
+            return None
+        if not isinstance(base, dict):
+            return DYNAMIC
+        kind, summary, obj, tail = self.resolve(base["ref"])
+        if kind == "external" and obj in CELERY_TASK_CLASSES or obj and str(obj).startswith("celery."):
+            return None
+        if kind == "class" and not tail:
+            return self._class_ignore(summary, obj, own=True)
+        return DYNAMIC  # a base class we cannot read may set ignore_result
+
+    def _class_ignore(self, summary, cls: ClassInfo, own: bool, depth: int = 0) -> object:
+        if own and "ignore_result" in cls.attrs:
+            return cls.attrs["ignore_result"]
+        for base in cls.bases:
+            kind, base_summary, obj, tail = self.resolve(base)
+            if kind == "class" and not tail and depth < 8:
+                value = self._class_ignore(base_summary, obj, True, depth + 1)
+                if value is not None:
+                    return value
+            elif kind != "external" and not (base or "").endswith(".Task"):
+                return DYNAMIC
+        return None
+
+    # ----- uses -----
+    def task_for(self, dotted: Optional[str]) -> Optional[Task]:
+        kind, summary, obj, tail = self.resolve(dotted)
+        if kind in ("function", "class") and not tail:
+            return self._task_by_symbol.get((summary.module, obj.qualname))
+        return None
+
+    def tasks_in_module(self, dotted: Optional[str]) -> List[Task]:
+        kind, summary, _obj, tail = self.resolve(dotted)
+        if kind != "module" or tail:
+            return list(self.tasks)  # not a module we can see: it may hold any task
+        prefix = summary.module + "."
+        return [t for t in self.tasks if t.qualname.startswith(prefix) and "." not in t.qualname[len(prefix):]]
+
+    def _link_uses(self) -> None:
+        for summary in self.summaries:
+            for use in summary.uses:
+                self._link(summary.path, use)
+
+    def _link(self, path: str, use: Use) -> None:
+        if use.dynamic_module is not None:
+            targets = self.tasks_in_module(use.dynamic_module)
+        elif use.by_name is not None:
+            task = self.tasks_by_name.get(use.by_name)
+            targets = [task] if task else []
+        elif use.target is not None:
+            task = self.task_for(use.target)
+            targets = [task] if task else []
+        else:
+            targets = []
+        if use.kind == "value":
+            for task in targets:
+                task.value_escapes.append((path, use))
+            return
+        if not targets and use.by_name is None and use.kind in ("enqueue", "signature"):
+            self.unknown_uses.append((path, use))
+        for task in targets:
+            task.uses.append((path, use))
+
+    # ----- global settings -----
+    def _settings(self) -> Settings:
+        ignores, backend_facts, apps, dynamic, annotations = [], [], [], [], []
+        for summary in self.summaries:
+            for fact in summary.config:
+                where = f"{summary.path}:{fact.line}"
+                if fact.key == "task_ignore_result":
+                    ignores.append((fact.value, where))
+                elif fact.key == "result_backend":
+                    backend_facts.append(where)
+                elif fact.key == "app":
+                    apps.append(fact.value)
+                    if fact.value:
+                        backend_facts.append(where)
+                elif fact.key == "dynamic_config":
+                    dynamic.append(where)
+                elif fact.key == "annotations" and fact.value:
+                    annotations.append(where)
+        values = {value for value, _ in ignores}
+        global_ignore = False if not values else values.pop() if len(values) == 1 and values <= {True, False} else DYNAMIC
+        if backend_facts or dynamic:
+            backend = "configured"
+        elif apps:
+            backend = "absent"
+        else:
+            backend = "unknown"  # a library: the application that uses it configures the backend
+        reads = [f"{s.path}:{line}" for s in self.summaries for line in s.reads_by_id]
+        return Settings(
+            global_ignore=global_ignore,
+            global_ignore_at=ignores[0][1] if ignores else None,
+            backend=backend,
+            annotations_at=annotations[0] if annotations else None,
+            reads_by_id_at=min(reads) if reads else None,
+        )
+
+
+def _definitions(summary: ModuleSummary) -> Dict[str, tuple]:
+    defs: Dict[str, tuple] = {}
+    for alias in summary.aliases:
+        defs[alias.name] = ("alias", alias)
+    for cls in summary.classes:
+        if "." not in cls.qualname:
+            defs[cls.name] = ("class", cls)
+    for function in summary.functions:
+        if "." not in function.qualname:
+            defs[function.name] = ("function", function)
+    return defs
+
+
+def _registered_name(kwargs: dict, module: str, function: str) -> Optional[str]:
+    name = kwargs.get("name")
+    if name is None:
+        return f"{module}.{function}"
+    if isinstance(name, str) and name != DYNAMIC:
+        return name
+    return None
+
+
+def _own_ignore(kwargs: dict, star_kwargs: bool) -> object:
+    if "ignore_result" in kwargs:
+        value = kwargs["ignore_result"]
+        return value if value in (True, False) else DYNAMIC
+    return DYNAMIC if star_kwargs else None

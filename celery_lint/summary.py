@@ -1,0 +1,519 @@
+"""The one LibCST pass per file: turns a module into a ``ModuleSummary`` of plain, cacheable data.
+
+Names are resolved only as far as this module can see (its imports and its own definitions); linking
+across modules is the project's job. Nothing here knows which names are tasks yet, so the summary keeps
+every use that *could* be a task's.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+import libcst as cst
+from libcst.metadata import (
+    BuiltinAssignment,
+    GlobalScope,
+    ImportAssignment,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    ScopeProvider,
+)
+
+from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
+from .model import (
+    DISCARDED,
+    DYNAMIC,
+    ESCAPES,
+    READ,
+    Alias,
+    ClassInfo,
+    ConfigFact,
+    Decorator,
+    FunctionInfo,
+    ModuleSummary,
+    Outcome,
+    Registration,
+    Use,
+)
+
+ENQUEUE_METHODS = {"delay", "apply_async"}
+SIGNATURE_EXPRESSIONS = SIGNATURE_METHODS | SIGNATURE_CHAINABLE | CANVAS_NAMES | {"Signature"}
+INLINE_METHODS = {"map", "starmap", "chunks"}  # run inside a built-in task: the task's own flag is moot
+CLASS_ATTRS = {"ignore_result", "name", "abstract", "store_errors_even_if_ignored"}
+GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT"}
+BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
+ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
+READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def summarize(source: bytes, path: str, module: str, is_package: bool) -> ModuleSummary:
+    """Parse ``source`` once and extract everything the project linker needs."""
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        return ModuleSummary(path, module, is_package, error=f"cannot parse: {message} (line {exc.raw_line})")
+    except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
+        return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    summary = ModuleSummary(path, module, is_package)
+    lines = tree.code.splitlines()
+    wrapper.visit(_Summarizer(wrapper, summary, lines))
+    return summary
+
+
+def literal(node: Optional[cst.BaseExpression]):
+    """The value of a literal keyword argument, or DYNAMIC."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else DYNAMIC
+    if isinstance(node, cst.Integer):
+        return int(node.value, 0) if node.value.isdigit() else DYNAMIC
+    return DYNAMIC
+
+
+def noqa_codes(lines: List[str], line_numbers) -> List[str]:
+    codes: List[str] = []
+    for number in line_numbers:
+        if not 0 < number <= len(lines):
+            continue
+        match = NOQA.search(lines[number - 1])
+        if match is None:
+            continue
+        if match.group("codes") is None:
+            return ["*"]
+        codes.extend(code.upper() for code in re.split(r"[,\s]+", match.group("codes")) if code)
+    return codes
+
+
+class _Summarizer(cst.CSTVisitor):
+    def __init__(self, wrapper: MetadataWrapper, summary: ModuleSummary, lines: List[str]):
+        super().__init__()
+        self.summary = summary
+        self.lines = lines
+        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.scopes = wrapper.resolve(ScopeProvider)
+        self.flow = ResultFlow(self.parents, self.scopes, self.line_of)
+        self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
+        self.names: List[str] = []  # qualname parts
+
+    # ----- positions and names -----
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def col_of(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.column
+
+    def package(self) -> str:
+        s = self.summary
+        return s.module if s.is_package else s.module.rpartition(".")[0]
+
+    def absolute(self, module: str, dots: int) -> str:
+        if not dots:
+            return module
+        base = self.package().split(".") if self.package() else []
+        if dots > 1:
+            base = base[: len(base) - (dots - 1)]
+        return ".".join([*base, module] if module else base)
+
+    def import_target(self, node, local: str) -> Optional[str]:
+        """The dotted name bound to ``local`` by an Import/ImportFrom node."""
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                dotted = _dotted(alias.name)
+                if alias.asname is not None and _name_of(alias.asname.name) == local:
+                    return dotted
+                if alias.asname is None and dotted.split(".")[0] == local:
+                    return local
+            return None
+        if isinstance(node, cst.ImportFrom):
+            module = _dotted(node.module) if node.module is not None else ""
+            base = self.absolute(module, len(node.relative))
+            if isinstance(node.names, cst.ImportStar):
+                return None
+            for alias in node.names:
+                original = _name_of(alias.name)
+                bound = _name_of(alias.asname.name) if alias.asname is not None else original
+                if bound == local:
+                    return f"{base}.{original}" if base else original
+        return None
+
+    def resolve_name(self, name: cst.Name) -> Optional[str]:
+        """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
+        scope = self.scopes.get(name)
+        if scope is None:
+            return None
+        try:
+            assignments = scope[name.value]
+        except Exception:  # noqa: BLE001 - LibCST raises on odd scopes (class bodies in comprehensions)
+            return None
+        targets = set()
+        for assignment in assignments:
+            if isinstance(assignment, BuiltinAssignment):
+                return None
+            if isinstance(assignment, ImportAssignment):
+                targets.add(self.import_target(assignment.node, name.value))
+            elif isinstance(assignment.scope, GlobalScope):
+                targets.add(f"{self.summary.module}.{name.value}")
+            else:
+                return None  # a local variable or parameter: we cannot tell what it holds
+        if len(targets) != 1:
+            return None
+        return targets.pop()
+
+    def ref_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        parts = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return None
+        base = self.resolve_name(node)
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+    # ----- definitions -----
+    def decorator(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Decorator:
+        line, col = self.line_of(at), self.col_of(at)
+        if isinstance(expr, cst.Call):
+            kwargs, star = self.keywords(expr)
+            return Decorator(self.ref_of(expr.func), True, kwargs, star, line, col)
+        return Decorator(self.ref_of(expr), False, {}, False, line, col)
+
+    def keywords(self, call: cst.Call):
+        kwargs, star = {}, False
+        for arg in call.args:
+            if arg.star == "**":
+                star = True
+            elif arg.keyword is not None:
+                value = literal(arg.value)
+                if value is DYNAMIC or value == DYNAMIC:
+                    ref = self.ref_of(arg.value)
+                    value = {"ref": ref} if ref else DYNAMIC
+                kwargs[arg.keyword.value] = value
+        return kwargs, star
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.append(node.name.value)
+        info = FunctionInfo(
+            name=node.name.value,
+            qualname=".".join(self.names),
+            line=self.line_of(node.name),
+            col=self.col_of(node.name),
+            decorators=[self.decorator(d.decorator, d) for d in node.decorators],
+            updates_state=False,
+            noqa=noqa_codes(self.lines, [self.line_of(d) for d in node.decorators] + [self.line_of(node.name)]),
+        )
+        if node.decorators or len(self.names) == 1:
+            self.summary.functions.append(info)
+        self.stack.append(info)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.pop()
+        self.stack.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.append(node.name.value)
+        attrs = {}
+        for statement in node.body.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                        if isinstance(target, cst.Name) and target.value in CLASS_ATTRS:
+                            attrs[target.value] = literal(small.value)
+        info = ClassInfo(
+            name=node.name.value,
+            qualname=".".join(self.names),
+            line=self.line_of(node.name),
+            col=self.col_of(node.name),
+            bases=[self.ref_of(arg.value) for arg in node.bases],
+            attrs=attrs,
+            updates_state=False,
+            noqa=noqa_codes(self.lines, [self.line_of(d) for d in node.decorators] + [self.line_of(node.name)]),
+        )
+        if node.bases:
+            self.summary.classes.append(info)
+        self.stack.append(info)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.pop()
+        self.stack.pop()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if self.stack:
+            return
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None:
+                self.summary.imports[_name_of(alias.asname.name)] = dotted
+            else:
+                top = dotted.split(".")[0]
+                self.summary.imports[top] = top
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self.stack or isinstance(node.names, cst.ImportStar):
+            if isinstance(node.names, cst.ImportStar) and not self.stack:
+                module = _dotted(node.module) if node.module is not None else ""
+                self.summary.imports.setdefault("*", self.absolute(module, len(node.relative)))
+            return
+        for alias in node.names:
+            bound = _name_of(alias.asname.name) if alias.asname is not None else _name_of(alias.name)
+            target = self.import_target(node, bound)
+            if target:
+                self.summary.imports[bound] = target
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            name = target.target
+            if isinstance(name, cst.Name) and name.value in GLOBAL_IGNORE_KEYS:
+                self.fact("task_ignore_result", literal(node.value), node)
+            if isinstance(name, cst.Attribute) and name.attr.value == "task_ignore_result":
+                self.fact("task_ignore_result", literal(node.value), node)
+            key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
+            if key in BACKEND_KEYS:
+                self.fact("result_backend", literal(node.value), node)
+            if key in ANNOTATION_KEYS:
+                self.fact("annotations", "ignore_result" in _code(node.value), node)
+        if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.module_alias(node.targets[0].target.value, node.value, node)
+        self.value_use(node.value)
+
+    def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
+        if isinstance(value, cst.Call):
+            ref = self.ref_of(value.func)
+            if ref is not None:
+                kwargs, star = self.keywords(value)
+                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at)))
+        elif isinstance(value, (cst.Name, cst.Attribute)):
+            ref = self.ref_of(value)
+            if ref is not None:
+                self.summary.aliases.append(Alias(name, ref, False, {}, False, self.line_of(at)))
+
+    def fact(self, key: str, value, at: cst.CSTNode) -> None:
+        self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
+
+    # ----- uses -----
+    def use(self, kind: str, outcome: Outcome, at: cst.CSTNode, **where) -> None:
+        self.summary.uses.append(Use(kind=kind, outcome=outcome, col=self.col_of(at), **where))
+
+    def task_reference(self, node: cst.CSTNode) -> dict:
+        """How a receiver names a task: ``{"target": ref}``, ``{"by_name": ...}``, ``{"dynamic_module": m}``."""
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            ref = self.ref_of(node)
+            return {"target": ref} if ref else {}
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "tasks":
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
+            return {"by_name": key} if isinstance(key, str) and key != DYNAMIC else {}
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr":
+            if len(node.args) >= 2:
+                module = self.ref_of(node.args[0].value)
+                attr = literal(node.args[1].value)
+                if module and isinstance(attr, str) and attr != DYNAMIC:
+                    return {"target": f"{module}.{attr}"}
+                if module:
+                    return {"dynamic_module": module}
+            return {}
+        if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
+            ref = self.ref_of(node.func)  # ``MyTask().delay()``: an instance of a class-based task
+            return {"target": ref} if ref else {}
+        return {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = call_name(node)
+        func = node.func
+        if name == "update_state":
+            for info in self.stack:  # the task itself, or the class-based task, reports progress
+                info.updates_state = True
+        if name in READ_BY_ID_CALLS or (name == "restore" and isinstance(func, cst.Attribute) and call_name_of(func.value) == "GroupResult"):
+            self.summary.reads_by_id.append(self.line_of(node))
+        if name == "Celery":
+            kwargs, star = self.keywords(node)
+            positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+            self.fact("app", "backend" in kwargs or star or len(positional) >= 3, node)
+        if name in ("config_from_envvar",):
+            self.fact("dynamic_config", True, node)
+        for arg in node.args:
+            key = arg.keyword.value if arg.keyword is not None else None
+            if key in GLOBAL_IGNORE_KEYS:
+                self.fact("task_ignore_result", literal(arg.value), node)
+            elif key in BACKEND_KEYS:
+                self.fact("result_backend", literal(arg.value), node)
+            elif key in ANNOTATION_KEYS:
+                self.fact("annotations", "ignore_result" in _code(arg.value), node)
+            elif key == "task" and name and "PeriodicTask" in name:
+                value = literal(arg.value)
+                if isinstance(value, str) and value != DYNAMIC:
+                    self.use("beat", Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node)), node, by_name=value)
+        if isinstance(func, cst.Attribute):
+            self.method_call(node, func, name)
+        elif isinstance(func, cst.Name):
+            self.function_call(node, func)
+        if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
+            self.registration(node, func)
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value not in ("link", "link_error"):
+                self.value_use(arg.value)
+
+    def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
+        receiver = func.value
+        if name == "send_task" or (name == "signature" and self.first_is_string(node)):
+            outcome = self.flow.result(node) if name == "send_task" else self.flow.signature(node)
+            self.by_name_call(node, outcome, "enqueue" if name == "send_task" else "signature")
+            return
+        if name not in ENQUEUE_METHODS | SIGNATURE_METHODS | INLINE_METHODS | {"apply", "AsyncResult"}:
+            return
+        if name in ENQUEUE_METHODS and self.is_signature_expr(receiver):
+            return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
+        where = self.task_reference(receiver)
+        line = self.line_of(node)
+        if name in ENQUEUE_METHODS:
+            # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
+            self.use("enqueue", self.flow.result(node), node, ignore_result=self.call_ignore(node), **where)
+        elif name in SIGNATURE_METHODS:
+            self.use("signature", self.flow.signature(node), node, ignore_result=self.call_ignore(node), **where)
+        elif not where:
+            return
+        elif name in INLINE_METHODS:
+            self.use("eager", Outcome(DISCARDED, f"run inline by .{name}()", line), node, **where)
+        elif name == "apply":
+            self.use("eager", Outcome(DISCARDED, "run eagerly with .apply()", line), node, **where)
+        else:
+            self.use("async_result", Outcome(READ, f"{_code(receiver)}.AsyncResult()", line), node, **where)
+
+    def first_is_string(self, call: cst.Call) -> bool:
+        first = call.args[0] if call.args else None
+        return first is not None and first.keyword is None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
+
+    def function_call(self, node: cst.Call, func: cst.Name) -> None:
+        if func.value in ("signature", "Signature", "send_task"):
+            outcome = self.flow.signature(node) if func.value != "send_task" else self.flow.result(node)
+            self.by_name_call(node, outcome, "signature" if func.value != "send_task" else "enqueue")
+
+    def by_name_call(self, node: cst.Call, outcome: Outcome, kind: str) -> None:
+        first = node.args[0].value if node.args and node.args[0].keyword is None else None
+        value = literal(first) if first is not None else DYNAMIC
+        if isinstance(value, str) and value != DYNAMIC:
+            self.use(kind, outcome, node, by_name=value, ignore_result=self.call_ignore(node))
+        elif isinstance(first, cst.Attribute) and first.attr.value == "name" and self.ref_of(first.value):
+            self.use(kind, outcome, node, target=self.ref_of(first.value), ignore_result=self.call_ignore(node))
+        else:
+            self.use(kind, outcome, node, ignore_result=self.call_ignore(node))  # a name we cannot know
+
+    def registration(self, node: cst.Call, task_call: cst.Call) -> None:
+        """``app.task(name=...)(func)``."""
+        if not node.args:
+            return
+        target = self.ref_of(node.args[0].value)
+        decorator = self.decorator(task_call, node)
+        line = self.line_of(node)
+        self.summary.registrations.append(Registration(decorator, target, noqa_codes(self.lines, [line])))
+
+    def call_ignore(self, call: cst.Call):
+        """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "ignore_result":
+                return literal(arg.value)
+            if arg.star == "**":
+                return DYNAMIC
+        parent = self.parents.get(self.parents.get(call))
+        if isinstance(parent, cst.Call) and call_name(parent) == "set":
+            return self.call_ignore(parent)
+        return None
+
+    def is_signature_expr(self, node) -> bool:
+        """A signature or canvas expression (whose uses ResultFlow.signature follows)."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return True
+        return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
+
+    def value_use(self, value: Optional[cst.BaseExpression]) -> None:
+        """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere."""
+        if value is None:
+            return
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "getattr":
+            where = self.task_reference(value)
+            if where:
+                self.use("value", Outcome(ESCAPES, "looked up with getattr()", self.line_of(value)), value, **where)
+            return
+        if not isinstance(value, (cst.Name, cst.Attribute)):
+            return
+        if isinstance(value, cst.Attribute) and value.attr.value in ENQUEUE_METHODS:
+            ref = self.ref_of(value.value)
+            if ref:
+                self.use("enqueue", self.bound_method_outcome(value), value, target=ref)
+            return
+        ref = self.ref_of(value)
+        if ref:
+            self.use("value", Outcome(ESCAPES, "handed on as a value", self.line_of(value)), value, target=ref)
+
+    def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
+        """``on_commit(partial(t.delay, x))``: whoever calls the bound method decides; on_commit drops it."""
+        line = self.line_of(method)
+        node = method
+        for _ in range(3):
+            arg = self.parents.get(node)
+            call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
+            if not isinstance(call, cst.Call):
+                break
+            if call_name(call) == "on_commit":
+                return Outcome(DISCARDED, "sent from on_commit()", line)
+            if call_name(call) != "partial":
+                break
+            node = call
+        return Outcome(ESCAPES, "its .delay handed on as a value", line)
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self.value_use(node.value)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = literal(node.key)
+        if key == "task":
+            value = literal(node.value)
+            if isinstance(value, str) and value != DYNAMIC:
+                outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
+                self.use("beat", outcome, node, by_name=value)
+        if key in GLOBAL_IGNORE_KEYS:
+            self.fact("task_ignore_result", literal(node.value), node)
+        elif key in BACKEND_KEYS:
+            self.fact("result_backend", literal(node.value), node)
+        elif key in ANNOTATION_KEYS:
+            self.fact("annotations", "ignore_result" in _code(node.value), node)
+        self.value_use(node.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.value_use(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.value_use(node.value)
+
+
+def call_name_of(node) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def _dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _name_of(node) -> str:
+    return _dotted(node)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
