@@ -31,15 +31,17 @@ def parse_args():
 
 
 def changed_lines(original_dir, fixed_dir):
-    """The +/- lines of the fix, file by file, to show what celery-lint changed."""
+    """What the fix changed: per file, the -/+ lines and the def they decorate."""
     lines = []
     for original in sorted(Path(original_dir).rglob("*.py")):
-        fixed = Path(fixed_dir) / original.relative_to(original_dir)
-        diff = difflib.unified_diff(
-            original.read_text().splitlines(), fixed.read_text().splitlines(),
-            fromfile=str(original.relative_to(original_dir)), tofile="fixed", lineterm="", n=0,
-        )
-        lines += [line for line in diff if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+        relative = original.relative_to(original_dir)
+        fixed = Path(fixed_dir) / relative
+        diff = list(difflib.unified_diff(
+            original.read_text().splitlines(), fixed.read_text().splitlines(), lineterm="", n=1,
+        ))[2:]  # drop the ---/+++ header
+        shown = [line for line in diff if line[:1] in "+-" or line.lstrip().startswith("def ")]
+        if shown:
+            lines += [f"{relative}:"] + [f"  {line}" for line in shown]
     return lines
 
 
@@ -52,13 +54,26 @@ def describe_values(values):
     return lines
 
 
-def first_differences(before, after, limit=5):
-    differences = []
+def first_difference(old, new):
+    """Where two workflow values first differ: (index or key, old item, new item)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = sorted(set(old) | set(new))
+        return next((key, old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key))
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return next((index, a, b) for index, (a, b) in enumerate(zip(old, new)) if a != b)
+    return ("whole value", old, new)
+
+
+def describe_differences(before, after):
+    lines = []
     for workflow in sorted(set(before) | set(after)):
         old, new = before.get(workflow), after.get(workflow)
         if old != new:
-            differences.append(f"  {workflow}: before {json.dumps(old)[:300]}\n  {'':{len(workflow)}}  after  {json.dumps(new)[:300]}")
-    return differences[:limit]
+            where, old_item, new_item = first_difference(old, new)
+            lines.append(f"  {workflow}[{where}]:")
+            lines.append(f"    before {json.dumps(old_item)[:300]}")
+            lines.append(f"    after  {json.dumps(new_item)[:300]}")
+    return lines
 
 
 def print_phase(title, measurement):
@@ -68,16 +83,16 @@ def print_phase(title, measurement):
 
 
 def print_comparison(before, after):
-    def row(label, old, new, unit=""):
-        print(f"  {label:<34} {old:>12,}{unit} {new:>12,}{unit}")
+    def row(label, old, new):
+        print(f"  {label:<30} {old:>14} {new:>14}")
 
-    print(f"\n  {'':<34} {'before fix':>12}   {'after fix':>12}")
-    row("celery-task-meta-* keys", before.result_keys, after.result_keys)
-    row("  their memory (MEMORY USAGE)", before.result_key_bytes, after.result_key_bytes, " B")
-    row("Redis used_memory", before.used_memory, after.used_memory, " B")
-    row("  growth during the workload", before.used_memory - before.used_memory_at_start,
-        after.used_memory - after.used_memory_at_start, " B")
-    print(f"  {'workload wall time':<34} {before.workload_seconds:>11.1f}s {after.workload_seconds:>11.1f}s")
+    row("", "before fix", "after fix")
+    row("celery-task-meta-* keys", f"{before.result_keys:,}", f"{after.result_keys:,}")
+    row("  their memory (MEMORY USAGE)", f"{before.result_key_bytes:,} B", f"{after.result_key_bytes:,} B")
+    row("Redis used_memory", f"{before.used_memory:,} B", f"{after.used_memory:,} B")
+    row("  growth during the workload", f"{before.used_memory - before.used_memory_at_start:,} B",
+        f"{after.used_memory - after.used_memory_at_start:,} B")
+    row("workload wall time", f"{before.workload_seconds:.1f} s", f"{after.workload_seconds:.1f} s")
 
 
 def key_ratio(before, after):
@@ -95,7 +110,7 @@ def run(iterations, workdir):
 
         print(f"\n$ celery-lint --fix {project}")
         print(harness.run_celery_lint_fix(project).rstrip())
-        print("changed lines:\n  " + "\n  ".join(changed_lines(harness.SHOP_EXAMPLE, project) or ["(none)"]))
+        print("\n".join(changed_lines(harness.SHOP_EXAMPLE, project)) or "(celery-lint changed nothing)")
 
         try:
             after = harness.measure_shop(project, server, iterations, workdir)
@@ -104,12 +119,14 @@ def run(iterations, workdir):
             return False
         print_phase("after fix", after)
 
+    print()
     print_comparison(before, after)
     ratio = key_ratio(before, after)
     verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
     print(f"\n{ratio:.1f}x fewer celery-task-meta-* keys (target {TARGET_RATIO}x: {verdict})")
     if before.values != after.values:
-        print("FAIL: workflow values differ after the fix:\n" + "\n".join(first_differences(before.values, after.values)))
+        differences = describe_differences(before.values, after.values)
+        print("FAIL: workflow values differ after the fix:\n" + "\n".join(differences))
         return False
     print("workflow values: identical before and after the fix")
     return True
@@ -119,7 +136,11 @@ def main():
     args = parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="celery-lint-bench-") as workdir:
-        ok = run(args.iterations, workdir)
+        try:
+            ok = run(args.iterations, workdir)
+        except harness.HarnessError as exc:
+            print(f"ERROR: {exc}")
+            return 2
     print(f"total wall time {time.monotonic() - started:.1f} s")
     return 0 if ok else 1
 

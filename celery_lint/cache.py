@@ -16,6 +16,7 @@ from typing import Dict, Optional
 from . import __version__
 
 CACHE_DIRNAME = ".celery_lint_cache"
+SCHEMA = 2  # bump whenever ModuleSummary or the entry layout changes
 
 
 class Cache:
@@ -28,7 +29,7 @@ class Cache:
 
     @property
     def index(self) -> Optional[Path]:
-        return None if self.directory is None else self.directory / f"index-{__version__}.json"
+        return None if self.directory is None else self.directory / f"index-{__version__}-{SCHEMA}.json"
 
     def _read(self) -> Dict[str, dict]:
         try:

@@ -62,21 +62,19 @@ def analyse_root(
     project_files = [_describe(root, path) for path in paths]
     report.files = len(project_files)
 
-    # Phase one: files that mention any Celery API. Phase two: files that name a task found in phase one.
+    # Phase one: files that mention any Celery API. Phase two: files (and the statements of phase-one files)
+    # that name a task, a task module or a decorator alias found so far. Repeat until nothing new turns up.
     summaries: Dict[str, ModuleSummary] = {}
     unparsed: Dict[str, bytes] = {}
-    candidates = [f for f in project_files if _phase_one(f, cache, overrides)]
-    _summarise(candidates, cache, overrides, summaries, report, jobs)
-    done = {f.relative for f in candidates}
-    project = Project(list(summaries.values()), config.task_decorators)
-    for _round in range(3):
-        pattern = files.names_pattern(_names_of_interest(project))
-        more = [f for f in project_files if f.relative not in done and _phase_two(f, pattern, cache, overrides)]
-        if not more:
-            break
-        _summarise(more, cache, overrides, summaries, report, jobs)
-        done.update(f.relative for f in more)
+    interest = files.Interest()
+    todo = [f for f in project_files if _phase_one(f, cache, overrides)]
+    for _round in range(4):
+        _summarise(todo, interest, cache, overrides, summaries, report, jobs)
         project = Project(list(summaries.values()), config.task_decorators)
+        interest = files.Interest(files.names_pattern(_names_of_interest(project)))
+        todo = [f for f in project_files if _needs_names(f, summaries.get(f.relative), interest, cache, overrides)]
+        if not todo:
+            break
     cache.prune(f.relative for f in project_files)
     cache.save()
 
@@ -150,34 +148,50 @@ def _phase_one(f: _File, cache: Cache, overrides) -> bool:
     return _cached_entry(f, cache, overrides)["celery"]
 
 
-def _phase_two(f: _File, pattern, cache: Cache, overrides) -> bool:
-    if pattern is None:
+def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Cache, overrides) -> bool:
+    """Does this file name something of interest where the last summary did not look (or not at all)?"""
+    if interest.names is None or (summary is not None and not summary.dropped):
         return False
     entry = _cached_entry(f, cache, overrides)
-    key = hashlib.sha1(pattern.pattern).hexdigest()
+    if summary is not None and entry.get("slice") == interest.key:
+        return False
+    key = f"{interest.key}/{entry.get('slice') if summary is not None else '-'}"
     if entry.get("names") == key:
         return entry["names_match"]
     source = f.source if f.source is not None else _read(f.path, overrides)
-    entry["names"], entry["names_match"] = key, pattern.search(source) is not None
+    if summary is None:
+        hits = interest.names.search(source) is not None
+    else:  # a phase-one file: only matches inside the statements we blanked count
+        starts = [source.count(b"\n", 0, m.start()) + 1 for m in interest.names.finditer(source)]
+        hits = any(a <= line <= b for line in starts for a, b in summary.dropped)
+    entry["names"], entry["names_match"] = key, hits
     cache.dirty = True
-    return entry["names_match"]
+    return hits
 
 
-def _summarise(todo: List[_File], cache: Cache, overrides, summaries, report: Report, jobs) -> None:
-    """Summaries from the cache where the content is unchanged; LibCST (in parallel) for the rest."""
+def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report, jobs) -> None:
+    """Summaries from the cache where content and slice are unchanged; LibCST (in parallel) for the rest."""
     to_parse: List[_File] = []
     for f in todo:
         entry = _cached_entry(f, cache, overrides)
-        if entry.get("summary") is not None:
-            summaries[f.relative] = ModuleSummary.from_json(entry["summary"])
-        else:
-            to_parse.append(f)
-    work = [(f.source if f.source is not None else _read(f.path, overrides), f.relative, f.module, f.is_package) for f in to_parse]
+        # In the first round any cached summary will do (one sliced with names keeps more, never less).
+        if entry.get("summary") is not None and (interest.names is None or entry.get("slice") == interest.key):
+            try:
+                summaries[f.relative] = ModuleSummary.from_json(entry["summary"])
+                continue
+            except (KeyError, TypeError, ValueError):
+                pass  # an entry from another layout: parse again
+        to_parse.append(f)
+    work = [(_source(f, overrides), f.relative, f.module, f.is_package, interest) for f in to_parse]
     for f, result in zip(to_parse, _run_summaries(work, jobs)):
         summaries[f.relative] = ModuleSummary.from_json(result)
-        f.entry["summary"] = result
+        f.entry.update(summary=result, slice=interest.key)
         cache.dirty = True
     report.parsed += len(to_parse)
+
+
+def _source(f: _File, overrides) -> bytes:
+    return f.source if f.source is not None else _read(f.path, overrides)
 
 
 def _run_summaries(work: List[tuple], jobs: Optional[int]) -> Iterable[dict]:
@@ -191,8 +205,8 @@ def _run_summaries(work: List[tuple], jobs: Optional[int]) -> Iterable[dict]:
 def _summarise_one(item: tuple) -> dict:
     from .summary import summarize  # imported here so that warm runs never load libcst
 
-    source, relative, module, is_package = item
-    return summarize(source, relative, module, is_package).to_json()
+    source, relative, module, is_package, interest = item
+    return summarize(source, relative, module, is_package, keep=interest).to_json()
 
 
 def _names_of_interest(project: Project) -> List[str]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -15,11 +17,14 @@ DEFAULT_EXCLUDES = (
 )
 
 # A file that can define, enqueue or read a task, or configure result storage, must contain one of these.
-# Anything else can matter only by naming a task (or a module holding tasks), which phase two catches.
+# Canvas primitives, Task and Celery come from the ``celery`` package, so its name covers them; a project
+# re-export is found by phase two (it names the task classes, aliases and functions found here).
+# Things that only ever *discard* results (``.map()``, ``.apply()``, plain calls) need no token: a file
+# we skip can then only add a discarded use, which cannot turn a silent task into a finding... except that
+# a task nobody enqueues is silent, so a skipped discard can only hide a finding, never create one.
 CELERY_TOKENS = re.compile(
-    rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|"
-    rb"update_state|\.s\(|\.si\(|signature|subtask|\.task\b|_task\b|\bTask\b|\.map\(|\.starmap\(|\.chunks\(|"
-    rb"backend|annotations|beat|\bchain\b|\bgroup\b|\bchord\b",
+    rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|update_state|"
+    rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.Task\b|result_backend|task_annotations|beat_schedule",
     re.IGNORECASE,
 )
 
@@ -37,7 +42,7 @@ def find_root(path: Path) -> Path:
 
 def module_name(path: Path) -> tuple:
     """(dotted module name, is_package), walking up while directories are packages (src layouts work)."""
-    path = path.resolve()
+    path = path if path.is_absolute() else path.resolve()
     is_package = path.name == "__init__.py"
     parts = [] if is_package else [path.stem]
     directory = path.parent
@@ -49,16 +54,17 @@ def module_name(path: Path) -> tuple:
     return ".".join(reversed(parts)), is_package
 
 
+@functools.lru_cache(maxsize=32)
+def _exclude_regexes(patterns: tuple):
+    """ruff-style matching, compiled once: a pattern matches the relative path, or (without a slash) any component."""
+    whole = [fnmatch.translate(p.rstrip("/")) for p in patterns] + [fnmatch.translate(p.rstrip("/") + "/*") for p in patterns]
+    parts = [fnmatch.translate(p) for p in patterns if "/" not in p.rstrip("/")]
+    return re.compile("|".join(whole)), re.compile("|".join(parts) or "(?!)")
+
+
 def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
-    """ruff-style matching: a pattern matches the relative path, or any one of its components."""
-    parts = relative.split("/")
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
-            return True
-        if "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in parts):
-            return True
-    return False
+    whole, parts = _exclude_regexes(tuple(patterns))
+    return bool(whole.match(relative)) or any(parts.match(part) for part in relative.split("/"))
 
 
 def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
@@ -77,6 +83,17 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
 
 def mentions_celery(source: bytes) -> bool:
     return CELERY_TOKENS.search(source) is not None
+
+
+class Interest:
+    """What a top-level statement must mention to be worth LibCST's time: a Celery token, or a task's name."""
+
+    def __init__(self, names: Optional["re.Pattern[bytes]"] = None):
+        self.names = names
+        self.key = "celery" if names is None else "celery+" + hashlib.sha1(names.pattern).hexdigest()
+
+    def search(self, text: bytes) -> bool:
+        return CELERY_TOKENS.search(text) is not None or (self.names is not None and self.names.search(text) is not None)
 
 
 def names_pattern(names: Iterable[str]) -> Optional["re.Pattern[bytes]"]:

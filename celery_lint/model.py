@@ -121,6 +121,7 @@ class ModuleSummary:
     reads_by_id: List[int] = field(default_factory=list)  # lines of AsyncResult(x) & co
     config: List[ConfigFact] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
+    dropped: List[List[int]] = field(default_factory=list)  # line ranges blanked before parsing
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)

@@ -245,12 +245,27 @@ class Project:
             return self._task_by_symbol.get((summary.module, obj.qualname))
         return None
 
-    def tasks_in_module(self, dotted: Optional[str]) -> List[Task]:
+    def tasks_in_module(self, dotted: Optional[str], depth: int = 0) -> Optional[List[Task]]:
+        """Every task an attribute of the module ``dotted`` may be: its own and the ones it imports.
+
+        None when ``dotted`` is not a module of the project (an object, an external module): such an
+        object holds a task only if the project put one there, and that task is then handed on as a value
+        somewhere (``Registry(task=t)``, ``class C: t = my_task``), which that task's own value escapes record.
+        """
         kind, summary, _obj, tail = self.resolve(dotted)
         if kind != "module" or tail:
-            return list(self.tasks)  # not a module we can see: it may hold any task
+            return None
         prefix = summary.module + "."
-        return [t for t in self.tasks if t.qualname.startswith(prefix) and "." not in t.qualname[len(prefix):]]
+        found = [t for t in self.tasks if t.qualname.startswith(prefix) and "." not in t.qualname[len(prefix):]]
+        for name, target in summary.imports.items():  # re-exported: ``from .tasks import send``
+            if name == "*":
+                if depth < 4:
+                    found.extend(self.tasks_in_module(target, depth + 1) or [])
+                continue
+            task = self.task_for(f"{summary.module}.{name}")
+            if task is not None:
+                found.append(task)
+        return list({id(t): t for t in found}.values())
 
     def _link_uses(self) -> None:
         for summary in self.summaries:
@@ -260,12 +275,16 @@ class Project:
     def _link(self, path: str, use: Use) -> None:
         if use.dynamic_module is not None:
             targets = self.tasks_in_module(use.dynamic_module)
+            if targets is None:  # getattr(obj, name): as good as a receiver we cannot name
+                targets = []
         elif use.by_name is not None:
             task = self.tasks_by_name.get(use.by_name)
             targets = [task] if task else []
         elif use.target is not None:
             task = self.task_for(use.target)
             targets = [task] if task else []
+            if task is None and use.kind == "value":  # a module handed on: any of its tasks may be looked up
+                targets = self.tasks_in_module(use.target) or []
         else:
             targets = []
         if use.kind == "value":

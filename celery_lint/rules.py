@@ -59,7 +59,12 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
         if use.ignore_result is False:
             return Verdict("maybe", f"enqueued with ignore_result=False at {where(path, use)}")
     storing = [(p, u) for p, u in uses if u.ignore_result is not True]
-    reads = [(p, u) for p, u in storing if u.outcome.kind == READ]
+    # getattr(module, name): the use may be this task's or a sibling's; a read there is only a maybe.
+    reads = [(p, u) for p, u in storing if u.outcome.kind == READ and u.dynamic_module is None]
+    for path, use in storing:
+        if use.dynamic_module is not None and use.outcome.kind in (READ, ESCAPES):
+            return Verdict("maybe", f"a task looked up with getattr({use.dynamic_module}, <name>) has its result "
+                           f"{use.outcome.detail} at {where(path, use)}")
     if reads:
         path, use = reads[0]
         text = f"{where(path, use)} ({use.outcome.detail})"

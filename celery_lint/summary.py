@@ -6,6 +6,7 @@ every use that *could* be a task's.
 """
 from __future__ import annotations
 
+import ast
 import re
 from typing import List, Optional
 
@@ -48,8 +49,16 @@ READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
-def summarize(source: bytes, path: str, module: str, is_package: bool) -> ModuleSummary:
-    """Parse ``source`` once and extract everything the project linker needs."""
+def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None) -> ModuleSummary:
+    """Parse ``source`` once and extract everything the project linker needs.
+
+    With ``keep`` (a bytes regex), top-level statements that match neither it nor ``import`` are blanked
+    out first, line for line, so LibCST's metadata (the slow part) only covers what can matter while every
+    position stays where it was. ``dropped`` in the summary lists the blanked line ranges.
+    """
+    dropped: List[List[int]] = []
+    if keep is not None:
+        source, dropped = slice_source(source, keep)
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -58,10 +67,45 @@ def summarize(source: bytes, path: str, module: str, is_package: bool) -> Module
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    summary = ModuleSummary(path, module, is_package)
+    summary = ModuleSummary(path, module, is_package, dropped=dropped)
     lines = tree.code.splitlines()
     wrapper.visit(_Summarizer(wrapper, summary, lines))
     return summary
+
+
+IMPORT = re.compile(rb"\bimport\b")
+
+
+def slice_source(source: bytes, keep) -> tuple:
+    """Blank the top-level statements that mention nothing of interest; keep line numbers and columns."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source, []  # syntax newer than this Python: LibCST gets the whole file
+    lines = source.splitlines(keepends=True)
+    candidates, kept_text = [], []
+    for statement in tree.body:
+        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+        end = statement.end_lineno or statement.lineno
+        text = b"".join(lines[start - 1:end])
+        if keep.search(text) or IMPORT.search(text) or b";" in lines[start - 1] or b";" in lines[end - 1]:
+            kept_text.append(text)
+        else:
+            candidates.append((statement, start, end))
+    kept = b"".join(kept_text)
+    dropped: List[List[int]] = []
+    for statement, start, end in candidates:
+        name = getattr(statement, "name", None)  # a def that a kept statement names (``app.task()(func)``)
+        if name and re.search(rb"\b" + name.encode() + rb"\b", kept):
+            continue
+        dropped.append([start, end])
+    if not dropped:
+        return source, []
+    for start, end in dropped:
+        for number in range(start, end + 1):
+            line = lines[number - 1]
+            lines[number - 1] = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
+    return b"".join(lines), dropped
 
 
 def literal(node: Optional[cst.BaseExpression]):
@@ -287,7 +331,7 @@ class _Summarizer(cst.CSTVisitor):
 
     def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         if isinstance(value, cst.Call):
-            ref = self.ref_of(value.func)
+            ref = self.ref_of(_unsubscripted(value.func))  # ``Celery[DjangoTask]("x")``: a generic alias
             if ref is not None:
                 kwargs, star = self.keywords(value)
                 self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at)))
@@ -329,6 +373,8 @@ class _Summarizer(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         name = call_name(node)
         func = node.func
+        if isinstance(func, cst.Subscript):  # ``Celery[DjangoTask[..., Any]]("weblate")``
+            name = call_name_of(func.value)
         if name == "update_state":
             for info in self.stack:  # the task itself, or the class-based task, reports progress
                 info.updates_state = True
@@ -501,6 +547,13 @@ def call_name_of(node) -> Optional[str]:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return None
+
+
+def _unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``Celery[DjangoTask]`` → ``Celery``: a subscripted generic class is still the class."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node
 
 
 def _dotted(node) -> str:

@@ -209,7 +209,8 @@ def used_memory(client):
 def copy_shop(dest_dir):
     """Copy examples/shop into dest_dir (so a fix never touches the bundled example)."""
     destination = Path(dest_dir) / "shop"
-    shutil.copytree(SHOP_EXAMPLE, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    skipped = shutil.ignore_patterns("__pycache__", "*.pyc", ".celery_lint_cache")
+    shutil.copytree(SHOP_EXAMPLE, destination, ignore=skipped)
     return destination
 
 
@@ -220,7 +221,7 @@ def run_workload(project_dir, redis_url, iterations):
     env = {**os.environ, "SHOP_REDIS_URL": redis_url}
     try:
         completed = subprocess.run(
-            command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=timeout,
+            command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise HarnessError(f"workload still running after {timeout:.0f} s") from exc
@@ -283,7 +284,7 @@ def run_celery_lint_fix(project_dir):
     """Run `celery-lint --fix` on project_dir; return its combined output."""
     command = [*celery_lint_command(), "--fix", str(project_dir)]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=LINT_TIMEOUT_S)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=LINT_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
         raise HarnessError(f"celery-lint still running after {LINT_TIMEOUT_S} s") from exc
     output = completed.stdout + completed.stderr

@@ -46,9 +46,8 @@ def start_export(month):
 
 def poll_export(task_id):
     result = AsyncResult(task_id, app=app)
-    if result.state == "SUCCESS":
-        return {"state": result.state, "result": result.result}
-    return {"state": result.state, "result": None}
+    state = result.state  # read once: the task may finish while this view runs
+    return {"state": state, "result": result.result if state == "SUCCESS" else None}
 
 
 def sales_report(day):

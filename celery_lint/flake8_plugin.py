@@ -1,0 +1,97 @@
+"""flake8 plugin: ``flake8 --select CEL`` reports what ``celery-lint`` reports for each file.
+
+flake8 hands a plugin one file at a time, but the findings come from the whole-project analysis: the
+first file of a project analyses it (warm runs read the on-disk cache), later files reuse that report.
+An unsaved editor buffer (``flake8 --stdin-display-name path -``) replaces that file's text on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import tokenize
+from pathlib import Path
+from typing import Dict, Iterator, Optional, Tuple
+
+from flake8.exceptions import ExecutionError
+
+from . import __version__, config as config_module, engine, files
+
+
+class CeleryLintPlugin:
+    name = "celery-lint"
+    version = __version__
+
+    no_cache = False
+    cache_dir: Optional[Path] = None
+    task_decorators: Tuple[str, ...] = ()
+    # Memos for one flake8 run: a project is analysed once, not once per file.
+    _configs: Dict[Path, config_module.Config] = {}
+    _reports: Dict[tuple, engine.Report] = {}  # (root,) or, with an unsaved buffer, (root, path, its hash)
+
+    # flake8 only runs plugins that take ``tree``, ``logical_line`` or ``physical_line``: a tree plugin
+    # runs once per file, and after the file parsed (else flake8 reports E999 and never calls us).
+    def __init__(self, tree, filename: str, lines) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager) -> None:
+        manager.add_option("--celery-lint-no-cache", action="store_true", parse_from_config=True,
+                           help="celery-lint: neither read nor write the analysis cache.")
+        manager.add_option("--celery-lint-cache-dir", metavar="DIR", parse_from_config=True, normalize_paths=True,
+                           help="celery-lint: cache directory (default: .celery_lint_cache in the project root).")
+        manager.add_option("--celery-lint-task-decorators", metavar="NAMES", default="", parse_from_config=True,
+                           comma_separated_list=True,
+                           help="celery-lint: dotted names of project decorators that make tasks, added to "
+                                "task-decorators from pyproject.toml.")
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.no_cache = options.celery_lint_no_cache
+        cls.cache_dir = Path(options.celery_lint_cache_dir) if options.celery_lint_cache_dir else None
+        cls.task_decorators = tuple(options.celery_lint_task_decorators)
+        cls._configs, cls._reports = {}, {}  # a new run (or a long-lived process) must see fresh files
+
+    def run(self) -> Iterator[tuple]:
+        path = Path(self.filename).resolve()
+        root = files.find_root(path)
+        relative = files.relative_to(path, root)
+        config = self._config(root)
+        if files.is_excluded(relative, config.excludes):
+            return  # not part of the project celery-lint analyses, so nothing to report (as `celery-lint .`)
+        buffer = _buffer(path, self.lines)
+        key = (root,) if buffer is None else (root, path, hashlib.sha1(buffer).hexdigest())
+        if key not in self._reports:
+            # flake8 -j workers are daemonic processes, which may not start the engine's process pool.
+            jobs = 1 if multiprocessing.current_process().daemon else None
+            self._reports[key] = engine.analyse_root(
+                root, config, overrides={path: buffer} if buffer is not None else None,
+                cache_dir=self.cache_dir, use_cache=not self.no_cache, jobs=jobs,
+            )
+        for finding in self._reports[key].findings:
+            if finding.path == relative:
+                yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
+
+    def _config(self, root: Path) -> config_module.Config:
+        if root not in self._configs:
+            try:
+                config = config_module.load(root)
+            except config_module.ConfigError as exc:  # flake8 prints it as a critical error and exits 1
+                raise ExecutionError(f"celery-lint: error: {exc}") from None
+            extra = tuple(d for d in self.task_decorators if d not in config.task_decorators)
+            self._configs[root] = config.with_overrides(task_decorators=config.task_decorators + extra)
+        return self._configs[root]
+
+
+def _buffer(path: Path, lines) -> Optional[bytes]:
+    """The text flake8 is checking, encoded, when it is not what is on disk (an unsaved buffer); else None."""
+    text = "".join(lines)
+    try:
+        with tokenize.open(path) as handle:  # how flake8 reads files, so equal text means the same file
+            if handle.read() == text:
+                return None
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        pass
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(text.encode("utf-8", "replace")).readline)
+    return text.encode("utf-8" if encoding == "utf-8-sig" else encoding, "replace")
