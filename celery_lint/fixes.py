@@ -111,23 +111,41 @@ def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool) -> cst.Ba
 def _append_keyword(call: cst.Call, value: cst.BaseExpression):
     """Add ``ignore_result=<value>`` after the last argument, in the layout the call already uses."""
     args = list(call.args)
-    equal = _equal_style(args)
-    new = cst.Arg(keyword=cst.Name("ignore_result"), value=value, equal=equal)
+    new = cst.Arg(keyword=cst.Name("ignore_result"), value=value, equal=_equal_style(args))
     if not args:
         return [new]
     last = args[-1]
-    if len(args) >= 2:
-        separator = args[-2].comma
-    elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-        separator = cst.Comma(whitespace_after=call.whitespace_before_args)
-    else:
-        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if isinstance(separator, cst.MaybeSentinel):
-        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    trailing = last.comma  # a magic trailing comma (and the newline before ``)``) moves to the new last arg
-    args[-1] = last.with_changes(comma=separator)
-    args.append(new.with_changes(comma=trailing))
-    return args
+    template = _line_break(args[-2].comma.whitespace_after if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma)
+                           else call.whitespace_before_args)
+    if template is None:  # everything on one line: ``f(a, b)`` -> ``f(a, b, ignore_result=True)``
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return [*args, new.with_changes(comma=last.comma)]
+    # One argument per line. The last argument keeps its own end-of-line comment; the new one gets the
+    # line break (and indentation) that used to close the call.
+    if isinstance(last.comma, cst.Comma):  # black's magic trailing comma
+        closing = last.comma.whitespace_after
+        mine = cst.Comma(whitespace_before=last.comma.whitespace_before,
+                         whitespace_after=_with_first_line(template, _first_line(closing)))
+        args[-1] = last.with_changes(comma=mine)
+        return [*args, new.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(closing, cst.TrailingWhitespace())))]
+    closing = last.whitespace_after_arg
+    args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(template, _first_line(closing))),
+                                 whitespace_after_arg=cst.SimpleWhitespace(""))
+    return [*args, new.with_changes(whitespace_after_arg=_with_first_line(closing, cst.TrailingWhitespace()))]
+
+
+def _line_break(whitespace) -> Optional[cst.ParenthesizedWhitespace]:
+    return whitespace if isinstance(whitespace, cst.ParenthesizedWhitespace) else None
+
+
+def _first_line(whitespace) -> cst.TrailingWhitespace:
+    return whitespace.first_line if isinstance(whitespace, cst.ParenthesizedWhitespace) else cst.TrailingWhitespace()
+
+
+def _with_first_line(whitespace, first_line: cst.TrailingWhitespace):
+    if not isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace
+    return whitespace.with_changes(first_line=first_line, empty_lines=[])
 
 
 def _equal_style(args) -> cst.AssignEqual:

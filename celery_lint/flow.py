@@ -56,6 +56,21 @@ class ResultFlow:
 
     # ----- results (what ``.delay()``/``.apply_async()``/``send_task()`` return) -----
     def result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        outcome = self._result(node, seen)
+        if isinstance(node, cst.Call) and call_name(node) in ("apply_async", "send_task"):
+            return self._chosen_id(node, outcome)
+        return outcome
+
+    def _chosen_id(self, call: cst.Call, outcome: Outcome) -> Outcome:
+        """``apply_async(task_id=job.pk)`` / ``.set(task_id=x)``: the caller knows the id before the send, as
+        good as taking ``.id`` from the result (a project that reads results by id may read this one)."""
+        if any(arg.keyword is not None and arg.keyword.value == "task_id" for arg in call.args):
+            chosen = Outcome(ID_TAKEN, "its id is chosen by the caller (task_id=)", self.line_of(call))
+            if chosen.stronger_than(outcome):
+                return chosen
+        return outcome
+
+    def _result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
         seen = seen if seen is not None else set()
         if id(node) in seen:
             return Outcome(DISCARDED, "already followed", self.line_of(node))
@@ -121,7 +136,7 @@ class ResultFlow:
             if attr == "apply":
                 return Outcome(DISCARDED, "run eagerly with .apply()", line)
             if attr in SIGNATURE_CHAINABLE:
-                return self.signature(call, seen)
+                return self._chosen_id(call, self.signature(call, seen)) if attr == "set" else self.signature(call, seen)
             if attr == "link":
                 return Outcome(ESCAPES, "linked callbacks", line)
             return Outcome(ESCAPES, f"signature .{attr}()", line)

@@ -157,7 +157,10 @@ class UnreadResult(Rule):
             else:
                 fix = Fix("add", True, task.decorator.line, task.decorator.col)
         places = "1 place" if verdict.places == 1 else f"{verdict.places} places"
-        advice = "remove ignore_result=False" if fix and fix.action == "remove" else "add ignore_result=True"
+        if fix is None:
+            advice = "add ignore_result=True by hand (no autofix for this decorator form)"
+        else:
+            advice = "remove ignore_result=False" if fix.action == "remove" else "add ignore_result=True"
         message = f"result of task '{task.name or task.qualname}' is stored but never read (enqueued at {places}); {advice}"
         return Finding(task.path, task.line, task.col + 1, self.code, message, fix)
 

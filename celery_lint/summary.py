@@ -46,6 +46,8 @@ GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY
 BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
 ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
 READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
+CURRENT_TASK = {"celery.current_task", "celery._state.current_task", "celery.app.current_task"}
+REQUEST_ID_ATTRS = {"id", "task_id", "root_id", "parent_id"}  # ids of runs whose results may be read by id
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
@@ -62,8 +64,7 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        return ModuleSummary(path, module, is_package, error=f"cannot parse: {message} (line {exc.raw_line})")
+        return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc)}")
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
@@ -83,12 +84,16 @@ def slice_source(source: bytes, keep) -> tuple:
     except (SyntaxError, ValueError):
         return source, []  # syntax newer than this Python: LibCST gets the whole file
     lines = source.splitlines(keepends=True)
-    candidates, kept_text = [], []
+    spans = []
     for statement in tree.body:
         start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
         end = statement.end_lineno or statement.lineno
-        text = b"".join(lines[start - 1:end])
-        if keep.search(text) or IMPORT.search(text) or b";" in lines[start - 1] or b";" in lines[end - 1]:
+        spans.append((statement, start, end, b"".join(lines[start - 1:end])))
+    local = _local_aliases(spans, keep)
+    candidates, kept_text = [], []
+    for statement, start, end, text in spans:
+        if keep.search(text) or IMPORT.search(text) or (local and local.search(text)) \
+                or b";" in lines[start - 1] or b";" in lines[end - 1]:
             kept_text.append(text)
         else:
             candidates.append((statement, start, end))
@@ -106,6 +111,40 @@ def slice_source(source: bytes, keep) -> tuple:
             line = lines[number - 1]
             lines[number - 1] = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
     return b"".join(lines), dropped
+
+
+def _syntax_error(source: bytes, exc) -> str:
+    """Python's own message where it has one (clearer than LibCST's), else LibCST's."""
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno}, column {error.offset})"
+    except ValueError:
+        pass
+    return f"{str(exc).splitlines()[0]} (line {exc.raw_line})"
+
+
+def _local_aliases(spans, keep):
+    """Names this module binds to something of interest (``from celery import shared_task as st``,
+    ``job = shared_task``): a statement that only says ``@st()`` must be kept too."""
+    names = set()
+    for statement, _start, _end, text in spans:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)):
+            continue
+        pattern = _word_pattern(names)
+        if not (keep.search(text) or (pattern and pattern.search(text))):
+            continue
+        if isinstance(statement, ast.Assign):
+            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+        else:
+            names.update((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
+    return _word_pattern(names)
+
+
+def _word_pattern(names):
+    if not names:
+        return None
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
 
 
 def literal(node: Optional[cst.BaseExpression]):
@@ -329,6 +368,31 @@ class _Summarizer(cst.CSTVisitor):
             self.module_alias(node.targets[0].target.value, node.value, node)
         self.value_use(node.value)
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
+        if node.attr.value != "request":
+            return
+        receiver = node.value
+        if isinstance(receiver, cst.Name) and receiver.value == "self":
+            who = "self"
+        elif self.ref_of(receiver) in CURRENT_TASK:
+            who = "current_task"
+        else:
+            return
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value not in REQUEST_ID_ATTRS:
+                return  # ``.retries``, ``.headers``...: nothing that names a stored result
+            outcome = self.flow.result(parent)
+        else:
+            outcome = self.flow.result(node)  # the whole request handed on: any of its ids may be read
+        if outcome.kind != DISCARDED:
+            self.running_task("id", f"{who}.request id {outcome.detail}", node, who=who)
+
+    def running_task(self, kind: str, detail: str, at: cst.CSTNode, who: str = "current_task") -> None:
+        """A ``running_task`` config fact: {kind: progress|id, who, scope (enclosing qualname), detail}."""
+        self.fact("running_task", {"kind": kind, "who": who, "scope": ".".join(self.names), "detail": detail}, at)
+
     def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         if isinstance(value, cst.Call):
             ref = self.ref_of(_unsubscripted(value.func))  # ``Celery[DjangoTask]("x")``: a generic alias
@@ -378,6 +442,9 @@ class _Summarizer(cst.CSTVisitor):
         if name == "update_state":
             for info in self.stack:  # the task itself, or the class-based task, reports progress
                 info.updates_state = True
+            if isinstance(func, cst.Attribute) and self.ref_of(func.value) in CURRENT_TASK:
+                # A helper reporting the progress of whichever task runs it: the project decides whose.
+                self.running_task("progress", "current_task.update_state()", node)
         if name in READ_BY_ID_CALLS or (name == "restore" and isinstance(func, cst.Attribute) and call_name_of(func.value) == "GroupResult"):
             self.summary.reads_by_id.append(self.line_of(node))
         if name == "Celery":
@@ -404,6 +471,7 @@ class _Summarizer(cst.CSTVisitor):
             self.function_call(node, func)
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
+            return  # the registered function is not handed on as a value
         for arg in node.args:
             if arg.keyword is None or arg.keyword.value not in ("link", "link_error"):
                 self.value_use(arg.value)

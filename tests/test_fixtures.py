@@ -1,0 +1,80 @@
+"""Fixture projects in, exact findings and exact fixed source out (through the real CLI)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "project").is_dir())
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "celery_lint", "--no-cache", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def sources(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+
+@pytest.fixture
+def copy(tmp_path):
+    def make(case: str) -> Path:
+        target = tmp_path / case
+        shutil.copytree(FIXTURES / case / "project", target)
+        return target
+
+    return make
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_findings(case, copy):
+    root = copy(case)
+    result = run_cli(root, ".")
+    expected = (FIXTURES / case / "expected.txt").read_text()
+    assert result.stdout == expected
+    assert result.returncode == (1 if expected else 0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fix_gives_exact_source_and_is_idempotent(case, copy):
+    root = copy(case)
+    before = sources(root)
+    run_cli(root, "--fix", ".")
+    after = sources(root)
+    fixed_dir = FIXTURES / case / "fixed"
+    expected = {**before, **sources(fixed_dir)} if fixed_dir.exists() else before
+    assert after == expected  # byte for byte: untouched files too
+    run_cli(root, "--fix", ".")
+    assert sources(root) == after  # a second --fix changes nothing
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_diff_writes_nothing(case, copy):
+    root = copy(case)
+    before = sources(root)
+    result = run_cli(root, "--diff", ".")
+    assert sources(root) == before
+    changed = (FIXTURES / case / "fixed").exists()
+    assert ("+++ b/" in result.stdout) == changed
+
+
+def test_unparsable_file_is_one_error_line_and_never_written(copy):
+    root = copy("formatting")
+    broken = (root / "billing" / "legacy.py").read_bytes()
+    result = run_cli(root, "--fix", ".")
+    assert result.stderr.splitlines()[0] == "billing/legacy.py: error: cannot parse: invalid syntax (line 5, column 12)"
+    assert "Traceback" not in result.stderr
+    assert (root / "billing" / "legacy.py").read_bytes() == broken
+    assert result.returncode == 1
+
+
+def test_noqa_suppresses_only_its_task(copy):
+    root = copy("formatting")
+    (root / "billing" / "tasks.py").write_bytes((root / "billing" / "tasks.py").read_bytes().replace(b"  # noqa: CEL001 - kept", b"  # kept"))
+    lines = run_cli(root, ".").stdout.splitlines()
+    assert [line.split(":")[1] for line in lines] == ["6", "14", "19"]
