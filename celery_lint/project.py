@@ -45,6 +45,8 @@ class Task:
     noqa: List[str]
     uses: List[Tuple[str, Use]] = field(default_factory=list)  # (path, use)
     value_escapes: List[Tuple[str, Use]] = field(default_factory=list)
+    # ``self.request.id`` handed on, ``current_task.update_state()`` inside it: (path:line, fact value)
+    running: List[Tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +56,9 @@ class Settings:
     backend: str  # configured | absent | unknown
     annotations_at: Optional[str]  # task_annotations that may set ignore_result
     reads_by_id_at: Optional[str]  # first ``AsyncResult(x)``-style read by id
+    custom_backend_at: Optional[str] = None  # ``result_backend = "<a class of this project>"``: path:line (value)
+    # outside any task: a helper reporting progress of (or publishing the id of) whichever task runs it
+    running_anywhere: List[Tuple[str, dict]] = field(default_factory=list)
 
 
 class Project:
@@ -71,6 +76,7 @@ class Project:
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self._link_uses()
         self.settings = self._settings()
+        self._link_running_tasks()
 
     # ----- name resolution across modules -----
     def resolve(self, dotted: Optional[str], depth: int = 0):
@@ -298,7 +304,7 @@ class Project:
 
     # ----- global settings -----
     def _settings(self) -> Settings:
-        ignores, backend_facts, apps, dynamic, annotations = [], [], [], [], []
+        ignores, backend_facts, apps, dynamic, annotations, custom = [], [], [], [], [], []
         for summary in self.summaries:
             for fact in summary.config:
                 where = f"{summary.path}:{fact.line}"
@@ -306,7 +312,11 @@ class Project:
                     ignores.append((fact.value, where))
                 elif fact.key == "result_backend":
                     backend_facts.append(where)
+                    if self._is_project_backend(fact.value):
+                        custom.append(f"{where} ({fact.value})")
                 elif fact.key == "app":
+                    if is_test_path(summary.path):
+                        continue  # a test app (eager, in-memory) says nothing about production's backend
                     apps.append(fact.value)
                     if fact.value:
                         backend_facts.append(where)
@@ -329,7 +339,47 @@ class Project:
             backend=backend,
             annotations_at=annotations[0] if annotations else None,
             reads_by_id_at=min(reads) if reads else None,
+            custom_backend_at=custom[0] if custom else None,
         )
+
+    def _is_project_backend(self, value) -> bool:
+        """``result_backend = "proj.celery.backends.JobResultBackend"``: results land where the project's own code
+        (its models, its views) reads them, which we cannot follow."""
+        if isinstance(value, dict):
+            value = value.get("ref")
+        if not isinstance(value, str) or value == DYNAMIC or "://" in value or "." not in value:
+            return False
+        kind = self.resolve(value.replace(":", "."))[0]
+        return kind not in ("external", "unknown")
+
+    def _link_running_tasks(self) -> None:
+        """Attribute each ``running_task`` fact to the task whose body holds it, or to no task in particular."""
+        for summary in self.summaries:
+            for fact in summary.config:
+                if fact.key != "running_task" or not isinstance(fact.value, dict):
+                    continue
+                where = f"{summary.path}:{fact.line}"
+                scope = fact.value.get("scope") or ""
+                parts = scope.split(".") if scope else []
+                owner = None
+                for i in range(len(parts), 0, -1):
+                    owner = self._task_by_symbol.get((summary.module, ".".join(parts[:i])))
+                    if owner is not None:
+                        break
+                if owner is not None:
+                    owner.running.append((where, fact.value))
+                elif fact.value.get("who") == "current_task":
+                    self.settings.running_anywhere.append((where, fact.value))
+                # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
+
+
+def is_test_path(path: str) -> bool:
+    """Test modules and test settings: ``tests/...``, ``test_x.py``, ``x_test.py``, ``settings/test.py``."""
+    parts = path.split("/")
+    stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+    if any(part in ("tests", "test", "testing") for part in parts[:-1]):
+        return True
+    return stem in ("test", "tests", "testing", "conftest") or stem.startswith("test_") or stem.endswith(("_test", "_tests"))
 
 
 def _definitions(summary: ModuleSummary) -> Dict[str, tuple]:

@@ -61,14 +61,20 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
     storing = [(p, u) for p, u in uses if u.ignore_result is not True]
     # getattr(module, name): the use may be this task's or a sibling's; a read there is only a maybe.
     reads = [(p, u) for p, u in storing if u.outcome.kind == READ and u.dynamic_module is None]
-    for path, use in storing:
-        if use.dynamic_module is not None and use.outcome.kind in (READ, ESCAPES):
-            return Verdict("maybe", f"a task looked up with getattr({use.dynamic_module}, <name>) has its result "
-                           f"{use.outcome.detail} at {where(path, use)}")
     if reads:
         path, use = reads[0]
         text = f"{where(path, use)} ({use.outcome.detail})"
         return Verdict("read", f"its result is read at {text}", first_read=text)
+    for path, use in storing:
+        if use.dynamic_module is not None and use.outcome.kind == READ:
+            return Verdict("maybe", f"a task looked up with getattr({use.dynamic_module}, <name>) has its result "
+                           f"read at {where(path, use)} ({use.outcome.detail})")
+    if settings.custom_backend_at:
+        return Verdict("maybe", f"results go to the project's own backend at {settings.custom_backend_at}, "
+                       "whose models and views may read them")
+    running = _running_task_reason(task, settings)
+    if running:
+        return Verdict("maybe", running)
     for path, use in storing:
         if use.outcome.kind == ESCAPES:
             return Verdict("maybe", f"its result escapes at {where(path, use)} ({use.outcome.detail})")
@@ -90,6 +96,24 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
     if not storing:
         return Verdict("ignored-at-call", "every call site passes ignore_result=True")
     return Verdict("unread", "nothing reads its result", places=len(storing))
+
+
+def _running_task_reason(task: Task, settings) -> Optional[str]:
+    """Progress reported, or its own id published, from inside the task or from a helper any task may call."""
+    for at, fact in task.running:
+        if fact.get("kind") == "id" and settings.reads_by_id_at:
+            return (f"it publishes its own id at {at} ({fact.get('detail')}) and results are read by id at "
+                    f"{settings.reads_by_id_at}")
+        if fact.get("kind") == "progress":
+            return f"it reports progress at {at} ({fact.get('detail')}): something polls it"
+    for at, fact in settings.running_anywhere:
+        if fact.get("kind") == "progress":
+            return (f"a helper reports the progress of whichever task runs it at {at} ({fact.get('detail')}); "
+                    "any task may call it, and something polls that progress")
+        if fact.get("kind") == "id" and settings.reads_by_id_at:
+            return (f"a helper publishes the id of whichever task runs it at {at} ({fact.get('detail')}) and "
+                    f"results are read by id at {settings.reads_by_id_at}; any task may call it")
+    return None
 
 
 def _risky_unknown_uses(project: Project) -> List[Tuple[str, Use]]:

@@ -451,6 +451,8 @@ class _Summarizer(cst.CSTVisitor):
             kwargs, star = self.keywords(node)
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
             self.fact("app", "backend" in kwargs or star or len(positional) >= 3, node)
+            if "backend" in kwargs:
+                self.fact("result_backend", kwargs["backend"], node)
         if name in ("config_from_envvar",):
             self.fact("dynamic_config", True, node)
         for arg in node.args:

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def write_project(root: Path, files: Dict[str, str]) -> Path:
     """Write ``files`` ({relative path: source}) under ``root``; packages get their __init__.py."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text("[project]\nname = 'example'\n")
     for relative, source in files.items():
         path = root / relative
