@@ -74,6 +74,7 @@ class Project:
         self._find_tasks()
         self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
+        self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
         self._link_uses()
         self.settings = self._settings()
         self._link_running_tasks()
@@ -283,6 +284,13 @@ class Project:
             targets = self.tasks_in_module(use.dynamic_module)
             if targets is None:  # getattr(obj, name): as good as a receiver we cannot name
                 targets = []
+        elif use.by_name == DYNAMIC:  # ``send_task(name)`` / ``app.tasks[name]``: a name known at run time
+            if use.kind == "value":
+                targets = list(self.tasks)
+            else:
+                if use.kind in ("enqueue", "signature"):
+                    self.dynamic_name_uses.append((path, use))
+                return
         elif use.by_name is not None:
             task = self.tasks_by_name.get(use.by_name)
             targets = [task] if task else []

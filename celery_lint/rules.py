@@ -88,6 +88,11 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
         (vpath, vuse), (upath, uuse) = task.value_escapes[0], risky[0]
         return Verdict("maybe", f"it is handed on as a value at {where(vpath, vuse)} and a task we cannot name "
                        f"has its result {uuse.outcome.detail} at {where(upath, uuse)}")
+    threshold = _risk_threshold(project)
+    for upath, uuse in project.dynamic_name_uses:
+        if uuse.ignore_result is not True and OUTCOME_RANK[uuse.outcome.kind] >= threshold:
+            return Verdict("maybe", f"a task named at run time has its result {uuse.outcome.detail} at "
+                           f"{where(upath, uuse)}: it may be this one")
     for path in sorted(unparsed):
         if _mentions(unparsed[path], task):
             return Verdict("maybe", f"{path} mentions it but does not parse")
@@ -116,8 +121,12 @@ def _running_task_reason(task: Task, settings) -> Optional[str]:
     return None
 
 
+def _risk_threshold(project: Project) -> int:
+    return OUTCOME_RANK[ID_TAKEN] if project.settings.reads_by_id_at else OUTCOME_RANK[ESCAPES]
+
+
 def _risky_unknown_uses(project: Project) -> List[Tuple[str, Use]]:
-    threshold = OUTCOME_RANK[ID_TAKEN] if project.settings.reads_by_id_at else OUTCOME_RANK[ESCAPES]
+    threshold = _risk_threshold(project)
     return [(p, u) for p, u in project.unknown_uses if OUTCOME_RANK[u.outcome.kind] >= threshold]
 
 

@@ -46,6 +46,7 @@ GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY
 BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
 ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
 READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
+NOT_CELERY_SIGNATURE = {"inspect", "funcsigs", "typing", "sqlalchemy", "sqlalchemy.inspect"}
 CURRENT_TASK = {"celery.current_task", "celery._state.current_task", "celery.app.current_task"}
 REQUEST_ID_ATTRS = {"id", "task_id", "root_id", "parent_id"}  # ids of runs whose results may be read by id
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -419,7 +420,7 @@ class _Summarizer(cst.CSTVisitor):
         if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "tasks":
             index = node.slice[0].slice if len(node.slice) == 1 else None
             key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
-            return {"by_name": key} if isinstance(key, str) and key != DYNAMIC else {}
+            return {"by_name": key if isinstance(key, str) else DYNAMIC}  # DYNAMIC: ``app.tasks[name]``, any task
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr":
             if len(node.args) >= 2:
                 module = self.ref_of(node.args[0].value)
@@ -486,6 +487,8 @@ class _Summarizer(cst.CSTVisitor):
             return
         if name not in ENQUEUE_METHODS | SIGNATURE_METHODS | INLINE_METHODS | {"apply", "AsyncResult"}:
             return
+        if name == "signature" and self.ref_of(receiver) in NOT_CELERY_SIGNATURE:
+            return  # ``inspect.signature(func).parameters``
         if name in ENQUEUE_METHODS and self.is_signature_expr(receiver):
             return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
         where = self.task_reference(receiver)
@@ -509,19 +512,23 @@ class _Summarizer(cst.CSTVisitor):
         return first is not None and first.keyword is None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
+        if func.value in ("signature", "Signature") and not (self.ref_of(func) or "celery").startswith("celery"):
+            return  # ``from inspect import signature``: not Celery's
         if func.value in ("signature", "Signature", "send_task"):
             outcome = self.flow.signature(node) if func.value != "send_task" else self.flow.result(node)
             self.by_name_call(node, outcome, "signature" if func.value != "send_task" else "enqueue")
 
     def by_name_call(self, node: cst.Call, outcome: Outcome, kind: str) -> None:
         first = node.args[0].value if node.args and node.args[0].keyword is None else None
+        if first is None:  # ``send_task(name="x")``
+            first = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "name"), None)
         value = literal(first) if first is not None else DYNAMIC
         if isinstance(value, str) and value != DYNAMIC:
             self.use(kind, outcome, node, by_name=value, ignore_result=self.call_ignore(node))
         elif isinstance(first, cst.Attribute) and first.attr.value == "name" and self.ref_of(first.value):
             self.use(kind, outcome, node, target=self.ref_of(first.value), ignore_result=self.call_ignore(node))
-        else:
-            self.use(kind, outcome, node, ignore_result=self.call_ignore(node))  # a name we cannot know
+        else:  # a name we cannot know: it may be any task's
+            self.use(kind, outcome, node, by_name=DYNAMIC, ignore_result=self.call_ignore(node))
 
     def registration(self, node: cst.Call, task_call: cst.Call) -> None:
         """``app.task(name=...)(func)``."""
@@ -558,6 +565,19 @@ class _Summarizer(cst.CSTVisitor):
             where = self.task_reference(value)
             if where:
                 self.use("value", Outcome(ESCAPES, "looked up with getattr()", self.line_of(value)), value, **where)
+            return
+        if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
+            self.value_use(value.body)
+            self.value_use(value.orelse)
+            return
+        if isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
+            self.value_use(value.left)
+            self.value_use(value.right)
+            return
+        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
+            where = self.task_reference(value)
+            if where:
+                self.use("value", Outcome(ESCAPES, "looked up in app.tasks", self.line_of(value)), value, **where)
             return
         if not isinstance(value, (cst.Name, cst.Attribute)):
             return
@@ -606,6 +626,13 @@ class _Summarizer(cst.CSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         self.value_use(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if not isinstance(node.value, cst.From):
+            self.value_use(node.value)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self.value_use(node.value)
