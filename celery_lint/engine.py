@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,12 +67,12 @@ def analyse_root(
     # that name a task, a task module or a decorator alias found so far. Repeat until nothing new turns up.
     summaries: Dict[str, ModuleSummary] = {}
     unparsed: Dict[str, bytes] = {}
-    interest = files.Interest()
     todo = [f for f in project_files if _phase_one(f, cache, overrides)]
+    interest = files.Interest(_likely_task_names(todo, overrides))
     for _round in range(4):
-        _summarise(todo, interest, cache, overrides, summaries, report, jobs)
+        _summarise(todo, interest, cache, overrides, summaries, report, jobs, first_round=_round == 0)
         project = Project(list(summaries.values()), config.task_decorators)
-        interest = files.Interest(files.names_pattern(_names_of_interest(project)))
+        interest = files.Interest(_names_of_interest(project))
         todo = [f for f in project_files if _needs_names(f, summaries.get(f.relative), interest, cache, overrides)]
         if not todo:
             break
@@ -150,7 +151,7 @@ def _phase_one(f: _File, cache: Cache, overrides) -> bool:
 
 def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Cache, overrides) -> bool:
     """Does this file name something of interest where the last summary did not look (or not at all)?"""
-    if interest.names is None or (summary is not None and not summary.dropped):
+    if not interest.names or (summary is not None and not summary.dropped):
         return False
     entry = _cached_entry(f, cache, overrides)
     if summary is not None and entry.get("slice") == interest.key:
@@ -160,22 +161,23 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
         return entry["names_match"]
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
-        hits = interest.names.search(source) is not None
-    else:  # a phase-one file: only matches inside the statements we blanked count
-        starts = [source.count(b"\n", 0, m.start()) + 1 for m in interest.names.finditer(source)]
-        hits = any(a <= line <= b for line in starts for a, b in summary.dropped)
+        hits = interest.names_in(source)
+    else:  # a phase-one file: only mentions inside the statements we blanked count
+        lines = source.splitlines()
+        hits = any(interest.names_in(b"\n".join(lines[a - 1:b])) for a, b in summary.dropped)
     entry["names"], entry["names_match"] = key, hits
     cache.dirty = True
     return hits
 
 
-def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report, jobs) -> None:
+def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report, jobs,
+               first_round: bool) -> None:
     """Summaries from the cache where content and slice are unchanged; LibCST (in parallel) for the rest."""
     to_parse: List[_File] = []
     for f in todo:
         entry = _cached_entry(f, cache, overrides)
         # In the first round any cached summary will do (one sliced with names keeps more, never less).
-        if entry.get("summary") is not None and (interest.names is None or entry.get("slice") == interest.key):
+        if entry.get("summary") is not None and (first_round or entry.get("slice") == interest.key):
             try:
                 summaries[f.relative] = ModuleSummary.from_json(entry["summary"])
                 continue
@@ -207,6 +209,25 @@ def _summarise_one(item: tuple) -> dict:
 
     source, relative, module, is_package, interest = item
     return summarize(source, relative, module, is_package, keep=interest).to_json()
+
+
+LIKELY_TASK = re.compile(
+    rb"^[ \t]*@[^\n]*(?:task|celery)[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)"
+    rb"|^[ \t]*class[ \t]+(\w+)\([^)]*Task\b|^(\w+)[ \t]*=[ \t]*[\w.]*task\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _likely_task_names(todo: List[_File], overrides) -> List[str]:
+    """A first guess at task names, from the text alone, so that the first LibCST pass already keeps the
+    statements that name them (a wrong guess only costs time: later rounds check the real names)."""
+    names = set()
+    for f in todo:
+        if "likely" not in f.entry:
+            source = _source(f, overrides)
+            f.entry["likely"] = sorted({g.decode() for m in LIKELY_TASK.finditer(source) for g in m.groups() if g})
+        names.update(f.entry["likely"])
+    return sorted(names)
 
 
 def _names_of_interest(project: Project) -> List[str]:

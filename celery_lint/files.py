@@ -85,23 +85,29 @@ def mentions_celery(source: bytes) -> bool:
     return CELERY_TOKENS.search(source) is not None
 
 
-class Interest:
-    """What a top-level statement must mention to be worth LibCST's time: a Celery token, or a task's name."""
+WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
-    def __init__(self, names: Optional["re.Pattern[bytes]"] = None):
-        self.names = names
-        self.key = "celery" if names is None else "celery+" + hashlib.sha1(names.pattern).hexdigest()
+
+class Interest:
+    """What a file or statement must mention to be worth LibCST's time: a Celery token, or one of ``names``
+    (identifiers of tasks, their modules and decorator aliases). Names are compared as whole words, through
+    a set, so the cost does not grow with the number of tasks."""
+
+    def __init__(self, names: Iterable[str] = ()):
+        words = set()
+        for name in names:
+            parts = WORD.findall(name.encode())
+            if parts:  # text that mentions ``a.b.name`` mentions the word ``name``: a sound, cheap test
+                words.add(parts[-1])
+        self.names = frozenset(words)
+        digest = hashlib.sha1(b" ".join(sorted(self.names))).hexdigest()
+        self.key = "celery" if not self.names else f"celery+{digest}"
+
+    def names_in(self, text: bytes) -> bool:
+        return bool(self.names) and not self.names.isdisjoint(WORD.findall(text))
 
     def search(self, text: bytes) -> bool:
-        return CELERY_TOKENS.search(text) is not None or (self.names is not None and self.names.search(text) is not None)
-
-
-def names_pattern(names: Iterable[str]) -> Optional["re.Pattern[bytes]"]:
-    """Phase two of the prefilter: a file that names a task (or its module, or its registered name)."""
-    words = sorted({name for name in names if name})
-    if not words:
-        return None
-    return re.compile(rb"(?<![\w])(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")(?![\w])")
+        return CELERY_TOKENS.search(text) is not None or self.names_in(text)
 
 
 def relative_to(path: Path, root: Path) -> str:

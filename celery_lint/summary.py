@@ -79,7 +79,8 @@ IMPORT = re.compile(rb"\bimport\b")
 
 
 def slice_source(source: bytes, keep) -> tuple:
-    """Blank the top-level statements that mention nothing of interest; keep line numbers and columns."""
+    """Blank the top-level statements (and methods of top-level classes) that mention nothing of interest,
+    keeping every line number and column."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -105,13 +106,43 @@ def slice_source(source: bytes, keep) -> tuple:
         if name and re.search(rb"\b" + name.encode() + rb"\b", kept):
             continue
         dropped.append([start, end])
-    if not dropped:
-        return source, []
     for start, end in dropped:
         for number in range(start, end + 1):
-            line = lines[number - 1]
-            lines[number - 1] = b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
+            lines[number - 1] = _blank(lines[number - 1])
+    blanked = {start for start, _end in dropped}
+    kept_spans = [span for span in spans if span[1] not in blanked]
+    for start, end, indent in _idle_methods(kept_spans, lines, keep, local):
+        for number in range(start, end + 1):  # a class body must keep a statement: ``pass`` on the first line
+            lines[number - 1] = _blank(lines[number - 1])
+        lines[start - 1] = indent + b"pass" + lines[start - 1]
+        dropped.append([start, end])
+    if not dropped:
+        return source, []
+    dropped.sort()
     return b"".join(lines), dropped
+
+
+def _blank(line: bytes) -> bytes:
+    return b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
+
+
+def _idle_methods(spans, lines, keep, local):
+    """Methods of kept top-level classes that mention nothing of interest (big models and viewsets)."""
+    idle = []
+    for statement, _start, _end, _text in spans:
+        if not isinstance(statement, ast.ClassDef):
+            continue
+        for member in statement.body:
+            if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) or member.lineno == statement.lineno:
+                continue
+            start = min([member.lineno] + [d.lineno for d in member.decorator_list])
+            end = member.end_lineno or member.lineno
+            text = b"".join(lines[start - 1:end])
+            if keep.search(text) or (local and local.search(text)) or b";" in lines[start - 1] or b";" in lines[end - 1]:
+                continue
+            first = lines[start - 1]
+            idle.append((start, end, first[: len(first) - len(first.lstrip())]))
+    return idle
 
 
 def _syntax_error(source: bytes, exc) -> str:
@@ -345,7 +376,8 @@ class _Summarizer(cst.CSTVisitor):
         if self.stack or isinstance(node.names, cst.ImportStar):
             if isinstance(node.names, cst.ImportStar) and not self.stack:
                 module = _dotted(node.module) if node.module is not None else ""
-                self.summary.imports.setdefault("*", self.absolute(module, len(node.relative)))
+                stars = [k for k in self.summary.imports if k.startswith("*")]  # ``*``, ``*2``, ``*3``...
+                self.summary.imports["*" if not stars else f"*{len(stars) + 1}"] = self.absolute(module, len(node.relative))
             return
         for alias in node.names:
             bound = _name_of(alias.asname.name) if alias.asname is not None else _name_of(alias.name)
