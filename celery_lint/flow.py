@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Callable, Iterable, Optional, Set
 
 import libcst as cst
-from libcst.metadata import Assignment, GlobalScope, ClassScope
 
 from .model import DISCARDED, ESCAPES, ID_TAKEN, READ, Outcome
 
@@ -49,9 +48,9 @@ def call_name(call: cst.Call) -> Optional[str]:
 class ResultFlow:
     """Follows AsyncResults and signatures through one module, using LibCST parent and scope metadata."""
 
-    def __init__(self, parents, scopes, line_of: Callable[[cst.CSTNode], int]):
+    def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int]):
         self.parents = parents
-        self.scopes = scopes
+        self.mentions = mentions  # local variable -> its other mentions; None for module/class variables
         self.line_of = line_of
 
     # ----- results (what ``.delay()``/``.apply_async()``/``send_task()`` return) -----
@@ -237,15 +236,10 @@ class ResultFlow:
 
     def _through_variable(self, target: cst.Name, follow, seen):
         """Every later use of a local variable, followed further. Module and class variables escape."""
-        scope = self.scopes.get(target)
+        others = self.mentions(target)
         line = self.line_of(target)
-        if scope is None or isinstance(scope, (GlobalScope, ClassScope)):
+        if others is None:
             yield Outcome(ESCAPES, "kept in a module or class variable", line)
             return
-        for assignment in scope.assignments[target.value]:
-            if not isinstance(assignment, Assignment):
-                continue
-            for access in assignment.references:
-                if access.node is target:
-                    continue
-                yield follow(access.node, seen)
+        for mention in others:
+            yield follow(mention, seen)

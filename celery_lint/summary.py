@@ -11,16 +11,8 @@ import re
 from typing import List, Optional
 
 import libcst as cst
-from libcst.metadata import (
-    BuiltinAssignment,
-    GlobalScope,
-    ImportAssignment,
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    ScopeProvider,
-)
 
+from .walk import Walk
 from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
 from .model import (
     DISCARDED,
@@ -68,10 +60,8 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
         return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc)}")
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     summary = ModuleSummary(path, module, is_package, dropped=dropped)
-    lines = tree.code.splitlines()
-    wrapper.visit(_Summarizer(wrapper, summary, lines))
+    _Summarizer(tree, source, summary, tree.code.splitlines()).run()
     return summary
 
 
@@ -205,24 +195,34 @@ def noqa_codes(lines: List[str], line_numbers) -> List[str]:
     return codes
 
 
-class _Summarizer(cst.CSTVisitor):
-    def __init__(self, wrapper: MetadataWrapper, summary: ModuleSummary, lines: List[str]):
-        super().__init__()
+class _Summarizer:
+    """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
+    once parents and scopes are known for the whole module (so results can be followed forwards)."""
+
+    HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
+               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda)
+
+    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[str]):
         self.summary = summary
         self.lines = lines
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.flow = ResultFlow(self.parents, self.scopes, self.line_of)
+        self.walk = Walk(tree, source, self.import_target, self.HANDLED)
+        self.parents = self.walk.parents
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.names: List[str] = []  # qualname parts
 
+    def run(self) -> None:
+        for event, node in self.walk.events:
+            handler = getattr(self, f"{'visit' if event == 'enter' else 'leave'}_{type(node).__name__}", None)
+            if handler is not None:
+                handler(node)
+
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
+        return self.walk.position(node)[0]
 
     def col_of(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.column
+        return self.walk.position(node)[1]
 
     def package(self) -> str:
         s = self.summary
@@ -260,26 +260,7 @@ class _Summarizer(cst.CSTVisitor):
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
-        scope = self.scopes.get(name)
-        if scope is None:
-            return None
-        try:
-            assignments = scope[name.value]
-        except Exception:  # noqa: BLE001 - LibCST raises on odd scopes (class bodies in comprehensions)
-            return None
-        targets = set()
-        for assignment in assignments:
-            if isinstance(assignment, BuiltinAssignment):
-                return None
-            if isinstance(assignment, ImportAssignment):
-                targets.add(self.import_target(assignment.node, name.value))
-            elif isinstance(assignment.scope, GlobalScope):
-                targets.add(f"{self.summary.module}.{name.value}")
-            else:
-                return None  # a local variable or parameter: we cannot tell what it holds
-        if len(targets) != 1:
-            return None
-        return targets.pop()
+        return self.walk.resolve(name, self.summary.module)
 
     def ref_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
         parts = []

@@ -1,0 +1,328 @@
+"""One fast pass over a LibCST tree: parents, name scopes and positions, without LibCST's metadata providers.
+
+LibCST's ParentNodeProvider and ScopeProvider each rebuild the tree through the visitor machinery, and cost
+several times the parse itself. The summary needs much less: the parent of a node, whether a name is local
+or comes from an import or the module, and the other mentions of a local variable. Walking the dataclass
+fields directly gives all three at a fraction of the cost. Positions come from LibCST's PositionProvider,
+run one top-level statement at a time and only for statements that hold something worth reporting.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import fields
+from typing import Dict, List, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+# Fields that never hold an expression or statement we look at: skipping them halves the walk.
+_SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
+                  "comma", "newline", "trailing_whitespace", "equal", "colon", "dot", "operator", "lbracket",
+                  "rbracket", "lbrace", "rbrace", "first_line", "empty_lines", "last_line", "indent")
+_FIELDS: Dict[type, tuple] = {}
+
+
+def _child_fields(node_type: type) -> tuple:
+    names = _FIELDS.get(node_type)
+    if names is None:
+        names = tuple(f.name for f in fields(node_type) if not f.name.startswith(_SKIP_PREFIXES))
+        _FIELDS[node_type] = names
+    return names
+
+
+class Scope:
+    def __init__(self, kind: str, parent: Optional["Scope"]):
+        self.kind = kind  # module | function | class | comprehension
+        self.parent = parent
+        self.children: List[Scope] = []
+        self.bindings: Dict[str, list] = {}  # name -> [import target or None for a plain binding]
+        self.globals: set = set()
+        self.mentions: Dict[str, List[cst.Name]] = {}
+        if parent is not None:
+            parent.children.append(self)
+
+    def bind(self, name: str, target: Optional[str] = None) -> None:
+        self.bindings.setdefault(name, []).append(target)
+
+
+class Walk:
+    """Parents, scopes, and the nodes (in source order) that the summary handles."""
+
+    def __init__(self, module: cst.Module, source: bytes, import_target, interesting: tuple):
+        self.module_node = module
+        self.source = source
+        self.import_target = import_target  # (import node, bound name) -> dotted target
+        self.interesting = interesting
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.scope_of: Dict[cst.Name, Scope] = {}
+        self.events: List[tuple] = []  # ("enter"|"leave", node)
+        self.module = Scope("module", None)
+        self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
+        self._positions: Dict[cst.CSTNode, tuple] = {}
+        self._source_lines: Optional[List[str]] = None
+        self._walk(module, None, self.module)
+
+    # ----- the walk -----
+    def _walk(self, node, parent, scope: Scope) -> None:
+        parents, interesting, events = self.parents, self.interesting, self.events
+        stack = [(node, parent, scope, False)]
+        while stack:
+            node, parent, scope, leaving = stack.pop()
+            if leaving:
+                events.append(("leave", node))
+                continue
+            if parent is not None:
+                parents[node] = parent
+            if isinstance(node, interesting):
+                events.append(("enter", node))
+                if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                    stack.append((node, parent, scope, True))
+            inner = self._bind(node, scope)
+            if isinstance(node, cst.Name):
+                self.scope_of[node] = scope
+                scope.mentions.setdefault(node.value, []).append(node)
+                continue
+            children = []
+            for name in _child_fields(type(node)):
+                value = getattr(node, name)
+                if isinstance(value, cst.CSTNode):
+                    children.append((name, value))
+                elif isinstance(value, (list, tuple)):
+                    children.extend((name, v) for v in value if isinstance(v, cst.CSTNode))
+            for name, child in reversed(children):
+                if self._not_a_mention(node, name):
+                    parents[child] = node
+                    continue
+                child_scope = scope if (name == "decorators" or inner is None) else inner
+                stack.append((child, node, child_scope, False))
+
+    @staticmethod
+    def _not_a_mention(node, field_name: str) -> bool:
+        """Names that are not variable lookups: ``x.attr``, ``f(keyword=...)``, import aliases."""
+        return (isinstance(node, cst.Attribute) and field_name == "attr") or \
+            (isinstance(node, cst.Arg) and field_name == "keyword") or isinstance(node, (cst.ImportAlias, cst.AsName))
+
+    def _bind(self, node, scope: Scope) -> Optional[Scope]:
+        """Record what ``node`` binds in ``scope``; return the new scope its body opens, if any."""
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            scope.bind(node.name.value)
+            inner = Scope("function" if isinstance(node, cst.FunctionDef) else "class", scope)
+            if isinstance(node, cst.FunctionDef):
+                self._bind_params(node.params, inner)
+            return inner
+        if isinstance(node, cst.Lambda):
+            inner = Scope("function", scope)
+            self._bind_params(node.params, inner)
+            return inner
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            inner = Scope("comprehension", scope)
+            comp = node.for_in
+            while comp is not None:
+                self._bind_target(comp.target, inner)
+                comp = comp.inner_for_in
+            return inner
+        if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                local = _dotted(bound).split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else _dotted(bound)
+                scope.bind(local, self.import_target(node, local) or "?")
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                self._bind_target(target.target, scope)
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr)):
+            self._bind_target(node.target, scope)
+        elif isinstance(node, (cst.For,)):
+            self._bind_target(node.target, scope)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            self._bind_target(node.asname.name, scope)
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            self._bind_target(node.name.name, scope)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            scope.globals.update(item.name.value for item in node.names)
+        return None
+
+    def _bind_params(self, params: cst.Parameters, scope: Scope) -> None:
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            scope.bind(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.bind(star.name.value)
+
+    def _bind_target(self, target, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            scope.bind(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, scope)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, scope)
+
+    # ----- names -----
+    def resolve(self, name: cst.Name, module_name: str) -> Optional[str]:
+        """The dotted name a bare name refers to: an import or a module-level definition; None for locals,
+        builtins and names bound in more than one way."""
+        scope = self.scope_of.get(name)
+        if scope is None:
+            return None
+        start = scope
+        while scope is not None:
+            if name.value in scope.globals:
+                scope = self.module
+                continue
+            visible = scope.kind != "class" or scope is start
+            if visible and name.value in scope.bindings:
+                targets = set(scope.bindings[name.value])
+                if len(targets) != 1:
+                    return None
+                target = targets.pop()
+                if target == "?":
+                    return None
+                if target is not None:
+                    return target
+                return f"{module_name}.{name.value}" if scope is self.module else None
+            scope = scope.parent
+        return None
+
+    def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
+        """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
+        module or class variable, which anything may read."""
+        scope = self.scope_of.get(target)
+        if scope is None or scope.kind in ("module", "class"):
+            return None
+        found: List[cst.Name] = []
+        todo = [scope]
+        while todo:
+            current = todo.pop()
+            found.extend(n for n in current.mentions.get(target.value, []) if n is not target)
+            todo.extend(c for c in current.children if target.value not in c.bindings)
+        return found
+
+    # ----- positions -----
+    def position(self, node: cst.CSTNode) -> tuple:
+        """(line, column) of ``node``. LibCST computes positions by generating code, so we generate only the
+        innermost statement around the node (a compound statement without its body), and place it with the
+        line numbers of Python's own parser."""
+        cached = self._positions.get(node)
+        if cached is not None:
+            return cached
+        lines = self._statement_lines_map()
+        statement = node
+        while statement is not None and not (statement in lines and not self._in_body(node, statement)):
+            statement = self.parents.get(statement)
+        if statement is not None:
+            self._record(_header_only(statement), lines[statement])
+        if node not in self._positions:  # a header we cut away, or blocks we could not match: the whole
+            top = node  # top-level statement
+            while self.parents.get(top) is not None and not isinstance(self.parents[top], cst.Module):
+                top = self.parents[top]
+            if top in lines:
+                self._record(top, lines[top])
+        if node not in self._positions:  # no line map at all (syntax newer than this Python parses)
+            self._record(self.module_node, 1)
+        return self._positions[node]
+
+    def _in_body(self, node, statement) -> bool:
+        """Is ``node`` inside a block of the compound ``statement`` (rather than in its header)?"""
+        if isinstance(statement, cst.SimpleStatementLine) or not isinstance(getattr(statement, "body", None), cst.BaseSuite):
+            return False
+        blocks = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+        blocks += list(getattr(statement, "handlers", ()))
+        while node is not None and node is not statement:
+            if any(node is block for block in blocks if block is not None):
+                return True
+            node = self.parents.get(node)
+        return False
+
+    def _record(self, stub, first_line: int) -> None:
+        """Positions of every node of ``stub`` (a statement generated on its own, or the module)."""
+        module = stub if isinstance(stub, cst.Module) else cst.Module(body=[stub])
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        offset = 0 if stub is module else first_line - positions[stub].start.line
+        shifts = self._column_shifts(module.code, offset)
+        for key, value in positions.items():
+            line = value.start.line + offset
+            self._positions.setdefault(key, (line, value.start.column + shifts.get(line, 0)))
+
+    def _column_shifts(self, code: str, offset: int) -> Dict[int, int]:
+        """A statement generated on its own loses its block indentation: per line, what to add back."""
+        if offset == 0:
+            return {}
+        if self._source_lines is None:
+            self._source_lines = self.source.decode("utf-8", "replace").splitlines()
+        shifts = {}
+        for number, generated in enumerate(code.splitlines(), start=1 + offset):
+            if 0 < number <= len(self._source_lines) and generated.strip():
+                original = self._source_lines[number - 1]
+                # ``elif x:`` is generated as ``if x:``, and a header loses its comment: find the text itself.
+                start = original.find(generated.strip())
+                generated_indent = len(generated) - len(generated.lstrip())
+                if start > generated_indent:
+                    shifts[number] = start - generated_indent
+        return shifts
+
+    def _statement_lines_map(self) -> Dict[cst.CSTNode, int]:
+        """Line of every statement (nested ones too), from Python's own fast parser, matched by structure."""
+        if self._statement_lines is None:
+            self._statement_lines = {}
+            try:
+                tree = ast.parse(self.source)
+            except (SyntaxError, ValueError):
+                return self._statement_lines
+            _map_block(self.module_node.body, tree.body, self._statement_lines)
+        return self._statement_lines
+
+
+_PASS_BLOCK = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+
+
+def _header_only(statement: cst.CSTNode) -> cst.CSTNode:
+    """A compound statement with its blocks cut down to ``pass``: enough to place its header's nodes."""
+    if isinstance(statement, cst.SimpleStatementLine) or not isinstance(getattr(statement, "body", None), cst.BaseSuite):
+        return statement
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        return statement  # rare around a task; the fallback in ``position`` places it
+    changes = {"body": _PASS_BLOCK}
+    if hasattr(statement, "orelse"):
+        changes["orelse"] = None
+    return statement.with_changes(**changes)
+
+
+def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int]) -> None:
+    index = 0
+    for statement in cst_statements:
+        if index >= len(ast_statements):
+            return
+        first = ast_statements[index]
+        out[statement] = first.lineno  # both parsers put a decorated def at its ``def`` line
+        if isinstance(statement, cst.SimpleStatementLine):
+            index += len(statement.body)
+            continue
+        index += 1
+        _map_compound(statement, first, out)
+
+
+def _map_compound(statement, node, out) -> None:
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.IndentedBlock) and isinstance(getattr(node, "body", None), list):
+        _map_block(body.body, node.body, out)
+    orelse = getattr(statement, "orelse", None)
+    ast_orelse = getattr(node, "orelse", None) or []
+    if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
+        out[orelse] = ast_orelse[0].lineno
+        _map_compound(orelse, ast_orelse[0], out)
+    elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
+        _map_block(orelse.body.body, ast_orelse, out)
+    if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
+        for handler, ast_handler in zip(statement.handlers, node.handlers):
+            if isinstance(handler.body, cst.IndentedBlock):
+                _map_block(handler.body.body, ast_handler.body, out)
+        if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
+            _map_block(statement.finalbody.body.body, node.finalbody, out)
+
+
+def _dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""

@@ -1,0 +1,98 @@
+"""The fast walk must place every node exactly where LibCST's own PositionProvider does, and resolve names
+as Python scoping does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from celery_lint.walk import Walk
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(REPO.glob("fixtures/*/project/**/*.py")) + sorted(REPO.glob("celery_lint/*.py")) + [
+    p for p in sorted(REPO.glob("examples/**/*.py"))]
+
+NESTED = b'''import x
+
+
+class A:
+    @app.task(
+        bind=True,
+    )
+    def f(self):
+        if y:
+            r = t.delay(
+                1,
+            )
+        elif z:
+            pass
+        else:
+            try:
+                g.apply_async()
+            except E as e:
+                h.s(e)
+            finally:
+                k()
+
+    async def g(self):
+        for q in w.delay():
+            with open(q) as f:
+                yield f
+        while (n := next(it)):
+            lambda: n.get()
+'''
+
+
+def placed(source: bytes):
+    tree = cst.parse_module(source)
+    expected = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    walk = Walk(tree, source, lambda node, name: None, (cst.Call, cst.Name, cst.Decorator, cst.Attribute))
+    return [((expected[n].start.line, expected[n].start.column), walk.position(n), n) for _e, n in walk.events]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_positions_match_libcst(path):
+    source = path.read_bytes()
+    try:
+        cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        pytest.skip("fixture that does not parse on purpose")
+    mismatches = [(want, got) for want, got, _node in placed(source) if want != got]
+    assert mismatches == []
+
+
+def test_positions_in_nested_blocks():
+    rows = placed(NESTED)
+    assert len(rows) > 40
+    assert [(want, got) for want, got, _ in rows if want != got] == []
+
+
+def test_name_resolution_follows_python_scoping():
+    source = b"""from celery import shared_task as st
+import pkg.tasks as t
+app = make()
+
+def f(st):
+    return st, t, app, len
+
+class C:
+    app = 1
+    def m(self):
+        return app
+"""
+    tree = cst.parse_module(source)
+
+    def target(node, local):
+        return {"st": "celery.shared_task", "t": "pkg.tasks"}.get(local)
+
+    walk = Walk(tree, source, target, (cst.Name,))
+    resolved = {}
+    for _event, node in walk.events:
+        resolved.setdefault((node.value, walk.position(node)[0]), walk.resolve(node, "mod"))
+    assert resolved[("st", 6)] is None  # the parameter shadows the import
+    assert resolved[("t", 6)] == "pkg.tasks"
+    assert resolved[("app", 6)] == "mod.app"
+    assert resolved[("len", 6)] is None  # a builtin
+    assert resolved[("app", 11)] == "mod.app"  # class variables are not visible in methods
