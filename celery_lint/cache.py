@@ -7,6 +7,7 @@ A missing, stale or corrupt cache is simply rebuilt.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -26,6 +27,27 @@ class Cache:
         self.dirty = False
         if directory is not None:
             self.entries = self._read()
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        """Hold the cache for one analysis at a time: when flake8 -j starts several workers on a cold cache,
+        the first one fills it and the others then read it, instead of each parsing the whole project."""
+        handle = None
+        if self.directory is not None:
+            try:
+                import fcntl
+
+                self.directory.mkdir(parents=True, exist_ok=True)
+                handle = open(self.directory / ".lock", "a")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                self.entries = self._read()  # another process may have filled it while we waited
+            except (ImportError, OSError):
+                handle = None
+        try:
+            yield
+        finally:
+            if handle is not None:
+                handle.close()
 
     @property
     def index(self) -> Optional[Path]:

@@ -55,6 +55,11 @@ def analyse_root(
     root = root.resolve()
     overrides = {p.resolve(): src for p, src in (overrides or {}).items()}
     cache = Cache((cache_dir or root / CACHE_DIRNAME) if use_cache else None)
+    with cache.exclusive():
+        return _analyse(root, config, report_on, overrides, cache, jobs)
+
+
+def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, jobs) -> Report:
     report = Report(root)
 
     paths = files.discover(root, config.excludes)

@@ -236,9 +236,9 @@ class Walk:
     def _record(self, stub, first_line: int) -> None:
         """Positions of every node of ``stub`` (a statement generated on its own, or the module)."""
         module = stub if isinstance(stub, cst.Module) else cst.Module(body=[stub])
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions, code = _generate_positions(module)
         offset = 0 if stub is module else first_line - positions[stub].start.line
-        shifts = self._column_shifts(module.code, offset)
+        shifts = self._column_shifts(code, offset)
         for key, value in positions.items():
             line = value.start.line + offset
             self._positions.setdefault(key, (line, value.start.column + shifts.get(line, 0)))
@@ -270,6 +270,20 @@ class Walk:
                 return self._statement_lines
             _map_block(self.module_node.body, tree.body, self._statement_lines)
         return self._statement_lines
+
+
+def _generate_positions(module: cst.Module):
+    """LibCST's PositionProvider, minus the metadata wrapper's extra walk over the tree; also the code."""
+    try:
+        from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(default_indent=module.default_indent,
+                                              default_newline=module.default_newline, provider=provider)
+        module._codegen(state)
+        return provider._computed, "".join(state.tokens)
+    except (ImportError, AttributeError, TypeError):  # another LibCST: the public, slower way
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider), module.code
 
 
 _PASS_BLOCK = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
