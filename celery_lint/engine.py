@@ -63,8 +63,10 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, job
     report = Report(root)
 
     paths = files.discover(root, config.excludes)
-    paths += [p for p in overrides if p not in set(paths) and p.suffix == ".py"]
-    paths += [p.resolve() for p in report_on if p.is_file() and p.suffix == ".py" and p.resolve() not in set(paths)]
+    # Files named explicitly (or edited in an editor buffer) are linted even where excludes would skip them.
+    for path in [*overrides, *(p.resolve() for p in report_on if p.is_file())]:
+        if path.suffix == ".py" and path not in paths:
+            paths.append(path)
     project_files = [_describe(root, path) for path in paths]
     report.files = len(project_files)
 
