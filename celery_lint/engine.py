@@ -109,7 +109,7 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, job
 
 
 def _describe(root: Path, path: Path) -> _File:
-    module, is_package = files.module_name(path)
+    module, is_package = files.module_name(path, root)
     return _File(path, files.relative_to(path, root), module, is_package)
 
 

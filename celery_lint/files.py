@@ -40,18 +40,32 @@ def find_root(path: Path) -> Path:
     return start
 
 
-def module_name(path: Path) -> tuple:
-    """(dotted module name, is_package), walking up while directories are packages (src layouts work)."""
+def module_name(path: Path, root: Optional[Path] = None) -> tuple:
+    """(dotted module name, is_package). The name counts from above the topmost package (a directory with
+    ``__init__.py``) between ``root`` and the file, so ``src/`` layouts work and a directory without
+    ``__init__.py`` inside a package (a namespace portion) keeps its place in the name."""
     path = path if path.is_absolute() else path.resolve()
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
+    top = None
     directory = path.parent
-    while (directory / "__init__.py").exists():
-        parts.append(directory.name)
+    while True:
+        if _is_package(directory):
+            top = directory
+        elif root is None:
+            break  # without a root, stop at the first directory that is not a package
+        if directory == root or directory.parent == directory:
+            break
         directory = directory.parent
-    if not parts:
-        parts = [path.parent.name]
-    return ".".join(reversed(parts)), is_package
+    base = top.parent if top is not None else path.parent
+    parts = list(path.relative_to(base).with_suffix("").parts)
+    if is_package:
+        parts = parts[:-1] or [path.parent.name]
+    return ".".join(parts), is_package
+
+
+@functools.lru_cache(maxsize=None)
+def _is_package(directory: Path) -> bool:
+    return (directory / "__init__.py").exists()
 
 
 @functools.lru_cache(maxsize=32)
