@@ -8,6 +8,7 @@ A missing, stale or corrupt cache is simply rebuilt.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -17,7 +18,23 @@ from typing import Dict, Optional
 from . import __version__
 
 CACHE_DIRNAME = ".celery_lint_cache"
-SCHEMA = 2  # bump whenever ModuleSummary or the entry layout changes
+# Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
+# an edit of the analysis can never serve summaries missing facts the new rules rely on.
+_SUMMARY_CODE = ("model.py", "summary.py", "flow.py", "walk.py", "files.py", "cache.py", "engine.py")
+
+
+def _code_key() -> str:
+    digest = hashlib.sha1()
+    here = Path(__file__).resolve().parent
+    for name in _SUMMARY_CODE:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()[:12]
+
+
+SCHEMA = _code_key()
 
 
 class Cache:
@@ -57,7 +74,7 @@ class Cache:
         try:
             with open(self.index, "rb") as handle:
                 data = json.loads(handle.read())
-            if data.get("version") == __version__ and isinstance(data.get("files"), dict):
+            if data.get("version") == __version__ and data.get("schema") == SCHEMA and isinstance(data.get("files"), dict):
                 return data["files"]
         except (OSError, ValueError, AttributeError):
             pass
@@ -87,10 +104,13 @@ class Cache:
             gitignore = self.directory / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by celery-lint\n*\n")
-            payload = json.dumps({"version": __version__, "files": self.entries}, separators=(",", ":"))
+            payload = json.dumps({"version": __version__, "schema": SCHEMA, "files": self.entries}, separators=(",", ":"))
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
             with os.fdopen(fd, "w") as handle:
                 handle.write(payload)
             os.replace(temp, self.index)
+            for stale in self.directory.glob("index-*.json"):  # left by another version of celery-lint
+                if stale != self.index:
+                    stale.unlink()
         except OSError:
             pass  # a read-only checkout still lints, just without a cache

@@ -242,4 +242,17 @@ class ResultFlow:
             yield Outcome(ESCAPES, "kept in a module or class variable", line)
             return
         for mention in others:
+            if self._rebinds(mention):
+                continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one
             yield follow(mention, seen)
+
+    def _rebinds(self, name: cst.Name) -> bool:
+        """Is this mention of a variable a store (an assignment target), not a load?"""
+        parent = self.parents.get(name)
+        if isinstance(parent, cst.AssignTarget):
+            return True
+        if isinstance(parent, (cst.AnnAssign, cst.For, cst.CompFor)) and parent.target is name:
+            return True
+        if isinstance(parent, cst.NamedExpr) and parent.target is name:
+            return True
+        return isinstance(parent, cst.AsName) and parent.name is name

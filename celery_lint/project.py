@@ -1,7 +1,7 @@
 """Links the per-file summaries: which names are tasks, who enqueues them, and what happens to the results."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .model import (
@@ -25,6 +25,7 @@ CELERY_DECORATORS = {
 }
 CELERY_APP_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
 CELERY_TASK_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"}
+IMPORT_CALLS = {"import_module", "import_string", "__import__", "symbol_by_name"}
 # Names real projects give their Celery app when it is imported from a package we cannot see.
 APP_NAMES = {"app", "celery", "celery_app", "capp", "celeryapp", "current_app"}
 
@@ -64,6 +65,7 @@ class Settings:
 class Project:
     def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = ()):
         self.summaries = [s for s in summaries if s.error is None]
+        self._resolved: Dict[str, tuple] = {}  # resolve() results: the summaries never change
         self.modules: Dict[str, ModuleSummary] = {}
         for summary in sorted(self.summaries, key=lambda s: s.path):
             self.modules.setdefault(summary.module, summary)
@@ -84,6 +86,15 @@ class Project:
         """(kind, module summary, object, remaining attribute names) for a dotted name."""
         if not dotted:
             return ("unknown", None, None, [])
+        if depth == 0:
+            if dotted not in self._resolved:
+                self._resolved[dotted] = self._resolve(dotted, 0, set())
+            return self._resolved[dotted]
+        return self._resolve(dotted, depth, set())
+
+    def _resolve(self, dotted: str, depth: int, stars_seen: set):
+        if not dotted:
+            return ("unknown", None, None, [])
         parts = dotted.split(".")
         for i in range(len(parts), 0, -1):
             module = ".".join(parts[:i])
@@ -101,12 +112,18 @@ class Project:
         if kind_obj is not None:
             kind, obj = kind_obj
             if kind == "alias" and not obj.called:
-                return self.resolve(".".join([obj.ref, *tail]), depth + 1)
+                return self._resolve(".".join([obj.ref, *tail]), depth + 1, stars_seen)
             return (kind, summary, obj, tail)
         if head in summary.imports and summary.imports[head] != dotted:
-            return self.resolve(".".join([summary.imports[head], *tail]), depth + 1)
-        if "*" in summary.imports:
-            return self.resolve(".".join([summary.imports["*"], head, *tail]), depth + 1)
+            return self._resolve(".".join([summary.imports[head], *tail]), depth + 1, stars_seen)
+        stars = [target for key, target in summary.imports.items() if key.startswith("*")]
+        for star in stars:  # ``from .a import *`` then ``from .b import *``: the first that knows the name
+            if (star, head) in stars_seen:  # star imports going round in a circle, or already tried
+                continue
+            stars_seen.add((star, head))
+            found = self._resolve(".".join([star, head, *tail]), depth + 1, stars_seen)
+            if found[0] not in ("unknown", "external") or len(stars) == 1:
+                return found
         return ("unknown", summary, None, rest)
 
     def is_app(self, dotted: Optional[str], depth: int = 0) -> bool:
@@ -259,13 +276,15 @@ class Project:
         object holds a task only if the project put one there, and that task is then handed on as a value
         somewhere (``Registry(task=t)``, ``class C: t = my_task``), which that task's own value escapes record.
         """
-        kind, summary, _obj, tail = self.resolve(dotted)
+        kind, summary, obj, tail = self.resolve(dotted)
+        if kind == "alias" and not tail and obj.called and (obj.ref or "").rpartition(".")[2] in IMPORT_CALLS:
+            return list(self.tasks)  # ``mod = import_module(path)``: a module known only at run time
         if kind != "module" or tail:
             return None
         prefix = summary.module + "."
         found = [t for t in self.tasks if t.qualname.startswith(prefix) and "." not in t.qualname[len(prefix):]]
         for name, target in summary.imports.items():  # re-exported: ``from .tasks import send``
-            if name == "*":
+            if name.startswith("*"):
                 if depth < 4:
                     found.extend(self.tasks_in_module(target, depth + 1) or [])
                 continue
@@ -273,6 +292,21 @@ class Project:
             if task is not None:
                 found.append(task)
         return list({id(t): t for t in found}.values())
+
+    def _imported_at_run_time(self, dotted: str) -> bool:
+        kind, _summary, obj, tail = self.resolve(dotted)
+        return kind == "alias" and not tail and obj.called and (obj.ref or "").rpartition(".")[2] in IMPORT_CALLS
+
+    def _through_unseen_package(self, dotted: str) -> List[Task]:
+        """``from pkg.tasks import send`` where ``pkg/tasks/__init__.py`` was never summarised (it only does
+        ``from .emails import *``, naming no task): the tasks called ``send`` in the modules under ``pkg.tasks``."""
+        package, _, name = dotted.rpartition(".")
+        if not package or package in self.modules:
+            return []
+        prefix = package + "."
+        if not any(module.startswith(prefix) for module in self.modules):
+            return []  # not a package of this project
+        return [t for t in self.tasks if t.qualname.startswith(prefix) and t.qualname.rpartition(".")[2] == name]
 
     def _link_uses(self) -> None:
         for summary in self.summaries:
@@ -299,11 +333,19 @@ class Project:
             targets = [task] if task else []
             if task is None and use.kind == "value":  # a module handed on: any of its tasks may be looked up
                 targets = self.tasks_in_module(use.target) or []
+            if not targets:
+                targets = self._through_unseen_package(use.target)
+                if len(targets) > 1:  # two submodules define that name: either may be meant
+                    use = replace(use, dynamic_module=use.target.rpartition(".")[0])
         else:
             targets = []
         if use.kind == "value":
             for task in targets:
                 task.value_escapes.append((path, use))
+            return
+        if not targets and use.target is not None and use.kind in ("enqueue", "signature") \
+                and self._imported_at_run_time(use.target):
+            self.dynamic_name_uses.append((path, use))  # ``send = import_string(setting)`` at module level
             return
         if not targets and use.by_name is None and use.kind in ("enqueue", "signature"):
             self.unknown_uses.append((path, use))

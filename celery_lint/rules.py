@@ -67,8 +67,8 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
         return Verdict("read", f"its result is read at {text}", first_read=text)
     for path, use in storing:
         if use.dynamic_module is not None and use.outcome.kind == READ:
-            return Verdict("maybe", f"a task looked up with getattr({use.dynamic_module}, <name>) has its result "
-                           f"read at {where(path, use)} ({use.outcome.detail})")
+            return Verdict("maybe", f"a task of {use.dynamic_module} named at run time (it may be this one) has its "
+                           f"result read at {where(path, use)} ({use.outcome.detail})")
     if settings.custom_backend_at:
         return Verdict("maybe", f"results go to the project's own backend at {settings.custom_backend_at}, "
                        "whose models and views may read them")
@@ -85,7 +85,8 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
                                f"and results are read by id at {settings.reads_by_id_at}")
     risky = _risky_unknown_uses(project)
     if task.value_escapes and risky:
-        (vpath, vuse), (upath, uuse) = task.value_escapes[0], risky[0]
+        named = [pu for pu in task.value_escapes if pu[1].by_name != DYNAMIC]  # the most telling one first
+        (vpath, vuse), (upath, uuse) = (named or task.value_escapes)[0], risky[0]
         return Verdict("maybe", f"it is handed on as a value at {where(vpath, vuse)} and a task we cannot name "
                        f"has its result {uuse.outcome.detail} at {where(upath, uuse)}")
     threshold = _risk_threshold(project)

@@ -38,6 +38,8 @@ GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY
 BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
 ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
 READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
+# Functions that import a module or an object from a dotted path known only at run time.
+IMPORT_CALLS = {"import_module", "import_string", "__import__", "symbol_by_name"}
 NOT_CELERY_SIGNATURE = {"inspect", "funcsigs", "typing", "sqlalchemy", "sqlalchemy.inspect"}
 CURRENT_TASK = {"celery.current_task", "celery._state.current_task", "celery.app.current_task"}
 REQUEST_ID_ATTRS = {"id", "task_id", "root_id", "parent_id"}  # ids of runs whose results may be read by id
@@ -65,6 +67,8 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     return summary
 
 
+# ``handler = import_string(setting)``: may hold any task (see IMPORT_CALLS); never blanked.
+RUN_TIME_IMPORT = re.compile(rb"\b(?:import_module|import_string|__import__|symbol_by_name)\b")
 IMPORT = re.compile(rb"\bimport\b")
 
 
@@ -84,7 +88,7 @@ def slice_source(source: bytes, keep) -> tuple:
     local = _local_aliases(spans, keep)
     candidates, kept_text = [], []
     for statement, start, end, text in spans:
-        if keep.search(text) or IMPORT.search(text) or (local and local.search(text)) \
+        if keep.search(text) or IMPORT.search(text) or RUN_TIME_IMPORT.search(text) or (local and local.search(text)) \
                 or b";" in lines[start - 1] or b";" in lines[end - 1]:
             kept_text.append(text)
         else:
@@ -436,17 +440,49 @@ class _Summarizer:
             return {"by_name": key if isinstance(key, str) else DYNAMIC}  # DYNAMIC: ``app.tasks[name]``, any task
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr":
             if len(node.args) >= 2:
-                module = self.ref_of(node.args[0].value)
+                holder = node.args[0].value
+                if self.imported_at_run_time(holder):  # ``getattr(import_module(path), name)``: any task
+                    return {"by_name": DYNAMIC}
+                module = self.ref_of(holder)
                 attr = literal(node.args[1].value)
                 if module and isinstance(attr, str) and attr != DYNAMIC:
                     return {"target": f"{module}.{attr}"}
                 if module:
                     return {"dynamic_module": module}
             return {}
+        if isinstance(node, cst.Call) and call_name(node) in IMPORT_CALLS:
+            # ``import_string("proj.tasks.send")``: that task; ``import_string(path)``: any task
+            first = literal(node.args[0].value) if node.args and node.args[0].keyword is None else DYNAMIC
+            if isinstance(first, str) and first != DYNAMIC:
+                return {"target": first.replace(":", ".")}
+            return {"by_name": DYNAMIC}
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
             ref = self.ref_of(node.func)  # ``MyTask().delay()``: an instance of a class-based task
             return {"target": ref} if ref else {}
         return {}
+
+    def imported_at_run_time(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """Something imported from a path known only at run time: ``import_string(path)``,
+        ``getattr(import_module(m), name)``, ``import_module(m).attr``, or a local variable assigned one of them."""
+        if depth > 4:
+            return False
+        if isinstance(node, cst.Call):
+            if call_name(node) in IMPORT_CALLS:
+                first = literal(node.args[0].value) if node.args and node.args[0].keyword is None else DYNAMIC
+                return not (isinstance(first, str) and first != DYNAMIC)
+            if isinstance(node.func, cst.Name) and node.func.value == "getattr" and node.args:
+                return self.imported_at_run_time(node.args[0].value, depth + 1)
+            return False
+        if isinstance(node, cst.Attribute):
+            return self.imported_at_run_time(node.value, depth + 1)
+        if not isinstance(node, cst.Name):
+            return False
+        for mention in self.flow.mentions(node) or []:
+            target = self.parents.get(mention)
+            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
+                return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         name = call_name(node)
@@ -505,6 +541,8 @@ class _Summarizer:
         if name in ENQUEUE_METHODS and self.is_signature_expr(receiver):
             return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
         where = self.task_reference(receiver)
+        if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
+            where = {"by_name": DYNAMIC}
         line = self.line_of(node)
         if name in ENQUEUE_METHODS:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
@@ -579,6 +617,11 @@ class _Summarizer:
             if where:
                 self.use("value", Outcome(ESCAPES, "looked up with getattr()", self.line_of(value)), value, **where)
             return
+        if isinstance(value, cst.Call) and call_name(value) in IMPORT_CALLS:
+            where = self.task_reference(value)
+            if "target" in where:  # ``import_string("proj.tasks.send")`` handed on: that task
+                self.use("value", Outcome(ESCAPES, f"imported with {call_name(value)}()", self.line_of(value)), value, **where)
+            return  # a run-time path: whatever it imports is caught where it is enqueued
         if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
             self.value_use(value.body)
             self.value_use(value.orelse)
