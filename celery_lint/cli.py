@@ -8,12 +8,10 @@ import difflib
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import click
 
-from . import __version__, config as config_module, engine, files
-from .rules import RULES
+from . import __version__, config as config_module, engine
 
 
 def _shown(root: Path, relative: str) -> str:

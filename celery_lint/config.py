@@ -5,7 +5,7 @@ import fnmatch
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 if sys.version_info >= (3, 11):
     import tomllib

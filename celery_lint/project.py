@@ -5,17 +5,11 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .model import (
-    DISCARDED,
     DYNAMIC,
-    ESCAPES,
-    ID_TAKEN,
-    READ,
-    Alias,
     ClassInfo,
     Decorator,
     FunctionInfo,
     ModuleSummary,
-    Outcome,
     Use,
 )
 

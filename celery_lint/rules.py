@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .model import DISCARDED, DYNAMIC, ESCAPES, ID_TAKEN, OUTCOME_RANK, READ, Use
+from .model import DYNAMIC, ESCAPES, ID_TAKEN, OUTCOME_RANK, READ, Use
 from .project import Project, Task
 
 
