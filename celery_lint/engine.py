@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -114,9 +113,8 @@ def _describe(root: Path, path: Path) -> _File:
 
 
 def _read(path: Path, overrides: Dict[Path, bytes]) -> bytes:
-    resolved = path.resolve()
-    if resolved in overrides:
-        return overrides[resolved]
+    if overrides and path.resolve() in overrides:
+        return overrides[path.resolve()]
     try:
         return path.read_bytes()
     except OSError:
@@ -127,7 +125,7 @@ def _cached_entry(f: _File, cache: Cache, overrides) -> dict:
     """The cache entry for a file, refreshed (hash, prefilter) if the file changed since."""
     if f.entry is not None:
         return f.entry
-    stat = None if f.path.resolve() in overrides else _stat(f.path)
+    stat = None if f.path in overrides else _stat(f.path)
     entry = cache.get(f.relative, stat) if stat is not None else None
     if entry is None or entry.get("module") != f.module:
         f.source = _read(f.path, overrides)
@@ -207,6 +205,8 @@ def _run_summaries(work: List[tuple], jobs: Optional[int]) -> Iterable[dict]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
         return [_summarise_one(item) for item in work]
+    from concurrent.futures import ProcessPoolExecutor  # only cold runs need it
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(_summarise_one, work, chunksize=max(1, len(work) // (jobs * 4))))
 

@@ -82,16 +82,25 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
-    """Every .py file under ``root``, skipping excluded directories without descending into them."""
+    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them."""
     found: List[Path] = []
     root = root.resolve()
-    for directory, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(directory, root)
-        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        dirnames[:] = sorted(d for d in dirnames if not is_excluded(rel_dir + d, excludes))
-        for filename in sorted(filenames):
-            if filename.endswith(".py") and not is_excluded(rel_dir + filename, excludes):
-                found.append(Path(directory) / filename)
+    todo = [(str(root), "")]
+    while todo:
+        directory, relative = todo.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirectories = []
+        for entry in entries:
+            rel = relative + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not is_excluded(rel, excludes):
+                    subdirectories.append((entry.path, rel + "/"))
+            elif entry.name.endswith(".py") and not is_excluded(rel, excludes):
+                found.append(Path(entry.path))
+        todo.extend(reversed(subdirectories))
     return found
 
 
@@ -125,6 +134,9 @@ class Interest:
 
 
 def relative_to(path: Path, root: Path) -> str:
+    text, prefix = str(path), str(root) + os.sep
+    if text.startswith(prefix):  # the common case, without touching the file system
+        return text[len(prefix):].replace(os.sep, "/")
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
