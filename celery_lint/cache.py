@@ -41,6 +41,7 @@ class Cache:
     def __init__(self, directory: Optional[Path]):
         self.directory = directory
         self.entries: Dict[str, dict] = {}
+        self.meta: Dict[str, object] = {}  # project-wide facts of the last run (the names of interest)
         self.dirty = False
         if directory is not None:
             self.entries = self._read()
@@ -75,6 +76,7 @@ class Cache:
             with open(self.index, "rb") as handle:
                 data = json.loads(handle.read())
             if data.get("version") == __version__ and data.get("schema") == SCHEMA and isinstance(data.get("files"), dict):
+                self.meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
                 return data["files"]
         except (OSError, ValueError, AttributeError):
             pass
@@ -104,7 +106,7 @@ class Cache:
             gitignore = self.directory / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by celery-lint\n*\n")
-            payload = json.dumps({"version": __version__, "schema": SCHEMA, "files": self.entries}, separators=(",", ":"))
+            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": self.entries}, separators=(",", ":"))
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
             with os.fdopen(fd, "w") as handle:
                 handle.write(payload)

@@ -74,11 +74,16 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, job
     summaries: Dict[str, ModuleSummary] = {}
     unparsed: Dict[str, bytes] = {}
     todo = [f for f in project_files if _phase_one(f, cache, overrides)]
-    interest = files.Interest(_likely_task_names(todo, overrides))
+    # Start from the names the last run ended with (so an edit re-parses only the edited file), or a guess.
+    previous = cache.meta.get("names")
+    interest = files.Interest(previous if isinstance(previous, list) else _likely_task_names(todo, overrides))
     for _round in range(4):
         _summarise(todo, interest, cache, overrides, summaries, report, jobs, first_round=_round == 0)
         project = Project(list(summaries.values()), config.task_decorators)
-        interest = files.Interest(_names_of_interest(project))
+        names = _names_of_interest(project)
+        if cache.meta.get("names") != names:
+            cache.meta["names"], cache.dirty = names, True
+        interest = files.Interest(names)
         todo = [f for f in project_files if _needs_names(f, summaries.get(f.relative), interest, cache, overrides)]
         if not todo:
             break
@@ -156,7 +161,7 @@ def _phase_one(f: _File, cache: Cache, overrides) -> bool:
 
 def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Cache, overrides) -> bool:
     """Does this file name something of interest where the last summary did not look (or not at all)?"""
-    if not interest.names or (summary is not None and not summary.dropped):
+    if not interest.names:
         return False
     entry = _cached_entry(f, cache, overrides)
     if summary is not None and entry.get("slice") == interest.key:
@@ -167,9 +172,8 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
         hits = interest.names_in(source)
-    else:  # a phase-one file: only mentions inside the statements we blanked count
-        lines = source.splitlines()
-        hits = any(interest.names_in(b"\n".join(lines[a - 1:b])) for a, b in summary.dropped)
+    else:  # a phase-one file: does it mention a name its summary did not look for?
+        hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
     entry["names"], entry["names_match"] = key, hits
     cache.dirty = True
     return hits
@@ -248,6 +252,11 @@ def _names_of_interest(project: Project) -> List[str]:
         for alias in summary.aliases:
             if project.task_decorator(_decorator_for(f"{summary.module}.{alias.name}")) is not None:
                 names.add(alias.name)
+        for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
+            if use.outcome.via:
+                names.add(use.outcome.via.rpartition(".")[2])
+            if use.via_param:
+                names.add(use.via_param["function"].rpartition(".")[2])
     return sorted(names)
 
 

@@ -48,8 +48,9 @@ def call_name(call: cst.Call) -> Optional[str]:
 class ResultFlow:
     """Follows AsyncResults and signatures through one module, using LibCST parent and scope metadata."""
 
-    def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int]):
+    def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None):
         self.parents = parents
+        self.function_of = function_of  # node -> the module-level function it is returned from, if any
         self.mentions = mentions  # local variable -> its other mentions; None for module/class variables
         self.line_of = line_of
 
@@ -96,8 +97,10 @@ class ResultFlow:
             )
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
             return self._assigned(parent, node, self.result, seen)
-        if isinstance(parent, (cst.Return, cst.Yield)):
-            return Outcome(ESCAPES, "returned to the caller", line)
+        if isinstance(parent, cst.Return):
+            return Outcome(ESCAPES, "returned to the caller", line, via=self.function_of(parent))
+        if isinstance(parent, cst.Yield):
+            return Outcome(ESCAPES, "yielded to the caller", line)
         if isinstance(parent, cst.Lambda):
             return self._lambda(parent, line)
         if isinstance(parent, cst.Arg):

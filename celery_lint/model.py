@@ -24,6 +24,7 @@ class Outcome:
     kind: str
     detail: str
     line: int
+    via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
 
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
         return other is None or OUTCOME_RANK[self.kind] > OUTCOME_RANK[other.kind]
@@ -94,6 +95,7 @@ class Use:
     target: Optional[str] = None  # dotted reference to the task, when written as a name
     by_name: Optional[str] = None  # the task's registered name, when written as a string
     dynamic_module: Optional[str] = None  # getattr(<module>, <non-literal>): any task of that module
+    via_param: Optional[Dict[str, Any]] = None  # ...unless the name is a parameter whose callers we can read
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
     col: int = 0
 
@@ -122,6 +124,8 @@ class ModuleSummary:
     config: List[ConfigFact] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
     dropped: List[List[int]] = field(default_factory=list)  # line ranges blanked before parsing
+    calls: List[Dict[str, Any]] = field(default_factory=list)  # calls of functions named in ``names_seen``
+    names_seen: List[str] = field(default_factory=list)  # names of interest this file mentions
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
@@ -135,6 +139,7 @@ _NESTED = {
     ("FunctionInfo", "decorators"): Decorator,
     ("Registration", "decorator"): Decorator,
     ("Use", "outcome"): Outcome,
+    ("Call", "outcome"): Outcome,
     ("ModuleSummary", "aliases"): Alias,
     ("ModuleSummary", "functions"): FunctionInfo,
     ("ModuleSummary", "classes"): ClassInfo,

@@ -6,10 +6,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .model import (
     DYNAMIC,
+    ESCAPES,
+    OUTCOME_RANK,
     ClassInfo,
     Decorator,
     FunctionInfo,
     ModuleSummary,
+    Outcome,
     Use,
 )
 
@@ -71,6 +74,7 @@ class Project:
         self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
+        self._calls, self._function_values = self._index_calls()
         self._link_uses()
         self.settings = self._settings()
         self._link_running_tasks()
@@ -302,13 +306,82 @@ class Project:
             return []  # not a package of this project
         return [t for t in self.tasks if t.qualname.startswith(prefix) and t.qualname.rpartition(".")[2] == name]
 
+    # ----- calls of project functions (results returned by helpers, getattr dispatchers) -----
+    def _function_key(self, ref: Optional[str]):
+        kind, summary, obj, tail = self.resolve(ref)
+        return (summary.module, obj.qualname) if kind == "function" and not tail else None
+
+    def _index_calls(self):
+        """Every recorded call of a project function, and the functions handed on as values (whose callers
+        we therefore cannot all see)."""
+        calls: Dict[tuple, List[Tuple[str, dict]]] = {}
+        values = set()
+        for summary in self.summaries:
+            for call in summary.calls:
+                key = self._function_key(call["ref"])
+                if key is not None:
+                    calls.setdefault(key, []).append((summary.path, call))
+            for use in summary.uses:
+                if use.kind == "value" and use.target is not None:
+                    key = self._function_key(use.target)
+                    if key is not None:
+                        values.add(key)
+        return calls, values
+
+    def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, dict]]]:
+        """All calls of a module-level function, or None when we cannot know them all."""
+        key = self._function_key(function)
+        if key is None or key in self._function_values or not self._calls.get(key):
+            return None  # not ours, handed on as a value, or called from elsewhere (a library's users)
+        return self._calls[key]
+
+    def _followed(self, use: Use) -> Use:
+        """A result returned by a helper function takes the outcome of the helper's calls."""
+        outcome = use.outcome
+        for _depth in range(3):
+            if outcome.kind != ESCAPES or not outcome.via:
+                break
+            callers = self._callers(outcome.via)
+            if callers is None:
+                break
+            path, call = max(callers, key=lambda pc: OUTCOME_RANK[pc[1]["outcome"]["kind"]])
+            best = Outcome(**call["outcome"])
+            detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
+            outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
+        return use if outcome is use.outcome else replace(use, outcome=outcome)
+
+    def _literal_arguments(self, via: dict) -> Optional[List[str]]:
+        """The names a getattr dispatcher receives, when every call passes a string literal."""
+        callers = self._callers(via.get("function"))
+        if callers is None:
+            return None
+        names = []
+        for _path, call in callers:
+            if call["star"]:
+                return None
+            if via["param"] in call["kwargs"]:
+                value = call["kwargs"][via["param"]]
+            elif via["index"] is not None and via["index"] < len(call["args"]):
+                value = call["args"][via["index"]]
+            else:
+                return None  # the default value, or passed some other way
+            if not isinstance(value, str) or value == DYNAMIC:
+                return None
+            names.append(value)
+        return names
+
     def _link_uses(self) -> None:
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
 
     def _link(self, path: str, use: Use) -> None:
-        if use.dynamic_module is not None:
+        use = self._followed(use)
+        names = self._literal_arguments(use.via_param) if use.via_param else None
+        if use.dynamic_module is not None and names is not None:  # every caller names the task: no guess left
+            targets = [t for t in (self.task_for(f"{use.dynamic_module}.{n}") for n in names) if t is not None]
+            use = replace(use, dynamic_module=None)
+        elif use.dynamic_module is not None:
             targets = self.tasks_in_module(use.dynamic_module)
             if targets is None:  # getattr(obj, name): as good as a receiver we cannot name
                 targets = []

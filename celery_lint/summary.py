@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import asdict
 from typing import List, Optional
 
 import libcst as cst
 
+from .files import WORD
 from .walk import Walk
 from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
 from .model import (
@@ -62,8 +64,10 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
         return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc)}")
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
-    summary = ModuleSummary(path, module, is_package, dropped=dropped)
-    _Summarizer(tree, source, summary, tree.code.splitlines()).run()
+    names = getattr(keep, "names", frozenset())
+    seen = sorted(w.decode() for w in names.intersection(WORD.findall(source))) if names else []
+    summary = ModuleSummary(path, module, is_package, dropped=dropped, names_seen=seen)
+    _Summarizer(tree, source, summary, tree.code.splitlines(), set(seen)).run()
     return summary
 
 
@@ -206,12 +210,13 @@ class _Summarizer:
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
                cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda)
 
-    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[str]):
+    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[str], callees=()):
         self.summary = summary
         self.lines = lines
+        self.callees = callees  # record calls of functions with these names (result helpers, dispatchers)
         self.walk = Walk(tree, source, self.import_target, self.HANDLED)
         self.parents = self.walk.parents
-        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of)
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.names: List[str] = []  # qualname parts
 
@@ -261,6 +266,48 @@ class _Summarizer:
                 if bound == local:
                     return f"{base}.{original}" if base else original
         return None
+
+    def function_of(self, node: cst.CSTNode) -> Optional[str]:
+        """The module-level function ``node`` sits in (``module.name``), or None (methods, nested, module)."""
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            node = self.parents.get(node)
+        if isinstance(node, cst.FunctionDef) and isinstance(self.parents.get(node), cst.Module):
+            return f"{self.summary.module}.{node.name.value}"
+        return None
+
+    def parameter_of(self, name: cst.BaseExpression) -> Optional[dict]:
+        """``{"function", "param", "index"}`` when ``name`` is a parameter of its module-level function."""
+        if not isinstance(name, cst.Name):
+            return None
+        function = name
+        while function is not None and not isinstance(function, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            function = self.parents.get(function)
+        if not (isinstance(function, cst.FunctionDef) and isinstance(self.parents.get(function), cst.Module)):
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        for index, param in enumerate(positional):
+            if param.name.value == name.value:
+                return {"function": f"{self.summary.module}.{function.name.value}", "param": name.value, "index": index}
+        if any(p.name.value == name.value for p in function.params.kwonly_params):
+            return {"function": f"{self.summary.module}.{function.name.value}", "param": name.value, "index": None}
+        return None
+
+    def record_call(self, node: cst.Call) -> None:
+        """A call of a function named in ``callees``: its literal arguments, and what happens to its value."""
+        ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+        if ref is None:
+            return
+        args, kwargs, star = [], {}, False
+        for arg in node.args:
+            if arg.star:
+                star = True
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = literal(arg.value)
+            else:
+                args.append(literal(arg.value))
+        outcome = self.flow.result(node)
+        self.summary.calls.append({"ref": ref, "args": args, "kwargs": kwargs, "star": star,
+                                   "outcome": asdict(outcome), "line": self.line_of(node)})
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
@@ -448,7 +495,7 @@ class _Summarizer:
                 if module and isinstance(attr, str) and attr != DYNAMIC:
                     return {"target": f"{module}.{attr}"}
                 if module:
-                    return {"dynamic_module": module}
+                    return {"dynamic_module": module, "via_param": self.parameter_of(node.args[1].value)}
             return {}
         if isinstance(node, cst.Call) and call_name(node) in IMPORT_CALLS:
             # ``import_string("proj.tasks.send")``: that task; ``import_string(path)``: any task
@@ -487,6 +534,8 @@ class _Summarizer:
     def visit_Call(self, node: cst.Call) -> None:
         name = call_name(node)
         func = node.func
+        if name in self.callees:
+            self.record_call(node)
         if isinstance(func, cst.Subscript):  # ``Celery[DjangoTask[..., Any]]("weblate")``
             name = call_name_of(func.value)
         if name == "update_state":

@@ -142,3 +142,61 @@ def test_result_read_in_a_file_that_does_not_parse_keeps_the_task_silent(project
         "shop/poll.py": "from shop.tasks import work\n\ndef poll(:\n    return work.delay().get()\n",
     })
     assert lint(root) == []
+
+
+# ----- results returned by helper functions, and getattr dispatchers: followed to every call -----
+
+HELPER_TASKS = """
+from celery import shared_task
+
+@shared_task
+def export(x):
+    return x
+
+@shared_task
+def purge(x):
+    return x
+"""
+
+
+def helper_project(project, services: str, views: str):
+    return project({"shop/tasks.py": HELPER_TASKS, "shop/services.py": services, "shop/views.py": views})
+
+
+def exported(findings):
+    return sorted(f.split("'")[1] for f in findings)
+
+
+def test_result_returned_by_a_helper_whose_callers_discard_it(project):
+    root = helper_project(project, "from shop.tasks import export\n\ndef start(x):\n    return export.delay(x)\n",
+                          "from shop.services import start\n\ndef view():\n    start(1)\n\ndef other():\n    r = start(2)\n")
+    assert exported(lint(root)) == ["shop.tasks.export"]
+
+
+def test_result_returned_by_a_helper_and_read_in_a_file_without_celery_words(project):
+    root = helper_project(project, "from shop.tasks import export\n\ndef start(x):\n    r = export.delay(x)\n    return r\n",
+                          "from shop.services import start\n\ndef view():\n    start(1)\n\ndef poll():\n    return start(2).get()\n")
+    assert lint(root) == []
+
+
+def test_helper_handed_on_as_a_value_keeps_its_result_silent(project):
+    root = helper_project(project, "from shop.tasks import export\n\ndef start(x):\n    return export.delay(x)\n",
+                          "from shop.services import start\n\nACTIONS = {'start': start}\n\ndef view():\n    start(1)\n")
+    assert lint(root) == []
+
+
+DISPATCHER = "from shop import tasks\n\ndef run(name, x):\n    return getattr(tasks, name).delay(x).get(timeout=5)\n"
+
+
+def test_getattr_dispatcher_called_only_with_literals_reads_only_those_tasks(project):
+    root = helper_project(project, DISPATCHER,
+                          "from shop.services import run\nfrom shop.tasks import purge\n\n"
+                          "def view():\n    run('export', 1)\n    run(name='export', x=2)\n    purge.delay(3)\n")
+    assert exported(lint(root)) == ["shop.tasks.purge"]
+
+
+def test_getattr_dispatcher_called_with_a_variable_may_read_any_task_of_the_module(project):
+    root = helper_project(project, DISPATCHER,
+                          "from shop.services import run\nfrom shop.tasks import purge\n\n"
+                          "def view(which):\n    run('export', 1)\n    run(which, 2)\n    purge.delay(3)\n")
+    assert lint(root) == []
