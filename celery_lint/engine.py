@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from . import files
 from .cache import CACHE_DIRNAME, Cache
 from .config import Config
-from .model import ModuleSummary
+from .model import Decorator, ModuleSummary
 from .project import Project, Task
 from .rules import RULES, Finding, Verdict, judge
 
@@ -260,9 +260,7 @@ def _names_of_interest(project: Project) -> List[str]:
     return sorted(names)
 
 
-def _decorator_for(ref: str):
-    from .model import Decorator
-
+def _decorator_for(ref: str) -> Decorator:
     return Decorator(ref, False, {}, False, 0, 0)
 
 

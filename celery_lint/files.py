@@ -17,11 +17,10 @@ DEFAULT_EXCLUDES = (
 )
 
 # A file that can define, enqueue or read a task, or configure result storage, must contain one of these.
-# Canvas primitives, Task and Celery come from the ``celery`` package, so its name covers them; a project
-# re-export is found by phase two (it names the task classes, aliases and functions found here).
-# Things that only ever *discard* results (``.map()``, ``.apply()``, plain calls) need no token: a file
-# we skip can then only add a discarded use, which cannot turn a silent task into a finding... except that
-# a task nobody enqueues is silent, so a skipped discard can only hide a finding, never create one.
+# Canvas primitives, Task and Celery come from the ``celery`` package, so its name covers them; anything else
+# can matter only by naming a task, a task module, a decorator alias or a helper, which phase two catches.
+# Uses that only ever discard a result (``.map()``, ``.apply()``, direct calls) need no token: skipping them
+# can leave a task with no visible use, which is silent, so it can hide a finding but never create one.
 CELERY_TOKENS = re.compile(
     rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|update_state|"
     rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.Task\b|result_backend|task_annotations|beat_schedule",
