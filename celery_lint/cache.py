@@ -43,13 +43,12 @@ class Cache:
         self.entries: Dict[str, dict] = {}
         self.meta: Dict[str, object] = {}  # project-wide facts of the last run (the names of interest)
         self.dirty = False
-        if directory is not None:
-            self.entries = self._read()
 
     @contextlib.contextmanager
     def exclusive(self):
-        """Hold the cache for one analysis at a time: when flake8 -j starts several workers on a cold cache,
-        the first one fills it and the others then read it, instead of each parsing the whole project."""
+        """Open the cache for one analysis at a time: when flake8 -j starts several workers on a cold cache,
+        the first one fills it and the others then read it, instead of each parsing the whole project.
+        The index is read once, after the lock is held (without fcntl or a writable directory: unlocked)."""
         handle = None
         if self.directory is not None:
             try:
@@ -58,9 +57,11 @@ class Cache:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 handle = open(self.directory / ".lock", "a")
                 fcntl.flock(handle, fcntl.LOCK_EX)
-                self.entries = self._read()  # another process may have filled it while we waited
             except (ImportError, OSError):
+                if handle is not None:
+                    handle.close()
                 handle = None
+            self.entries = self._read()
         try:
             yield
         finally:

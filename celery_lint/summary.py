@@ -340,7 +340,7 @@ class _Summarizer:
                 star = True
             elif arg.keyword is not None:
                 value = literal(arg.value)
-                if value is DYNAMIC or value == DYNAMIC:
+                if value == DYNAMIC:
                     ref = self.ref_of(arg.value)
                     value = {"ref": ref} if ref else DYNAMIC
                 kwargs[arg.keyword.value] = value
