@@ -171,7 +171,7 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
         return entry["names_match"]
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
-        hits = interest.names_in(source)
+        hits = interest.referenced_in(source)
     else:  # a phase-one file: does it mention a name its summary did not look for?
         hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
     entry["names"], entry["names_match"] = key, hits
@@ -223,7 +223,7 @@ def _summarise_one(item: tuple) -> dict:
 
 
 LIKELY_TASK = re.compile(
-    rb"^[ \t]*@[^\n]*(?:task|celery)[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)"
+    rb"^[ \t]*@[^\n]*(?:task|celery)[^\n]*\n(?:[^\n]*\n){0,40}?[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)"
     rb"|^[ \t]*class[ \t]+(\w+)\([^)]*Task\b|^(\w+)[ \t]*=[ \t]*[\w.]*task\b",
     re.IGNORECASE | re.MULTILINE,
 )

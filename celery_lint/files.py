@@ -23,7 +23,8 @@ DEFAULT_EXCLUDES = (
 # can leave a task with no visible use, which is silent, so it can hide a finding but never create one.
 CELERY_TOKENS = re.compile(
     rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|update_state|"
-    rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.Task\b|result_backend|task_annotations|beat_schedule",
+    rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.Task\b|\.tasks\s*\[|result_backend|task_annotations|"
+    rb"beat_schedule|config_from_envvar",
     re.IGNORECASE,
 )
 
@@ -128,8 +129,32 @@ class Interest:
     def names_in(self, text: bytes) -> bool:
         return bool(self.names) and not self.names.isdisjoint(WORD.findall(text))
 
+    def referenced_in(self, source: bytes) -> bool:
+        """Can a file without any Celery token refer to one of ``names``? Only through an import that
+        names it, an attribute (``tasks.name``), a star import, or a run-time lookup by string: a bare
+        name needs a binding, and the only bindings that can reach a task are those. (A name in a string
+        otherwise can only be a beat entry or the like, which never reads a result.)"""
+        words = set(WORD.findall(source))
+        if not self.names or self.names.isdisjoint(words):
+            return False
+        if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words) or STAR_IMPORT.search(source):
+            return True
+        reachable = set(ATTRIBUTE.findall(source))
+        for statement in IMPORT_STATEMENT.finditer(source):
+            reachable.update(WORD.findall(statement.group(0)))
+        return not self.names.isdisjoint(reachable)
+
     def search(self, text: bytes) -> bool:
         return CELERY_TOKENS.search(text) is not None or self.names_in(text)
+
+
+RUN_TIME_LOOKUP_WORDS = frozenset({b"getattr", b"import_module", b"import_string", b"__import__", b"symbol_by_name"})
+STAR_IMPORT = re.compile(rb"\bimport[ \t]*\*")
+ATTRIBUTE = re.compile(rb"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
+# ``import a.b``, ``from .x import (\n y,  # a comment (maybe with parentheses)\n z)``, backslash continuations
+IMPORT_STATEMENT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\((?:[^)#]|#[^\n]*)*\)|(?:[^\n\\]|\\(?:\r?\n|.))*)", re.MULTILINE
+)
 
 
 def relative_to(path: Path, root: Path) -> str:

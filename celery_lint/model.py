@@ -18,6 +18,9 @@ ESCAPES = "escapes"  # the result object leaves what we can follow: returned, st
 READ = "read"  # something reads the backend: .get(), .state, a chord header, a read chain...
 OUTCOME_RANK = {DISCARDED: 0, ID_TAKEN: 1, ESCAPES: 2, READ: 3}
 
+# Class attributes read from a class-based task's body.
+CLASS_ATTRS = {"ignore_result", "name", "abstract", "store_errors_even_if_ignored"}
+
 
 @dataclass
 class Outcome:

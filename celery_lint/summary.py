@@ -14,9 +14,11 @@ from typing import List, Optional
 import libcst as cst
 
 from .files import WORD
+from .slicing import slice_source
 from .walk import Walk
 from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
 from .model import (
+    CLASS_ATTRS,
     DISCARDED,
     DYNAMIC,
     ESCAPES,
@@ -35,7 +37,6 @@ from .model import (
 ENQUEUE_METHODS = {"delay", "apply_async"}
 SIGNATURE_EXPRESSIONS = SIGNATURE_METHODS | SIGNATURE_CHAINABLE | CANVAS_NAMES | {"Signature"}
 INLINE_METHODS = {"map", "starmap", "chunks"}  # run inside a built-in task: the task's own flag is moot
-CLASS_ATTRS = {"ignore_result", "name", "abstract", "store_errors_even_if_ignored"}
 GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT"}
 BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
 ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
@@ -51,96 +52,27 @@ NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*
 def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None) -> ModuleSummary:
     """Parse ``source`` once and extract everything the project linker needs.
 
-    With ``keep`` (a bytes regex), top-level statements that match neither it nor ``import`` are blanked
-    out first, line for line, so LibCST's metadata (the slow part) only covers what can matter while every
-    position stays where it was. ``dropped`` in the summary lists the blanked line ranges.
+    With ``keep`` (an ``Interest``), top-level statements (and methods of top-level classes) that mention
+    nothing of interest are cut out first, so LibCST parses and walks only what can matter; positions are
+    mapped back to the original lines. ``dropped`` in the summary lists the line ranges cut out.
     """
     dropped: List[List[int]] = []
+    sliced, line_numbers = source, None
     if keep is not None:
-        source, dropped = slice_source(source, keep)
+        sliced, dropped, line_numbers = slice_source(source, keep)
     try:
-        tree = cst.parse_module(source)
+        tree = cst.parse_module(sliced)
     except cst.ParserSyntaxError as exc:
         return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc)}")
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
     names = getattr(keep, "names", frozenset())
-    seen = sorted(w.decode() for w in names.intersection(WORD.findall(source))) if names else []
+    seen = sorted(w.decode() for w in names.intersection(WORD.findall(sliced))) if names else []
     summary = ModuleSummary(path, module, is_package, dropped=dropped, names_seen=seen)
-    _Summarizer(tree, source, summary, tree.code.splitlines(), set(seen)).run()
+    # Python's own line breaks (str.splitlines would also break at \f and friends): noqa comments by line.
+    original_lines = source.splitlines()
+    _Summarizer(tree, sliced, summary, original_lines, set(seen), line_numbers).run()
     return summary
-
-
-# ``handler = import_string(setting)``: may hold any task (see IMPORT_CALLS); never blanked.
-RUN_TIME_IMPORT = re.compile(rb"\b(?:import_module|import_string|__import__|symbol_by_name)\b")
-IMPORT = re.compile(rb"\bimport\b")
-
-
-def slice_source(source: bytes, keep) -> tuple:
-    """Blank the top-level statements (and methods of top-level classes) that mention nothing of interest,
-    keeping every line number and column."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return source, []  # syntax newer than this Python: LibCST gets the whole file
-    lines = source.splitlines(keepends=True)
-    spans = []
-    for statement in tree.body:
-        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
-        end = statement.end_lineno or statement.lineno
-        spans.append((statement, start, end, b"".join(lines[start - 1:end])))
-    local = _local_aliases(spans, keep)
-    candidates, kept_text = [], []
-    for statement, start, end, text in spans:
-        if keep.search(text) or IMPORT.search(text) or RUN_TIME_IMPORT.search(text) or (local and local.search(text)) \
-                or b";" in lines[start - 1] or b";" in lines[end - 1]:
-            kept_text.append(text)
-        else:
-            candidates.append((statement, start, end))
-    kept = b"".join(kept_text)
-    dropped: List[List[int]] = []
-    for statement, start, end in candidates:
-        name = getattr(statement, "name", None)  # a def that a kept statement names (``app.task()(func)``)
-        if name and re.search(rb"\b" + name.encode() + rb"\b", kept):
-            continue
-        dropped.append([start, end])
-    for start, end in dropped:
-        for number in range(start, end + 1):
-            lines[number - 1] = _blank(lines[number - 1])
-    blanked = {start for start, _end in dropped}
-    kept_spans = [span for span in spans if span[1] not in blanked]
-    for start, end, indent in _idle_methods(kept_spans, lines, keep, local):
-        for number in range(start, end + 1):  # a class body must keep a statement: ``pass`` on the first line
-            lines[number - 1] = _blank(lines[number - 1])
-        lines[start - 1] = indent + b"pass" + lines[start - 1]
-        dropped.append([start, end])
-    if not dropped:
-        return source, []
-    dropped.sort()
-    return b"".join(lines), dropped
-
-
-def _blank(line: bytes) -> bytes:
-    return b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""
-
-
-def _idle_methods(spans, lines, keep, local):
-    """Methods of kept top-level classes that mention nothing of interest (big models and viewsets)."""
-    idle = []
-    for statement, _start, _end, _text in spans:
-        if not isinstance(statement, ast.ClassDef):
-            continue
-        for member in statement.body:
-            if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) or member.lineno == statement.lineno:
-                continue
-            start = min([member.lineno] + [d.lineno for d in member.decorator_list])
-            end = member.end_lineno or member.lineno
-            text = b"".join(lines[start - 1:end])
-            if keep.search(text) or (local and local.search(text)) or b";" in lines[start - 1] or b";" in lines[end - 1]:
-                continue
-            first = lines[start - 1]
-            idle.append((start, end, first[: len(first) - len(first.lstrip())]))
-    return idle
 
 
 def _syntax_error(source: bytes, exc) -> str:
@@ -152,29 +84,6 @@ def _syntax_error(source: bytes, exc) -> str:
     except ValueError:
         pass
     return f"{str(exc).splitlines()[0]} (line {exc.raw_line})"
-
-
-def _local_aliases(spans, keep):
-    """Names this module binds to something of interest (``from celery import shared_task as st``,
-    ``job = shared_task``): a statement that only says ``@st()`` must be kept too."""
-    names = set()
-    for statement, _start, _end, text in spans:
-        if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)):
-            continue
-        pattern = _word_pattern(names)
-        if not (keep.search(text) or (pattern and pattern.search(text))):
-            continue
-        if isinstance(statement, ast.Assign):
-            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
-        else:
-            names.update((a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*")
-    return _word_pattern(names)
-
-
-def _word_pattern(names):
-    if not names:
-        return None
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
 
 
 def literal(node: Optional[cst.BaseExpression]):
@@ -189,12 +98,12 @@ def literal(node: Optional[cst.BaseExpression]):
     return DYNAMIC
 
 
-def noqa_codes(lines: List[str], line_numbers) -> List[str]:
+def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
     codes: List[str] = []
     for number in line_numbers:
         if not 0 < number <= len(lines):
             continue
-        match = NOQA.search(lines[number - 1])
+        match = NOQA.search(lines[number - 1].decode("utf-8", "replace"))
         if match is None:
             continue
         if match.group("codes") is None:
@@ -210,11 +119,12 @@ class _Summarizer:
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
                cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda)
 
-    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[str], callees=()):
+    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes], callees=(),
+                 line_numbers: Optional[List[int]] = None):
         self.summary = summary
-        self.lines = lines
+        self.lines = lines  # of the original source, for noqa comments
         self.callees = callees  # record calls of functions with these names (result helpers, dispatchers)
-        self.walk = Walk(tree, source, self.import_target, self.HANDLED)
+        self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)

@@ -15,6 +15,8 @@ from typing import Dict, List, Optional
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .slicing import parse_statements
+
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
                   "comma", "newline", "trailing_whitespace", "equal", "colon", "dot", "operator", "lbracket",
@@ -48,9 +50,11 @@ class Scope:
 class Walk:
     """Parents, scopes, and the nodes (in source order) that the summary handles."""
 
-    def __init__(self, module: cst.Module, source: bytes, import_target, interesting: tuple):
+    def __init__(self, module: cst.Module, source: bytes, import_target, interesting: tuple,
+                 line_numbers: Optional[List[int]] = None):
         self.module_node = module
         self.source = source
+        self.line_numbers = line_numbers  # original line of each line of ``source``, when it was cut from a file
         self.import_target = import_target  # (import node, bound name) -> dotted target
         self.interesting = interesting
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
@@ -199,9 +203,16 @@ class Walk:
 
     # ----- positions -----
     def position(self, node: cst.CSTNode) -> tuple:
-        """(line, column) of ``node``. LibCST computes positions by generating code, so we generate only the
-        innermost statement around the node (a compound statement without its body), and place it with the
-        line numbers of Python's own parser."""
+        """(line, column) of ``node`` in the original file."""
+        line, column = self._position(node)
+        if self.line_numbers is not None and 0 < line <= len(self.line_numbers):
+            line = self.line_numbers[line - 1]
+        return line, column
+
+    def _position(self, node: cst.CSTNode) -> tuple:
+        """(line, column) of ``node`` in ``source``. LibCST computes positions by generating code, so we
+        generate only the innermost statement around the node (a compound statement without its body), and
+        place it with the line numbers of Python's own parser."""
         cached = self._positions.get(node)
         if cached is not None:
             return cached
@@ -264,9 +275,8 @@ class Walk:
         """Line of every statement (nested ones too), from Python's own fast parser, matched by structure."""
         if self._statement_lines is None:
             self._statement_lines = {}
-            try:
-                tree = ast.parse(self.source)
-            except (SyntaxError, ValueError):
+            tree = parse_statements(self.source)
+            if tree is None:
                 return self._statement_lines
             _map_block(self.module_node.body, tree.body, self._statement_lines)
         return self._statement_lines

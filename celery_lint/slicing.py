@@ -1,0 +1,454 @@
+"""Cut a module down to the statements that can matter, before LibCST (the slow parser) sees it.
+
+Python's own parser (about eight times faster than LibCST's) finds the statements. Three cuts, each one
+leaving the analysis of what remains exactly as it would be on the whole file:
+
+- a top-level statement that mentions nothing of interest (no Celery token, no name of interest, no import);
+- a method of a kept class that mentions nothing of interest (``pass`` stands in, a class needs a body);
+- inside a kept function, a statement that mentions nothing of interest *and* no local variable that a kept
+  statement mentions. Results flow only through local variables (the summary follows a variable's other
+  mentions, and anything stored on an object or passed along escapes), and a name resolves through its local
+  bindings, which mention it. So the kept statements are closed under "mentions a local name of a kept
+  statement": every mention and binding the summary could look at is still there.
+
+Lines are cut, not blanked, and each kept line's original number is returned, so positions map back.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+
+from .files import CELERY_TOKENS, WORD
+from .model import CLASS_ATTRS
+
+# ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
+# imports are kept too (names resolve through them); inside a function an import binds a local name, so
+# it is kept exactly when that name is.
+RUN_TIME_LOOKUPS = frozenset({b"import_module", b"import_string", b"__import__", b"symbol_by_name"})
+TOP_LEVEL_KEPT = RUN_TIME_LOOKUPS | {b"import"}
+GETATTR = re.compile(rb"\bgetattr\s*\(\s*(?!(?:self|cls)\s*,)")  # ``getattr(self, ...)`` never names a task
+# What the summary reads inside a task body without any Celery token: the running task's own request.
+SELF_REQUEST = re.compile(rb"\bself\s*\.\s*request\b")
+# A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
+LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
+_COMPOUND_BLOCKS = ("body", "orelse", "finalbody")
+
+
+class Sliced(NamedTuple):
+    source: bytes
+    dropped: List[List[int]]  # line ranges cut (a range may keep its first line as ``pass``)
+    line_numbers: Optional[List[int]]  # original number of each line of ``source``; None when nothing was cut
+
+
+class _Cut(NamedTuple):
+    start: int
+    end: int
+    pass_indent: Optional[bytes]  # keep the first line as ``<indent>pass``: the block must not be empty
+
+
+def slice_source(source: bytes, keep) -> Sliced:
+    """Keep what ``keep`` (an ``Interest``) matches, the imports, and what the cuts above cannot rule out."""
+    tree = parse_statements(source)
+    if tree is None:
+        return Sliced(source, [], None)  # syntax this Python cannot read: LibCST gets the whole file
+    lines = source.splitlines(keepends=True)
+    spans = []
+    for statement in tree.body:
+        start = _start(statement)
+        spans.append((statement, start, statement.end_lineno or statement.lineno))
+    token_lines = _token_lines(source, lines)
+    local_aliases = _local_aliases(spans, lines, keep, token_lines)
+    relevant = _Relevance(keep, token_lines, local_aliases | TOP_LEVEL_KEPT)
+    relevant_inside = _Relevance(keep, token_lines, local_aliases | RUN_TIME_LOOKUPS)
+    kept, candidates = [], []
+    kept_words: Set[bytes] = set()
+    for statement, start, end in spans:
+        text = b"".join(lines[start - 1:end])
+        words = set(WORD.findall(text))
+        if relevant([(start, end)], words, text) or _shares_a_line(lines, start, end):
+            kept.append(statement)
+            kept_words.update(words)
+        else:
+            candidates.append((statement, start, end))
+    cuts: List[_Cut] = []
+    for statement, start, end in candidates:
+        name = getattr(statement, "name", None)  # a def that a kept statement names (``app.task()(func)``)
+        if name and name.encode() in kept_words:
+            kept.append(statement)
+            continue
+        cuts.append(_Cut(start, end, None))
+    for statement in kept:
+        if isinstance(statement, _SCOPES):
+            cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
+    if not cuts:
+        return Sliced(source, [], None)
+    return _apply(lines, sorted(cuts))
+
+
+# Python 3.12's type parameters and ``type`` aliases, which an older ``ast`` rejects (LibCST reads them).
+_TYPE_ALIAS = re.compile(rb"^([ \t]*)type([ \t]+)([A-Za-z_]\w*)(?=[ \t]*[\[=])", re.MULTILINE)
+_GENERIC_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?(?:def|class|type)[ \t]+\w+[ \t]*(\[)", re.MULTILINE)
+
+
+def parse_statements(source: bytes) -> Optional[ast.Module]:
+    """Python's own parse of ``source``, for statement positions only. Where this Python is older than the
+    code, type parameters and ``type`` aliases are blanked out (same lines, same columns) and it tries again;
+    None if that does not help."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        pass
+    older = _without_type_parameters(source)
+    if older == source:
+        return None
+    try:
+        return ast.parse(older)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _without_type_parameters(source: bytes) -> bytes:
+    text = bytearray(source)
+    for match in _GENERIC_DEF.finditer(source):
+        depth, index = 0, match.start(1)
+        while index < len(text):
+            char = text[index]
+            depth += char == ord("[")
+            depth -= char == ord("]")
+            if char not in b"\r\n":
+                text[index] = ord(" ")
+            elif char == ord("\n") or text[index + 1:index + 2] != b"\n":  # a line break inside: continue the line
+                before = index - 1 if index and text[index - 1] == ord("\r") and char == ord("\n") else index
+                text[before - 1] = ord("\\")
+            if depth == 0:
+                break
+            index += 1
+    # ``type X = ...`` -> ``X      = ...``: an assignment at the same column
+    return _TYPE_ALIAS.sub(lambda m: m.group(1) + m.group(3) + b" " * (4 + len(m.group(2))), bytes(text))
+
+
+class _Relevance:
+    """Does a statement's text mention something of interest (a Celery token, a name of interest), an
+    import, or a local alias of either? Celery tokens are found once per file, by line."""
+
+    def __init__(self, keep, token_lines: List[int], words: Set[bytes]):
+        self.names = keep.names
+        self.token_lines = token_lines
+        self.words = words
+
+    def __call__(self, segments: List[Tuple[int, int]], words: Set[bytes], text: bytes) -> bool:
+        return bool(any(_any_within(self.token_lines, first, last) for first, last in segments)
+                    or not self.names.isdisjoint(words) or not self.words.isdisjoint(words)
+                    or (b"getattr" in words and GETATTR.search(text))
+                    or (b"request" in words and SELF_REQUEST.search(text)))
+
+
+def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
+    """The lines (sorted) on which a Celery token starts."""
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line)
+    return sorted({bisect.bisect_right(starts, match.start()) for match in CELERY_TOKENS.finditer(source)})
+
+
+def _any_within(sorted_lines: List[int], first: int, last: int) -> bool:
+    index = bisect.bisect_left(sorted_lines, first)
+    return index < len(sorted_lines) and sorted_lines[index] <= last
+
+
+def _start(statement) -> int:
+    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+
+
+def _shares_a_line(lines: List[bytes], start: int, end: int) -> bool:
+    return b";" in lines[start - 1] or b";" in lines[end - 1]
+
+
+def _indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _owns_first_line(statement, lines: List[bytes], start: int) -> bool:
+    """Does the statement (or its first decorator) begin its first line (``if x: y`` gives ``y`` no line)?"""
+    line = lines[start - 1]
+    if getattr(statement, "decorator_list", None):
+        return line.lstrip().startswith(b"@")
+    return len(_indent(line)) == statement.col_offset and line.strip() != b""
+
+
+class _Scope:
+    """A function or class body. ``bound``: the names bound there other than as parameters (``self`` or
+    ``request`` never hold a result unless reassigned)."""
+
+    __slots__ = ("parent", "is_class", "bound", "locals_escape")
+
+    def __init__(self, node, parent: Optional["_Scope"]):
+        self.parent = parent
+        self.is_class = isinstance(node, ast.ClassDef)
+        self.bound: Set[bytes] = set()
+        self.locals_escape = False
+
+    def visible(self):
+        """This scope and the ones whose names it sees (as Python does: not the class bodies around it)."""
+        yield self
+        scope = self.parent
+        while scope is not None:
+            if not scope.is_class:
+                yield scope
+            scope = scope.parent
+
+
+class _Unit:
+    """A statement inside a kept function or class, with what its own lines (a compound's header, its
+    ``else:``/``except E as e:`` lines, not its blocks) mention and bind."""
+
+    __slots__ = ("node", "start", "end", "parent", "scope", "inner", "blocks", "words", "bound", "needs",
+                 "provides", "seed", "kept")
+
+    def __init__(self, node, start: int, end: int, parent: Optional["_Unit"], scope: Optional[_Scope]):
+        self.node, self.start, self.end, self.parent, self.scope = node, start, end, parent, scope
+        self.inner = scope  # the scope of its body, for a def or class
+        self.blocks: List[List["_Unit"]] = []
+        self.words: Set[bytes] = set()
+        self.bound: Set[bytes] = set()
+        self.needs: Set[tuple] = set()  # (scope, name) it mentions: their bindings must stay
+        self.provides: Set[tuple] = set()  # (scope, name) it mentions in a way that matters to whoever needs it
+        self.seed = False
+        self.kept = False
+
+
+class _BodySlicer:
+    """Statement-level cuts inside one kept top-level function or class.
+
+    In a function, a variable's every mention matters (a result flows through it), so a unit provides every
+    local name it mentions; in a class body, values escape anyway, so only bindings matter (for resolving
+    the names kept statements use). Mentions are the words of the text (strings and attributes included:
+    a wider net, never a narrower one)."""
+
+    def __init__(self, definition, lines: List[bytes], relevant):
+        self.definition = definition
+        self.lines = lines
+        self.relevant = relevant
+
+    def cuts(self) -> List[_Cut]:
+        start, end = _start(self.definition), self.definition.end_lineno or self.definition.lineno
+        root = _Unit(self.definition, start, end, None, None)
+        root.kept = True
+        units: List[_Unit] = []
+        scope = _Scope(self.definition, None)
+        root.blocks = [self._block(block, root, scope, units) for block in _blocks(self.definition)]
+        for unit in units:
+            self._link(unit)
+        _close(units)
+        cuts: List[_Cut] = []
+        self._collect(root, cuts)
+        return cuts
+
+    def _block(self, statements, parent: _Unit, scope: _Scope, units: List[_Unit]) -> List[_Unit]:
+        block = []
+        for statement in statements:
+            unit = _Unit(statement, _start(statement), statement.end_lineno or statement.lineno, parent, scope)
+            units.append(unit)
+            if isinstance(statement, _SCOPES):
+                unit.inner = _Scope(statement, scope)
+            unit.blocks = [self._block(nested, unit, unit.inner, units) for nested in _blocks(statement)]
+            segments = self._own_segments(unit)
+            own = b"".join(b"".join(self.lines[first - 1:last]) for first, last in segments)
+            unit.words = set(WORD.findall(own))
+            unit.bound = _bindings(statement, own)
+            scope.bound.update(unit.bound)
+            if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
+                scope.locals_escape = True
+            unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
+                         or not _owns_first_line(statement, self.lines, unit.start)
+                         or (scope.is_class and _sets_class_attr(statement)))
+            block.append(unit)
+        return block
+
+    def _link(self, unit: _Unit) -> None:
+        scopes = [unit.scope] + ([unit.inner] if unit.inner is not unit.scope else []) + list(unit.scope.visible())[1:]
+        for scope in scopes:
+            for name in unit.words & scope.bound:
+                key = (id(scope), name)
+                unit.needs.add(key)
+                if not scope.is_class or name in unit.bound:
+                    unit.provides.add(key)
+        unit.seed = unit.seed or any(scope.locals_escape for scope in scopes)
+
+    @staticmethod
+    def _own_segments(unit: _Unit) -> List[Tuple[int, int]]:
+        """The line ranges of the unit that none of its nested statements holds."""
+        segments, line = [], unit.start
+        for start, end in sorted((child.start, child.end) for block in unit.blocks for child in block):
+            if start > line:  # nothing where a child shares the line (``if x: y``)
+                segments.append((line, start - 1))
+            line = max(line, end + 1)
+        if line <= unit.end:
+            segments.append((line, unit.end))
+        return segments
+
+    def _collect(self, unit: _Unit, cuts: List[_Cut]) -> None:
+        for block in unit.blocks:
+            if block and not any(child.kept for child in block):
+                first = block[0]  # a block must keep a statement: ``pass`` on its first line
+                cuts.append(_Cut(first.start, block[-1].end, _indent(self.lines[first.start - 1])))
+                continue
+            for child in block:
+                if child.kept:
+                    self._collect(child, cuts)
+                else:
+                    cuts.append(_Cut(child.start, child.end, None))
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _close(units: List[_Unit]) -> None:
+    """Keep the seeds, the statements around them, and whatever provides a name a kept statement needs,
+    until nothing changes."""
+    providers: Dict[tuple, List[_Unit]] = {}
+    for unit in units:
+        for key in unit.provides:
+            providers.setdefault(key, []).append(unit)
+    tracked: Set[tuple] = set()
+    todo: List[tuple] = []
+
+    def keep(unit: Optional[_Unit]) -> None:
+        while unit is not None and not unit.kept:
+            unit.kept = True
+            new = unit.needs - tracked
+            tracked.update(new)
+            todo.extend(new)
+            unit = unit.parent
+
+    for unit in units:
+        if unit.seed:
+            keep(unit)
+    while todo:
+        for unit in providers.get(todo.pop(), ()):
+            keep(unit)
+
+
+def _sets_class_attr(statement) -> bool:
+    """``name = "proj.add"`` / ``abstract = True`` in a class body: read from class-based tasks."""
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, ast.AnnAssign):
+        targets = [statement.target]
+    else:
+        return False
+    return any(isinstance(t, ast.Name) and t.id in CLASS_ATTRS for t in targets)
+
+
+def _blocks(statement) -> List[list]:
+    """The statement lists nested in a compound statement (bodies, else, finally, handlers, match cases)."""
+    blocks = []
+    for name in _COMPOUND_BLOCKS:
+        block = getattr(statement, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            blocks.append(block)
+    for holder in list(getattr(statement, "handlers", ())) + list(getattr(statement, "cases", ())):
+        if holder.body:
+            blocks.append(holder.body)
+    blocks.sort(key=lambda block: block[0].lineno)
+    return blocks
+
+
+def _bindings(statement, own: bytes) -> Set[bytes]:
+    """Names the statement's own parts bind in its scope (parameters aside): targets, imports, a def or
+    class name, ``except ... as``, ``global``/``nonlocal``, ``del``, walrus and match captures."""
+    names: Set[str] = set()
+    targets: list = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    elif isinstance(statement, ast.Delete):
+        targets = statement.targets
+    elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+        names.update((a.asname or a.name).split(".")[0] for a in statement.names)
+    elif isinstance(statement, _SCOPES):
+        names.add(statement.name)
+    elif isinstance(statement, (ast.Global, ast.Nonlocal)):
+        names.update(statement.names)
+    for handler in getattr(statement, "handlers", ()):
+        if handler.name:
+            names.add(handler.name)
+    for target in targets:
+        names.update(_target_names(target))
+    if b":=" in own or isinstance(statement, ast.Match):  # deep only where it can bind: walrus, match
+        for node in _own_nodes(statement):
+            if isinstance(node, ast.NamedExpr):
+                names.update(_target_names(node.target))
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                names.add(node.rest)
+    return {name.encode() for name in names}
+
+
+def _target_names(target) -> List[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []  # ``x.attr = ...`` / ``x[k] = ...`` bind nothing
+
+
+def _own_nodes(statement):
+    """Every node of the statement but those of the statements nested in it."""
+    todo = [statement]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.stmt) and node is not statement:
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
+    """The source without the cut ranges (a ``pass`` where a block needs one), and where each line came from.
+    Cutting rather than blanking spares LibCST thousands of empty lines to parse and walk."""
+    replaced: Dict[int, bytes] = {}
+    removed: Set[int] = set()
+    for start, end, pass_indent in cuts:
+        removed.update(range(start, end + 1))
+        if pass_indent is not None:
+            replaced[start] = pass_indent + b"pass" + _line_end(lines[end - 1])
+    kept_lines, numbers = [], []
+    for number, line in enumerate(lines, start=1):
+        if number in replaced:
+            line = replaced[number]
+        elif number in removed:
+            continue
+        kept_lines.append(line)
+        numbers.append(number)
+    return Sliced(b"".join(kept_lines), [[start, end] for start, end, _ in cuts], numbers)
+
+
+def _line_end(line: bytes) -> bytes:
+    return b"\r\n" if line.endswith(b"\r\n") else b"\r" if line.endswith(b"\r") else b"\n"
+
+
+def _local_aliases(spans, lines: List[bytes], keep, token_lines: List[int]) -> Set[bytes]:
+    """Names this module binds to something of interest (``from celery import shared_task as st``,
+    ``job = shared_task``): a statement that only says ``@st()`` must be kept too."""
+    names: Set[bytes] = set()
+    for statement, start, end in spans:
+        if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)):
+            continue
+        words = set(WORD.findall(b"".join(lines[start - 1:end])))
+        if not (_any_within(token_lines, start, end) or not keep.names.isdisjoint(words) or not names.isdisjoint(words)):
+            continue
+        if isinstance(statement, ast.Assign):
+            names.update(t.id.encode() for t in statement.targets if isinstance(t, ast.Name))
+        else:
+            names.update((a.asname or a.name).split(".")[0].encode() for a in statement.names if a.name != "*")
+    return names
