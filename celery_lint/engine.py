@@ -5,21 +5,18 @@ libcst is imported only when a file actually has to be parsed, so a warm run nev
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import files
 from .cache import CACHE_DIRNAME, Cache
 from .config import Config
 from .model import Decorator, ModuleSummary
+from .parallel import Summarizers
 from .project import Project, Task
 from .rules import RULES, Finding, Verdict, judge
-
-PARALLEL_THRESHOLD = 16  # below this many files to parse, a process pool costs more than it saves
-
 
 @dataclass
 class Report:
@@ -54,11 +51,17 @@ def analyse_root(
     root = root.resolve()
     overrides = {p.resolve(): src for p, src in (overrides or {}).items()}
     cache = Cache((cache_dir or root / CACHE_DIRNAME) if use_cache else None)
-    with cache.exclusive():
-        return _analyse(root, config, report_on, overrides, cache, jobs)
+    workers = Summarizers(jobs)
+    try:
+        with cache.exclusive():
+            if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
+                workers.start()
+            return _analyse(root, config, report_on, overrides, cache, workers)
+    finally:
+        workers.close()
 
 
-def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, jobs) -> Report:
+def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, workers: Summarizers) -> Report:
     report = Report(root)
 
     paths = files.discover(root, config.excludes)
@@ -78,7 +81,7 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, job
     previous = cache.meta.get("names")
     interest = files.Interest(previous if isinstance(previous, list) else _likely_task_names(todo, overrides))
     for _round in range(4):
-        _summarise(todo, interest, cache, overrides, summaries, report, jobs, first_round=_round == 0)
+        _summarise(todo, interest, cache, overrides, summaries, report, workers, first_round=_round == 0)
         project = Project(list(summaries.values()), config.task_decorators)
         names = _names_of_interest(project)
         if cache.meta.get("names") != names:
@@ -179,8 +182,8 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
     return hits
 
 
-def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report, jobs,
-               first_round: bool) -> None:
+def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report,
+               workers: Summarizers, first_round: bool) -> None:
     """Summaries from the cache where content and slice are unchanged; LibCST (in parallel) for the rest."""
     to_parse: List[_File] = []
     for f in todo:
@@ -194,7 +197,7 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
                 pass  # an entry from another layout: parse again
         to_parse.append(f)
     work = [(_source(f, overrides), f.relative, f.module, f.is_package, interest) for f in to_parse]
-    for f, result in zip(to_parse, _run_summaries(work, jobs)):
+    for f, result in zip(to_parse, workers.run(work)):
         summaries[f.relative] = ModuleSummary.from_json(result)
         f.entry.update(summary=result, slice=interest.key)
         cache.dirty = True
@@ -203,23 +206,6 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
 
 def _source(f: _File, overrides) -> bytes:
     return f.source if f.source is not None else _read(f.path, overrides)
-
-
-def _run_summaries(work: List[tuple], jobs: Optional[int]) -> Iterable[dict]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return [_summarise_one(item) for item in work]
-    from concurrent.futures import ProcessPoolExecutor  # only cold runs need it
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_summarise_one, work, chunksize=max(1, len(work) // (jobs * 4))))
-
-
-def _summarise_one(item: tuple) -> dict:
-    from .summary import summarize  # imported here so that warm runs never load libcst
-
-    source, relative, module, is_package, interest = item
-    return summarize(source, relative, module, is_package, keep=interest).to_json()
 
 
 LIKELY_TASK = re.compile(

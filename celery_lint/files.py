@@ -104,8 +104,17 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
     return found
 
 
+# Substrings every CELERY_TOKENS match contains (in lower case): most files have none of them, and
+# ``in`` on a lowered copy is an order of magnitude faster than the case-insensitive regex.
+_TOKEN_SUBSTRINGS = (b"celery", b".delay", b"apply_async", b"send_task", b"asyncresult", b"groupresult",
+                     b"result_from_tuple", b"ignore_result", b"update_state", b".s(", b".si(", b"signature(",
+                     b"subtask", b".task", b"_task", b"result_backend", b"task_annotations", b"beat_schedule",
+                     b"config_from_envvar")
+
+
 def mentions_celery(source: bytes) -> bool:
-    return CELERY_TOKENS.search(source) is not None
+    lowered = source.lower()
+    return any(token in lowered for token in _TOKEN_SUBSTRINGS) and CELERY_TOKENS.search(source) is not None
 
 
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -130,14 +139,19 @@ class Interest:
         return bool(self.names) and not self.names.isdisjoint(WORD.findall(text))
 
     def referenced_in(self, source: bytes) -> bool:
-        """Can a file without any Celery token refer to one of ``names``? Only through an import that
-        names it, an attribute (``tasks.name``), a star import, or a run-time lookup by string: a bare
-        name needs a binding, and the only bindings that can reach a task are those. (A name in a string
-        otherwise can only be a beat entry or the like, which never reads a result.)"""
-        words = set(WORD.findall(source))
-        if not self.names or self.names.isdisjoint(words):
+        """Can a file without any Celery token refer to one of ``names``, or pass one on? Only through an
+        import that names it, an attribute (``tasks.name``), a run-time lookup by string, or a star import
+        (which may also re-export it): a bare name needs a binding, and the only bindings that can reach a
+        task are those. (A name in a string otherwise can only be a beat entry or the like, which never
+        reads a result.)"""
+        if not self.names:
             return False
-        if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words) or STAR_IMPORT.search(source):
+        if STAR_IMPORT.search(source):
+            return True  # may re-export a task to a module that imports it from here by name
+        words = set(WORD.findall(source))
+        if self.names.isdisjoint(words):
+            return False
+        if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words):
             return True
         reachable = set(ATTRIBUTE.findall(source))
         for statement in IMPORT_STATEMENT.finditer(source):

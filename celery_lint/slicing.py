@@ -278,17 +278,31 @@ class _BodySlicer:
                     unit.provides.add(key)
         unit.seed = unit.seed or any(scope.locals_escape for scope in scopes)
 
-    @staticmethod
-    def _own_segments(unit: _Unit) -> List[Tuple[int, int]]:
-        """The line ranges of the unit that none of its nested statements holds."""
+    def _own_segments(self, unit: _Unit) -> List[Tuple[int, int]]:
+        """The line ranges of the unit that none of its nested statements holds, without the comments between
+        (and just after the header of) its blocks: ``# backup first`` in a body names nothing."""
+        children = sorted((child.start, child.end) for block in unit.blocks for child in block)
+        if not children:
+            return [(unit.start, unit.end)]
         segments, line = [], unit.start
-        for start, end in sorted((child.start, child.end) for block in unit.blocks for child in block):
+        for index, (start, end) in enumerate(children):
             if start > line:  # nothing where a child shares the line (``if x: y``)
-                segments.append((line, start - 1))
+                segments.extend(self._code_lines(line, start - 1, header=index == 0))
             line = max(line, end + 1)
         if line <= unit.end:
-            segments.append((line, unit.end))
+            segments.extend(self._code_lines(line, unit.end, header=False))
         return segments
+
+    def _code_lines(self, first: int, last: int, header: bool) -> List[Tuple[int, int]]:
+        def is_code(number: int) -> bool:
+            text = self.lines[number - 1].strip()
+            return bool(text) and not text.startswith(b"#")
+
+        if header:  # a multi-line header may hold anything (strings); only what trails it is dropped
+            while last >= first and not is_code(last):
+                last -= 1
+            return [(first, last)] if last >= first else []
+        return [(number, number) for number in range(first, last + 1) if is_code(number)]
 
     def _collect(self, unit: _Unit, cuts: List[_Cut]) -> None:
         for block in unit.blocks:
@@ -415,7 +429,9 @@ def _own_nodes(statement):
 
 def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
     """The source without the cut ranges (a ``pass`` where a block needs one), and where each line came from.
-    Cutting rather than blanking spares LibCST thousands of empty lines to parse and walk."""
+    Blank and comment-only lines go too (past the first two, which may declare the encoding): Python ignores
+    them, and inside a multi-line string they only change text the summary never reads. Cutting rather than
+    blanking spares LibCST thousands of empty lines to parse and walk."""
     replaced: Dict[int, bytes] = {}
     removed: Set[int] = set()
     for start, end, pass_indent in cuts:
@@ -428,6 +444,10 @@ def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
             line = replaced[number]
         elif number in removed:
             continue
+        elif number > 2:
+            text = line.strip()
+            if not text or text.startswith(b"#"):
+                continue
         kept_lines.append(line)
         numbers.append(number)
     return Sliced(b"".join(kept_lines), [[start, end] for start, end, _ in cuts], numbers)

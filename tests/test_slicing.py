@@ -1,0 +1,302 @@
+"""What the slicer cuts before LibCST sees a file: exact source in, exact source out, lines mapped back.
+
+The rule it must keep: whatever it cuts could not change the summary. test_corpus checks that on real
+projects (sliced and whole files give the same verdicts); these cases pin each cut and each reason to keep.
+"""
+import textwrap
+
+import pytest
+
+from celery_lint.files import Interest
+from celery_lint.slicing import parse_statements, slice_source
+
+
+def sliced(source: str, names=()) -> str:
+    result = slice_source(textwrap.dedent(source).lstrip("\n").encode(), Interest(names))
+    return result.source.decode()
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+CASES = {
+    "top-level statements without interest go, imports stay": (
+        """
+        import os
+        from proj.tasks import send
+
+        LIMIT = 3
+
+        def helper():
+            return os.getcwd()
+
+        def view():
+            send.delay()
+        """,
+        """
+        import os
+        from proj.tasks import send
+        def view():
+            send.delay()
+        """,
+    ),
+    "a result's variable is followed; unrelated statements go": (
+        """
+        def view(request):
+            log("start")
+            result = send.delay()
+            copy = result
+            other = 1
+            return copy.get()
+        """,
+        """
+        def view(request):
+            result = send.delay()
+            copy = result
+            return copy.get()
+        """,
+    ),
+    "the binding of a name a kept statement uses stays": (
+        """
+        def view(kind):
+            chosen = pick(kind)
+            unrelated = kind * 2
+            chosen.delay()
+        """,
+        """
+        def view(kind):
+            chosen = pick(kind)
+            chosen.delay()
+        """,
+    ),
+    "parameters are not followed unless reassigned": (
+        """
+        def view(self, request):
+            self.title = request.GET["t"]
+            self.task.delay(request.user.pk)
+        """,
+        """
+        def view(self, request):
+            self.task.delay(request.user.pk)
+        """,
+    ),
+    "a block left empty keeps a pass": (
+        """
+        def view(flag):
+            if flag:
+                log("a")
+                log("b")
+            else:
+                send.delay()
+        """,
+        """
+        def view(flag):
+            if flag:
+                pass
+            else:
+                send.delay()
+        """,
+    ),
+    "idle methods and fields of a kept class go; task attributes stay": (
+        """
+        class Export(Task):
+            name = "proj.export"
+            verbose = "Export"
+
+            def run(self):
+                self.update_state(state="X")
+
+            def describe(self):
+                return self.verbose
+        """,
+        """
+        class Export(Task):
+            name = "proj.export"
+            def run(self):
+                self.update_state(state="X")
+        """,
+    ),
+    "locals() keeps the whole function": (
+        """
+        def view(request):
+            job = send.delay()
+            title = "x"
+            return render(request, "t.html", locals())
+        """,
+        """
+        def view(request):
+            job = send.delay()
+            title = "x"
+            return render(request, "t.html", locals())
+        """,
+    ),
+    "a statement sharing its line stays": (
+        """
+        def view(flag):
+            if flag: log("x")
+            a = 1; b = 2
+            send.delay()
+        """,
+        """
+        def view(flag):
+            if flag: log("x")
+            a = 1; b = 2
+            send.delay()
+        """,
+    ),
+    "global declarations of a followed name stay": (
+        """
+        def view():
+            global last
+            other = 2
+            last = send.delay()
+        """,
+        """
+        def view():
+            global last
+            last = send.delay()
+        """,
+    ),
+    "the running task's own request stays": (
+        """
+        @shared_task(bind=True)
+        def run(self):
+            count = 1
+            publish(self.request.id)
+        """,
+        """
+        @shared_task(bind=True)
+        def run(self):
+            publish(self.request.id)
+        """,
+    ),
+    "getattr on a module stays, getattr on self goes": (
+        """
+        def dispatch(self, action):
+            handler = getattr(self, "on_" + action, None)
+            job = getattr(tasks, action)
+            return job
+        """,
+        """
+        def dispatch(self, action):
+            job = getattr(tasks, action)
+            return job
+        """,
+    ),
+    "a walrus binding is followed": (
+        """
+        def view():
+            if (result := send.delay()) is not None:
+                log("sent")
+            value = result.get()
+            other = 3
+        """,
+        """
+        def view():
+            if (result := send.delay()) is not None:
+                pass
+            value = result.get()
+        """,
+    ),
+    "a variable used by a nested function is followed into it": (
+        """
+        def view():
+            result = send.delay()
+
+            def later():
+                noise = 1
+                return result.get()
+
+            return later
+        """,
+        """
+        def view():
+            result = send.delay()
+            def later():
+                return result.get()
+            return later
+        """,
+    ),
+    "a name of interest keeps the statements that mention it": (
+        """
+        from proj import tasks
+
+        def cleanup_everything():
+            tasks.cleanup.apply()
+            unrelated()
+        """,
+        """
+        from proj import tasks
+
+        def cleanup_everything():
+            tasks.cleanup.apply()
+        """,
+    ),
+}
+
+
+@pytest.mark.parametrize("source, expected", CASES.values(), ids=CASES.keys())
+def test_slicing(source, expected):
+    assert sliced(source, names=["cleanup"]) == dedent(expected)
+
+
+def test_line_numbers_map_back_to_the_file():
+    source = dedent("""
+        # -*- coding: utf-8 -*-
+
+        import os
+
+        LIMIT = 3
+
+        def view():
+            # enqueue
+            log("x")
+            send.delay()
+    """).encode()
+    result = slice_source(source, Interest())
+    # the first two lines may declare the encoding: kept; other blank and comment lines go
+    assert result.source == b"# -*- coding: utf-8 -*-\n\nimport os\ndef view():\n    send.delay()\n"
+    assert result.line_numbers == [1, 2, 3, 7, 10]
+    assert result.dropped == [[5, 5], [9, 9]]
+
+
+def test_nothing_to_cut_leaves_the_source_alone():
+    source = b"from celery import shared_task\n\n@shared_task\ndef add(x, y):\n    return other.delay(x + y)\n"
+    assert slice_source(source, Interest()) == (source, [], None)
+
+
+@pytest.mark.parametrize("source", [
+    "type Alias = list[int]\n",
+    "type Pair[T] = tuple[T, T]\n",
+    "class Box[T: (int, str)](Base):\n    pass\n",
+    "def first[T](items: list[T]) -> T:\n    return items[0]\n",
+    "class Pool[\n    T: object\n]:\n    pass\n",
+    "class Pool[\r\n    T\r\n]:\r\n    pass\r\n",
+])
+def test_statement_positions_read_newer_syntax(source):
+    tree = parse_statements(source.encode())
+    assert tree is not None
+    assert [statement.lineno for statement in tree.body] == [1]
+    assert tree.body[0].end_lineno == source.count("\n")
+
+
+def test_unreadable_syntax_is_left_to_libcst():
+    source = b"x = f'{'\\n'.join(a)}'\nsend.delay()\n"  # a backslash in an f-string expression (3.12)
+    assert slice_source(source, Interest()) == (source, [], None)
+
+
+@pytest.mark.parametrize("source, referenced", [
+    ("from proj.tasks import cleanup\ncleanup()\n", True),
+    ("from proj.tasks import (\n    other,  # see (x)\n    cleanup,\n)\n", True),
+    ("import proj.tasks as t, \\\n    cleanup\n", True),
+    ("from proj import tasks\ntasks.cleanup()\n", True),
+    ("from proj.tasks import *\n", True),  # may re-export it to a module that names it
+    ("from .base import *\nX = 1\n", True),
+    ("handler = getattr(module, 'cleanup')\n", True),
+    ("def cleanup():\n    pass\n", False),  # a function of the same name, not the task
+    ("HELP = 'run cleanup nightly'\n", False),
+    ("x = 1\n", False),
+])
+def test_a_file_without_celery_tokens_refers_to_a_name_only_through_bindings(source, referenced):
+    assert Interest(["proj.tasks.cleanup"]).referenced_in(source.encode()) is referenced
