@@ -21,11 +21,12 @@ DEFAULT_EXCLUDES = (
 # can matter only by naming a task, a task module, a decorator alias or a helper, which phase two catches.
 # Uses that only ever discard a result (``.map()``, ``.apply()``, direct calls) need no token: skipping them
 # can leave a task with no visible use, which is silent, so it can hide a finding but never create one.
+# Matched case-insensitively, as the lowered pattern against the lowered text (four times faster than
+# re.IGNORECASE, which folds every character): see ``mentions_celery`` and ``celery_token_starts``.
 CELERY_TOKENS = re.compile(
-    rb"celery|\.delay\b|apply_async|send_task|AsyncResult|GroupResult|result_from_tuple|ignore_result|update_state|"
-    rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.Task\b|\.tasks\s*\[|result_backend|task_annotations|"
-    rb"beat_schedule|config_from_envvar",
-    re.IGNORECASE,
+    rb"celery|\.delay\b|apply_async|send_task|asyncresult|groupresult|result_from_tuple|ignore_result|update_state|"
+    rb"\.s\(|\.si\(|signature\(|subtask|\.task\b|_task\b|\.tasks\s*\[|result_backend|task_annotations|"
+    rb"beat_schedule|config_from_envvar"
 )
 
 
@@ -104,17 +105,13 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
     return found
 
 
-# Substrings every CELERY_TOKENS match contains (in lower case): most files have none of them, and
-# ``in`` on a lowered copy is an order of magnitude faster than the case-insensitive regex.
-_TOKEN_SUBSTRINGS = (b"celery", b".delay", b"apply_async", b"send_task", b"asyncresult", b"groupresult",
-                     b"result_from_tuple", b"ignore_result", b"update_state", b".s(", b".si(", b"signature(",
-                     b"subtask", b".task", b"_task", b"result_backend", b"task_annotations", b"beat_schedule",
-                     b"config_from_envvar")
-
-
 def mentions_celery(source: bytes) -> bool:
-    lowered = source.lower()
-    return any(token in lowered for token in _TOKEN_SUBSTRINGS) and CELERY_TOKENS.search(source) is not None
+    return CELERY_TOKENS.search(source.lower()) is not None
+
+
+def celery_token_starts(source: bytes):
+    """Offsets at which a Celery token starts."""
+    return [match.start() for match in CELERY_TOKENS.finditer(source.lower())]
 
 
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -157,9 +154,6 @@ class Interest:
         for statement in IMPORT_STATEMENT.finditer(source):
             reachable.update(WORD.findall(statement.group(0)))
         return not self.names.isdisjoint(reachable)
-
-    def search(self, text: bytes) -> bool:
-        return CELERY_TOKENS.search(text) is not None or self.names_in(text)
 
 
 RUN_TIME_LOOKUP_WORDS = frozenset({b"getattr", b"import_module", b"import_string", b"__import__", b"symbol_by_name"})

@@ -20,7 +20,7 @@ import bisect
 import re
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
-from .files import CELERY_TOKENS, WORD
+from .files import WORD, celery_token_starts
 from .model import CLASS_ATTRS
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
@@ -151,7 +151,7 @@ def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
     for line in lines:
         starts.append(offset)
         offset += len(line)
-    return sorted({bisect.bisect_right(starts, match.start()) for match in CELERY_TOKENS.finditer(source)})
+    return sorted({bisect.bisect_right(starts, start) for start in celery_token_starts(source)})
 
 
 def _any_within(sorted_lines: List[int], first: int, last: int) -> bool:

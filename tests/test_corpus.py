@@ -4,7 +4,8 @@
   ``# evidence:`` comments and ``# silent:`` lines are the review record, see ``tests/corpus/README.md``);
 * no file fails to parse;
 * ``--fix`` on a copy: changed files still compile, only decorator lines change, a second ``--fix`` is a no-op;
-* the maintainers' own ``ignore_result=True`` flags as ground truth (``tests/corpus/ground_truth.py``).
+* the maintainers' own ``ignore_result=True`` flags as ground truth (``tests/corpus/ground_truth.py``);
+* slicing (what LibCST is spared) and the phase-two prefilter change no verdict: each project again, unsliced.
 
 The corpus is downloaded into ``<repo>/.corpus`` (git-ignored) by ``../shared/corpus/download.sh`` when missing;
 ``CELERY_LINT_CORPUS=/path`` points the tests at an already unpacked copy instead. Every project is analysed
@@ -25,7 +26,7 @@ from typing import Dict, List, Set
 import pytest
 
 from celery_lint import config as config_module
-from celery_lint import engine
+from celery_lint import engine, files, slicing, summary
 from celery_lint.fixes import fix_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,6 +88,24 @@ def test_findings_match_the_reviewed_expectations(corpus, name):
 def test_no_parse_failures(corpus, name):
     report = report_for(corpus, name)
     assert report.errors == PARSE_FAILURES.get(name, [])
+
+
+# ----- slicing changes nothing ----------------------------------------------------------------------------------
+
+def _verdicts(report: engine.Report):
+    return sorted((t.qualname, v.state, v.reason, v.first_read, v.places) for t, v in report.verdicts)
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_slicing_changes_no_verdict(corpus, name, monkeypatch):
+    """The same project with LibCST given every file whole, and phase two taking every file that mentions a
+    name of interest at all: every task's verdict, reason, first read and count of places must be the same."""
+    sliced = _verdicts(report_for(corpus, name))
+    monkeypatch.setattr(summary, "slice_source", lambda source, keep: slicing.Sliced(source, [], None))
+    monkeypatch.setattr(files.Interest, "referenced_in", files.Interest.names_in)
+    root = corpus / name
+    whole = engine.analyse_root(root, config_module.load(root), use_cache=False)
+    assert _verdicts(whole) == sliced
 
 
 # ----- --fix on a copy ------------------------------------------------------------------------------------------

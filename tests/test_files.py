@@ -48,9 +48,20 @@ def test_discovery_skips_default_and_configured_excludes(tmp_path):
     (b"@huey.periodic(crontab())\ndef f(): pass", False),
     (b"import itertools\nitertools.chain(a, b)", False),
     (b"from __future__ import annotations", False),
+    (b"class Export(base.Task): pass", True),  # matched case-insensitively
+    (b"r = GroupResult.restore(gid)", True),
+    (b"t = current_app.tasks [name]", True),
+    (b"app.config_from_envvar('X')", True),
+    (b"self.tasks = []", False),
 ])
 def test_prefilter(text, expected):
     assert files.mentions_celery(text) is expected
+
+
+def test_tokens_are_matched_in_lower_case():
+    # the pattern runs on lowered text: an upper-case letter or escape in it (``\S``, ``\W``) would never match
+    # what it means
+    assert files.CELERY_TOKENS.pattern == files.CELERY_TOKENS.pattern.lower()
 
 
 def test_interest_matches_whole_words_only():
