@@ -100,7 +100,6 @@ class Use:
     dynamic_module: Optional[str] = None  # getattr(<module>, <non-literal>): any task of that module
     via_param: Optional[Dict[str, Any]] = None  # ...unless the name is a parameter whose callers we can read
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
-    col: int = 0
 
 
 @dataclass

@@ -138,7 +138,7 @@ class _Summarizer:
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
-        return self.walk.position(node)[0]
+        return self.walk.line(node)
 
     def col_of(self, node: cst.CSTNode) -> int:
         return self.walk.position(node)[1]
@@ -384,7 +384,7 @@ class _Summarizer:
 
     # ----- uses -----
     def use(self, kind: str, outcome: Outcome, at: cst.CSTNode, **where) -> None:
-        self.summary.uses.append(Use(kind=kind, outcome=outcome, col=self.col_of(at), **where))
+        self.summary.uses.append(Use(kind=kind, outcome=outcome, **where))
 
     def task_reference(self, node: cst.CSTNode) -> dict:
         """How a receiver names a task: ``{"target": ref}``, ``{"by_name": ...}``, ``{"dynamic_module": m}``."""

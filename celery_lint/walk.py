@@ -9,6 +9,7 @@ run one top-level statement at a time and only for statements that hold somethin
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import fields
 from typing import Dict, List, Optional
 
@@ -62,6 +63,8 @@ class Walk:
         self.events: List[tuple] = []  # ("enter"|"leave", node)
         self.module = Scope("module", None)
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
+        self._one_line: set = set()  # simple statement lines that Python's parser found on a single line
+        self._ast_nodes: Dict[cst.CSTNode, ast.AST] = {}  # compound statement -> Python's node for it
         self._positions: Dict[cst.CSTNode, tuple] = {}
         self._source_lines: Optional[List[str]] = None
         self._walk(module, None, self.module)
@@ -205,9 +208,26 @@ class Walk:
     def position(self, node: cst.CSTNode) -> tuple:
         """(line, column) of ``node`` in the original file."""
         line, column = self._position(node)
+        return self._original_line(line), column
+
+    def line(self, node: cst.CSTNode) -> int:
+        """The line of ``node`` in the original file. Inside a simple statement written on one line (most
+        are) that is the statement's line, from Python's parser, with no code generated."""
+        if node not in self._positions:
+            lines = self._statement_lines_map()
+            statement = node
+            while statement is not None and not isinstance(statement, cst.BaseCompoundStatement):
+                if isinstance(statement, cst.SimpleStatementLine):
+                    if statement in self._one_line:
+                        return self._original_line(lines[statement])
+                    break
+                statement = self.parents.get(statement)
+        return self.position(node)[0]
+
+    def _original_line(self, line: int) -> int:
         if self.line_numbers is not None and 0 < line <= len(self.line_numbers):
-            line = self.line_numbers[line - 1]
-        return line, column
+            return self.line_numbers[line - 1]
+        return line
 
     def _position(self, node: cst.CSTNode) -> tuple:
         """(line, column) of ``node`` in ``source``. LibCST computes positions by generating code, so we
@@ -217,6 +237,10 @@ class Walk:
         if cached is not None:
             return cached
         lines = self._statement_lines_map()
+        header = self._header_position(node, lines)
+        if header is not None:
+            self._positions[node] = header
+            return header
         statement = node
         while statement is not None and not (statement in lines and not self._in_body(node, statement)):
             statement = self.parents.get(statement)
@@ -231,6 +255,31 @@ class Walk:
         if node not in self._positions:  # no line map at all (syntax newer than this Python parses)
             self._record(self.module_node, 1)
         return self._positions[node]
+
+    def _header_position(self, node: cst.CSTNode, lines) -> Optional[tuple]:
+        """A def or class name, or a decorator, read off its line (whose number Python's parser gave): every
+        task definition asks for these, and generating the header's code for them cost more than all else."""
+        parent = self.parents.get(node)
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node and parent in lines:
+            line = lines[parent]
+            keyword = "class" if isinstance(parent, cst.ClassDef) else "def"
+            match = re.search(rf"\b{keyword}\s+({re.escape(node.value)})\b", self._source_line(line))
+            return (line, match.start(1)) if match else None
+        if isinstance(node, cst.Decorator) and parent in self._ast_nodes:
+            index = next(i for i, decorator in enumerate(parent.decorators) if decorator is node)
+            decorators = self._ast_nodes[parent].decorator_list
+            if index < len(decorators):
+                line = decorators[index].lineno
+                text = self._source_line(line)
+                column = len(text) - len(text.lstrip())
+                return (line, column) if text[column:column + 1] == "@" else None
+        return None
+
+    def _source_line(self, number: int) -> str:
+        if self._source_lines is None:
+            # Python's own line breaks: str.splitlines would also break at \f and friends
+            self._source_lines = [line.decode("utf-8", "replace") for line in self.source.splitlines()]
+        return self._source_lines[number - 1] if 0 < number <= len(self._source_lines) else ""
 
     def _in_body(self, node, statement) -> bool:
         """Is ``node`` inside a block of the compound ``statement`` (rather than in its header)?"""
@@ -258,12 +307,10 @@ class Walk:
         """A statement generated on its own loses its block indentation: per line, what to add back."""
         if offset == 0:
             return {}
-        if self._source_lines is None:
-            self._source_lines = self.source.decode("utf-8", "replace").splitlines()
         shifts = {}
         for number, generated in enumerate(code.splitlines(), start=1 + offset):
-            if 0 < number <= len(self._source_lines) and generated.strip():
-                original = self._source_lines[number - 1]
+            original = self._source_line(number)
+            if original and generated.strip():
                 # ``elif x:`` is generated as ``if x:``, and a header loses its comment: find the text itself.
                 start = original.find(generated.strip())
                 generated_indent = len(generated) - len(generated.lstrip())
@@ -278,7 +325,7 @@ class Walk:
             tree = parse_statements(self.source)
             if tree is None:
                 return self._statement_lines
-            _map_block(self.module_node.body, tree.body, self._statement_lines)
+            _map_block(self.module_node.body, tree.body, self._statement_lines, self._one_line, self._ast_nodes)
         return self._statement_lines
 
 
@@ -311,7 +358,7 @@ def _header_only(statement: cst.CSTNode) -> cst.CSTNode:
     return statement.with_changes(**changes)
 
 
-def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int]) -> None:
+def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], one_line: set, ast_nodes: dict) -> None:
     index = 0
     for statement in cst_statements:
         if index >= len(ast_statements):
@@ -319,29 +366,33 @@ def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int]) -> N
         first = ast_statements[index]
         out[statement] = first.lineno  # both parsers put a decorated def at its ``def`` line
         if isinstance(statement, cst.SimpleStatementLine):
+            small = ast_statements[index:index + len(statement.body)]
+            if all(s.lineno == first.lineno and s.end_lineno == first.lineno for s in small):
+                one_line.add(statement)
             index += len(statement.body)
             continue
         index += 1
-        _map_compound(statement, first, out)
+        ast_nodes[statement] = first
+        _map_compound(statement, first, out, one_line, ast_nodes)
 
 
-def _map_compound(statement, node, out) -> None:
+def _map_compound(statement, node, out, one_line: set, ast_nodes: dict) -> None:
     body = getattr(statement, "body", None)
     if isinstance(body, cst.IndentedBlock) and isinstance(getattr(node, "body", None), list):
-        _map_block(body.body, node.body, out)
+        _map_block(body.body, node.body, out, one_line, ast_nodes)
     orelse = getattr(statement, "orelse", None)
     ast_orelse = getattr(node, "orelse", None) or []
     if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
         out[orelse] = ast_orelse[0].lineno
-        _map_compound(orelse, ast_orelse[0], out)
+        _map_compound(orelse, ast_orelse[0], out, one_line, ast_nodes)
     elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
-        _map_block(orelse.body.body, ast_orelse, out)
+        _map_block(orelse.body.body, ast_orelse, out, one_line, ast_nodes)
     if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
         for handler, ast_handler in zip(statement.handlers, node.handlers):
             if isinstance(handler.body, cst.IndentedBlock):
-                _map_block(handler.body.body, ast_handler.body, out)
+                _map_block(handler.body.body, ast_handler.body, out, one_line, ast_nodes)
         if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
-            _map_block(statement.finalbody.body.body, node.finalbody, out)
+            _map_block(statement.finalbody.body.body, node.finalbody, out, one_line, ast_nodes)
 
 
 def _dotted(node) -> str:

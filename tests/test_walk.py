@@ -49,7 +49,10 @@ def placed(source: bytes):
     tree = cst.parse_module(source)
     expected = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     walk = Walk(tree, source, lambda node, name: None, (cst.Call, cst.Name, cst.Decorator, cst.Attribute))
-    return [((expected[n].start.line, expected[n].start.column), walk.position(n), n) for _e, n in walk.events]
+    lines_only = Walk(tree, source, lambda node, name: None, (cst.Call, cst.Name, cst.Decorator, cst.Attribute))
+    # a fresh walk for lines alone, so its fast path (no code generated) is what gets checked
+    return [((expected[n].start.line, expected[n].start.column, expected[n].start.line),
+             (*walk.position(n), lines_only.line(n)), n) for _e, n in walk.events]
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.relative_to(REPO).as_posix())
@@ -61,6 +64,30 @@ def test_positions_match_libcst(path):
         pytest.skip("fixture that does not parse on purpose")
     mismatches = [(want, got) for want, got, _node in placed(source) if want != got]
     assert mismatches == []
+
+
+HEADERS = """
+class  Größe ( Base ):  # non-ASCII name, odd spacing
+    @ app.task  # a space after @
+    async   def   run(self): pass
+
+    @other(
+        x=1,
+    )
+    @app.task(
+        bind=True)
+    def deftask(self, defx=lambda: 1): return defx
+
+def f(): return 1
+y = t.delay(
+    1)
+""".encode()
+
+
+def test_positions_of_definition_headers():
+    rows = placed(HEADERS)
+    assert len(rows) > 15
+    assert [(want, got) for want, got, _ in rows if want != got] == []
 
 
 def test_positions_in_nested_blocks():
