@@ -36,6 +36,7 @@ class _File:
     is_package: bool
     source: Optional[bytes] = None
     entry: Optional[dict] = None
+    reach: Optional[files.Reach] = None
 
 
 def analyse_root(
@@ -80,6 +81,8 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, wor
     # Start from the names the last run ended with (so an edit re-parses only the edited file), or a guess.
     previous = cache.meta.get("names")
     interest = files.Interest(previous if isinstance(previous, list) else _likely_task_names(todo, overrides))
+    # Phase two starts at once, with those names: later rounds only add what the real names need.
+    todo += [f for f in project_files if not f.entry["celery"] and _needs_names(f, None, interest, cache, overrides)]
     for _round in range(4):
         _summarise(todo, interest, cache, overrides, summaries, report, workers, first_round=_round == 0)
         project = Project(list(summaries.values()), config.task_decorators)
@@ -174,7 +177,9 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
         return entry["names_match"]
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
-        hits = interest.referenced_in(source)
+        if f.reach is None:  # once per run, whatever the names
+            f.reach = files.Reach(source)
+        hits = interest.reachable(f.reach)
     else:  # a phase-one file: does it mention a name its summary did not look for?
         hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
     entry["names"], entry["names_match"] = key, hits

@@ -136,24 +136,52 @@ class Interest:
         return bool(self.names) and not self.names.isdisjoint(WORD.findall(text))
 
     def referenced_in(self, source: bytes) -> bool:
-        """Can a file without any Celery token refer to one of ``names``, or pass one on? Only through an
-        import that names it, an attribute (``tasks.name``), a run-time lookup by string, or a star import
-        (which may also re-export it): a bare name needs a binding, and the only bindings that can reach a
-        task are those. (A name in a string otherwise can only be a beat entry or the like, which never
-        reads a result.)"""
+        """Can a file without any Celery token refer to one of ``names``, or pass one on?"""
+        return self.reachable(Reach(source))
+
+    def reachable(self, reach: "Reach") -> bool:
         if not self.names:
             return False
-        if STAR_IMPORT.search(source):
-            return True  # may re-export a task to a module that imports it from here by name
-        words = set(WORD.findall(source))
-        if self.names.isdisjoint(words):
-            return False
-        if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words):
+        if reach.star:
             return True
-        reachable = set(ATTRIBUTE.findall(source))
-        for statement in IMPORT_STATEMENT.finditer(source):
-            reachable.update(WORD.findall(statement.group(0)))
-        return not self.names.isdisjoint(reachable)
+        if self.names.isdisjoint(reach.words):  # most files mention no name at all
+            return False
+        return not self.names.isdisjoint(reach.through)
+
+
+class Reach:
+    """A file's words, and (worked out only when a name of interest is among them) those it can reach a
+    task through: see ``reachable_words``."""
+
+    def __init__(self, source: bytes):
+        self.source = source
+        self.star = STAR_IMPORT.search(source) is not None
+        self.words = frozenset(WORD.findall(source))
+        self._through: object = False
+
+    @property
+    def through(self) -> Optional[frozenset]:
+        if self._through is False:
+            self._through = reachable_words(self.source, self.words)
+            self.source = b""  # not needed any more
+        return self._through
+
+
+def reachable_words(source: bytes, words: Optional[frozenset] = None) -> Optional[frozenset]:
+    """The names through which a file without any Celery token can refer to a task, or pass one on: those
+    in an import, attributes (``tasks.name``), any word at all if it looks things up by string at run time,
+    and anything (None) if it star-imports (which may re-export a task to a module that names it). A bare
+    name needs a binding, and the only bindings that can reach a task are those. (A name in a string
+    otherwise can only be a beat entry or the like, which never reads a result.)"""
+    if STAR_IMPORT.search(source):
+        return None
+    words = frozenset(WORD.findall(source)) if words is None else words
+    if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words):
+        return words
+    reachable = set(ATTRIBUTE.findall(source))
+    for statement in IMPORT_STATEMENT.finditer(source):
+        reachable.update(WORD.findall(statement.group(0)))
+    return frozenset(reachable)
 
 
 RUN_TIME_LOOKUP_WORDS = frozenset({b"getattr", b"import_module", b"import_string", b"__import__", b"symbol_by_name"})
