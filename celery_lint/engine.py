@@ -36,7 +36,6 @@ class _File:
     is_package: bool
     source: Optional[bytes] = None
     entry: Optional[dict] = None
-    reach: Optional[files.Reach] = None
 
 
 def analyse_root(
@@ -177,9 +176,7 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
         return entry["names_match"]
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
-        if f.reach is None:  # once per run, whatever the names
-            f.reach = files.Reach(source)
-        hits = interest.reachable(f.reach)
+        hits = interest.referenced_in(source)
     else:  # a phase-one file: does it mention a name its summary did not look for?
         hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
     entry["names"], entry["names_match"] = key, hits

@@ -136,46 +136,22 @@ class Interest:
         return bool(self.names) and not self.names.isdisjoint(WORD.findall(text))
 
     def referenced_in(self, source: bytes) -> bool:
-        """Can a file without any Celery token refer to one of ``names``, or pass one on?"""
-        return self.reachable(Reach(source))
-
-    def reachable(self, reach: "Reach") -> bool:
+        """Can a file without any Celery token refer to one of ``names``, or pass one on? A star import may
+        re-export a task to a module that names it; otherwise see ``reachable_words`` (most files mention
+        no name at all, so that is checked first)."""
         if not self.names:
             return False
-        if reach.star:
+        if STAR_IMPORT.search(source):
             return True
-        if self.names.isdisjoint(reach.words):  # most files mention no name at all
-            return False
-        return not self.names.isdisjoint(reach.through)
+        words = frozenset(WORD.findall(source))
+        return not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words))
 
 
-class Reach:
-    """A file's words, and (worked out only when a name of interest is among them) those it can reach a
-    task through: see ``reachable_words``."""
-
-    def __init__(self, source: bytes):
-        self.source = source
-        self.star = STAR_IMPORT.search(source) is not None
-        self.words = frozenset(WORD.findall(source))
-        self._through: object = False
-
-    @property
-    def through(self) -> Optional[frozenset]:
-        if self._through is False:
-            self._through = reachable_words(self.source, self.words)
-            self.source = b""  # not needed any more
-        return self._through
-
-
-def reachable_words(source: bytes, words: Optional[frozenset] = None) -> Optional[frozenset]:
-    """The names through which a file without any Celery token can refer to a task, or pass one on: those
-    in an import, attributes (``tasks.name``), any word at all if it looks things up by string at run time,
-    and anything (None) if it star-imports (which may re-export a task to a module that names it). A bare
-    name needs a binding, and the only bindings that can reach a task are those. (A name in a string
-    otherwise can only be a beat entry or the like, which never reads a result.)"""
-    if STAR_IMPORT.search(source):
-        return None
-    words = frozenset(WORD.findall(source)) if words is None else words
+def reachable_words(source: bytes, words: frozenset) -> frozenset:
+    """The names through which a file without any Celery token (nor a star import) can refer to a task or
+    pass one on: those in an import, attributes (``tasks.name``), and any word at all if it looks things up
+    by string at run time. A bare name needs a binding, and the only bindings that can reach a task are
+    those. (A name in a string otherwise can only be a beat entry or the like, which never reads a result.)"""
     if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words):
         return words
     reachable = set(ATTRIBUTE.findall(source))
