@@ -230,12 +230,13 @@ def _likely_task_names(todo: List[_File], overrides) -> List[str]:
 
 
 def _names_of_interest(project: Project) -> List[str]:
-    """Names that let a file without any Celery token still matter: tasks, their modules, decorator aliases."""
+    """Names that let a file without any Celery token still matter: task functions and classes, decorator
+    aliases, helpers that return a result or look a task up by name. (Not registered names such as
+    ``"notify.new-reply"``: a string reaches a task only through send_task, signature, app.tasks[...] or
+    beat, all Celery tokens but beat, and beat never reads a result.)"""
     names = set()
     for task in project.tasks:
         names.add(task.qualname.rpartition(".")[2])
-        if task.name:
-            names.add(task.name)
     for summary in project.summaries:
         for alias in summary.aliases:
             if project.task_decorator(_decorator_for(f"{summary.module}.{alias.name}")) is not None:
