@@ -1,17 +1,23 @@
 """Cut a module down to the statements that can matter, before LibCST (the slow parser) sees it.
 
-Python's own parser (about eight times faster than LibCST's) finds the statements. Three cuts, each one
-leaving the analysis of what remains exactly as it would be on the whole file:
+Python's own parser (about eight times faster than LibCST's) finds the statements. Each cut leaves the
+summary of what remains exactly what it would be on the whole file:
 
-- a top-level statement that mentions nothing of interest (no Celery token, no name of interest, no import);
-- a method of a kept class that mentions nothing of interest (``pass`` stands in, a class needs a body);
-- inside a kept function, a statement that mentions nothing of interest *and* no local variable that a kept
-  statement mentions. Results flow only through local variables (the summary follows a variable's other
-  mentions, and anything stored on an object or passed along escapes), and a name resolves through its local
-  bindings, which mention it. So the kept statements are closed under "mentions a local name of a kept
-  statement": every mention and binding the summary could look at is still there.
+- a top-level statement that mentions nothing of interest (no Celery token, no name of interest, no import,
+  no run-time lookup) goes;
+- inside a kept function or class, a statement goes unless it mentions something of interest, or a variable
+  that a kept statement mentions (to a fixed point), or encloses a kept statement. Results flow only through
+  local variables (the summary follows a variable's other mentions; anything stored on an object or passed
+  along escapes), and a name resolves through its bindings, which mention it. Parameters are not followed
+  unless reassigned (``self`` never holds a result), a class body keeps only the bindings its kept statements
+  use (class variables escape anyway), and a function that calls ``locals()`` or the like is kept whole.
+  What the summary reads without a Celery token is kept too: ``self.request``, ``getattr(module, name)``,
+  ``import_string(...)``, a class-based task's ``name = ...``;
+- blank and comment-only lines go.
 
 Lines are cut, not blanked, and each kept line's original number is returned, so positions map back.
+``tests/test_corpus.py`` checks the claim on real projects: the same verdicts, reasons and first reads with
+nothing cut.
 """
 from __future__ import annotations
 
