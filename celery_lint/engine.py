@@ -18,6 +18,7 @@ from .parallel import Summarizers
 from .project import Project, Task
 from .rules import RULES, Finding, Verdict, judge
 
+
 @dataclass
 class Report:
     root: Path
@@ -73,7 +74,7 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, wor
     report.files = len(project_files)
 
     # Phase one: files that mention any Celery API. Phase two: files (and the statements of phase-one files)
-    # that name a task, a task module or a decorator alias found so far. Repeat until nothing new turns up.
+    # that can reach a task, decorator alias or helper found so far. Repeat until nothing new turns up.
     summaries: Dict[str, ModuleSummary] = {}
     unparsed: Dict[str, bytes] = {}
     todo = [f for f in project_files if _phase_one(f, cache, overrides)]

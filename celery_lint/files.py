@@ -18,7 +18,7 @@ DEFAULT_EXCLUDES = (
 
 # A file that can define, enqueue or read a task, or configure result storage, must contain one of these.
 # Canvas primitives, Task and Celery come from the ``celery`` package, so its name covers them; anything else
-# can matter only by naming a task, a task module, a decorator alias or a helper, which phase two catches.
+# can matter only by naming a task, a decorator alias or a helper, which phase two catches.
 # Uses that only ever discard a result (``.map()``, ``.apply()``, direct calls) need no token: skipping them
 # can leave a task with no visible use, which is silent, so it can hide a finding but never create one.
 # Matched case-insensitively, as the lowered pattern against the lowered text (four times faster than
@@ -119,7 +119,7 @@ WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 class Interest:
     """What a file or statement must mention to be worth LibCST's time: a Celery token, or one of ``names``
-    (identifiers of tasks, their modules and decorator aliases). Names are compared as whole words, through
+    (identifiers of tasks, decorator aliases and helpers). Names are compared as whole words, through
     a set, so the cost does not grow with the number of tasks."""
 
     def __init__(self, names: Iterable[str] = ()):

@@ -52,9 +52,9 @@ NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*
 def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None) -> ModuleSummary:
     """Parse ``source`` once and extract everything the project linker needs.
 
-    With ``keep`` (an ``Interest``), top-level statements (and methods of top-level classes) that mention
-    nothing of interest are cut out first, so LibCST parses and walks only what can matter; positions are
-    mapped back to the original lines. ``dropped`` in the summary lists the line ranges cut out.
+    With ``keep`` (an ``Interest``), the statements that cannot matter are cut out first (see ``slicing``),
+    so LibCST parses and walks only what can; positions are mapped back to the original lines. ``dropped``
+    in the summary lists the line ranges cut out.
     """
     dropped: List[List[int]] = []
     sliced, line_numbers = source, None
@@ -63,7 +63,7 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     try:
         tree = cst.parse_module(sliced)
     except cst.ParserSyntaxError as exc:
-        return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc)}")
+        return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc, line_numbers)}")
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
     names = getattr(keep, "names", frozenset())
@@ -75,15 +75,19 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     return summary
 
 
-def _syntax_error(source: bytes, exc) -> str:
-    """Python's own message where it has one (clearer than LibCST's), else LibCST's."""
+def _syntax_error(source: bytes, exc, line_numbers: Optional[List[int]]) -> str:
+    """Python's own message where it has one (clearer than LibCST's), else LibCST's (its line is one of the
+    sliced source: mapped back)."""
     try:
         ast.parse(source)
     except SyntaxError as error:
         return f"{error.msg} (line {error.lineno}, column {error.offset})"
     except ValueError:
         pass
-    return f"{str(exc).splitlines()[0]} (line {exc.raw_line})"
+    line = exc.raw_line
+    if line_numbers is not None and 0 < line <= len(line_numbers):
+        line = line_numbers[line - 1]
+    return f"{str(exc).splitlines()[0]} (line {line})"
 
 
 def literal(node: Optional[cst.BaseExpression]):

@@ -3,8 +3,9 @@
 LibCST's ParentNodeProvider and ScopeProvider each rebuild the tree through the visitor machinery, and cost
 several times the parse itself. The summary needs much less: the parent of a node, whether a name is local
 or comes from an import or the module, and the other mentions of a local variable. Walking the dataclass
-fields directly gives all three at a fraction of the cost. Positions come from LibCST's PositionProvider,
-run one top-level statement at a time and only for statements that hold something worth reporting.
+fields directly gives all three at a fraction of the cost. Positions start from the statement lines of
+Python's own parser: a node in a one-line statement, a def or class name and a decorator need nothing more;
+anything else gets LibCST's PositionProvider, run on its innermost statement alone.
 """
 from __future__ import annotations
 
