@@ -67,7 +67,9 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
         return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
     names = getattr(keep, "names", frozenset())
-    seen = sorted(w.decode() for w in names.intersection(WORD.findall(sliced))) if names else []
+    # The names this summary looked for and that the file mentions (anywhere: a name only in what was cut
+    # needs no second look), so that a later round re-parses the file only for names it did not look for.
+    seen = sorted(w.decode() for w in names.intersection(WORD.findall(source))) if names else []
     summary = ModuleSummary(path, module, is_package, dropped=dropped, names_seen=seen)
     # Python's own line breaks (str.splitlines would also break at \f and friends): noqa comments by line.
     original_lines = source.splitlines()
