@@ -37,6 +37,7 @@ class _File:
     is_package: bool
     source: Optional[bytes] = None
     entry: Optional[dict] = None
+    unreached: Optional[frozenset] = None  # names this run found the file cannot reach
 
 
 def analyse_root(
@@ -175,9 +176,13 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
     key = f"{interest.key}/{entry.get('slice') if summary is not None else '-'}"
     if entry.get("names") == key:
         return entry["names_match"]
+    if summary is None and f.unreached is not None and interest.names <= f.unreached:
+        return False  # none of a superset of these names was reachable from this file
     source = f.source if f.source is not None else _read(f.path, overrides)
     if summary is None:
         hits = interest.referenced_in(source)
+        if not hits:
+            f.unreached = interest.names
     else:  # a phase-one file: does it mention a name its summary did not look for?
         hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
     entry["names"], entry["names_match"] = key, hits
