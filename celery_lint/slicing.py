@@ -452,7 +452,9 @@ def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
             continue
         elif number > 2:
             text = line.strip()
-            if not text or text.startswith(b"#"):
+            # A comment-like line may sit inside a multi-line string: dropping it changes only the text,
+            # unless it holds the closing quotes, so a line with a quote stays.
+            if not text or (text.startswith(b"#") and b"'" not in text and b'"' not in text):
                 continue
         kept_lines.append(line)
         numbers.append(number)

@@ -62,10 +62,16 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
         sliced, dropped, line_numbers = slice_source(source, keep)
     try:
         tree = cst.parse_module(sliced)
-    except cst.ParserSyntaxError as exc:
-        return ModuleSummary(path, module, is_package, error=f"cannot parse: {_syntax_error(source, exc, line_numbers)}")
-    except (UnicodeDecodeError, SyntaxError, ValueError) as exc:  # undecodable bytes, bad coding cookie
-        return ModuleSummary(path, module, is_package, error=f"cannot read: {exc}")
+    except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        if line_numbers is None:
+            return ModuleSummary(path, module, is_package, error=_unreadable(source, exc))
+        # Python's parser read the whole file, so this is the slicer's mistake: it may cost time, never a
+        # finding. LibCST gets the whole file.
+        sliced, dropped, line_numbers = source, [], None
+        try:
+            tree = cst.parse_module(source)
+        except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
+            return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc))
     names = getattr(keep, "names", frozenset())
     # The names this summary looked for and that the file mentions (anywhere: a name only in what was cut
     # needs no second look), so that a later round re-parses the file only for names it did not look for.
@@ -77,19 +83,21 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     return summary
 
 
-def _syntax_error(source: bytes, exc, line_numbers: Optional[List[int]]) -> str:
-    """Python's own message where it has one (clearer than LibCST's), else LibCST's (its line is one of the
-    sliced source: mapped back)."""
+def _unreadable(source: bytes, exc: Exception) -> str:
+    if isinstance(exc, cst.ParserSyntaxError):
+        return f"cannot parse: {_syntax_error(source, exc)}"
+    return f"cannot read: {exc}"  # undecodable bytes, a bad coding cookie
+
+
+def _syntax_error(source: bytes, exc) -> str:
+    """Python's own message where it has one (clearer than LibCST's), else LibCST's."""
     try:
         ast.parse(source)
     except SyntaxError as error:
         return f"{error.msg} (line {error.lineno}, column {error.offset})"
     except ValueError:
         pass
-    line = exc.raw_line
-    if line_numbers is not None and 0 < line <= len(line_numbers):
-        line = line_numbers[line - 1]
-    return f"{str(exc).splitlines()[0]} (line {line})"
+    return f"{str(exc).splitlines()[0]} (line {exc.raw_line})"
 
 
 def literal(node: Optional[cst.BaseExpression]):

@@ -108,6 +108,31 @@ def test_slicing_changes_no_verdict(corpus, name, monkeypatch):
     assert _verdicts(whole) == sliced
 
 
+@pytest.mark.parametrize("name", PROJECTS)
+def test_sliced_sources_are_the_files_own_lines(corpus, name):
+    """Every file that mentions Celery, sliced: still Python, and each kept line is the original line it maps
+    to (or a ``pass`` standing in for a cut block). A slicing mistake would only cost time (the summary falls
+    back to the whole file), so it is checked here directly."""
+    root = corpus / name
+    checked = 0
+    for path in files.discover(root, files.DEFAULT_EXCLUDES):
+        source = path.read_bytes()
+        if not files.mentions_celery(source) or slicing.parse_statements(source) is None:
+            continue
+        original = source.splitlines()
+        for interest in (files.Interest(), files.Interest(["run", "get", "send", "update"])):
+            result = slicing.slice_source(source, interest)
+            if result.line_numbers is None:
+                continue
+            checked += 1
+            assert slicing.parse_statements(result.source) is not None, path
+            kept = result.source.splitlines()
+            assert len(kept) == len(result.line_numbers)
+            assert [line for line, number in zip(kept, result.line_numbers)
+                    if line != original[number - 1] and line.strip() != b"pass"] == [], path
+    assert checked > 0
+
+
 # ----- --fix on a copy ------------------------------------------------------------------------------------------
 
 def _compiles(source: bytes) -> bool:

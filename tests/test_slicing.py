@@ -261,6 +261,21 @@ def test_line_numbers_map_back_to_the_file():
     assert result.dropped == [[5, 5], [9, 9]]
 
 
+def test_a_comment_like_line_that_closes_a_string_stays():
+    source = dedent('''
+        import os
+
+        LIMIT = 3
+
+        def view():
+            # a comment
+            send.delay(note="""see #14589,
+            #16506""")
+    ''').encode()
+    result = slice_source(source, Interest())
+    assert result.source == b'import os\n\ndef view():\n    send.delay(note="""see #14589,\n    #16506""")\n'
+
+
 def test_nothing_to_cut_leaves_the_source_alone():
     source = b"from celery import shared_task\n\n@shared_task\ndef add(x, y):\n    return other.delay(x + y)\n"
     assert slice_source(source, Interest()) == (source, [], None)
@@ -300,3 +315,16 @@ def test_unreadable_syntax_is_left_to_libcst():
 ])
 def test_a_file_without_celery_tokens_refers_to_a_name_only_through_bindings(source, referenced):
     assert Interest(["proj.tasks.cleanup"]).referenced_in(source.encode()) is referenced
+
+
+def test_a_slicing_mistake_costs_time_never_a_summary(monkeypatch):
+    from celery_lint import summary
+    from celery_lint.slicing import Sliced
+
+    source = b"from celery import shared_task\n\n@shared_task\ndef add(x):\n    return x\n\nadd.delay(1)\n"
+    broken = Sliced(b"def (:\n", [[1, 7]], [1])  # what a wrong cut could give
+    monkeypatch.setattr(summary, "slice_source", lambda source, keep: broken)
+    result = summary.summarize(source, "m.py", "m", False, keep=Interest())
+    assert result.error is None
+    assert [f.name for f in result.functions] == ["add"]
+    assert [u.kind for u in result.uses] == ["enqueue"]
