@@ -45,28 +45,32 @@ def module_name(path: Path, root: Optional[Path] = None) -> tuple:
     """(dotted module name, is_package). The name counts from above the topmost package (a directory with
     ``__init__.py``) between ``root`` and the file, so ``src/`` layouts work and a directory without
     ``__init__.py`` inside a package (a namespace portion) keeps its place in the name."""
-    path = path if path.is_absolute() else path.resolve()
-    is_package = path.name == "__init__.py"
+    # Plain strings, not pathlib: this runs for every file of the project on every run, warm ones too.
+    text = str(path if path.is_absolute() else path.resolve())
+    root_text = str(root) if root is not None else None
+    is_package = os.path.basename(text) == "__init__.py"
     top = None
-    directory = path.parent
+    directory = os.path.dirname(text)
     while True:
         if _is_package(directory):
             top = directory
         elif root is None:
             break  # without a root, stop at the first directory that is not a package
-        if directory == root or directory.parent == directory:
+        parent = os.path.dirname(directory)
+        if directory == root_text or parent == directory:
             break
-        directory = directory.parent
-    base = top.parent if top is not None else path.parent
-    parts = list(path.relative_to(base).with_suffix("").parts)
+        directory = parent
+    base = os.path.dirname(top) if top is not None else os.path.dirname(text)
+    parts = text[len(base):].lstrip(os.sep).split(os.sep)
+    parts[-1] = os.path.splitext(parts[-1])[0]
     if is_package:
-        parts = parts[:-1] or [path.parent.name]
+        parts = parts[:-1] or [os.path.basename(os.path.dirname(text))]
     return ".".join(parts), is_package
 
 
 @functools.lru_cache(maxsize=None)
-def _is_package(directory: Path) -> bool:
-    return (directory / "__init__.py").exists()
+def _is_package(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, "__init__.py"))
 
 
 @functools.lru_cache(maxsize=32)
@@ -86,6 +90,7 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
     """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them."""
     found: List[Path] = []
     root = root.resolve()
+    whole, parts = _exclude_regexes(tuple(excludes))
     todo = [(str(root), "")]
     while todo:
         directory, relative = todo.pop()
@@ -95,11 +100,17 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
             continue
         subdirectories = []
         for entry in entries:
-            rel = relative + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if not is_excluded(rel, excludes):
-                    subdirectories.append((entry.path, rel + "/"))
-            elif entry.name.endswith(".py") and not is_excluded(rel, excludes):
+            name = entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_dir and not name.endswith(".py"):
+                continue
+            # ``is_excluded``, with only the last component left to check: we never entered an excluded one
+            rel = relative + name
+            if parts.match(name) or whole.match(rel):
+                continue
+            if is_dir:
+                subdirectories.append((entry.path, rel + "/"))
+            else:
                 found.append(Path(entry.path))
         todo.extend(reversed(subdirectories))
     return found
