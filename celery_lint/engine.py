@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import files
+from . import files, reuse
 from .cache import CACHE_DIRNAME, Cache
 from .config import Config
 from .model import Decorator, ModuleSummary
@@ -26,6 +26,7 @@ class Report:
     errors: List[str] = field(default_factory=list)  # "path: message" for files that do not parse
     verdicts: List[Tuple[Task, Verdict]] = field(default_factory=list)
     parsed: int = 0  # files summarised by LibCST in this run (not from the cache)
+    moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
 
 
@@ -38,6 +39,7 @@ class _File:
     source: Optional[bytes] = None
     entry: Optional[dict] = None
     unreached: Optional[frozenset] = None  # names this run found the file cannot reach
+    previous: Optional[dict] = None  # the cached summary of this file's last version, when it changed since
 
 
 def analyse_root(
@@ -147,6 +149,7 @@ def _cached_entry(f: _File, cache: Cache, overrides) -> dict:
             entry = dict(old, mtime=stat.st_mtime_ns if stat else None, size=stat.st_size if stat else None)
         else:
             entry = {"hash": digest, "module": f.module, "celery": files.mentions_celery(f.source), "summary": None}
+            f.previous = old.get("summary") if old else None
             if stat is not None:
                 entry.update(mtime=stat.st_mtime_ns, size=stat.st_size)
         if stat is not None:
@@ -203,6 +206,13 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
                 continue
             except (KeyError, TypeError, ValueError):
                 pass  # an entry from another layout: parse again
+        summary = _moved(f, interest, overrides)
+        if summary is not None:
+            summaries[f.relative] = summary
+            f.entry.update(summary=summary.to_json(), slice=interest.key)
+            cache.dirty = True
+            report.moved += 1
+            continue
         to_parse.append(f)
     work = [(_source(f, overrides), f.relative, f.module, f.is_package, interest) for f in to_parse]
     for f, result in zip(to_parse, workers.run(work)):
@@ -210,6 +220,17 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
         f.entry.update(summary=result, slice=interest.key)
         cache.dirty = True
     report.parsed += len(to_parse)
+
+
+def _moved(f: _File, interest, overrides) -> Optional[ModuleSummary]:
+    """The last summary of a file whose edit the slicer cuts away, with its lines moved (see ``reuse``)."""
+    previous, f.previous = f.previous, None
+    if previous is None or previous.get("fingerprint") is None:
+        return None
+    try:
+        return reuse.moved(ModuleSummary.from_json(previous), _source(f, overrides), interest)
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry from another layout: parse again
 
 
 def _source(f: _File, overrides) -> bytes:

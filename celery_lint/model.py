@@ -128,6 +128,9 @@ class ModuleSummary:
     dropped: List[List[int]] = field(default_factory=list)  # line ranges blanked before parsing
     calls: List[Dict[str, Any]] = field(default_factory=list)  # calls of functions named in ``names_seen``
     names_seen: List[str] = field(default_factory=list)  # names of interest this file mentions
+    # Of a sliced file: what its summary was made from (see ``reuse``), and the original lines kept, as runs.
+    fingerprint: Optional[str] = None
+    kept: List[List[int]] = field(default_factory=list)
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)

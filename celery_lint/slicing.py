@@ -251,6 +251,8 @@ class _BodySlicer:
         _close(units)
         cuts: List[_Cut] = []
         self._collect(root, cuts)
+        for unit in units:  # a unit and its parent's blocks hold each other: let reference counting free them
+            unit.parent = None
         return cuts
 
     def _block(self, statements, parent: _Unit, scope: _Scope, units: List[_Unit]) -> List[_Unit]:

@@ -70,9 +70,21 @@ class Walk:
         self._source_lines: Optional[List[str]] = None
         self._walk(module, None, self.module)
 
+    def close(self) -> None:
+        """Undo the links that make cycles (scopes and their parents, the summary's import resolver)."""
+        todo = [self.module]
+        while todo:
+            scope = todo.pop()
+            todo.extend(scope.children)
+            scope.children, scope.parent = [], None
+        self.import_target = None
+
     # ----- the walk -----
     def _walk(self, node, parent, scope: Scope) -> None:
-        parents, interesting, events = self.parents, self.interesting, self.events
+        # Every LibCST node class has ABCMeta for metaclass, so ``isinstance`` on them runs Python code; this
+        # loop visits every node, so it asks ``type(node)`` of plain sets and dicts instead (a third faster).
+        parents, events, scope_of = self.parents, self.events, self.scope_of
+        interesting = _subclasses(self.interesting)
         stack = [(node, parent, scope, False)]
         while stack:
             node, parent, scope, leaving = stack.pop()
@@ -81,73 +93,80 @@ class Walk:
                 continue
             if parent is not None:
                 parents[node] = parent
-            if isinstance(node, interesting):
+            node_type = type(node)
+            if node_type in interesting:
                 events.append(("enter", node))
-                if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                if node_type in _DEFINITIONS:
                     stack.append((node, parent, scope, True))
-            inner = self._bind(node, scope)
-            if isinstance(node, cst.Name):
-                self.scope_of[node] = scope
+            binder = _BINDERS.get(node_type)
+            inner = binder(self, node, scope) if binder is not None else None
+            if node_type is cst.Name:
+                scope_of[node] = scope
                 scope.mentions.setdefault(node.value, []).append(node)
                 continue
             children = []
-            for name in _child_fields(type(node)):
+            for name in _child_fields(node_type):
                 value = getattr(node, name)
-                if isinstance(value, cst.CSTNode):
+                if type(value) in (list, tuple):
+                    children.extend((name, v) for v in value if _is_node(v))
+                elif _is_node(value):
                     children.append((name, value))
-                elif isinstance(value, (list, tuple)):
-                    children.extend((name, v) for v in value if isinstance(v, cst.CSTNode))
+            not_mentions = _NOT_MENTIONS.get(node_type, ())
             for name, child in reversed(children):
-                if self._not_a_mention(node, name):
-                    parents[child] = node
+                if not_mentions == "all" or name in not_mentions:
+                    parents[child] = node  # not a variable lookup: ``x.attr``, ``f(keyword=...)``, import aliases
                     continue
                 child_scope = scope if (name == "decorators" or inner is None) else inner
                 stack.append((child, node, child_scope, False))
 
-    @staticmethod
-    def _not_a_mention(node, field_name: str) -> bool:
-        """Names that are not variable lookups: ``x.attr``, ``f(keyword=...)``, import aliases."""
-        return (isinstance(node, cst.Attribute) and field_name == "attr") or \
-            (isinstance(node, cst.Arg) and field_name == "keyword") or isinstance(node, (cst.ImportAlias, cst.AsName))
-
-    def _bind(self, node, scope: Scope) -> Optional[Scope]:
-        """Record what ``node`` binds in ``scope``; return the new scope its body opens, if any."""
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            scope.bind(node.name.value)
-            inner = Scope("function" if isinstance(node, cst.FunctionDef) else "class", scope)
-            if isinstance(node, cst.FunctionDef):
-                self._bind_params(node.params, inner)
-            return inner
-        if isinstance(node, cst.Lambda):
-            inner = Scope("function", scope)
+    # What each kind of node binds in ``scope``; a function, class, lambda or comprehension returns the scope
+    # its body opens.
+    def _bind_definition(self, node, scope: Scope) -> Scope:
+        scope.bind(node.name.value)
+        is_function = type(node) is cst.FunctionDef
+        inner = Scope("function" if is_function else "class", scope)
+        if is_function:
             self._bind_params(node.params, inner)
-            return inner
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
-            inner = Scope("comprehension", scope)
-            comp = node.for_in
-            while comp is not None:
-                self._bind_target(comp.target, inner)
-                comp = comp.inner_for_in
-            return inner
-        if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname is not None else alias.name
-                local = _dotted(bound).split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else _dotted(bound)
-                scope.bind(local, self.import_target(node, local) or "?")
-        elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                self._bind_target(target.target, scope)
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr)):
-            self._bind_target(node.target, scope)
-        elif isinstance(node, (cst.For,)):
-            self._bind_target(node.target, scope)
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        return inner
+
+    def _bind_lambda(self, node, scope: Scope) -> Scope:
+        inner = Scope("function", scope)
+        self._bind_params(node.params, inner)
+        return inner
+
+    def _bind_comprehension(self, node, scope: Scope) -> Scope:
+        inner = Scope("comprehension", scope)
+        comp = node.for_in
+        while comp is not None:
+            self._bind_target(comp.target, inner)
+            comp = comp.inner_for_in
+        return inner
+
+    def _bind_import(self, node, scope: Scope) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            local = _dotted(bound).split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else _dotted(bound)
+            scope.bind(local, self.import_target(node, local) or "?")
+
+    def _bind_assign(self, node, scope: Scope) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, scope)
+
+    def _bind_single_target(self, node, scope: Scope) -> None:  # x: int = ..., x += ..., (x := ...), for x in
+        self._bind_target(node.target, scope)
+
+    def _bind_with_item(self, node, scope: Scope) -> None:
+        if node.asname is not None:
             self._bind_target(node.asname.name, scope)
-        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+
+    def _bind_except_handler(self, node, scope: Scope) -> None:
+        if node.name is not None:
             self._bind_target(node.name.name, scope)
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
-            scope.globals.update(item.name.value for item in node.names)
-        return None
+
+    def _bind_global(self, node, scope: Scope) -> None:
+        scope.globals.update(item.name.value for item in node.names)
 
     def _bind_params(self, params: cst.Parameters, scope: Scope) -> None:
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -328,6 +347,51 @@ class Walk:
                 return self._statement_lines
             _map_block(self.module_node.body, tree.body, self._statement_lines, self._one_line, self._ast_nodes)
         return self._statement_lines
+
+
+_DEFINITIONS = {cst.FunctionDef, cst.ClassDef}
+_BINDERS = {
+    cst.FunctionDef: Walk._bind_definition,
+    cst.ClassDef: Walk._bind_definition,
+    cst.Lambda: Walk._bind_lambda,
+    **dict.fromkeys((cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp), Walk._bind_comprehension),
+    cst.Import: Walk._bind_import,
+    cst.ImportFrom: Walk._bind_import,
+    cst.Assign: Walk._bind_assign,
+    **dict.fromkeys((cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.For), Walk._bind_single_target),
+    cst.WithItem: Walk._bind_with_item,
+    cst.ExceptHandler: Walk._bind_except_handler,
+    cst.Global: Walk._bind_global,
+    cst.Nonlocal: Walk._bind_global,
+}
+# Fields whose names are not variable lookups: ``x.attr``, ``f(keyword=...)``, and all of an import alias.
+_NOT_MENTIONS = {cst.Attribute: ("attr",), cst.Arg: ("keyword",), cst.ImportAlias: "all", cst.AsName: "all"}
+_NODE_TYPES: Dict[type, bool] = {}
+
+
+def _is_node(value) -> bool:
+    value_type = type(value)
+    known = _NODE_TYPES.get(value_type)
+    if known is None:
+        known = _NODE_TYPES[value_type] = isinstance(value, cst.CSTNode)
+    return known
+
+
+_SUBCLASSES: Dict[tuple, frozenset] = {}
+
+
+def _subclasses(classes: tuple) -> frozenset:
+    """``classes`` and every class derived from them, so that ``type(node) in`` answers ``isinstance``."""
+    found = _SUBCLASSES.get(classes)
+    if found is None:
+        found, todo = set(), list(classes)
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(current.__subclasses__())
+        found = _SUBCLASSES[classes] = frozenset(found)
+    return found
 
 
 def _generate_positions(module: cst.Module):

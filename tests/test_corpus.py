@@ -26,7 +26,7 @@ from typing import Dict, List, Set
 import pytest
 
 from celery_lint import config as config_module
-from celery_lint import engine, files, slicing, summary
+from celery_lint import engine, files, reuse, slicing, summary
 from celery_lint.fixes import fix_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,6 +132,32 @@ def test_sliced_sources_are_the_files_own_lines(corpus, name):
                     if line != original[number - 1] and line.strip() != b"pass"] == [], path
     assert checked > 0
 
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_moved_summaries_equal_fresh_parses(corpus, name):
+    """Edits the slicer cuts (comment lines before a cut statement, a new function at the end) of real files:
+    the last summary with its lines moved must equal a fresh parse of the edited file (see ``reuse``)."""
+    root = corpus / name
+    interest = files.Interest(["run", "get", "send", "update"])
+    candidates = [p for p in files.discover(root, files.DEFAULT_EXCLUDES) if files.mentions_celery(p.read_bytes())]
+    moved = 0
+    for path in candidates[::max(1, len(candidates) // 8)]:  # about eight files per project
+        source = path.read_bytes()
+        relative = files.relative_to(path, root)
+        module, is_package = files.module_name(path, root)
+        before = summary.summarize(source, relative, module, is_package, keep=interest)
+        lines = source.splitlines(keepends=True)
+        edits = [source + b"\n\ndef _edited_by_the_test():\n    return 42\n"]
+        if before.dropped and before.dropped[0][0] > 2:
+            at = before.dropped[0][0] - 1
+            edits.append(b"".join(lines[:at] + [b"# edited by the test\n", b"\n"] + lines[at:]))
+        for edited in edits:
+            result = reuse.moved(before, edited, interest)
+            if result is not None:
+                moved += 1
+                assert result.to_json() == summary.summarize(edited, relative, module, is_package, keep=interest).to_json(), path
+    assert moved > 0
 
 # ----- --fix on a copy ------------------------------------------------------------------------------------------
 

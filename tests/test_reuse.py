@@ -1,0 +1,143 @@
+"""A changed file whose sliced text is unchanged keeps its last summary, lines moved, without LibCST.
+
+The rule it must keep: a moved summary is exactly the summary a fresh parse of the new text would give, and
+any change to what the summary is made from (kept text, names seen) means a fresh parse.
+test_corpus applies the same edits to real files and compares with fresh parses.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from celery_lint import config as config_module
+from celery_lint import engine, reuse
+from celery_lint.files import Interest
+from celery_lint.summary import summarize
+
+TASKS = textwrap.dedent('''\
+    from celery import shared_task
+
+
+    def helper(x):
+        return x * 2
+
+
+    @shared_task(bind=True)  # noqa: CEL002
+    def send(self, user_id):
+        total = helper(user_id)
+        return total
+
+
+    def view(request):
+        result = send.delay(1)
+        other = 3
+        return result.get()
+''').encode()
+INTEREST = Interest(["send"])
+
+
+def summary_json(source: bytes, keep=INTEREST) -> dict:
+    return summarize(source, "app/tasks.py", "app.tasks", False, keep=keep).to_json()
+
+
+def moved_json(old: bytes, new: bytes, keep=INTEREST):
+    previous = summarize(old, "app/tasks.py", "app.tasks", False, keep=keep)
+    result = reuse.moved(previous, new, keep)
+    return None if result is None else result.to_json()
+
+
+EDITS_THE_SLICER_CUTS = {
+    "comment lines above the task": TASKS.replace(b"@shared_task", b"# one\n# two\n@shared_task"),
+    "blank lines after the import": TASKS.replace(b"shared_task\n", b"shared_task\n\n\n\n", 1),
+    "an unrelated function changed and grown": TASKS.replace(b"return x * 2", b"y = x + 1\n    return y * 2"),
+    "an unrelated statement inside the view": TASKS.replace(b"other = 3", b"other = 3\n    more = other + 4"),
+    "a new function at the end": TASKS + b"\n\ndef later():\n    return 42\n",
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_THE_SLICER_CUTS)
+def test_an_edit_the_slicer_cuts_moves_the_lines(edit):
+    new = EDITS_THE_SLICER_CUTS[edit]
+    moved = moved_json(TASKS, new)
+    assert moved is not None
+    assert moved == summary_json(new)
+
+
+def test_the_lines_really_move():
+    new = EDITS_THE_SLICER_CUTS["comment lines above the task"]
+    moved = moved_json(TASKS, new)
+    send = next(f for f in moved["functions"] if f["name"] == "send")
+    assert (send["line"], send["decorators"][0]["line"], send["noqa"]) == (11, 10, ["CEL002"])  # were 9, 8
+    assert [u["outcome"]["line"] for u in moved["uses"]] == [19]  # the .get(), was 17
+
+
+EDITS_THAT_NEED_A_PARSE = {
+    "the task's decorator": TASKS.replace(b"bind=True", b"bind=True, ignore_result=True"),
+    "the result's use": TASKS.replace(b"return result.get()", b"return None"),
+    "a noqa comment on the def": TASKS.replace(b"def send(self", b"def send(self  # noqa\n    "),
+    "a name of interest in a comment": TASKS.replace(b"# noqa: CEL002", b"# noqa: CEL002").replace(
+        b"def helper(x):", b"def helper(x):  # like send"),
+    "nothing left to cut": b"from celery import shared_task\n",
+    "blank lines on the first two lines (they may declare the encoding)": b"\n\n" + TASKS,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_THAT_NEED_A_PARSE)
+def test_an_edit_of_what_the_summary_reads_needs_a_parse(edit):
+    assert moved_json(TASKS, EDITS_THAT_NEED_A_PARSE[edit]) is None
+
+
+def test_another_path_or_module_is_not_the_same_summary():
+    previous = summarize(TASKS, "app/tasks.py", "app.tasks", False, keep=INTEREST)
+    previous.module = "other.tasks"
+    assert reuse.moved(previous, TASKS.replace(b"@shared", b"# x\n@shared"), INTEREST) is None
+
+
+def test_runs_round_trip():
+    numbers = [1, 2, 3, 7, 10, 11]
+    assert reuse.runs(numbers) == [[1, 3], [7, 7], [10, 11]]
+    assert reuse.expand(reuse.runs(numbers)) == numbers
+    assert reuse.runs([]) == []
+
+
+# ----- in a whole run, with the cache ---------------------------------------------------------------------------
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "decorator_forms" / "project"
+
+
+def analyse(root: Path, **options):
+    return engine.analyse_root(root, config_module.load(root), **options)
+
+
+def test_an_edited_file_that_the_slicer_cuts_is_not_parsed(tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURE, root)
+    analyse(root)
+    tasks = root / "mailer" / "tasks.py"
+    tasks.write_text(tasks.read_text().replace("@app.task\n", "# a comment\n\n# shifting what follows\n@app.task\n", 1))
+    edited = analyse(root)
+    assert (edited.parsed, edited.moved) == (0, 1)
+    fresh = analyse(root, use_cache=False)
+    assert fresh.findings and [f.format() for f in edited.findings] == [f.format() for f in fresh.findings]
+
+
+def test_moving_lines_does_not_import_libcst(tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURE, root)
+    analyse(root)
+    tasks = root / "mailer" / "tasks.py"
+    tasks.write_text(tasks.read_text().replace("@app.task\n", "# a comment\n@app.task\n", 1))
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from celery_lint import config, engine
+        report = engine.analyse_root(Path({str(root)!r}), config.load(Path({str(root)!r})))
+        print(report.parsed, report.moved, "libcst" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "1", "False"]
