@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -107,6 +106,8 @@ class Cache:
             gitignore = self.directory / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by celery-lint\n*\n")
+            import tempfile  # here: only a run that changed something writes
+
             payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": self.entries}, separators=(",", ":"))
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
             with os.fdopen(fd, "w") as handle:

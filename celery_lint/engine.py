@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import files, reuse
+from . import files
 from .cache import CACHE_DIRNAME, Cache
 from .config import Config
 from .model import Decorator, ModuleSummary
@@ -227,6 +227,8 @@ def _moved(f: _File, interest, overrides) -> Optional[ModuleSummary]:
     previous, f.previous = f.previous, None
     if previous is None or previous.get("fingerprint") is None:
         return None
+    from . import reuse  # here: it loads Python's parser and the slicer, which a warm run never needs
+
     try:
         return reuse.moved(ModuleSummary.from_json(previous), _source(f, overrides), interest)
     except (KeyError, TypeError, ValueError):

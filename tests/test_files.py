@@ -1,6 +1,7 @@
 """Discovery, excludes, the project root and module names."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,24 @@ def test_discovery_skips_default_and_configured_excludes(tmp_path):
 ])
 def test_prefilter(text, expected):
     assert files.mentions_celery(text) is expected
+
+
+TOKEN_SAMPLES = [
+    b"from celery import x", b"f.delay(1)", b"f.delayed", b"apply_async", b"send_task", b"asyncresult(i)",
+    b"groupresult", b"result_from_tuple", b"ignore_result", b"update_state", b"f.s(1)", b"f.si(1)", b"f.sig(1)",
+    b"signature(x)", b"subtask", b"app.task", b"app.tasks", b"app.tasks [n]", b"app.tasks\n[n]", b"shared_task",
+    b"shared_tasks", b"result_backend", b"task_annotations", b"beat_schedule", b"config_from_envvar", b"config",
+    b"cel ery", b"results", b"x.s (1)", b"_task_x", b".task_id",
+]
+
+
+def test_grouped_token_pattern_is_the_token_list():
+    plain = re.compile(b"|".join(files.TOKENS))
+    for text in TOKEN_SAMPLES:
+        for padded in (text, b"x = " + text + b" + 1", text * 2):
+            assert ([m.span() for m in files.CELERY_TOKENS.finditer(padded)]
+                    == [m.span() for m in plain.finditer(padded)]), padded
+    assert len(files.TOKENS) == 20 and sum(bool(plain.search(t)) for t in TOKEN_SAMPLES) == 21
 
 
 def test_tokens_are_matched_in_lower_case():
