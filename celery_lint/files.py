@@ -158,7 +158,7 @@ class Interest:
         no name at all, so that is checked first)."""
         if not self.names:
             return False
-        if STAR_IMPORT.search(source):
+        if has_star_import(source):
             return True
         words = frozenset(WORD.findall(source))
         return not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words))
@@ -178,7 +178,20 @@ def reachable_words(source: bytes, words: frozenset) -> frozenset:
 
 
 RUN_TIME_LOOKUP_WORDS = frozenset({b"getattr", b"import_module", b"import_string", b"__import__", b"symbol_by_name"})
-STAR_IMPORT = re.compile(rb"\bimport[ \t]*\*")
+# No leading ``\b``: a pattern that starts with a literal lets the regex engine jump between occurrences of
+# ``import`` (nine times faster on a whole project); the word boundary is checked by hand.
+STAR_IMPORT = re.compile(rb"import(?:[ \t]|\\\r?\n)*\*")
+
+
+def has_star_import(source: bytes) -> bool:
+    """``from x import *`` (also across a backslash continuation)."""
+    for match in STAR_IMPORT.finditer(source):
+        before = source[match.start() - 1:match.start()]
+        if not (before.isalnum() or before == b"_"):
+            return True
+    return False
+
+
 ATTRIBUTE = re.compile(rb"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
 # ``import a.b``, ``from .x import (\n y,  # a comment (maybe with parentheses)\n z)``, backslash continuations
 IMPORT_STATEMENT = re.compile(

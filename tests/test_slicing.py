@@ -308,6 +308,8 @@ def test_unreadable_syntax_is_left_to_libcst():
     ("from proj import tasks\ntasks.cleanup()\n", True),
     ("from proj.tasks import *\n", True),  # may re-export it to a module that names it
     ("from .base import *\nX = 1\n", True),
+    ("from .base import \\\n    *\n", True),
+    ("total = reimport * 2\n", False),  # not the word ``import``
     ("handler = getattr(module, 'cleanup')\n", True),
     ("def cleanup():\n    pass\n", False),  # a function of the same name, not the task
     ("HELP = 'run cleanup nightly'\n", False),
