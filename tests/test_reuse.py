@@ -68,6 +68,12 @@ def test_an_edit_the_slicer_cuts_moves_the_lines(edit):
     assert moved == summary_json(new)
 
 
+def test_a_comment_line_inside_a_kept_statement_moves_the_lines():
+    multi_line = TASKS.replace(b"send.delay(1)", b"send.delay(\n        1,\n    )")
+    new = multi_line.replace(b"        1,\n", b"        # the user\n        1,\n")
+    assert moved_json(multi_line, new) == summary_json(new)
+
+
 def test_the_lines_really_move():
     new = EDITS_THE_SLICER_CUTS["comment lines above the task"]
     moved = moved_json(TASKS, new)
@@ -124,6 +130,20 @@ def test_an_edited_file_that_the_slicer_cuts_is_not_parsed(tmp_path):
     assert (edited.parsed, edited.moved) == (0, 1)
     fresh = analyse(root, use_cache=False)
     assert fresh.findings and [f.format() for f in edited.findings] == [f.format() for f in fresh.findings]
+
+
+def test_an_editor_buffer_moves_lines_too(tmp_path):
+    """flake8 on an unsaved buffer: the buffer's text, the summary cached for the file on disk."""
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURE, root)
+    analyse(root)
+    tasks = root / "mailer" / "tasks.py"
+    buffer = tasks.read_bytes().replace(b"@app.task\n", b"# typed in the editor\n@app.task\n", 1)
+    edited = analyse(root, overrides={tasks: buffer})
+    assert (edited.parsed, edited.moved) == (0, 1)
+    tasks.write_bytes(buffer)
+    fresh = analyse(root, use_cache=False)
+    assert [f.format() for f in edited.findings] == [f.format() for f in fresh.findings]
 
 
 def test_moving_lines_does_not_import_libcst(tmp_path):
