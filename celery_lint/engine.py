@@ -177,18 +177,21 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
     if summary is not None and entry.get("slice") == interest.key:
         return False
     key = f"{interest.key}/{entry.get('slice') if summary is not None else '-'}"
-    if entry.get("names") == key:
-        return entry["names_match"]
+    answers = entry.get("names") if isinstance(entry.get("names"), dict) else {}
+    if key in answers:
+        return answers[key]
     if summary is None and f.unreached is not None and interest.names <= f.unreached:
-        return False  # none of a superset of these names was reachable from this file
-    source = f.source if f.source is not None else _read(f.path, overrides)
-    if summary is None:
-        hits = interest.referenced_in(source)
+        hits = False  # none of a superset of these names was reachable from this file
+    elif summary is None:
+        hits = interest.referenced_in(_source(f, overrides))
         if not hits:
             f.unreached = interest.names
     else:  # a phase-one file: does it mention a name its summary did not look for?
-        hits = not interest.names.intersection(files.WORD.findall(source)) <= {n.encode() for n in summary.names_seen}
-    entry["names"], entry["names_match"] = key, hits
+        words = files.WORD.findall(_source(f, overrides))
+        hits = not interest.names.intersection(words) <= {n.encode() for n in summary.names_seen}
+    # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
+    # is known), so that the next run with the same names reads no file for them and has nothing to write.
+    entry["names"] = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
     cache.dirty = True
     return hits
 

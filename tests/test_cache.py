@@ -72,3 +72,34 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(tmp_path):
     assert len(set(outputs)) == 1 and outputs[0].count("CEL00") == 9
     (index,) = (root / ".celery_lint_cache").glob("index-*.json")
     assert json.loads(index.read_text())["files"]
+
+
+HELPER_PROJECT = {
+    "pyproject.toml": "",
+    "shop/__init__.py": "",
+    "shop/tasks.py": "from celery import shared_task\n\n\n@shared_task\ndef send(order_id):\n    return order_id\n",
+    # a helper that hands back the result: its name is of interest too, found only once tasks.py is summarised
+    "shop/api.py": "from .tasks import send\n\n\ndef start(order_id):\n    return send.delay(order_id)\n",
+    # no Celery token: found through the task's name, and it never mentions the helper's
+    "shop/inline.py": "from .tasks import send\n\n\ndef now(order_id):\n    return send(order_id)\n",
+    "shop/views.py": "from .api import start\n\n\ndef view(request):\n    start(1)\n",
+}
+
+
+def test_a_warm_run_reads_no_source_and_writes_nothing(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    for relative, text in HELPER_PROJECT.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    cold = analyse(root)
+    assert [f.code for f in cold.findings] == ["CEL001"]
+    analyse(root)  # the first warm run may still answer what the cold run never asked
+    (index,) = (root / ".celery_lint_cache").glob("index-*.json")
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+    reads = []
+    real_read = engine._read
+    monkeypatch.setattr(engine, "_read", lambda path, overrides: reads.append(path) or real_read(path, overrides))
+    warm = analyse(root)
+    assert (warm.parsed, reads) == (0, [])
+    assert [f.format() for f in warm.findings] == [f.format() for f in cold.findings]
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before
