@@ -19,8 +19,8 @@ from . import __version__
 CACHE_DIRNAME = ".celery_lint_cache"
 # Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
 # an edit of the analysis can never serve summaries missing facts the new rules rely on.
-_SUMMARY_CODE = ("model.py", "reuse.py", "slicing.py", "summary.py", "flow.py", "walk.py", "files.py", "cache.py",
-                 "engine.py")
+_SUMMARY_CODE = ("model.py", "reuse.py", "slicing.py", "summary.py", "flow.py", "walk.py", "files.py", "parallel.py",
+                 "cache.py", "engine.py")
 
 
 def _code_key() -> str:

@@ -198,7 +198,8 @@ def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Ca
 
 def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, report: Report,
                workers: Summarizers, first_round: bool) -> None:
-    """Summaries from the cache where content and slice are unchanged; LibCST (in parallel) for the rest."""
+    """Summaries from the cache where content and slice are unchanged; the rest in parallel: a changed file's
+    last summary with its lines moved where the edit touched only what the slicer cuts, else LibCST."""
     to_parse: List[_File] = []
     for f in todo:
         entry = _cached_entry(f, cache, overrides)
@@ -209,33 +210,17 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
                 continue
             except (KeyError, TypeError, ValueError):
                 pass  # an entry from another layout: parse again
-        summary = _moved(f, interest, overrides)
-        if summary is not None:
-            summaries[f.relative] = summary
-            f.entry.update(summary=summary.to_json(), slice=interest.key)
-            cache.dirty = True
-            report.moved += 1
-            continue
         to_parse.append(f)
-    work = [(_source(f, overrides), f.relative, f.module, f.is_package, interest) for f in to_parse]
-    for f, result in zip(to_parse, workers.run(work)):
+    work = [(_source(f, overrides), f.relative, f.module, f.is_package, interest, f.previous) for f in to_parse]
+    for f, (result, moved) in zip(to_parse, workers.run(work)):
         summaries[f.relative] = ModuleSummary.from_json(result)
         f.entry.update(summary=result, slice=interest.key)
+        f.previous = None
         cache.dirty = True
-    report.parsed += len(to_parse)
-
-
-def _moved(f: _File, interest, overrides) -> Optional[ModuleSummary]:
-    """The last summary of a file whose edit the slicer cuts away, with its lines moved (see ``reuse``)."""
-    previous, f.previous = f.previous, None
-    if previous is None or previous.get("fingerprint") is None:
-        return None
-    from . import reuse  # here: it loads Python's parser and the slicer, which a warm run never needs
-
-    try:
-        return reuse.moved(ModuleSummary.from_json(previous), _source(f, overrides), interest)
-    except (KeyError, TypeError, ValueError):
-        return None  # an entry from another layout: parse again
+        if moved:
+            report.moved += 1
+        else:
+            report.parsed += 1
 
 
 def _source(f: _File, overrides) -> bytes:

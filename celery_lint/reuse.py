@@ -13,7 +13,7 @@ from typing import Callable, List, Optional
 
 from .files import WORD
 from .model import ModuleSummary
-from .slicing import slice_source
+from .slicing import Sliced, slice_source
 
 
 def fingerprint(sliced: bytes, seen: List[str], path: str, module: str, is_package: bool) -> str:
@@ -44,12 +44,13 @@ def expand(kept: List[List[int]]) -> List[int]:
     return [number for first, last in kept for number in range(first, last + 1)]
 
 
-def moved(previous: ModuleSummary, source: bytes, keep) -> Optional[ModuleSummary]:
+def moved(previous: ModuleSummary, source: bytes, keep, sliced: Optional[Sliced] = None) -> Optional[ModuleSummary]:
     """``previous`` (the summary of an earlier version of this file) fitted to ``source``, or None when the
-    sliced text, the names seen or anything else a summary depends on changed."""
+    sliced text, the names seen or anything else a summary depends on changed. ``sliced``: the slice of
+    ``source`` with ``keep``, if already made."""
     if previous.fingerprint is None or previous.error is not None:
         return None
-    sliced = slice_source(source, keep)
+    sliced = sliced or slice_source(source, keep)
     if sliced.line_numbers is None:
         return None  # nothing cut: the file's own text changed
     seen = names_seen(source, keep)

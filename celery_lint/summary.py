@@ -50,12 +50,12 @@ REQUEST_ID_ATTRS = {"id", "task_id", "root_id", "parent_id"}  # ids of runs whos
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
-def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None) -> ModuleSummary:
+def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None, sliced=None) -> ModuleSummary:
     """Parse ``source`` once and extract everything the project linker needs.
 
     With ``keep`` (an ``Interest``), the statements that cannot matter are cut out first (see ``slicing``),
     so LibCST parses and walks only what can; positions are mapped back to the original lines. ``dropped``
-    in the summary lists the line ranges cut out.
+    in the summary lists the line ranges cut out. ``sliced``: ``slice_source(source, keep)`` if already made.
     """
     # Two parses and a walk allocate millions of objects, which would set off hundreds of garbage collections
     # mid-file, each going over everything alive (5-8% of the time). The walk and the slicer undo their own
@@ -63,18 +63,18 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _summarize(source, path, module, is_package, keep)
+        return _summarize(source, path, module, is_package, keep, sliced)
     finally:
         if paused:
             gc.enable()
             gc.collect(0)
 
 
-def _summarize(source: bytes, path: str, module: str, is_package: bool, keep) -> ModuleSummary:
+def _summarize(source: bytes, path: str, module: str, is_package: bool, keep, already_sliced) -> ModuleSummary:
     dropped: List[List[int]] = []
     sliced, line_numbers = source, None
     if keep is not None:
-        sliced, dropped, line_numbers = slice_source(source, keep)
+        sliced, dropped, line_numbers = already_sliced or slice_source(source, keep)
     try:
         tree = cst.parse_module(sliced)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
