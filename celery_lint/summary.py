@@ -16,7 +16,7 @@ import libcst as cst
 
 from .reuse import fingerprint, names_seen, runs
 from .slicing import slice_source
-from .walk import Walk
+from .walk import Walk, dotted_name
 from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
 from .model import (
     CLASS_ATTRS,
@@ -194,20 +194,20 @@ class _Summarizer:
         """The dotted name bound to ``local`` by an Import/ImportFrom node."""
         if isinstance(node, cst.Import):
             for alias in node.names:
-                dotted = _dotted(alias.name)
-                if alias.asname is not None and _name_of(alias.asname.name) == local:
+                dotted = dotted_name(alias.name)
+                if alias.asname is not None and dotted_name(alias.asname.name) == local:
                     return dotted
                 if alias.asname is None and dotted.split(".")[0] == local:
                     return local
             return None
         if isinstance(node, cst.ImportFrom):
-            module = _dotted(node.module) if node.module is not None else ""
+            module = dotted_name(node.module) if node.module is not None else ""
             base = self.absolute(module, len(node.relative))
             if isinstance(node.names, cst.ImportStar):
                 return None
             for alias in node.names:
-                original = _name_of(alias.name)
-                bound = _name_of(alias.asname.name) if alias.asname is not None else original
+                original = dotted_name(alias.name)
+                bound = dotted_name(alias.asname.name) if alias.asname is not None else original
                 if bound == local:
                     return f"{base}.{original}" if base else original
         return None
@@ -342,9 +342,9 @@ class _Summarizer:
         if self.stack:
             return
         for alias in node.names:
-            dotted = _dotted(alias.name)
+            dotted = dotted_name(alias.name)
             if alias.asname is not None:
-                self.summary.imports[_name_of(alias.asname.name)] = dotted
+                self.summary.imports[dotted_name(alias.asname.name)] = dotted
             else:
                 top = dotted.split(".")[0]
                 self.summary.imports[top] = top
@@ -352,12 +352,12 @@ class _Summarizer:
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if self.stack or isinstance(node.names, cst.ImportStar):
             if isinstance(node.names, cst.ImportStar) and not self.stack:
-                module = _dotted(node.module) if node.module is not None else ""
+                module = dotted_name(node.module) if node.module is not None else ""
                 stars = [k for k in self.summary.imports if k.startswith("*")]  # ``*``, ``*2``, ``*3``...
                 self.summary.imports["*" if not stars else f"*{len(stars) + 1}"] = self.absolute(module, len(node.relative))
             return
         for alias in node.names:
-            bound = _name_of(alias.asname.name) if alias.asname is not None else _name_of(alias.name)
+            bound = dotted_name(alias.asname.name) if alias.asname is not None else dotted_name(alias.name)
             target = self.import_target(node, bound)
             if target:
                 self.summary.imports[bound] = target
@@ -701,18 +701,6 @@ def _unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:
     while isinstance(node, cst.Subscript):
         node = node.value
     return node
-
-
-def _dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-def _name_of(node) -> str:
-    return _dotted(node)
 
 
 def _code(node: cst.CSTNode) -> str:

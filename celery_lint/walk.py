@@ -147,7 +147,7 @@ class Walk:
             return
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
-            local = _dotted(bound).split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else _dotted(bound)
+            local = dotted_name(bound).split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else dotted_name(bound)
             scope.bind(local, self.import_target(node, local) or "?")
 
     def _bind_assign(self, node, scope: Scope) -> None:
@@ -460,9 +460,10 @@ def _map_compound(statement, node, out, one_line: set, ast_nodes: dict) -> None:
             _map_block(statement.finalbody.body.body, node.finalbody, out, one_line, ast_nodes)
 
 
-def _dotted(node) -> str:
+def dotted_name(node) -> str:
+    """``a.b.c`` for a Name or an Attribute chain of Names (an import's module or alias); else ``''``."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
