@@ -141,7 +141,10 @@ def task_decorator_line(path: Path) -> int:
         text = line.strip()
         if text.startswith("@") and "task" in text and "#" not in text and text.count("(") == text.count(")"):
             return index
-    return next(i for i, line in enumerate(lines) if line.strip().startswith("@"))
+    for index, line in enumerate(lines):  # no decorator: a registration such as ``app.task(name=...)(func)``
+        if "task" in line and "#" not in line and line.count("(") == line.count(")") and line.strip():
+            return index
+    return next(i for i, line in enumerate(lines) if line.strip() and "#" not in line)
 
 
 def ensure_corpus(corpus: Path) -> None:

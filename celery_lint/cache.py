@@ -1,9 +1,14 @@
 """On-disk cache of per-file summaries, at ``.celery_lint_cache/`` in the project root.
 
-One index file, keyed by path; an entry is trusted while the file's size and mtime are unchanged, and
-carries the content hash it was built from. Written atomically (temp file + rename), so concurrent runs
-(flake8 -j, an editor and pre-commit) can only lose each other's updates, never corrupt the file.
-A missing, stale or corrupt cache is simply rebuilt.
+One index file, keyed by path. An entry is trusted without reading the file while its size, mtime and ctime
+are unchanged (a rewrite that puts the old mtime back still moves the ctime) and the file was not modified in
+the same two seconds it was checked (the clock's tick: a second edit within it changes no stamp, so such an
+entry is hashed again, as git does with "racily clean" entries). Written atomically (temp file + rename), so
+concurrent runs (flake8 -j, an editor and pre-commit) can only lose each other's updates, never corrupt it.
+
+The cache never touches what is not its own: a directory that is a symbolic link, or that holds any file it
+did not write, is refused (with a warning), and it deletes only its own old index files. Every entry is
+checked field by field on load; a missing, stale, corrupt or wrong-shaped cache is simply rebuilt.
 """
 from __future__ import annotations
 
@@ -11,12 +16,19 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat as stat_module
+import time
 from pathlib import Path
 from typing import Dict, Optional
 
 from . import __version__
 
 CACHE_DIRNAME = ".celery_lint_cache"
+GITIGNORE = "# Created by celery-lint\n*\n"
+# The only names the cache ever writes in its directory (an index is ``index-<version>-<schema>.json``).
+_OWN_NAMES = re.compile(r"\.gitignore|\.lock|index-[\w.+!-]+-[0-9a-f]{12}\.json|\.index-\w+\.tmp")
+RACY_NS = 2_000_000_000  # a file modified this close to its check may change again unseen (FAT: 2 s stamps)
 # Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
 # an edit of the analysis can never serve summaries missing facts the new rules rely on.
 _SUMMARY_CODE = ("model.py", "reuse.py", "slicing.py", "summary.py", "flow.py", "walk.py", "files.py", "parallel.py",
@@ -35,11 +47,15 @@ def _code_key() -> str:
 
 
 SCHEMA = _code_key()
+_HASH = re.compile(r"[0-9a-f]{40}")
 
 
 class Cache:
-    def __init__(self, directory: Optional[Path]):
+    def __init__(self, directory: Optional[Path], within: Optional[Path] = None):
+        """``within``: the directory must lie inside it (a cache directory named by a repository's own config)."""
         self.directory = directory
+        self.within = within
+        self.refused: Optional[str] = None  # why ``directory`` is not used: a warning for the user
         self.entries: Dict[str, dict] = {}
         self.meta: Dict[str, object] = {}  # project-wide facts of the last run (the names of interest)
         self.dirty = False
@@ -51,11 +67,16 @@ class Cache:
         The index is read once, after the lock is held (without fcntl or a writable directory: unlocked)."""
         handle = None
         if self.directory is not None:
+            self.refused = self._refusal()
+            if self.refused is not None:
+                self.directory = None
+        if self.directory is not None:
             try:
                 import fcntl
 
-                self.directory.mkdir(parents=True, exist_ok=True)
-                handle = open(self.directory / ".lock", "a")
+                self._make_directory()
+                fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+                handle = os.fdopen(fd, "a")
                 fcntl.flock(handle, fcntl.LOCK_EX)
             except (ImportError, OSError):
                 if handle is not None:
@@ -68,6 +89,34 @@ class Cache:
             if handle is not None:
                 handle.close()
 
+    def _refusal(self) -> Optional[str]:
+        """Why the directory may not be used as a cache, or None."""
+        directory = self.directory
+        if directory.is_symlink():
+            return "it is a symbolic link"
+        if self.within is not None and not _inside(directory, self.within):
+            return "it is outside the project"
+        if not directory.exists():
+            return None
+        if not directory.is_dir():
+            return "it is not a directory"
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if not _own(entry):
+                        return "it holds files celery-lint did not write"
+        except OSError as exc:
+            return f"it cannot be read ({exc.strerror})"
+        return None
+
+    def _make_directory(self) -> None:
+        if self.directory.exists():
+            return
+        self.directory.mkdir(parents=True)
+        fd = os.open(self.directory / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(GITIGNORE)
+
     @property
     def index(self) -> Optional[Path]:
         return None if self.directory is None else self.directory / f"index-{__version__}-{SCHEMA}.json"
@@ -76,22 +125,31 @@ class Cache:
         try:
             with open(self.index, "rb") as handle:
                 data = json.loads(handle.read())
-            if data.get("version") == __version__ and data.get("schema") == SCHEMA and isinstance(data.get("files"), dict):
-                self.meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-                return data["files"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        return {}
+        except (OSError, ValueError, RecursionError):
+            return {}
+        if not (isinstance(data, dict) and data.get("version") == __version__ and data.get("schema") == SCHEMA
+                and isinstance(data.get("files"), dict)):
+            return {}
+        meta = data.get("meta")
+        names = meta.get("names") if isinstance(meta, dict) else None
+        if isinstance(names, list) and all(isinstance(name, str) for name in names):
+            self.meta = {"names": names}
+        return {path: entry for path, entry in data["files"].items() if isinstance(path, str) and _valid_entry(entry)}
 
     def get(self, relative: str, stat: os.stat_result) -> Optional[dict]:
+        """The entry of a file whose stat shows it unchanged since the entry was made; else None."""
         entry = self.entries.get(relative)
-        if entry and entry.get("mtime") == stat.st_mtime_ns and entry.get("size") == stat.st_size:
+        if entry and (entry.get("mtime"), entry.get("size"), entry.get("ctime")) == \
+                (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns) and entry.get("checked", 0) - stat.st_mtime_ns > RACY_NS:
             return entry
         return None
 
-    def put(self, relative: str, entry: dict) -> None:
-        self.entries[relative] = entry
-        self.dirty = True
+    def put(self, relative: str, entry: dict, stat: Optional[os.stat_result]) -> None:
+        """Keep ``entry`` for a file just read (``stat``: what it was when read; None for an editor buffer)."""
+        if stat is not None:
+            entry.update(mtime=stat.st_mtime_ns, size=stat.st_size, ctime=stat.st_ctime_ns, checked=time.time_ns())
+            self.entries[relative] = entry
+            self.dirty = True
 
     def prune(self, keep) -> None:
         stale = set(self.entries) - set(keep)
@@ -103,19 +161,67 @@ class Cache:
         if self.directory is None or not self.dirty:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by celery-lint\n*\n")
+            self._make_directory()
             import tempfile  # here: only a run that changed something writes
 
-            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": self.entries}, separators=(",", ":"))
+            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": self.entries},
+                                 separators=(",", ":"))
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
-            with os.fdopen(fd, "w") as handle:
-                handle.write(payload)
-            os.replace(temp, self.index)
-            for stale in self.directory.glob("index-*.json"):  # left by another version of celery-lint
-                if stale != self.index:
-                    stale.unlink()
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(payload)
+                os.replace(temp, self.index)  # replaces a link itself, never what it points to
+            finally:
+                if os.path.exists(temp):
+                    os.unlink(temp)
+            with os.scandir(self.directory) as entries:  # indexes left by another version of celery-lint
+                stale = [e.path for e in entries if e.name.startswith("index-") and _own(e) and e.path != str(self.index)]
+            for path in stale:
+                os.unlink(path)
         except OSError:
             pass  # a read-only checkout still lints, just without a cache
+
+
+def _own(entry: os.DirEntry) -> bool:
+    """Is this a file the cache writes: one of its names, a regular file (never a link), a .gitignore of its own?"""
+    if not _OWN_NAMES.fullmatch(entry.name):
+        return False
+    try:
+        if not stat_module.S_ISREG(entry.stat(follow_symlinks=False).st_mode):
+            return False
+        if entry.name == ".gitignore":
+            with open(entry.path, encoding="utf-8", errors="replace") as handle:
+                return handle.read(1000) == GITIGNORE
+    except OSError:
+        return False
+    return True
+
+
+def _inside(directory: Path, root: Path) -> bool:
+    resolved, top = Path(os.path.realpath(directory)), Path(os.path.realpath(root))
+    return resolved == top or top in resolved.parents
+
+
+_ENTRY_TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int, "ctime": int, "checked": int,
+                "slice": str, "summary": dict, "names": dict, "likely": list}
+_REQUIRED = ("hash", "module", "celery")
+
+
+def _valid_entry(entry) -> bool:
+    """The shape this code writes: known keys of the right types (the summary itself is checked when built)."""
+    if not isinstance(entry, dict) or not all(key in entry for key in _REQUIRED):
+        return False
+    for key, value in entry.items():
+        expected = _ENTRY_TYPES.get(key)
+        if expected is None or (value is None and key == "summary"):
+            if expected is None:
+                return False
+            continue
+        if type(value) is not expected:
+            return False
+    if not _HASH.fullmatch(entry["hash"]):
+        return False
+    names = entry.get("names", {})
+    likely = entry.get("likely", [])
+    return (all(isinstance(k, str) and type(v) is bool for k, v in names.items())
+            and all(isinstance(name, str) for name in likely))

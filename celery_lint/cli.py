@@ -12,15 +12,16 @@ from pathlib import Path
 import click
 
 from . import __version__, config as config_module, engine
+from .text import printable
 
 
 def _shown(root: Path, relative: str) -> str:
     """Paths are printed relative to the current directory when possible, like ruff and flake8."""
     absolute = root / relative
     try:
-        return os.path.relpath(absolute)
+        return printable(os.path.relpath(absolute))
     except ValueError:
-        return str(absolute)
+        return printable(str(absolute))
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +44,9 @@ def main(paths, fix, diff, select, ignore, exit_zero, config_file, explain, no_c
 
     PATHS (default: .) are reported on; the whole project around them is analysed.
     """
+    for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         overrides = dict(
             select=config_module.parse_codes(select, "--select"),
@@ -57,55 +61,79 @@ def main(paths, fix, diff, select, ignore, exit_zero, config_file, explain, no_c
         click.echo(f"celery-lint: error: {exc}", err=True)
         sys.exit(2)
 
-    findings = errors = fixed = 0
+    findings = errors = fixed = fix_errors = 0
     for report in reports:
+        if report.cache_refused is not None:
+            directory, reason = report.cache_refused
+            click.echo(f"celery-lint: warning: not using the cache directory {_shown(Path.cwd(), str(directory))}: "
+                       f"{reason}", err=True)
+        for warning in report.warnings:
+            click.echo(f"{_shown(report.root, warning.path)}: warning: {warning.message}", err=True)
         for error in report.errors:
-            relative, _, message = error.partition(": ")
-            click.echo(f"{_shown(report.root, relative)}: error: {message}", err=True)
+            click.echo(f"{_shown(report.root, error.path)}: error: {error.message}", err=True)
         errors += len(report.errors)
         if explain:
             _explain(report)
+        written: set = set()
         if fix or diff:
-            fixed += _apply(report, write=fix, show_diff=diff)
-        remaining = [f for f in report.findings if not (fix and f.fix is not None)]
+            count, failed, written = _apply(report, write=fix and not diff, show_diff=diff)
+            fixed += count
+            fix_errors += failed
+        remaining = [f for f in report.findings if f.path not in written or f.fix is None]
         for finding in remaining:
             click.echo(finding.format(_shown(report.root, finding.path)))
         findings += len(remaining)
     if not quiet:
-        _summary_line(findings, fixed, errors, fix)
+        _summary_line(findings, fixed, errors + fix_errors, fix and not diff)
+    if fix_errors:
+        sys.exit(2)  # a fix that could not be applied: the user must look, even with --exit-zero
     if exit_zero:
         sys.exit(0)
     sys.exit(1 if findings or errors or (diff and fixed) else 0)
 
 
-def _apply(report, write: bool, show_diff: bool) -> int:
-    from .fixes import FixError, fix_files, write_atomically  # libcst only when fixing
+def _apply(report, write: bool, show_diff: bool):
+    """(fixes applied, files that could not be fixed, files written)."""
+    from .writing import fix_report
 
-    def read(path: Path) -> bytes:
-        return path.read_bytes()
+    count, failed, written = 0, 0, set()
+    for result in fix_report(report, write):
+        shown = _shown(report.root, result.path)
+        if result.error is not None:
+            click.echo(f"{shown}: error: {printable(result.error)}", err=True)
+            failed += 1
+        elif result.new is not None:
+            if show_diff:
+                _print_diff(shown, result.old, result.new)
+            if write:
+                written.add(result.path)
+            count += result.fixes
+    return count, failed, written
+
+
+def _print_diff(shown: str, old: bytes, new: bytes) -> None:
+    encoding = _encoding(old)
+    old_lines = old.decode(encoding, "replace").splitlines(keepends=True)
+    new_lines = new.decode(encoding, "replace").splitlines(keepends=True)
+    sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{shown}", f"b/{shown}"))
+
+
+def _encoding(source: bytes) -> str:
+    """The file's own encoding (its coding cookie or BOM), as Python reads it."""
+    import io
+    import tokenize
 
     try:
-        changes = fix_files(report.root, report.findings, read)
-    except FixError as exc:
-        click.echo(f"celery-lint: error: fix not applied: {exc}", err=True)
-        return 0
-    count = 0
-    for relative, (old, new) in changes.items():
-        shown = _shown(report.root, relative)
-        count += sum(1 for f in report.findings if f.path == relative and f.fix is not None)
-        if show_diff:
-            old_lines = old.decode("utf-8", "replace").splitlines(keepends=True)
-            new_lines = new.decode("utf-8", "replace").splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{shown}", f"b/{shown}"))
-        if write:
-            write_atomically(report.root / relative, new)
-    return count
+        return tokenize.detect_encoding(io.BytesIO(source).readline)[0]
+    except SyntaxError:
+        return "utf-8"
 
 
 def _explain(report) -> None:
     for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line)):
         shown = _shown(report.root, task.path)
-        click.echo(f"{shown}:{task.line}: {task.name or task.qualname}: {verdict.state}: {verdict.reason}")
+        click.echo(f"{shown}:{task.line}: {printable(task.name or task.qualname)}: {verdict.state}: "
+                   f"{printable(verdict.reason)}")
 
 
 def _summary_line(findings: int, fixed: int, errors: int, fix: bool) -> None:
@@ -114,7 +142,7 @@ def _summary_line(findings: int, fixed: int, errors: int, fix: bool) -> None:
         parts.append(f"fixed {fixed}")
     parts.append("no findings" if findings == 0 else f"{findings} finding{'s' if findings != 1 else ''}")
     if errors:
-        parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be parsed")
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
     click.echo("celery-lint: " + ", ".join(parts), err=True)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,9 @@ else:  # pragma: no cover
 from .files import DEFAULT_EXCLUDES
 
 KNOWN_CODES = ("CEL001", "CEL002")
+DEFAULT_MAX_FILE_SIZE = 10_000_000
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", re.IGNORECASE)
+_UNITS = {None: 1, "B": 1, "KB": 1_000, "MB": 1_000_000, "GB": 1_000_000_000}
 
 
 class ConfigError(Exception):
@@ -29,6 +33,7 @@ class Config:
     extend_exclude: tuple = ()
     per_file_ignores: Dict[str, tuple] = field(default_factory=dict)
     task_decorators: tuple = ()  # dotted names of project decorators that make Celery tasks
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; a larger file is reported and not read
 
     @property
     def excludes(self) -> tuple:
@@ -69,6 +74,16 @@ def _strings(value, key: str) -> tuple:
     return tuple(value)
 
 
+def _file_size(value) -> int:
+    """``max-file-size``: bytes, or a string such as ``"10MB"`` or ``"512 KB"``."""
+    if type(value) is int and value > 0:
+        return value
+    match = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        raise ConfigError(f"max-file-size must be a size such as \"10MB\" or a number of bytes, got {value!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+
+
 def parse_codes(text: Optional[str], key: str) -> Optional[tuple]:
     """``--select CEL001,CEL002`` from the command line."""
     if text is None:
@@ -77,7 +92,7 @@ def parse_codes(text: Optional[str], key: str) -> Optional[tuple]:
 
 
 def from_table(table: dict, source: str) -> Config:
-    known = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "task-decorators"}
+    known = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "task-decorators", "max-file-size"}
     unknown = set(table) - known
     if unknown:
         raise ConfigError(f"{source}: unknown option(s) {', '.join(sorted(unknown))} in [tool.celery-lint]")
@@ -93,6 +108,8 @@ def from_table(table: dict, source: str) -> Config:
         values["extend_exclude"] = _strings(table["extend-exclude"], "extend-exclude")
     if "task-decorators" in table:
         values["task_decorators"] = _strings(table["task-decorators"], "task-decorators")
+    if "max-file-size" in table:
+        values["max_file_size"] = _file_size(table["max-file-size"])
     if "per-file-ignores" in table:
         pfi = table["per-file-ignores"]
         if not isinstance(pfi, dict):
@@ -104,16 +121,22 @@ def from_table(table: dict, source: str) -> Config:
 def load(root: Path, explicit: Optional[Path] = None) -> Config:
     """Read the project's config; ``explicit`` is ``--config FILE`` (pyproject.toml or a bare table)."""
     path = explicit or root / "pyproject.toml"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         if explicit is not None:
             raise ConfigError(f"config file not found: {explicit}")
         return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ConfigError(f"{path}: invalid TOML: {reason}") from None
     if path.name == "pyproject.toml" or "tool" in data:
-        table = data.get("tool", {}).get("celery-lint", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: [tool] must be a table")
+        table = tool.get("celery-lint", {})
     else:
         table = data
     if not isinstance(table, dict):

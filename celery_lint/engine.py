@@ -4,6 +4,7 @@ libcst is imported only when a file actually has to be parsed, so a warm run nev
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -19,12 +20,21 @@ from .project import Project, Task
 from .rules import RULES, Finding, Verdict, judge
 
 
+@dataclass(frozen=True)
+class FileMessage:
+    path: str  # relative to the root
+    message: str
+
+
 @dataclass
 class Report:
     root: Path
     findings: List[Finding] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)  # "path: message" for files that do not parse
+    errors: List[FileMessage] = field(default_factory=list)  # files that do not parse or cannot be read
+    warnings: List[FileMessage] = field(default_factory=list)  # .py paths that are not regular files
     verdicts: List[Tuple[Task, Verdict]] = field(default_factory=list)
+    digests: Dict[str, str] = field(default_factory=dict)  # sha1 of each file's content as analysed
+    cache_refused: Optional[Tuple[Path, str]] = None  # a cache directory not used, and why
     parsed: int = 0  # files summarised by LibCST in this run (not from the cache)
     moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
@@ -40,6 +50,7 @@ class _File:
     entry: Optional[dict] = None
     unreached: Optional[frozenset] = None  # names this run found the file cannot reach
     previous: Optional[dict] = None  # the cached summary of this file's last version, when it changed since
+    problem: Optional[str] = None  # why the file was not read (unreadable, over the size limit)
 
 
 def analyse_root(
@@ -50,17 +61,22 @@ def analyse_root(
     cache_dir: Optional[Path] = None,
     use_cache: bool = True,
     jobs: Optional[int] = None,
+    cache_within: Optional[Path] = None,
 ) -> Report:
-    """Analyse the whole project at ``root``; report findings only for files under ``report_on``."""
+    """Analyse the whole project at ``root``; report findings only for files under ``report_on``.
+    ``cache_within``: a cache directory outside it is refused (a directory named by a repository's config)."""
     root = root.resolve()
-    overrides = {p.resolve(): src for p, src in (overrides or {}).items()}
-    cache = Cache((cache_dir or root / CACHE_DIRNAME) if use_cache else None)
+    overrides = {files.lexical(p): src for p, src in (overrides or {}).items()}
+    cache = Cache((cache_dir or root / CACHE_DIRNAME) if use_cache else None, within=cache_within)
     workers = Summarizers(jobs)
     try:
         with cache.exclusive():
             if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
                 workers.start()
-            return _analyse(root, config, report_on, overrides, cache, workers)
+            report = _analyse(root, config, report_on, overrides, cache, workers)
+            if cache.refused is not None:
+                report.cache_refused = (cache_dir or root / CACHE_DIRNAME, cache.refused)
+            return report
     finally:
         workers.close()
 
@@ -68,9 +84,11 @@ def analyse_root(
 def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, workers: Summarizers) -> Report:
     report = Report(root)
 
-    paths = files.discover(root, config.excludes)
+    skipped: List[Tuple[Path, str]] = []
+    paths = files.discover(root, config.excludes, skipped)
+    report.warnings = [FileMessage(files.relative_to(path, root), reason) for path, reason in skipped]
     # Files named explicitly (or edited in an editor buffer) are linted even where excludes would skip them.
-    for path in [*overrides, *(p.resolve() for p in report_on if p.is_file())]:
+    for path in [*overrides, *(files.lexical(p) for p in report_on if p.is_file())]:
         if path.suffix == ".py" and path not in paths:
             paths.append(path)
     project_files = [_describe(root, path) for path in paths]
@@ -80,7 +98,7 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, wor
     # that can reach a task, decorator alias or helper found so far. Repeat until nothing new turns up.
     summaries: Dict[str, ModuleSummary] = {}
     unparsed: Dict[str, bytes] = {}
-    todo = [f for f in project_files if _phase_one(f, cache, overrides)]
+    todo = [f for f in project_files if _phase_one(f, cache, overrides, config.max_file_size)]
     # Start from the names the last run ended with (so an edit re-parses only the edited file), or a guess.
     previous = cache.meta.get("names")
     interest = files.Interest(previous if isinstance(previous, list) else _likely_task_names(todo, overrides))
@@ -101,10 +119,17 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, wor
 
     for relative, summary in sorted(summaries.items()):
         if summary.error is not None:
-            report.errors.append(f"{relative}: {summary.error}")
+            report.errors.append(FileMessage(relative, summary.error))
             unparsed[relative] = _read(root / relative, overrides)
+    for f in project_files:
+        if f.problem is not None:  # not read at all: it may mention (and read) any task
+            report.errors.append(FileMessage(f.relative, f.problem))
+            unparsed[f.relative] = None
+        elif f.entry is not None:
+            report.digests[f.relative] = f.entry["hash"]
+    report.errors.sort(key=lambda e: e.path)
 
-    targets = [p.resolve() for p in report_on] or [root]
+    targets = [files.lexical(p) for p in report_on] or [root]
     for task in project.tasks:
         verdict = judge(task, project, unparsed)
         report.verdicts.append((task, verdict))
@@ -117,7 +142,8 @@ def _analyse(root: Path, config: Config, report_on, overrides, cache: Cache, wor
             if files.under_any(root / finding.path, targets):
                 report.findings.append(finding)
     report.findings.sort(key=Finding.sort_key)
-    report.errors = [e for e in report.errors if files.under_any(root / e.split(":")[0], targets)]
+    report.errors = [e for e in report.errors if files.under_any(root / e.path, targets)]
+    report.warnings = [w for w in report.warnings if files.under_any(root / w.path, targets)]
     return report
 
 
@@ -127,35 +153,55 @@ def _describe(root: Path, path: Path) -> _File:
 
 
 def _read(path: Path, overrides: Dict[Path, bytes]) -> bytes:
-    if overrides and path.resolve() in overrides:
-        return overrides[path.resolve()]
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
+    if overrides and files.lexical(path) in overrides:
+        return overrides[files.lexical(path)]
+    return path.read_bytes()
 
 
-def _cached_entry(f: _File, cache: Cache, overrides) -> dict:
-    """The cache entry for a file, refreshed (hash, prefilter) if the file changed since."""
+_UNREAD = {"hash": None, "celery": False, "summary": None}  # the entry of a file that was not read
+
+
+def _cached_entry(f: _File, cache: Cache, overrides, max_size: Optional[int] = None) -> dict:
+    """The cache entry for a file, refreshed (hash, prefilter) if the file changed since; a file that cannot
+    be read, or is over ``max_size`` bytes, gets no entry but a ``problem``."""
     if f.entry is not None:
         return f.entry
     stat = None if f.path in overrides else _stat(f.path)
     entry = cache.get(f.relative, stat) if stat is not None else None
     if entry is None or entry.get("module") != f.module:
-        f.source = _read(f.path, overrides)
+        try:
+            if stat is not None and max_size is not None and stat.st_size > max_size:
+                raise _TooLarge(f"skipped: {_size(stat.st_size)} is over max-file-size ({_size(max_size)})")
+            f.source = _read(f.path, overrides)
+        except OSError as exc:
+            f.problem = f"cannot read: {exc.strerror or exc}"
+        except _TooLarge as exc:
+            f.problem = str(exc)
+        if f.problem is not None:
+            f.entry = dict(_UNREAD)
+            return f.entry
         digest = hashlib.sha1(f.source).hexdigest()
         old = cache.entries.get(f.relative)
         if old and old.get("hash") == digest and old.get("module") == f.module:
-            entry = dict(old, mtime=stat.st_mtime_ns if stat else None, size=stat.st_size if stat else None)
+            entry = dict(old)
         else:
             entry = {"hash": digest, "module": f.module, "celery": files.mentions_celery(f.source), "summary": None}
             f.previous = old.get("summary") if old else None
-            if stat is not None:
-                entry.update(mtime=stat.st_mtime_ns, size=stat.st_size)
-        if stat is not None:
-            cache.put(f.relative, entry)
+        cache.put(f.relative, entry, stat)
     f.entry = entry
     return entry
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _size(size: int) -> str:
+    """``10 MB`` for a round figure (a limit), ``11.2 MB`` otherwise."""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _stat(path: Path):
@@ -165,13 +211,13 @@ def _stat(path: Path):
         return None
 
 
-def _phase_one(f: _File, cache: Cache, overrides) -> bool:
-    return _cached_entry(f, cache, overrides)["celery"]
+def _phase_one(f: _File, cache: Cache, overrides, max_size: Optional[int] = None) -> bool:
+    return _cached_entry(f, cache, overrides, max_size)["celery"]
 
 
 def _needs_names(f: _File, summary: Optional[ModuleSummary], interest, cache: Cache, overrides) -> bool:
     """Does this file name something of interest where the last summary did not look (or not at all)?"""
-    if not interest.names:
+    if not interest.names or f.problem is not None:
         return False
     entry = _cached_entry(f, cache, overrides)
     if summary is not None and entry.get("slice") == interest.key:
@@ -206,8 +252,10 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
         # In the first round any cached summary will do (one sliced with names keeps more, never less).
         if entry.get("summary") is not None and (first_round or entry.get("slice") == interest.key):
             try:
-                summaries[f.relative] = ModuleSummary.from_json(entry["summary"])
-                continue
+                summary = ModuleSummary.from_json(entry["summary"])
+                if (summary.path, summary.module, summary.is_package) == (f.relative, f.module, f.is_package):
+                    summaries[f.relative] = summary  # paths come from discovery, never from the cache alone
+                    continue
             except (KeyError, TypeError, ValueError):
                 pass  # an entry from another layout: parse again
         to_parse.append(f)
@@ -224,14 +272,38 @@ def _summarise(todo: List[_File], interest, cache: Cache, overrides, summaries, 
 
 
 def _source(f: _File, overrides) -> bytes:
-    return f.source if f.source is not None else _read(f.path, overrides)
+    if f.source is None:
+        try:
+            f.source = _read(f.path, overrides)
+        except OSError as exc:  # readable when checked, not now: as good as unreadable
+            f.problem = f"cannot read: {exc.strerror or exc}"
+            return b""
+    return f.source
 
 
-LIKELY_TASK = re.compile(
-    rb"^[ \t]*@[^\n]*(?:task|celery)[^\n]*\n(?:[^\n]*\n){0,40}?[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)"
-    rb"|^[ \t]*class[ \t]+(\w+)\([^)]*Task\b|^(\w+)[ \t]*=[ \t]*[\w.]*task\b",
-    re.IGNORECASE | re.MULTILINE,
-)
+# A first guess at task names from the text alone (each pattern linear on any input, see ``_likely_names``).
+DECORATOR_LINE = re.compile(rb"^[ \t]*@[^\n]*", re.MULTILINE)
+DEF_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+TASK_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)\([^)\n]*Task\b", re.MULTILINE)
+TASK_ALIAS = re.compile(rb"^(\w+)[ \t]*=[ \t]*[\w.]*task\b", re.IGNORECASE | re.MULTILINE)
+_LINE_BREAK = re.compile(rb"\n")
+_DECORATOR_REACH = 40  # a task's def is at most this many lines below a decorator that names task or celery
+
+
+def _likely_names(source: bytes) -> List[str]:
+    """Functions decorated by something that says task or celery, Task subclasses, ``x = ...task`` aliases."""
+    names = {m.group(1) for pattern in (TASK_CLASS, TASK_ALIAS) for m in pattern.finditer(source)}
+    decorators = [m.end() for m in DECORATOR_LINE.finditer(source)
+                  if b"task" in m.group(0).lower() or b"celery" in m.group(0).lower()]
+    if decorators:
+        definitions = [(m.start(), m.group(1)) for m in DEF_LINE.finditer(source)]
+        starts = [start for start, _ in definitions]
+        breaks = [m.start() for m in _LINE_BREAK.finditer(source)]
+        for end in decorators:
+            index = bisect.bisect_left(starts, end)
+            if index < len(starts) and bisect.bisect(breaks, starts[index]) - bisect.bisect(breaks, end) <= _DECORATOR_REACH:
+                names.add(definitions[index][1])
+    return sorted(name.decode() for name in names)
 
 
 def _likely_task_names(todo: List[_File], overrides) -> List[str]:
@@ -240,8 +312,7 @@ def _likely_task_names(todo: List[_File], overrides) -> List[str]:
     names = set()
     for f in todo:
         if "likely" not in f.entry:
-            source = _source(f, overrides)
-            f.entry["likely"] = sorted({g.decode() for m in LIKELY_TASK.finditer(source) for g in m.groups() if g})
+            f.entry["likely"] = _likely_names(_source(f, overrides))
         names.update(f.entry["likely"])
     return sorted(names)
 
@@ -262,7 +333,7 @@ def _names_of_interest(project: Project) -> List[str]:
             if use.outcome.via:
                 names.add(use.outcome.via.rpartition(".")[2])
             if use.via_param:
-                names.add(use.via_param["function"].rpartition(".")[2])
+                names.add(use.via_param.function.rpartition(".")[2])
     return sorted(names)
 
 

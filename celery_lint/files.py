@@ -23,23 +23,32 @@ DEFAULT_EXCLUDES = (
 # can leave a task with no visible use, which is silent, so it can hide a finding but never create one.
 # Matched case-insensitively, as the lowered pattern against the lowered text (four times faster than
 # re.IGNORECASE, which folds every character): see ``mentions_celery`` and ``celery_token_starts``.
-TOKENS = (rb"celery", rb"\.delay\b", rb"apply_async", rb"send_task", rb"asyncresult", rb"groupresult",
-          rb"result_from_tuple", rb"ignore_result", rb"update_state", rb"\.s\(", rb"\.si\(", rb"signature\(",
-          rb"subtask", rb"\.task\b", rb"_task\b", rb"\.tasks\s*\[", rb"result_backend", rb"task_annotations",
+# Python allows spaces, line breaks (in brackets) and backslash continuations between a dot and its name.
+_DOT = rb"\.(?:\s|\\)*"
+TOKENS = (rb"celery", _DOT + rb"delay\b", rb"apply_async", rb"send_task", rb"asyncresult", rb"groupresult",
+          rb"result_from_tuple", rb"ignore_result", rb"update_state", _DOT + rb"s\(", _DOT + rb"si\(", rb"signature\(",
+          rb"subtask", _DOT + rb"task\b", rb"_task\b", _DOT + rb"tasks\s*\[", rb"result_backend", rb"task_annotations",
           rb"beat_schedule", rb"config_from_envvar")
 # The same alternatives grouped by first character, which the regex engine tries fewer of per position (a
 # fifth faster on every file of a cold run); tests/test_files.py checks it against ``TOKENS``.
 CELERY_TOKENS = re.compile(
-    rb"c(?:elery|onfig_from_envvar)|\.(?:delay\b|si?\(|task\b|tasks\s*\[)|a(?:pply_async|syncresult)|"
+    rb"c(?:elery|onfig_from_envvar)|\.(?:\s|\\)*(?:delay\b|si?\(|task\b|tasks\s*\[)|a(?:pply_async|syncresult)|"
     rb"s(?:end_task|ignature\(|ubtask)|groupresult|result_(?:from_tuple|backend)|ignore_result|update_state|"
     rb"_task\b|task_annotations|beat_schedule"
 )
 
 
+def lexical(path: Path) -> Path:
+    """``path`` made absolute with its directories resolved but not the file itself: a symlinked ``tasks.py``
+    stays where the project has it (its link is what discovery finds and what a fix writes through)."""
+    path = Path(os.path.abspath(path))
+    return Path(os.path.realpath(path.parent)) / path.name if path.name else path
+
+
 def find_root(path: Path) -> Path:
     """The nearest directory at or above ``path`` holding a project marker; else the path's own directory."""
-    start = path.resolve()
-    if start.is_file():
+    start = lexical(path)
+    if not start.is_dir():
         start = start.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
@@ -52,7 +61,7 @@ def module_name(path: Path, root: Optional[Path] = None) -> tuple:
     ``__init__.py``) between ``root`` and the file, so ``src/`` layouts work and a directory without
     ``__init__.py`` inside a package (a namespace portion) keeps its place in the name."""
     # Plain strings, not pathlib: this runs for every file of the project on every run, warm ones too.
-    text = str(path if path.is_absolute() else path.resolve())
+    text = str(path if path.is_absolute() else lexical(path))
     root_text = str(root) if root is not None else None
     is_package = os.path.basename(text) == "__init__.py"
     top = None
@@ -92,8 +101,10 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
     return bool(whole.match(relative)) or any(parts.match(part) for part in relative.split("/"))
 
 
-def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
-    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them."""
+def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None) -> List[Path]:
+    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them.
+    Only regular files (or links to them) are read: a FIFO would block, ``/dev/zero`` never ends; those are
+    added to ``skipped`` as (path, reason)."""
     found: List[Path] = []
     root = root.resolve()
     whole, parts = _exclude_regexes(tuple(excludes))
@@ -116,10 +127,19 @@ def discover(root: Path, excludes: Sequence[str]) -> List[Path]:
                 continue
             if is_dir:
                 subdirectories.append((entry.path, rel + "/"))
-            else:
+            elif _is_regular(entry):
                 found.append(Path(entry.path))
+            elif skipped is not None:
+                skipped.append((Path(entry.path), "skipped: not a regular file"))
         todo.extend(reversed(subdirectories))
     return found
+
+
+def _is_regular(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()  # through a link; False for FIFOs, devices, sockets and broken links
+    except OSError:
+        return False
 
 
 def mentions_celery(source: bytes) -> bool:
@@ -192,10 +212,14 @@ def has_star_import(source: bytes) -> bool:
     return False
 
 
-ATTRIBUTE = re.compile(rb"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
-# ``import a.b``, ``from .x import (\n y,  # a comment (maybe with parentheses)\n z)``, backslash continuations
+ATTRIBUTE = re.compile(rb"\.(?:\s|\\)*([A-Za-z_][A-Za-z0-9_]*)")
+# ``import a.b``, ``from .x import (\n y,  # a comment (maybe with parentheses)\n z)``, backslash continuations.
+# Linear on any input: a comment runs to its line's end and cannot give characters back (``(?![^\n])``), and an
+# unclosed parenthesis takes the rest of the file (more words, never fewer) instead of failing and letting the
+# next line try again.
 IMPORT_STATEMENT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\((?:[^)#]|#[^\n]*)*\)|(?:[^\n\\]|\\(?:\r?\n|.))*)", re.MULTILINE
+    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\((?:[^)#]|#[^\n]*(?![^\n]))*(?:\)|\Z)|(?:[^\n\\]|\\(?:\r?\n|.))*)",
+    re.MULTILINE,
 )
 
 
@@ -203,14 +227,15 @@ def relative_to(path: Path, root: Path) -> str:
     text, prefix = str(path), str(root) + os.sep
     if text.startswith(prefix):  # the common case, without touching the file system
         return text[len(prefix):].replace(os.sep, "/")
+    path = lexical(path)
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return path.as_posix()
 
 
 def under_any(path: Path, targets: Iterable[Path]) -> bool:
-    resolved = path.resolve()
+    resolved = lexical(path)
     for target in targets:
         if resolved == target or target in resolved.parents:
             return True

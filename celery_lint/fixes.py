@@ -1,14 +1,11 @@
-"""Formatting-preserving edits of ``ignore_result`` on task decorators, and safe file writing.
+"""Formatting-preserving edits of ``ignore_result`` on task decorators (``writing`` puts them on disk).
 
 Only the decorator call changes: comments, quotes, line endings, encoding and black's one-argument-per-line
 layout (with its magic trailing comma) are left exactly as they were.
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -26,13 +23,16 @@ def apply_fixes(source: bytes, fixes: Sequence[Fix]) -> bytes:
         return source
     module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    transformer = _IgnoreResultTransformer({(f.line, f.col): f for f in fixes})
+    transformer = _IgnoreResultTransformer({(f.line, f.col): f for f in fixes}, module.default_indent)
     new_module = wrapper.visit(transformer)
+    missing = sorted(set(transformer.fixes) - transformer.applied)
+    if missing:  # never a partial fix: the decorator each finding names must be where the analysis saw it
+        raise FixError(f"no task decorator at line {missing[0][0]}, column {missing[0][1] + 1}")
     new_source = new_module.bytes
     try:
         cst.parse_module(new_source)
     except cst.ParserSyntaxError as exc:  # pragma: no cover - a bug in a fix must never reach the disk
-        raise FixError(f"the fixed file would not parse: {exc}") from None
+        raise FixError(f"the fixed file would not parse: {str(exc).splitlines()[0]}") from None
     try:
         compile(source, "<original>", "exec")
     except (SyntaxError, ValueError):
@@ -44,52 +44,46 @@ def apply_fixes(source: bytes, fixes: Sequence[Fix]) -> bytes:
     return new_source
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step (temp file + rename), keeping its permissions."""
-    mode = path.stat().st_mode
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".celery-lint")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 class _IgnoreResultTransformer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, fixes: Dict[Tuple[int, int], Fix]):
+    def __init__(self, fixes: Dict[Tuple[int, int], Fix], indent: str):
         super().__init__()
         self.fixes = fixes
+        self.indent = indent  # one step of the module's indentation
+        self.applied: set = set()
 
     def _fix_at(self, node: cst.CSTNode) -> Optional[Fix]:
         start = self.get_metadata(PositionProvider, node).start
         return self.fixes.get((start.line, start.column))
 
+    def _done(self, fix: Fix) -> None:
+        self.applied.add((fix.line, fix.col))
+
     def leave_Decorator(self, original: cst.Decorator, updated: cst.Decorator) -> cst.Decorator:
         fix = self._fix_at(original)
         if fix is None:
             return updated
-        return updated.with_changes(decorator=_edit(updated.decorator, fix, drop_empty_parens=True))
+        self._done(fix)
+        return updated.with_changes(decorator=_edit(updated.decorator, fix, True, self.indent))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         # ``app.task(name="x")(func)``: the registration call sits at the fix position; edit its inner call.
         fix = self._fix_at(original)
         if fix is None or not isinstance(updated.func, cst.Call):
             return updated
-        return updated.with_changes(func=_edit(updated.func, fix, drop_empty_parens=False))
+        self._done(fix)
+        return updated.with_changes(func=_edit(updated.func, fix, False, self.indent))
 
 
-def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool) -> cst.BaseExpression:
+def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool, indent: str) -> cst.BaseExpression:
     value = cst.Name("True" if fix.value else "False")
     if fix.action == "add":
         if not isinstance(expr, cst.Call):
             return cst.Call(func=expr, args=[cst.Arg(keyword=cst.Name("ignore_result"), value=value,
                                                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
+        if not expr.args:
+            return _first_keyword(expr, value, indent)
         return expr.with_changes(args=_append_keyword(expr, value))
     if not isinstance(expr, cst.Call):
         raise FixError("no ignore_result keyword to change")
@@ -100,12 +94,58 @@ def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool) -> cst.Ba
     if fix.action == "set":
         args[index] = args[index].with_changes(value=value)
         return expr.with_changes(args=args)
+    return _without_argument(expr, index, drop_empty_parens)
+
+
+def _first_keyword(call: cst.Call, value: cst.BaseExpression, indent: str) -> cst.Call:
+    """``f()`` -> ``f(ignore_result=True)``; ``f( )`` too; ``f(  # comment\n)`` keeps its lines: the keyword goes
+    on a line of its own, one indentation step in, and the closing parenthesis stays where it was."""
+    new = cst.Arg(keyword=cst.Name("ignore_result"), value=value,
+                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    before = call.whitespace_before_args
+    if not isinstance(before, cst.ParenthesizedWhitespace):
+        return call.with_changes(args=[new], whitespace_before_args=cst.SimpleWhitespace(""))
+    opened = before.with_changes(last_line=cst.SimpleWhitespace(before.last_line.value + indent))
+    closing = cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[], indent=before.indent,
+                                          last_line=before.last_line)
+    return call.with_changes(args=[new.with_changes(comma=cst.Comma(whitespace_after=closing))],
+                             whitespace_before_args=opened)
+
+
+def _without_argument(call: cst.Call, index: int, drop_empty_parens: bool) -> cst.BaseExpression:
+    """The call without its argument ``index``. Every comment stays: the space before and after the argument
+    are merged (a comment on the removed argument's line becomes a comment line of its own)."""
+    args = list(call.args)
     removed = args.pop(index)
+    before = args[index - 1].comma.whitespace_after if index > 0 else call.whitespace_before_args
+    after = removed.comma.whitespace_after if isinstance(removed.comma, cst.Comma) else removed.whitespace_after_arg
+    merged = _merged(before, after)
+    plain = not isinstance(merged, cst.ParenthesizedWhitespace)
     if not args:
-        return expr.func if drop_empty_parens else expr.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))
-    if index == len(args):  # removed the last argument: the new last one takes over its trailing comma
-        args[-1] = args[-1].with_changes(comma=removed.comma)
-    return expr.with_changes(args=args)
+        if plain:
+            return call.func if drop_empty_parens else call.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))
+        return call.with_changes(args=[], whitespace_before_args=merged)
+    if index == 0:
+        return call.with_changes(args=args, whitespace_before_args=merged)
+    previous = args[index - 1]
+    if index == len(args) and plain and not isinstance(removed.comma, cst.Comma):
+        args[index - 1] = previous.with_changes(comma=cst.MaybeSentinel.DEFAULT)  # ``f(a, x)`` -> ``f(a)``
+    else:  # a comma before a line break (or a trailing comma) stays: ``f(a,  # note\n)`` is still valid
+        args[index - 1] = previous.with_changes(comma=previous.comma.with_changes(whitespace_after=merged))
+    return call.with_changes(args=args)
+
+
+def _merged(before, after):
+    """The space that replaces ``before <argument> after``: the line breaks and comments of both."""
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return before
+    if not isinstance(before, cst.ParenthesizedWhitespace):
+        return after
+    moved = []
+    if after.first_line.comment is not None:  # the removed argument's own comment, on a line of its own
+        moved = [cst.EmptyLine(indent=before.indent, whitespace=before.last_line, comment=after.first_line.comment)]
+    return cst.ParenthesizedWhitespace(first_line=before.first_line, empty_lines=[*before.empty_lines, *moved, *after.empty_lines],
+                                       indent=after.indent, last_line=after.last_line)
 
 
 def _append_keyword(call: cst.Call, value: cst.BaseExpression):
@@ -153,18 +193,3 @@ def _equal_style(args) -> cst.AssignEqual:
         if arg.keyword is not None and isinstance(arg.equal, cst.AssignEqual):
             return arg.equal
     return cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-
-
-def fix_files(root: Path, findings: Iterable, read) -> Dict[str, Tuple[bytes, bytes]]:
-    """{relative path: (old, new)} for every file whose source changes."""
-    by_path: Dict[str, list] = {}
-    for finding in findings:
-        if finding.fix is not None:
-            by_path.setdefault(finding.path, []).append(finding.fix)
-    changes = {}
-    for relative, fixes in sorted(by_path.items()):
-        old = read(root / relative)
-        new = apply_fixes(old, fixes)
-        if new != old:
-            changes[relative] = (old, new)
-    return changes

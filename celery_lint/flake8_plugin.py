@@ -54,7 +54,7 @@ class CeleryLintPlugin:
         cls._configs, cls._reports = {}, {}  # a new run (or a long-lived process) must see fresh files
 
     def run(self) -> Iterator[tuple]:
-        path = Path(self.filename).resolve()
+        path = files.lexical(Path(self.filename))
         root = files.find_root(path)
         relative = files.relative_to(path, root)
         config = self._config(root)
@@ -68,6 +68,7 @@ class CeleryLintPlugin:
             self._reports[key] = engine.analyse_root(
                 root, config, overrides={path: buffer} if buffer is not None else None,
                 cache_dir=self.cache_dir, use_cache=not self.no_cache, jobs=jobs,
+                cache_within=root,  # the cache directory may come from the repository's own setup.cfg
             )
         for finding in self._reports[key].findings:
             if finding.path == relative:

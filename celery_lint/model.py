@@ -5,8 +5,9 @@ Every class round-trips through ``to_json``/``from_json`` so summaries can be ca
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, List, Optional
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any, Dict, List, Optional, Union
 
 # A literal keyword value we could not evaluate statically (``ignore_result=settings.X``).
 DYNAMIC = "<dynamic>"
@@ -28,6 +29,10 @@ class Outcome:
     detail: str
     line: int
     via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTCOME_RANK:
+            raise ValueError(f"unknown outcome {self.kind!r}")
 
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
         return other is None or OUTCOME_RANK[self.kind] > OUTCOME_RANK[other.kind]
@@ -54,6 +59,10 @@ class FunctionInfo:
     decorators: List[Decorator]
     updates_state: bool  # calls ``update_state``: someone polls its progress
     noqa: List[str]  # codes suppressed on its decorator or def lines; ["*"] for a bare noqa
+    # What a project decorator does with keyword arguments: the callees it hands its own ``**kwargs`` to, and
+    # whether it can be called with keywords alone (every positional parameter has a default).
+    forwards_kwargs: List[Optional[str]] = field(default_factory=list)
+    keywords_only: bool = False
 
 
 @dataclass
@@ -90,6 +99,31 @@ class Alias:
 
 
 @dataclass
+class ViaParam:
+    """A getattr dispatcher's name is this parameter of a module-level function: its callers may name the task."""
+
+    function: str  # dotted name of the function
+    param: str
+    index: Optional[int]  # its position, None for a keyword-only parameter
+
+
+@dataclass
+class Call:
+    """A call of a module-level function named in ``names_seen`` (a helper that returns a result, a getattr
+    dispatcher): its literal arguments, and what happens to the value it returns."""
+
+    ref: str
+    args: List[Any]
+    kwargs: Dict[str, Any]
+    star: bool  # ``*args``/``**kwargs`` passed: the arguments are not all known
+    outcome: Outcome
+    line: int
+
+
+USE_KINDS = ("enqueue", "signature", "beat", "eager", "value", "async_result")
+
+
+@dataclass
 class Use:
     """One place that touches a task: enqueues it, builds a signature of it, schedules it, or lets it escape."""
 
@@ -98,8 +132,12 @@ class Use:
     target: Optional[str] = None  # dotted reference to the task, when written as a name
     by_name: Optional[str] = None  # the task's registered name, when written as a string
     dynamic_module: Optional[str] = None  # getattr(<module>, <non-literal>): any task of that module
-    via_param: Optional[Dict[str, Any]] = None  # ...unless the name is a parameter whose callers we can read
+    via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
+
+    def __post_init__(self) -> None:
+        if self.kind not in USE_KINDS:
+            raise ValueError(f"unknown use {self.kind!r}")
 
 
 @dataclass
@@ -126,7 +164,7 @@ class ModuleSummary:
     config: List[ConfigFact] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
     dropped: List[List[int]] = field(default_factory=list)  # line ranges blanked before parsing
-    calls: List[Dict[str, Any]] = field(default_factory=list)  # calls of functions named in ``names_seen``
+    calls: List[Call] = field(default_factory=list)  # calls of functions named in ``names_seen``
     names_seen: List[str] = field(default_factory=list)  # names of interest this file mentions
     # Of a sliced file: what its summary was made from (see ``reuse``), and the original lines kept, as runs.
     fingerprint: Optional[str] = None
@@ -140,26 +178,39 @@ class ModuleSummary:
         return _build(cls, data)
 
 
-_NESTED = {
-    ("FunctionInfo", "decorators"): Decorator,
-    ("Registration", "decorator"): Decorator,
-    ("Use", "outcome"): Outcome,
-    ("Call", "outcome"): Outcome,
-    ("ModuleSummary", "aliases"): Alias,
-    ("ModuleSummary", "functions"): FunctionInfo,
-    ("ModuleSummary", "classes"): ClassInfo,
-    ("ModuleSummary", "registrations"): Registration,
-    ("ModuleSummary", "uses"): Use,
-    ("ModuleSummary", "config"): ConfigFact,
-}
-
-
 def _build(cls, data):
-    kwargs = {}
-    for f in fields(cls):
-        value = data[f.name]
-        nested = _NESTED.get((cls.__name__, f.name))
-        if nested is not None and value is not None:
-            value = [_build(nested, v) for v in value] if isinstance(value, list) else _build(nested, value)
-        kwargs[f.name] = value
-    return cls(**kwargs)
+    """``cls`` from its JSON form, checking every field against its annotation: a cached summary is trusted
+    only if it has exactly the shape this code writes (anything else raises ValueError, and the file is parsed
+    again)."""
+    if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
+        raise ValueError(f"not a {cls.__name__}")
+    hints = _hints(cls)
+    return cls(**{name: _checked(data[name], hints[name]) for name in data})
+
+
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls) -> Dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _checked(value, hint):
+    if hint is Any:
+        return value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:  # Optional[X]
+        if value is None and type(None) in args:
+            return None
+        return _checked(value, next(a for a in args if a is not type(None)))
+    if origin is list and isinstance(value, list):
+        return [_checked(item, args[0]) for item in value]
+    if origin is dict and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {key: _checked(item, args[1]) for key, item in value.items()}
+    if is_dataclass(hint):
+        return _build(hint, value)
+    if hint in (bool, int, str) and type(value) is hint:
+        return value
+    raise ValueError(f"expected {hint}, got {type(value).__name__}")

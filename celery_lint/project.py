@@ -8,12 +8,14 @@ from .model import (
     DYNAMIC,
     ESCAPES,
     OUTCOME_RANK,
+    Call,
     ClassInfo,
     Decorator,
     FunctionInfo,
     ModuleSummary,
     Outcome,
     Use,
+    ViaParam,
 )
 
 CELERY_DECORATORS = {
@@ -37,6 +39,7 @@ class Task:
     kind: str  # function | class | registration
     decorator: Optional[Decorator]  # where the fix goes
     fixable: bool  # a keyword can be added to the decorator
+    manual_fix: Optional[str]  # when not fixable for a reason worth saying: why, and what to do by hand
     own_ignore: object  # ignore_result from the decorator (or alias), None when unset, DYNAMIC if unknown
     base_ignore: object  # from ``base=`` / the class hierarchy
     updates_state: bool
@@ -155,23 +158,40 @@ class Project:
         return False
 
     def task_decorator(self, decorator: Decorator, depth: int = 0):
-        """None, or (default kwargs from an alias, star kwargs, fixable) when the decorator makes a task."""
+        """None, or (default kwargs from an alias, star kwargs, fixable, why not fixable) when the decorator
+        makes a task."""
         ref = decorator.ref
         if ref is None or depth > 8:
             return None
         if ref in self.extra_decorators or ref.rpartition(".")[2] in self.extra_decorators:
-            return ({}, False, True)
+            manual = self._why_keywords_fail(decorator, depth)
+            return ({}, False, manual is None, manual)
         kind, _summary, obj, tail = self.resolve(ref)
         if kind == "external" and obj in CELERY_DECORATORS:
-            return ({}, False, True)
+            return ({}, False, True, None)
         if kind == "external" and obj.endswith(".task") and self.is_app(obj[: -len(".task")]):
-            return ({}, False, True)
+            return ({}, False, True, None)
         if kind == "alias" and tail == ["task"] and self.is_app(ref[: -len(".task")]):
-            return ({}, False, True)
+            return ({}, False, True, None)
         if kind == "alias" and not tail and obj.called:  # ``retry_task = shared_task(bind=True)``
             inner = self.task_decorator(Decorator(obj.ref, False, {}, False, 0, 0), depth + 1)
             if inner is not None and not decorator.called:
-                return (dict(obj.kwargs), obj.star_kwargs, False)
+                return (dict(obj.kwargs), obj.star_kwargs, False, None)
+        return None
+
+    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional[str]:
+        """Why ``ignore_result=...`` may not be added to a project decorator, or None when it visibly hands
+        its keyword arguments on to a Celery decorator (and can take them in the form the task uses)."""
+        name = decorator.ref.rpartition(".")[2]
+        where = "so add ignore_result=True where it creates the task"
+        kind, _summary, function, tail = self.resolve(decorator.ref)
+        if kind != "function" or tail:
+            return f"celery-lint cannot see whether {name} passes keyword arguments on to Celery, {where}"
+        if not any(ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None
+                   for ref in function.forwards_kwargs):
+            return f"{name} does not pass keyword arguments on to Celery, {where}"
+        if not decorator.called and not function.keywords_only:
+            return f"{name} cannot be called with keyword arguments alone, {where}"
         return None
 
     # ----- tasks -----
@@ -190,13 +210,13 @@ class Project:
             found = self.task_decorator(decorator)
             if found is None:
                 continue
-            defaults, star, fixable = found
+            defaults, star, fixable, manual = found
             kwargs = {**defaults, **decorator.kwargs}
             self._add(Task(
                 qualname=f"{summary.module}.{function.qualname}",
                 name=_registered_name(kwargs, summary.module, function.name),
                 path=summary.path, line=decorator.line, col=decorator.col, kind="function",
-                decorator=decorator, fixable=fixable and "ignore_result" not in defaults,
+                decorator=decorator, fixable=fixable and "ignore_result" not in defaults, manual_fix=manual,
                 own_ignore=_own_ignore(kwargs, star or decorator.star_kwargs),
                 base_ignore=self._base_ignore(kwargs.get("base")),
                 updates_state=function.updates_state, noqa=function.noqa,
@@ -213,7 +233,7 @@ class Project:
             qualname=f"{target_summary.module}.{function.qualname}",
             name=_registered_name(kwargs, target_summary.module, function.name),
             path=summary.path, line=registration.decorator.line, col=registration.decorator.col,
-            kind="registration", decorator=registration.decorator, fixable=found[2],
+            kind="registration", decorator=registration.decorator, fixable=found[2], manual_fix=found[3],
             own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
             base_ignore=self._base_ignore(kwargs.get("base")),
             updates_state=function.updates_state, noqa=registration.noqa,
@@ -224,7 +244,7 @@ class Project:
         self._add(Task(
             qualname=f"{summary.module}.{cls.qualname}",
             name=name if isinstance(name, str) and name != DYNAMIC else f"{summary.module}.{cls.name}",
-            path=summary.path, line=cls.line, col=cls.col, kind="class", decorator=None, fixable=False,
+            path=summary.path, line=cls.line, col=cls.col, kind="class", decorator=None, fixable=False, manual_fix=None,
             own_ignore=cls.attrs.get("ignore_result"),
             base_ignore=self._class_ignore(summary, cls, own=False),
             updates_state=cls.updates_state, noqa=cls.noqa,
@@ -314,11 +334,11 @@ class Project:
     def _index_calls(self):
         """Every recorded call of a project function, and the functions handed on as values (whose callers
         we therefore cannot all see)."""
-        calls: Dict[tuple, List[Tuple[str, dict]]] = {}
+        calls: Dict[tuple, List[Tuple[str, Call]]] = {}
         values = set()
         for summary in self.summaries:
             for call in summary.calls:
-                key = self._function_key(call["ref"])
+                key = self._function_key(call.ref)
                 if key is not None:
                     calls.setdefault(key, []).append((summary.path, call))
             for use in summary.uses:
@@ -328,7 +348,7 @@ class Project:
                         values.add(key)
         return calls, values
 
-    def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, dict]]]:
+    def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, Call]]]:
         """All calls of a module-level function, or None when we cannot know them all."""
         key = self._function_key(function)
         if key is None or key in self._function_values or not self._calls.get(key):
@@ -344,25 +364,25 @@ class Project:
             callers = self._callers(outcome.via)
             if callers is None:
                 break
-            path, call = max(callers, key=lambda pc: OUTCOME_RANK[pc[1]["outcome"]["kind"]])
-            best = Outcome(**call["outcome"])
+            path, call = max(callers, key=lambda pc: OUTCOME_RANK[pc[1].outcome.kind])
+            best = call.outcome
             detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
             outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
         return use if outcome is use.outcome else replace(use, outcome=outcome)
 
-    def _literal_arguments(self, via: dict) -> Optional[List[str]]:
+    def _literal_arguments(self, via: ViaParam) -> Optional[List[str]]:
         """The names a getattr dispatcher receives, when every call passes a string literal."""
-        callers = self._callers(via.get("function"))
+        callers = self._callers(via.function)
         if callers is None:
             return None
         names = []
         for _path, call in callers:
-            if call["star"]:
+            if call.star:
                 return None
-            if via["param"] in call["kwargs"]:
-                value = call["kwargs"][via["param"]]
-            elif via["index"] is not None and via["index"] < len(call["args"]):
-                value = call["args"][via["index"]]
+            if via.param in call.kwargs:
+                value = call.kwargs[via.param]
+            elif via.index is not None and via.index < len(call.args):
+                value = call.args[via.index]
             else:
                 return None  # the default value, or passed some other way
             if not isinstance(value, str) or value == DYNAMIC:

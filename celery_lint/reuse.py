@@ -87,5 +87,5 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for fact in summary.config:
         fact.line = move(fact.line)
     for call in summary.calls:
-        call["line"] = move(call["line"])
-        call["outcome"]["line"] = move(call["outcome"]["line"])
+        call.line = move(call.line)
+        call.outcome.line = move(call.outcome.line)

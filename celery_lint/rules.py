@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .model import DYNAMIC, ESCAPES, ID_TAKEN, OUTCOME_RANK, READ, Use
 from .project import Project, Task
+from .text import printable
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def where(path: str, use: Use) -> str:
     return f"{path}:{use.outcome.line}"
 
 
-def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
+def judge(task: Task, project: Project, unparsed: Dict[str, Optional[bytes]]) -> Verdict:
     """Follow every use of ``task``; anything we cannot follow makes the verdict 'maybe'."""
     settings = project.settings
     if task.updates_state:
@@ -95,6 +96,8 @@ def judge(task: Task, project: Project, unparsed: Dict[str, bytes]) -> Verdict:
             return Verdict("maybe", f"a task named at run time has its result {uuse.outcome.detail} at "
                            f"{where(upath, uuse)}: it may be this one")
     for path in sorted(unparsed):
+        if unparsed[path] is None:
+            return Verdict("maybe", f"{path} could not be read: it may read any task's result")
         if _mentions(unparsed[path], task):
             return Verdict("maybe", f"{path} mentions it but does not parse")
     if not uses:
@@ -191,12 +194,14 @@ class UnreadResult(Rule):
             else:
                 fix = Fix("add", True, task.decorator.line, task.decorator.col)
         places = "1 place" if verdict.places == 1 else f"{verdict.places} places"
-        if fix is None:
+        if fix is None and task.manual_fix:
+            advice = f"fix by hand: {task.manual_fix}"
+        elif fix is None:
             advice = "add ignore_result=True by hand (no autofix for this decorator form)"
         else:
             advice = "remove ignore_result=False" if fix.action == "remove" else "add ignore_result=True"
         message = f"result of task '{task.name or task.qualname}' is stored but never read (enqueued at {places}); {advice}"
-        return Finding(task.path, task.line, task.col + 1, self.code, message, fix)
+        return Finding(task.path, task.line, task.col + 1, self.code, printable(message), fix)
 
 
 class IgnoredResultRead(Rule):
@@ -230,7 +235,7 @@ class IgnoredResultRead(Rule):
                 fix = Fix("remove", None, line, col)
         message = (f"task '{task.name or task.qualname}' ignores its result (set by {source}) but it is read at "
                    f"{verdict.first_read}: .get() would return None or hang")
-        return Finding(task.path, task.line, task.col + 1, self.code, message, fix)
+        return Finding(task.path, task.line, task.col + 1, self.code, printable(message), fix)
 
 
 RULES: List[Rule] = [UnreadResult(), IgnoredResultRead()]

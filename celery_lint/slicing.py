@@ -70,11 +70,12 @@ def slice_source(source: bytes, keep) -> Sliced:
     relevant_inside = _Relevance(keep, token_lines, local_aliases | RUN_TIME_LOOKUPS)
     kept, candidates = [], []
     kept_words: Set[bytes] = set()
-    for statement, start, end in spans:
+    for group in _sharing_lines(spans):
+        (statement, start, _), end = group[0], group[-1][2]
         text = b"".join(lines[start - 1:end])
         words = set(WORD.findall(text))
-        if relevant([(start, end)], words, text) or _shares_a_line(lines, start, end):
-            kept.append(statement)
+        if len(group) > 1 or relevant([(start, end)], words, text) or _shares_a_line(lines, start, end):
+            kept.extend(member for member, _, _ in group)  # lines are cut whole: statements sharing one stay
             kept_words.update(words)
         else:
             candidates.append((statement, start, end))
@@ -169,6 +170,19 @@ def _start(statement) -> int:
     return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
 
 
+def _sharing_lines(spans: list) -> List[list]:
+    """``spans`` ((statement, first line, last line), in order) grouped so that statements sharing a line
+    (``a(); b()``) are one group: they are kept or cut together, and their text is read once (20,000 statements
+    on one line must cost one pass over it, not 20,000)."""
+    groups: List[list] = []
+    for span in spans:
+        if groups and span[1] <= groups[-1][-1][2]:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
 def _shares_a_line(lines: List[bytes], start: int, end: int) -> bool:
     return b";" in lines[start - 1] or b";" in lines[end - 1]
 
@@ -257,8 +271,13 @@ class _BodySlicer:
 
     def _block(self, statements, parent: _Unit, scope: _Scope, units: List[_Unit]) -> List[_Unit]:
         block = []
-        for statement in statements:
-            unit = _Unit(statement, _start(statement), statement.end_lineno or statement.lineno, parent, scope)
+        spans = [(statement, _start(statement), statement.end_lineno or statement.lineno) for statement in statements]
+        for group in _sharing_lines(spans):
+            if len(group) > 1:  # simple statements sharing a line (``a(); b()``): one unit, kept or cut whole
+                block.append(self._shared_line_unit(group, parent, scope, units))
+                continue
+            statement, start, end = group[0]
+            unit = _Unit(statement, start, end, parent, scope)
             units.append(unit)
             if isinstance(statement, _SCOPES):
                 unit.inner = _Scope(statement, scope)
@@ -266,7 +285,7 @@ class _BodySlicer:
             segments = self._own_segments(unit)
             own = b"".join(b"".join(self.lines[first - 1:last]) for first, last in segments)
             unit.words = set(WORD.findall(own))
-            unit.bound = _bindings(statement, own)
+            unit.bound = _bindings(statement, b":=" in own)
             scope.bound.update(unit.bound)
             if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
                 scope.locals_escape = True
@@ -275,6 +294,21 @@ class _BodySlicer:
                          or (scope.is_class and _sets_class_attr(statement)))
             block.append(unit)
         return block
+
+    def _shared_line_unit(self, group: list, parent: _Unit, scope: _Scope, units: List[_Unit]) -> _Unit:
+        (first, start, _), end = group[0], group[-1][2]
+        unit = _Unit(first, start, end, parent, scope)
+        units.append(unit)
+        own = b"".join(self.lines[start - 1:end])
+        unit.words = set(WORD.findall(own))
+        walrus = b":=" in own
+        for statement, _, _ in group:
+            unit.bound |= _bindings(statement, walrus)
+        scope.bound.update(unit.bound)
+        if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
+            scope.locals_escape = True
+        unit.seed = True  # as for any statement that shares a line
+        return unit
 
     def _link(self, unit: _Unit) -> None:
         scopes = [unit.scope] + ([unit.inner] if unit.inner is not unit.scope else []) + list(unit.scope.visible())[1:]
@@ -379,7 +413,7 @@ def _blocks(statement) -> List[list]:
     return blocks
 
 
-def _bindings(statement, own: bytes) -> Set[bytes]:
+def _bindings(statement, walrus: bool) -> Set[bytes]:
     """Names the statement's own parts bind in its scope (parameters aside): targets, imports, a def or
     class name, ``except ... as``, ``global``/``nonlocal``, ``del``, walrus and match captures."""
     names: Set[str] = set()
@@ -403,7 +437,7 @@ def _bindings(statement, own: bytes) -> Set[bytes]:
             names.add(handler.name)
     for target in targets:
         names.update(_target_names(target))
-    if b":=" in own or isinstance(statement, ast.Match):  # deep only where it can bind: walrus, match
+    if walrus or isinstance(statement, ast.Match):  # deep only where it can bind: walrus (its text says), match
         for node in _own_nodes(statement):
             if isinstance(node, ast.NamedExpr):
                 names.update(_target_names(node.target))

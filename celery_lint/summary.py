@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import gc
 import re
-from dataclasses import asdict
 from typing import List, Optional
 
 import libcst as cst
@@ -17,6 +16,7 @@ import libcst as cst
 from .reuse import fingerprint, names_seen, runs
 from .slicing import slice_source
 from .walk import Walk, dotted_name
+from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
 from .model import (
     CLASS_ATTRS,
@@ -25,6 +25,7 @@ from .model import (
     ESCAPES,
     READ,
     Alias,
+    Call,
     ClassInfo,
     ConfigFact,
     Decorator,
@@ -33,6 +34,7 @@ from .model import (
     Outcome,
     Registration,
     Use,
+    ViaParam,
 )
 
 ENQUEUE_METHODS = {"delay", "apply_async"}
@@ -63,7 +65,10 @@ def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _summarize(source, path, module, is_package, keep, sliced)
+        return call_with_deep_stack(_summarize, source, path, module, is_package, keep, sliced)
+    except (RecursionError, MemoryError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "too large to hold in memory"
+        return ModuleSummary(path, module, is_package, error=f"cannot parse: {reason} for celery-lint's parser")
     finally:
         if paused:
             gc.enable()
@@ -75,6 +80,10 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, keep, al
     sliced, line_numbers = source, None
     if keep is not None:
         sliced, dropped, line_numbers = already_sliced or slice_source(source, keep)
+    if line_numbers is None:  # LibCST gets the whole file: first make sure it cannot overflow its stack
+        refused = _refused_by_python(source)
+        if refused is not None:
+            return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}")
     try:
         tree = cst.parse_module(sliced)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
@@ -100,6 +109,19 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, keep, al
     return summary
 
 
+def _refused_by_python(source: bytes) -> Optional[str]:
+    """Python's message for a file nested deeper than it accepts (which could crash LibCST's native parser)."""
+    if not too_deeply_nested(source):
+        return None
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        return _located(source, error)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return f"too many nested parentheses (deeper than {MAX_NESTING})"
+
+
 def _unreadable(source: bytes, exc: Exception) -> str:
     if isinstance(exc, cst.ParserSyntaxError):
         return f"cannot parse: {_syntax_error(source, exc)}"
@@ -111,10 +133,23 @@ def _syntax_error(source: bytes, exc) -> str:
     try:
         ast.parse(source)
     except SyntaxError as error:
-        return f"{error.msg} (line {error.lineno}, column {error.offset})"
-    except ValueError:
+        return _located(source, error)
+    except ValueError as error:  # older Pythons: null bytes
+        return _located(source, SyntaxError(str(error)))
+    except (RecursionError, MemoryError):
         pass
     return f"{str(exc).splitlines()[0]} (line {exc.raw_line})"
+
+
+def _located(source: bytes, error: SyntaxError) -> str:
+    """Python's message with its position; a null byte has none, so it is found by hand."""
+    line, column = error.lineno, error.offset
+    if line is None and b"\0" in source:
+        offset = source.index(b"\0")
+        line = source.count(b"\n", 0, offset) + 1
+        column = offset - (source.rfind(b"\n", 0, offset) + 1) + 1
+    where = f" (line {line}, column {column})" if line is not None else ""
+    return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
 def literal(node: Optional[cst.BaseExpression]):
@@ -159,6 +194,7 @@ class _Summarizer:
         self.parents = self.walk.parents
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
+        self.star_kwargs: dict = {}  # id(FunctionInfo) -> the name of its ``**`` parameter
         self.names: List[str] = []  # qualname parts
 
     def run(self) -> None:
@@ -220,8 +256,8 @@ class _Summarizer:
             return f"{self.summary.module}.{node.name.value}"
         return None
 
-    def parameter_of(self, name: cst.BaseExpression) -> Optional[dict]:
-        """``{"function", "param", "index"}`` when ``name`` is a parameter of its module-level function."""
+    def parameter_of(self, name: cst.BaseExpression) -> Optional[ViaParam]:
+        """Where ``name`` is a parameter of its module-level function, which one."""
         if not isinstance(name, cst.Name):
             return None
         function = name
@@ -232,9 +268,9 @@ class _Summarizer:
         positional = [*function.params.posonly_params, *function.params.params]
         for index, param in enumerate(positional):
             if param.name.value == name.value:
-                return {"function": f"{self.summary.module}.{function.name.value}", "param": name.value, "index": index}
+                return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, index)
         if any(p.name.value == name.value for p in function.params.kwonly_params):
-            return {"function": f"{self.summary.module}.{function.name.value}", "param": name.value, "index": None}
+            return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, None)
         return None
 
     def record_call(self, node: cst.Call) -> None:
@@ -250,9 +286,7 @@ class _Summarizer:
                 kwargs[arg.keyword.value] = literal(arg.value)
             else:
                 args.append(literal(arg.value))
-        outcome = self.flow.result(node)
-        self.summary.calls.append({"ref": ref, "args": args, "kwargs": kwargs, "star": star,
-                                   "outcome": asdict(outcome), "line": self.line_of(node)})
+        self.summary.calls.append(Call(ref, args, kwargs, star, self.flow.result(node), self.line_of(node)))
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
@@ -293,6 +327,7 @@ class _Summarizer:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.names.append(node.name.value)
+        params = node.params
         info = FunctionInfo(
             name=node.name.value,
             qualname=".".join(self.names),
@@ -301,9 +336,12 @@ class _Summarizer:
             decorators=[self.decorator(d.decorator, d) for d in node.decorators],
             updates_state=False,
             noqa=noqa_codes(self.lines, [self.line_of(d) for d in node.decorators] + [self.line_of(node.name)]),
+            keywords_only=all(p.default is not None for p in [*params.posonly_params, *params.params]),
         )
         if node.decorators or len(self.names) == 1:
             self.summary.functions.append(info)
+        if isinstance(params.star_kwarg, cst.Param):
+            self.star_kwargs[id(info)] = params.star_kwarg.name.value
         self.stack.append(info)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -481,6 +519,7 @@ class _Summarizer:
         func = node.func
         if name in self.callees:
             self.record_call(node)
+        self.forwarded_kwargs(node)
         if isinstance(func, cst.Subscript):  # ``Celery[DjangoTask[..., Any]]("weblate")``
             name = call_name_of(func.value)
         if name == "update_state":
@@ -521,6 +560,18 @@ class _Summarizer:
         for arg in node.args:
             if arg.keyword is None or arg.keyword.value not in ("link", "link_error"):
                 self.value_use(arg.value)
+
+    def forwarded_kwargs(self, node: cst.Call) -> None:
+        """``shared_task(**kwargs)`` inside ``def background_task(func=None, **kwargs)``: the enclosing function
+        hands its keyword arguments on to this callee (so a fix may add one to its decorator)."""
+        for arg in node.args:
+            if arg.star != "**" or not isinstance(arg.value, cst.Name):
+                continue
+            for info in reversed(self.stack):
+                if self.star_kwargs.get(id(info)) == arg.value.value:
+                    callee = node.func if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+                    info.forwards_kwargs.append(self.ref_of(callee))
+                    break
 
     def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
         receiver = func.value

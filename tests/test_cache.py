@@ -3,10 +3,12 @@ a corrupt cache is rebuilt, and concurrent runs never corrupt it."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from celery_lint import config as config_module
@@ -88,9 +90,11 @@ HELPER_PROJECT = {
 
 def test_a_warm_run_reads_no_source_and_writes_nothing(tmp_path, monkeypatch):
     root = tmp_path / "proj"
+    an_hour_ago = time.time() - 3600  # files not edited within the clock's tick of the run (see cache.RACY_NS)
     for relative, text in HELPER_PROJECT.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text)
+        os.utime(root / relative, (an_hour_ago, an_hour_ago))
     cold = analyse(root)
     assert [f.code for f in cold.findings] == ["CEL001"]
     analyse(root)  # the first warm run may still answer what the cold run never asked

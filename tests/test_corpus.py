@@ -27,7 +27,7 @@ import pytest
 
 from celery_lint import config as config_module
 from celery_lint import engine, files, reuse, slicing, summary
-from celery_lint.fixes import fix_files
+from celery_lint.writing import fix_report
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "corpus"
@@ -233,7 +233,7 @@ def test_fix_on_a_copy(corpus, name, tmp_path):
         assert added <= _decorator_lines(new), (path, sorted(added - _decorator_lines(new)))
     # a second --fix finds nothing left to fix and changes nothing
     second = engine.analyse_root(copy, config_module.load(copy), use_cache=False)
-    assert fix_files(copy, second.findings, lambda p: p.read_bytes()) == {}
+    assert [f for f in fix_report(second, write=False) if f.new is not None or f.error] == []
     assert [f for f in second.findings if f.fix is not None] == []
     _run_fix(copy)
     assert _snapshot(copy) == after

@@ -1,0 +1,123 @@
+"""Putting a fixed file on disk without breaking anything around it.
+
+A fix replaces the file in one step (a temporary file in the same directory, then a rename), so a crash never
+leaves half a file. It writes through a symbolic link to the file it names, inside the project only; it keeps
+the file's mode, owner and group, or writes nothing. It leaves alone a file it cannot replace without damage
+(read-only, hard-linked: a rename would break the other links) and a file whose content is no longer what was
+analysed (the user edited it during the run): each of these is a message naming the file, never a traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+CHANGED = "changed since it was analysed; not fixed (run celery-lint again)"
+
+
+class WriteRefused(Exception):
+    """The fix was not written; the message says why."""
+
+
+@dataclass
+class FileFix:
+    """What fixing one file did: its content before and after, or why it was left as it was."""
+
+    path: str  # relative to the root
+    fixes: int  # findings fixed in it
+    old: bytes = b""
+    new: Optional[bytes] = None  # None when nothing changed or it could not be fixed
+    error: Optional[str] = None
+
+
+def fix_report(report, write: bool) -> List[FileFix]:
+    """Apply (or with ``write=False`` only compute) the fixes of ``report``, each file on its own: a file is
+    fixed only while its content is still what was analysed, and a file that cannot be fixed costs only itself."""
+    from .fixes import FixError, apply_fixes  # libcst only when fixing
+
+    by_path: Dict[str, list] = {}
+    for finding in report.findings:
+        if finding.fix is not None:
+            by_path.setdefault(finding.path, []).append(finding.fix)
+    done = []
+    for relative, fixes in sorted(by_path.items()):
+        result = FileFix(relative, len(fixes))
+        path = report.root / relative
+        try:
+            result.old = _content(path)
+            if hashlib.sha1(result.old).hexdigest() != report.digests.get(relative):
+                raise WriteRefused(CHANGED)
+            try:
+                new = apply_fixes(result.old, fixes)
+            except FixError as exc:
+                raise WriteRefused(f"fix not applied: {exc}") from None
+            if new != result.old:
+                if write:
+                    write_fixed(path, report.root, result.old, new)
+                result.new = new
+        except WriteRefused as exc:
+            result.error = str(exc)
+        done.append(result)
+    return done
+
+
+def write_fixed(path: Path, root: Path, expected: bytes, new: bytes) -> None:
+    """Replace the content of ``path`` (``expected``, as analysed) with ``new``."""
+    target = Path(os.path.realpath(path))
+    if path.is_symlink() and not _within(target, Path(os.path.realpath(root))):
+        raise WriteRefused(f"a link to {target}, outside the project; not fixed")
+    try:
+        info = os.stat(target)
+    except OSError as exc:
+        raise WriteRefused(f"cannot write: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise WriteRefused("not a regular file; not fixed")
+    if info.st_nlink > 1:
+        raise WriteRefused(f"has {info.st_nlink} hard links; not fixed (a fix would break them)")
+    if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise WriteRefused("read-only; not fixed")
+    if _content(target) != expected:
+        raise WriteRefused(CHANGED)
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".celery-lint")
+    except OSError as exc:
+        raise WriteRefused(f"cannot write: {exc.strerror} ({target.parent})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new)
+            handle.flush()
+            os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+            _keep_owner(handle.fileno(), info)
+            os.fsync(handle.fileno())
+        if _content(target) != expected:  # a last look: an editor may have saved it meanwhile
+            raise WriteRefused(CHANGED)
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _keep_owner(fd: int, info: os.stat_result) -> None:
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) == (info.st_uid, info.st_gid):
+        return
+    try:
+        os.fchown(fd, info.st_uid, info.st_gid)
+    except OSError:
+        raise WriteRefused("owned by another user or group; not fixed (its owner would change)") from None
+
+
+def _content(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WriteRefused(f"cannot read: {exc.strerror}") from None
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
