@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import multiprocessing
+import sys
 import tokenize
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Tuple
@@ -24,6 +25,7 @@ class CeleryLintPlugin:
 
     no_cache = False
     cache_dir: Optional[Path] = None
+    cache_dir_typed = False
     task_decorators: Tuple[str, ...] = ()
     # Memos for one flake8 run: a project is analysed once, not once per file.
     _configs: Dict[Path, config_module.Config] = {}
@@ -50,6 +52,9 @@ class CeleryLintPlugin:
     def parse_options(cls, options) -> None:
         cls.no_cache = options.celery_lint_no_cache
         cls.cache_dir = Path(options.celery_lint_cache_dir) if options.celery_lint_cache_dir else None
+        # A cache directory a repository's own setup.cfg or .flake8 names must stay inside the project; one the
+        # user typed on the command line may be anywhere.
+        cls.cache_dir_typed = any(arg.startswith("--celery-lint-cache-dir") for arg in sys.argv[1:])
         cls.task_decorators = tuple(options.celery_lint_task_decorators)
         cls._configs, cls._reports = {}, {}  # a new run (or a long-lived process) must see fresh files
 
@@ -68,7 +73,7 @@ class CeleryLintPlugin:
             self._reports[key] = engine.analyse_root(
                 root, config, overrides={path: buffer} if buffer is not None else None,
                 cache_dir=self.cache_dir, use_cache=not self.no_cache, jobs=jobs,
-                cache_within=root,  # the cache directory may come from the repository's own setup.cfg
+                cache_within=None if self.cache_dir_typed else root,
             )
         for finding in self._reports[key].findings:
             if finding.path == relative:

@@ -66,6 +66,14 @@ def test_a_repository_config_cannot_point_the_cache_outside_the_project(tmp_path
     assert "shop/tasks.py:4:1: CEL001" in result.stdout
 
 
+def test_a_cache_directory_typed_on_the_command_line_may_be_anywhere(tmp_path):
+    outside = tmp_path / "x"
+    root = shop(tmp_path / "proj")
+    result = flake8(root, "--celery-lint-cache-dir", str(outside), "shop/tasks.py")
+    assert "shop/tasks.py:4:1: CEL001" in result.stdout
+    assert any(outside.glob("index-*.json"))
+
+
 def test_the_cache_deletes_only_its_own_old_indexes(tmp_path):
     root = shop(tmp_path / "proj")
     cli(root, ".")

@@ -1,0 +1,213 @@
+"""Celery's vocabulary, in one table: every name the analysis recognises, what it means, and how it is spelled
+in source code.
+
+The analysis (``analysis/``) asks this table what a name means (``names(Role.ENQUEUE)``). The speed layer
+(``speed/``) derives from it, never by hand, what it must not skip: the prefilter's tokens (a file without any
+of them is not parsed in the first round) and the slicer's keep-list (a statement naming one is never cut).
+``tests/test_vocabulary.py`` checks that every term's example survives both.
+
+A new Celery API is one new row here, the analysis that reads it, and a rule if it needs one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import FrozenSet, Optional, Tuple
+
+
+class Role(Enum):
+    PACKAGE = "the celery package: every name imported from it"
+    TASK_DECORATOR = "a decorator that makes a task"
+    APP_TASK_DECORATOR = "an app's own task decorator: app.task"
+    TASK_DECORATOR_HINT = "a name that looks like a task decorator alias (x_task = shared_task)"
+    APP_CLASS = "the Celery application class"
+    APP_NAME = "a name projects give an app imported from a package we cannot see"
+    TASK_CLASS = "the base class of class-based tasks"
+    TASK_CLASS_ATTRIBUTE = "a class attribute of a class-based task the analysis reads"
+    ENQUEUE = "sends a task and returns its AsyncResult"
+    SEND_BY_NAME = "sends a task by its registered name"
+    SIGNATURE = "builds a signature of a task"
+    SIGNATURE_CLASS = "builds a signature from a name"
+    SIGNATURE_CHAINABLE = "a signature method that returns a signature of the same task"
+    CHAIN = "a chain canvas"
+    GROUP = "a group canvas"
+    CHORD = "a chord canvas"
+    INLINE = "runs the task inside a built-in task (its own ignore_result is moot)"
+    EAGER = "runs the task in this process (nothing is stored)"
+    LINK_KEYWORD = "a callback keyword of apply_async: the callback's result is never read"
+    LINK_METHOD = "adds a callback to a signature"
+    PERIODIC = "schedules a task with beat (beat never reads results)"
+    PERIODIC_TASK_MODEL = "a database beat entry naming a task"
+    TASK_REGISTRY = "looks a task up by name: app.tasks[name]"
+    NO_READ = "an AsyncResult method that does not read the backend"
+    ID_ATTRIBUTE = "an AsyncResult's id"
+    READ_BY_ID = "builds a result handle from an id: whatever id it gets is read"
+    RESTORE = "GroupResult.restore(id): a result read by id"
+    PROGRESS = "stores progress that someone polls"
+    CURRENT_TASK = "the task running now"
+    REQUEST = "a running task's request"
+    REQUEST_ID = "an id on a running task's request"
+    RUN_TIME_IMPORT = "imports a module or object from a path known at run time"
+    RUN_TIME_LOOKUP = "looks an attribute up by a name known at run time"
+    GLOBAL_IGNORE_SETTING = "the app-wide ignore_result default"
+    CALL_SITE_IGNORE = "ignore_result given at a call or on a decorator"
+    BACKEND_SETTING = "the result backend"
+    ANNOTATIONS_SETTING = "task annotations, which may set ignore_result for any task"
+    BEAT_SETTING = "the beat schedule (beat never reads results)"
+    DYNAMIC_CONFIG = "configuration read at run time"
+    ON_COMMIT = "runs a callback after the transaction commits and drops its return value"
+    LOGGING = "a call that only prints or logs what it is given"
+    NOT_CELERY_SIGNATURE = "a module whose signature() is not Celery's"
+
+
+@dataclass(frozen=True)
+class Term:
+    role: Role
+    names: Tuple[str, ...]
+    # How a file that uses the term can be told from its text alone: a regex fragment matched against the
+    # lowered text, or None, with the reason it needs none.
+    token: Optional[bytes]
+    untokened: str = ""
+    example: str = ""  # a module using the term; the line ending in ``# <-`` must survive prefilter and slicer
+
+
+def word(name: str) -> bytes:
+    """The name anywhere in the text (in strings and comments too: a wider net, never a narrower one)."""
+    return re.escape(name.lower().encode())
+
+
+def attribute(name: str, then: bytes = rb"\b") -> bytes:
+    """``.name``, allowing what Python allows between the dot and the name: spaces, line breaks in brackets,
+    backslash continuations."""
+    return rb"\.(?:\s|\\)*" + re.escape(name.encode()) + then
+
+
+IMPORTED = "only reachable through an import from celery, whose line holds the token 'celery'"
+THROUGH_A_SIGNATURE = "only called on a signature, which holds a signature token itself"
+DISCARDS = "a use that only ever discards a result: a file with no other token can hide a finding, never make one"
+BY_NAMES = "its file matters only if it names a task, which phase two finds by the task's name"
+NOT_A_USE = "read on a value already followed from a use that has a token"
+NOT_IN_SOURCE = "a fallback name, never written as such"
+
+TASK = "from proj.tasks import job\n\n\ndef view(x):\n    y = x\n"  # examples build on a view of task ``job``
+
+TERMS: Tuple[Term, ...] = (
+    Term(Role.PACKAGE, ("celery",), word("celery"), example="import os\nfrom celery import group  # <-\n"),
+    Term(Role.TASK_DECORATOR, ("celery.shared_task", "celery.task", "celery.app.shared_task", "celery.decorators.task",
+                               "celery.task.task", "celery.current_app.task", "celery.app.task"), None, IMPORTED,
+         "import os\nfrom celery import shared_task\n\n\n@shared_task  # <-\ndef job():\n    pass\n"),
+    Term(Role.APP_TASK_DECORATOR, ("task",), attribute("task"),
+         example="from proj.worker import app\n\n\n@app.task  # <-\ndef job():\n    pass\n"),
+    Term(Role.TASK_DECORATOR_HINT, ("_task",), rb"_task\b",
+         example="from proj.jobs import nightly_task\n\n\n@nightly_task  # <-\ndef job():\n    pass\n"),
+    Term(Role.APP_CLASS, ("celery.Celery", "celery.app.Celery", "celery.app.base.Celery"), None, IMPORTED,
+         "import os\nfrom celery import Celery\n\napp = Celery('proj')  # <-\n"),
+    Term(Role.APP_NAME, ("app", "celery", "celery_app", "capp", "celeryapp", "current_app"), None, NOT_IN_SOURCE),
+    Term(Role.TASK_CLASS, ("celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"), None, IMPORTED,
+         "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    name = 'proj.job'  # <-\n"),
+    Term(Role.TASK_CLASS_ATTRIBUTE, ("ignore_result", "name", "abstract", "store_errors_even_if_ignored"), None,
+         "read in the body of a class whose bases hold a task token",
+         "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    abstract = True  # <-\n"),
+    Term(Role.ENQUEUE, ("delay",), attribute("delay"), example=TASK + "    job.delay(y)  # <-\n"),
+    Term(Role.ENQUEUE, ("apply_async",), word("apply_async"), example=TASK + "    job.apply_async((y,))  # <-\n"),
+    Term(Role.SEND_BY_NAME, ("send_task",), word("send_task"),
+         example="def view(app):\n    y = 1\n    app.send_task('proj.job', (y,))  # <-\n"),
+    Term(Role.SIGNATURE, ("s",), attribute("s", rb"\("), example=TASK + "    sig = job.s(y)  # <-\n"),
+    Term(Role.SIGNATURE, ("si",), attribute("si", rb"\("), example=TASK + "    sig = job.si(y)  # <-\n"),
+    Term(Role.SIGNATURE, ("signature",), word("signature") + rb"\(", example=TASK + "    sig = job.signature((y,))  # <-\n"),
+    Term(Role.SIGNATURE, ("subtask",), word("subtask"), example=TASK + "    sig = job.subtask((y,))  # <-\n"),
+    Term(Role.SIGNATURE_CLASS, ("signature", "Signature"), word("signature") + rb"\(",
+         example="from proj.canvas import Signature\n\n\ndef view():\n    Signature('proj.job').delay()  # <-\n"),
+    Term(Role.SIGNATURE_CHAINABLE, ("set", "clone", "replace", "on_error", "set_immutable", "freeze", "stamp"), None,
+         THROUGH_A_SIGNATURE, TASK + "    job.s(y).set(queue='a').delay()  # <-\n"),
+    Term(Role.CHAIN, ("chain",), None, IMPORTED, "from celery import chain\n\n\ndef view(a, b):\n    chain(a, b)()  # <-\n"),
+    Term(Role.GROUP, ("group",), None, IMPORTED, "from celery import group\n\n\ndef view(a):\n    group(a).delay()  # <-\n"),
+    Term(Role.CHORD, ("chord",), None, IMPORTED, "from celery import chord\n\n\ndef view(a, b):\n    chord(a)(b)  # <-\n"),
+    Term(Role.INLINE, ("map", "starmap", "chunks"), None, DISCARDS, TASK + "    job.map(y)  # <-\n"),
+    Term(Role.EAGER, ("apply",), None, DISCARDS, TASK + "    job.apply((y,))  # <-\n"),
+    Term(Role.LINK_KEYWORD, ("link", "link_error"), None, "a keyword of apply_async, which has its own token",
+         TASK + "    job.apply_async(link=y)  # <-\n"),
+    Term(Role.LINK_METHOD, ("link", "link_error", "on_error"), None, THROUGH_A_SIGNATURE,
+         TASK + "    job.s(y).on_error(y)  # <-\n"),
+    Term(Role.PERIODIC, ("add_periodic_task",), None, "holds the hint token '_task' (and beat only discards)",
+         "def setup(sender, job):\n    y = 1\n    sender.add_periodic_task(10.0, job.s())  # <-\n"),
+    Term(Role.PERIODIC_TASK_MODEL, ("PeriodicTask",), None, DISCARDS),
+    Term(Role.TASK_REGISTRY, ("tasks",), attribute("tasks", rb"\s*\["),
+         example="def view(app, name):\n    y = 1\n    app.tasks[name].delay(y)  # <-\n"),
+    Term(Role.NO_READ, ("forget", "revoke", "revoke_by_stamped_headers"), None, NOT_A_USE),
+    Term(Role.ID_ATTRIBUTE, ("id", "task_id"), None, NOT_A_USE),
+    Term(Role.READ_BY_ID, ("AsyncResult",), word("AsyncResult"),
+         example="from proj.worker import app\n\n\ndef status(i):\n    y = 1\n    return app.AsyncResult(i).state  # <-\n"),
+    Term(Role.READ_BY_ID, ("GroupResult",), word("GroupResult"),
+         example="def status(i, GroupResult):\n    y = 1\n    return GroupResult(i).ready()  # <-\n"),
+    Term(Role.READ_BY_ID, ("result_from_tuple",), word("result_from_tuple"),
+         example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
+    Term(Role.RESTORE, ("restore",), None, "called on GroupResult, which has its own token",
+         "def status(i, GroupResult):\n    y = 1\n    return GroupResult.restore(i).get()  # <-\n"),
+    Term(Role.PROGRESS, ("update_state",), word("update_state"),
+         example="def work(self):\n    y = 1\n    self.update_state(state='PROGRESS')  # <-\n"),
+    Term(Role.CURRENT_TASK, ("celery.current_task", "celery._state.current_task", "celery.app.current_task"), None,
+         IMPORTED, "from celery import current_task\n\n\ndef work():\n    y = 1\n    current_task.update_state(state='P')  # <-\n"),
+    Term(Role.REQUEST, ("request",), None, "inside a task body: the body is kept for the task's decorator",
+         "from proj.worker import app\n\n\n@app.task(bind=True)\ndef job(self):\n    y = 1\n    save(self.request.id)  # <-\n"),
+    Term(Role.REQUEST_ID, ("id", "task_id", "root_id", "parent_id"), None, NOT_A_USE),
+    Term(Role.RUN_TIME_IMPORT, ("import_module", "import_string", "__import__", "symbol_by_name"), None, BY_NAMES,
+         "from importlib import import_module\n\n\ndef view(path):\n    y = 1\n    import_module(path).job.delay()  # <-\n"),
+    Term(Role.RUN_TIME_LOOKUP, ("getattr",), None, BY_NAMES,
+         "from proj import tasks\n\n\ndef view(name):\n    y = 1\n    getattr(tasks, name).delay()  # <-\n"),
+    Term(Role.GLOBAL_IGNORE_SETTING, ("task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT"),
+         word("ignore_result"), example="DEBUG = True\ntask_ignore_result = True  # <-\n"),
+    Term(Role.CALL_SITE_IGNORE, ("ignore_result",), word("ignore_result"), example=TASK + "    job.apply(ignore_result=True)  # <-\n"),
+    Term(Role.BACKEND_SETTING, ("result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"), word("result_backend"),
+         example="DEBUG = True\nresult_backend = 'redis://'  # <-\n"),
+    Term(Role.ANNOTATIONS_SETTING, ("task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"),
+         word("task_annotations"), example="DEBUG = True\ntask_annotations = {'*': {'ignore_result': True}}  # <-\n"),
+    Term(Role.BEAT_SETTING, ("beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"), word("beat_schedule"),
+         example="DEBUG = True\nbeat_schedule = {'a': {'task': 'proj.job'}}  # <-\n"),
+    Term(Role.DYNAMIC_CONFIG, ("config_from_envvar",), word("config_from_envvar"),
+         example="def setup(app):\n    y = 1\n    app.config_from_envvar('PROJ_CONFIG')  # <-\n"),
+    Term(Role.ON_COMMIT, ("on_commit",), None, DISCARDS, TASK + "    on_commit(lambda: job.delay(y))  # <-\n"),
+    Term(Role.LOGGING, ("print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "str", "repr"),
+         None, NOT_A_USE),
+    Term(Role.NOT_CELERY_SIGNATURE, ("inspect", "funcsigs", "typing", "sqlalchemy", "sqlalchemy.inspect"), None,
+         NOT_IN_SOURCE),
+)
+
+
+def names(*roles: Role) -> FrozenSet[str]:
+    """Every name the table gives these roles."""
+    return frozenset(name for term in TERMS if term.role in roles for name in term.names)
+
+
+def tokens() -> Tuple[bytes, ...]:
+    """The prefilter's regex fragments, one per distinct token of the table."""
+    return tuple(dict.fromkeys(term.token for term in TERMS if term.token is not None))
+
+
+# The names the analysis asks about most, spelled once.
+TASK_DECORATORS = names(Role.TASK_DECORATOR)
+APP_CLASSES = names(Role.APP_CLASS)
+TASK_CLASSES = names(Role.TASK_CLASS)
+APP_NAMES = names(Role.APP_NAME)
+TASK_CLASS_ATTRIBUTES = names(Role.TASK_CLASS_ATTRIBUTE)
+ENQUEUE = names(Role.ENQUEUE)
+SIGNATURE = names(Role.SIGNATURE)
+SIGNATURE_CHAINABLE = names(Role.SIGNATURE_CHAINABLE)
+CHAIN, GROUP, CHORD = names(Role.CHAIN), names(Role.GROUP), names(Role.CHORD)
+CANVAS = CHAIN | GROUP | CHORD
+INLINE = names(Role.INLINE)
+EAGER = names(Role.EAGER)
+LINK_KEYWORDS = names(Role.LINK_KEYWORD)
+LINK_METHODS = names(Role.LINK_METHOD)
+NO_READ = names(Role.NO_READ)
+ID_ATTRIBUTES = names(Role.ID_ATTRIBUTE)
+READ_BY_ID = names(Role.READ_BY_ID)
+CURRENT_TASK = names(Role.CURRENT_TASK)
+REQUEST_IDS = names(Role.REQUEST_ID)
+RUN_TIME_IMPORTS = names(Role.RUN_TIME_IMPORT)
+GLOBAL_IGNORE_SETTINGS = names(Role.GLOBAL_IGNORE_SETTING)
+BACKEND_SETTINGS = names(Role.BACKEND_SETTING)
+ANNOTATIONS_SETTINGS = names(Role.ANNOTATIONS_SETTING)
+LOGGING = names(Role.LOGGING)
+NOT_CELERY_SIGNATURE = names(Role.NOT_CELERY_SIGNATURE)
