@@ -42,21 +42,22 @@ def start_seconds(repeat: int = 5) -> float:
 
 def parsed_texts(project: Path) -> list:
     """The texts a cold celery-lint run hands LibCST (sliced sources), captured from the engine itself."""
-    from celery_lint import config, engine, summary
+    from celery_lint import config, engine
+    from celery_lint.speed import slicing
 
     texts = []
-    real_slice = summary.slice_source
+    real_slice = slicing.slice_source
 
     def capture(source, keep):
         result = real_slice(source, keep)
         texts.append(result.source)
         return result
 
-    summary.slice_source = capture
+    slicing.slice_source = capture  # looked up at call time by speed/parallel.py
     try:
         engine.analyse_root(project, config.load(project), use_cache=False, jobs=1)  # in this process
     finally:
-        summary.slice_source = real_slice
+        slicing.slice_source = real_slice
     return texts
 
 

@@ -89,6 +89,8 @@ DISCARDS = "a use that only ever discards a result: a file with no other token c
 BY_NAMES = "its file matters only if it names a task, which phase two finds by the task's name"
 NOT_A_USE = "read on a value already followed from a use that has a token"
 NOT_IN_SOURCE = "a fallback name, never written as such"
+ANY_TASK = ("phase one also takes a file holding both a run-time import and a run-time lookup: "
+            "getattr(import_module(path), name) may be any task; otherwise reached through names, in phase two")
 
 TASK = "from proj.tasks import job\n\n\ndef view(x):\n    y = x\n"  # examples build on a view of task ``job``
 
@@ -143,7 +145,7 @@ TERMS: Tuple[Term, ...] = (
          example="def status(i, GroupResult):\n    y = 1\n    return GroupResult(i).ready()  # <-\n"),
     Term(Role.READ_BY_ID, ("result_from_tuple",), word("result_from_tuple"),
          example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
-    Term(Role.RESTORE, ("restore",), None, "called on GroupResult, which has its own token",
+    Term(Role.RESTORE, ("GroupResult.restore",), None, "called on GroupResult, which has its own token",
          "def status(i, GroupResult):\n    y = 1\n    return GroupResult.restore(i).get()  # <-\n"),
     Term(Role.PROGRESS, ("update_state",), word("update_state"),
          example="def work(self):\n    y = 1\n    self.update_state(state='PROGRESS')  # <-\n"),
@@ -152,9 +154,9 @@ TERMS: Tuple[Term, ...] = (
     Term(Role.REQUEST, ("request",), None, "inside a task body: the body is kept for the task's decorator",
          "from proj.worker import app\n\n\n@app.task(bind=True)\ndef job(self):\n    y = 1\n    save(self.request.id)  # <-\n"),
     Term(Role.REQUEST_ID, ("id", "task_id", "root_id", "parent_id"), None, NOT_A_USE),
-    Term(Role.RUN_TIME_IMPORT, ("import_module", "import_string", "__import__", "symbol_by_name"), None, BY_NAMES,
-         "from importlib import import_module\n\n\ndef view(path):\n    y = 1\n    import_module(path).job.delay()  # <-\n"),
-    Term(Role.RUN_TIME_LOOKUP, ("getattr",), None, BY_NAMES,
+    Term(Role.RUN_TIME_IMPORT, ("import_module", "import_string", "__import__", "symbol_by_name"), None, ANY_TASK,
+         "from importlib import import_module\n\n\ndef view(path, name):\n    y = 1\n    run(getattr(import_module(path), name))  # <-\n"),
+    Term(Role.RUN_TIME_LOOKUP, ("getattr",), None, ANY_TASK,
          "from proj import tasks\n\n\ndef view(name):\n    y = 1\n    getattr(tasks, name).delay()  # <-\n"),
     Term(Role.GLOBAL_IGNORE_SETTING, ("task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT"),
          word("ignore_result"), example="DEBUG = True\ntask_ignore_result = True  # <-\n"),

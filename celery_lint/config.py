@@ -13,9 +13,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .files import DEFAULT_EXCLUDES
-
-KNOWN_CODES = ("CEL001", "CEL002")
+from .discovery import DEFAULT_EXCLUDES
+from .rules import KNOWN_CODES
 DEFAULT_MAX_FILE_SIZE = 10_000_000
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", re.IGNORECASE)
 _UNITS = {None: 1, "B": 1, "KB": 1_000, "MB": 1_000_000, "GB": 1_000_000_000}

@@ -27,10 +27,24 @@ def write_project(root: Path, files: Dict[str, str]) -> Path:
     return root
 
 
+def outcome(report) -> tuple:
+    """Everything a run answers: findings with their fixes, and every task's verdict and why."""
+    return ([(f.format(), f.fix) for f in report.findings],
+            sorted((t.qualname, v.state, v.reason, v.first_read, v.places) for t, v in report.verdicts))
+
+
+def analyse_both_ways(root: Path, **options):
+    """The fast path's report, after checking that the plain path (speed=False) answers the same."""
+    config = config_module.load(root)
+    fast = engine.analyse_root(root, config, use_cache=False, **options)
+    plain = engine.analyse_root(root, config, use_cache=False, speed=False, **options)
+    assert outcome(plain) == outcome(fast)
+    return fast
+
+
 def lint(root: Path) -> List[str]:
-    """Findings as the CLI prints them (paths relative to the root), without using the cache."""
-    report = engine.analyse_root(root, config_module.load(root), use_cache=False)
-    return [f.format() for f in report.findings]
+    """Findings as the CLI prints them (paths relative to the root), without using the cache; both paths."""
+    return [f.format() for f in analyse_both_ways(root).findings]
 
 
 @pytest.fixture

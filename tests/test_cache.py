@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery_lint import config as config_module
 from celery_lint import engine
+from celery_lint.sources import Sources
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "decorator_forms" / "project"
 
@@ -101,8 +102,14 @@ def test_a_warm_run_reads_no_source_and_writes_nothing(tmp_path, monkeypatch):
     (index,) = (root / ".celery_lint_cache").glob("index-*.json")
     before = (index.read_bytes(), index.stat().st_mtime_ns)
     reads = []
-    real_read = engine._read
-    monkeypatch.setattr(engine, "_read", lambda path, overrides: reads.append(path) or real_read(path, overrides))
+    real_read = Sources.read
+
+    def counting_read(self, file, stat=None):
+        if file.source is None and file.problem is None:
+            reads.append(file.path)
+        return real_read(self, file, stat)
+
+    monkeypatch.setattr(Sources, "read", counting_read)
     warm = analyse(root)
     assert (warm.parsed, reads) == (0, [])
     assert [f.format() for f in warm.findings] == [f.format() for f in cold.findings]

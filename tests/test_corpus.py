@@ -26,8 +26,13 @@ from typing import Dict, List, Set
 import pytest
 
 from celery_lint import config as config_module
-from celery_lint import engine, files, reuse, slicing, summary
-from celery_lint.writing import fix_report
+from celery_lint import discovery, engine
+from celery_lint.analysis.statements import parse_statements
+from celery_lint.fixing.writing import fix_report
+from celery_lint.speed import prefilter, slicing
+from celery_lint.speed.parallel import Work, summarise_one
+from celery_lint.speed.prefilter import Interest
+from celery_lint.types import Report
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "corpus"
@@ -59,14 +64,14 @@ def corpus() -> Path:
     return CORPUS
 
 
-_REPORTS: Dict[str, engine.Report] = {}
+_REPORTS: Dict[tuple, Report] = {}
 
 
-def report_for(corpus: Path, name: str) -> engine.Report:
-    if name not in _REPORTS:
+def report_for(corpus: Path, name: str, speed: bool = True) -> Report:
+    if (name, speed) not in _REPORTS:
         root = corpus / name
-        _REPORTS[name] = engine.analyse_root(root, config_module.load(root), use_cache=False)
-    return _REPORTS[name]
+        _REPORTS[name, speed] = engine.analyse_root(root, config_module.load(root), use_cache=False, speed=speed)
+    return _REPORTS[name, speed]
 
 
 def expected_findings(name: str) -> List[str]:
@@ -90,22 +95,26 @@ def test_no_parse_failures(corpus, name):
     assert report.errors == PARSE_FAILURES.get(name, [])
 
 
-# ----- slicing changes nothing ----------------------------------------------------------------------------------
+# ----- the speed layer changes nothing ------------------------------------------------------------------------
 
-def _verdicts(report: engine.Report):
+def _verdicts(report: Report):
     return sorted((t.qualname, v.state, v.reason, v.first_read, v.places) for t, v in report.verdicts)
 
 
 @pytest.mark.parametrize("name", PROJECTS)
-def test_slicing_changes_no_verdict(corpus, name, monkeypatch):
-    """The same project with LibCST given every file whole, and phase two taking every file that mentions a
-    name of interest at all: every task's verdict, reason, first read and count of places must be the same."""
-    sliced = _verdicts(report_for(corpus, name))
-    monkeypatch.setattr(summary, "slice_source", lambda source, keep: slicing.Sliced(source, [], None))
-    monkeypatch.setattr(files.Interest, "referenced_in", files.Interest.names_in)
-    root = corpus / name
-    whole = engine.analyse_root(root, config_module.load(root), use_cache=False)
-    assert _verdicts(whole) == sliced
+def test_the_plain_path_gives_the_same_answers(corpus, name):
+    """The project again on the plain path (every file read and parsed whole, no prefilter, no slicing, no
+    cache): every finding and fix, and every task's verdict, reason, first read and count of places, the same."""
+    fast, plain = report_for(corpus, name), report_for(corpus, name, speed=False)
+    assert [(f.format(), f.fix) for f in plain.findings] == [(f.format(), f.fix) for f in fast.findings]
+    assert _verdicts(plain) == _verdicts(fast)
+    # The plain path reports every file that does not parse; the fast path only those that can matter (nautobot
+    # ships two broken files that mention neither Celery nor a task).
+    assert set(fast.errors) <= set(plain.errors)
+    names = Interest(t.qualname for t, _ in fast.verdicts)
+    for error in set(plain.errors) - set(fast.errors):
+        source = (corpus / name / error.path).read_bytes()
+        assert not prefilter.mentions_celery(source) and not names.referenced_in(source), error
 
 
 @pytest.mark.parametrize("name", PROJECTS)
@@ -115,17 +124,17 @@ def test_sliced_sources_are_the_files_own_lines(corpus, name):
     back to the whole file), so it is checked here directly."""
     root = corpus / name
     checked = 0
-    for path in files.discover(root, files.DEFAULT_EXCLUDES):
+    for path in discovery.discover(root, discovery.DEFAULT_EXCLUDES):
         source = path.read_bytes()
-        if not files.mentions_celery(source) or slicing.parse_statements(source) is None:
+        if not prefilter.mentions_celery(source) or parse_statements(source) is None:
             continue
         original = source.splitlines()
-        for interest in (files.Interest(), files.Interest(["run", "get", "send", "update"])):
+        for interest in (Interest(), Interest(["run", "get", "send", "update"])):
             result = slicing.slice_source(source, interest)
             if result.line_numbers is None:
                 continue
             checked += 1
-            assert slicing.parse_statements(result.source) is not None, path
+            assert parse_statements(result.source) is not None, path
             kept = result.source.splitlines()
             assert len(kept) == len(result.line_numbers)
             assert [line for line, number in zip(kept, result.line_numbers)
@@ -138,27 +147,28 @@ def test_moved_summaries_equal_fresh_parses(corpus, name):
     """Edits the slicer cuts (a new function at the end, comment lines before a cut statement) of real files:
     the last summary with its lines moved must equal a fresh parse of the edited file (see ``reuse``)."""
     root = corpus / name
-    interest = files.Interest(["run", "get", "send", "update"])
-    candidates = [p for p in files.discover(root, files.DEFAULT_EXCLUDES) if files.mentions_celery(p.read_bytes())]
+    interest = Interest(["run", "get", "send", "update"])
+    candidates = [p for p in discovery.discover(root, discovery.DEFAULT_EXCLUDES) if prefilter.mentions_celery(p.read_bytes())]
     moved = 0
     for path in candidates[::max(1, len(candidates) // 8)]:  # about eight files per project
         source = path.read_bytes()
-        relative = files.relative_to(path, root)
-        module, is_package = files.module_name(path, root)
-        before = summary.summarize(source, relative, module, is_package, keep=interest)
+        module, is_package = discovery.module_name(path, root)
+        work = Work(source, discovery.relative_to(path, root), module, is_package, interest)
+        before = summarise_one(work)
+        dropped = slicing.slice_source(source, interest).dropped
         lines = source.splitlines(keepends=True)
         edits = [source + b"\n\ndef _edited_by_the_test():\n    return 42\n"]
-        if before.dropped and before.dropped[0][0] > 2:
-            at = before.dropped[0][0] - 1
+        if dropped and dropped[0][0] > 2:
+            at = dropped[0][0] - 1
             edits.append(b"".join(lines[:at] + [b"# edited by the test\n", b"\n"] + lines[at:]))
         for number, edited in enumerate(edits):
-            result = reuse.moved(before, edited, interest)
-            if number == 0 and before.fingerprint is not None:
-                assert result is not None, path  # the new function is cut: nothing the summary reads changed
-            if result is not None:
+            result = summarise_one(work._replace(source=edited, previous=(before.summary, before.record)))
+            if number == 0 and before.record["fingerprint"] is not None:
+                assert result.moved, path  # the new function is cut: nothing the summary reads changed
+            if result.moved:
                 moved += 1
-                fresh = summary.summarize(edited, relative, module, is_package, keep=interest)
-                assert result.to_json() == fresh.to_json(), path
+                fresh = summarise_one(work._replace(source=edited))
+                assert (result.summary, result.record) == (fresh.summary, fresh.record), path
     assert moved > 0
 
 
@@ -200,7 +210,7 @@ def _changed_lines(old: bytes, new: bytes):
 def _run_fix(root: Path) -> None:
     from click.testing import CliRunner
 
-    from celery_lint.cli import main
+    from celery_lint.frontends.cli import main
 
     result = CliRunner().invoke(main, ["--fix", "--no-cache", "-q", str(root)])
     assert result.exit_code in (0, 1), result.output

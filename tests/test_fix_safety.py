@@ -31,7 +31,8 @@ def test_a_file_edited_during_the_run_is_not_written(tmp_path, monkeypatch):
     wrote ``@functools.lru_cache(ignore_result=True)`` (exit 0), or lost the new function."""
     from click.testing import CliRunner
 
-    from celery_lint import cli as cli_module, engine
+    from celery_lint import engine
+    from celery_lint.frontends import cli as cli_module
 
     root = shop(tmp_path / "proj")
     tasks = root / "shop" / "tasks.py"

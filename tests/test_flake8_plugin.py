@@ -146,7 +146,7 @@ def test_nothing_for_a_file_celery_lint_excludes_even_as_a_buffer(project: Path)
 
 
 def test_one_analysis_per_project_per_run_keyed_by_the_buffer(project: Path) -> None:
-    from celery_lint.flake8_plugin import CeleryLintPlugin
+    from celery_lint.frontends.flake8_plugin import CeleryLintPlugin
 
     class Options:
         celery_lint_no_cache, celery_lint_cache_dir, celery_lint_task_decorators = True, None, []

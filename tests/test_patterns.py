@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import textwrap
 
-from celery_lint import config as config_module
-from celery_lint import engine
+from conftest import analyse_both_ways
 
 APP = """
 from celery import Celery
@@ -22,8 +21,9 @@ def with_app(body: str) -> str:
 
 
 def lint(root):
-    """Findings as printed, after checking that every file of the mini-project parsed."""
-    report = engine.analyse_root(root, config_module.load(root), use_cache=False)
+    """Findings as printed, after checking that every file of the mini-project parsed and that the plain path
+    answers the same."""
+    report = analyse_both_ways(root)
     assert report.errors == []
     return [f.format() for f in report.findings]
 

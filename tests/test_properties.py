@@ -24,7 +24,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from celery_lint import config as config_module  # noqa: E402
 from celery_lint import engine  # noqa: E402
-from celery_lint.writing import fix_report  # noqa: E402
+from celery_lint.fixing.writing import fix_report  # noqa: E402
 
 APP = 'from celery import Celery, chain, group\n\napp = Celery("proj", backend="redis://")\n'
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from celery_lint import config as config_module
-from celery_lint import engine, reuse
-from celery_lint.files import Interest
-from celery_lint.slicing import slice_source
-from celery_lint.summary import summarize
+from celery_lint import engine
+from celery_lint.speed import reuse
+from celery_lint.speed.parallel import Work, summarise_one
+from celery_lint.speed.prefilter import Interest
+from celery_lint.speed.slicing import slice_source
 
 TASKS = textwrap.dedent('''\
     from celery import shared_task
@@ -42,14 +43,17 @@ TASKS = textwrap.dedent('''\
 INTEREST = Interest(["send"])
 
 
-def summary_json(source: bytes, keep=INTEREST) -> dict:
-    return summarize(source, "app/tasks.py", "app.tasks", False, keep=keep).to_json()
+def summary_json(source: bytes, keep=INTEREST, module="app.tasks") -> dict:
+    return summarise_one(Work(source, "app/tasks.py", module, False, keep)).summary
 
 
-def moved_json(old: bytes, new: bytes, keep=INTEREST):
-    previous = summarize(old, "app/tasks.py", "app.tasks", False, keep=keep)
-    result = reuse.moved(previous, new, keep)
-    return None if result is None else result.to_json()
+def moved_json(old: bytes, new: bytes, keep=INTEREST, module="app.tasks"):
+    """The summary ``old`` left, moved to fit ``new`` (what the fast path does), or None when it needs a parse."""
+    first = summarise_one(Work(old, "app/tasks.py", "app.tasks", False, keep))
+    done = summarise_one(Work(new, "app/tasks.py", module, False, keep, (first.summary, first.record)))
+    if done.moved:
+        assert done.summary == summary_json(new, keep, module)  # what a fresh parse of ``new`` gives
+    return done.summary if done.moved else None
 
 
 EDITS_THE_SLICER_CUTS = {
@@ -106,9 +110,7 @@ def test_a_name_of_interest_the_file_did_not_mention_needs_a_parse():
 
 
 def test_another_path_or_module_is_not_the_same_summary():
-    previous = summarize(TASKS, "app/tasks.py", "app.tasks", False, keep=INTEREST)
-    previous.module = "other.tasks"
-    assert reuse.moved(previous, TASKS.replace(b"@shared", b"# x\n@shared"), INTEREST) is None
+    assert moved_json(TASKS, TASKS.replace(b"@shared", b"# x\n@shared"), module="other.tasks") is None
 
 
 def test_runs_round_trip():

@@ -7,8 +7,9 @@ import textwrap
 
 import pytest
 
-from celery_lint.files import Interest
-from celery_lint.slicing import parse_statements, slice_source
+from celery_lint.analysis.statements import SourceCut, parse_statements
+from celery_lint.speed.prefilter import Interest
+from celery_lint.speed.slicing import slice_source
 
 
 def sliced(source: str, names=()) -> str:
@@ -319,14 +320,12 @@ def test_a_file_without_celery_tokens_refers_to_a_name_only_through_bindings(sou
     assert Interest(["proj.tasks.cleanup"]).referenced_in(source.encode()) is referenced
 
 
-def test_a_slicing_mistake_costs_time_never_a_summary(monkeypatch):
-    from celery_lint import summary
-    from celery_lint.slicing import Sliced
+def test_a_slicing_mistake_costs_time_never_a_summary():
+    from celery_lint.analysis import summary
 
     source = b"from celery import shared_task\n\n@shared_task\ndef add(x):\n    return x\n\nadd.delay(1)\n"
-    broken = Sliced(b"def (:\n", [[1, 7]], [1])  # what a wrong cut could give
-    monkeypatch.setattr(summary, "slice_source", lambda source, keep: broken)
-    result = summary.summarize(source, "m.py", "m", False, keep=Interest())
+    broken = SourceCut(b"def (:\n", [1])  # what a wrong cut could give
+    result = summary.summarize(source, "m.py", "m", False, cut=broken)
     assert result.error is None
     assert [f.name for f in result.functions] == ["add"]
     assert [u.kind for u in result.uses] == ["enqueue"]

@@ -8,10 +8,10 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from celery_lint.walk import Walk
+from celery_lint.analysis.walk import Walk
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = sorted(REPO.glob("fixtures/*/project/**/*.py")) + sorted(REPO.glob("celery_lint/*.py")) + [
+SAMPLES = sorted(REPO.glob("fixtures/*/project/**/*.py")) + sorted(REPO.glob("celery_lint/**/*.py")) + [
     p for p in sorted(REPO.glob("examples/**/*.py"))]
 
 NESTED = b'''import x

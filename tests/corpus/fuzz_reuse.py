@@ -10,28 +10,31 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-from celery_lint import files, reuse, summary  # noqa: E402
+from celery_lint import discovery  # noqa: E402
+from celery_lint.speed import prefilter, slicing  # noqa: E402
+from celery_lint.speed.parallel import Work, summarise_one  # noqa: E402
 
 CORPUS = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CELERY_LINT_CORPUS") or REPO / ".corpus")
 rng = random.Random(7)
-interests = [files.Interest(["run", "get", "send", "update"]), files.Interest(["delay_task", "cleanup", "notify", "sync"])]
+interests = [prefilter.Interest(["run", "get", "send", "update"]), prefilter.Interest(["delay_task", "cleanup", "notify", "sync"])]
 checked = moved = mismatches = 0
 for root in sorted(CORPUS.iterdir()):
     if not root.is_dir() or root.name.startswith("_"):
         continue
-    for path in files.discover(root, files.DEFAULT_EXCLUDES):
+    for path in discovery.discover(root, discovery.DEFAULT_EXCLUDES):
         source = path.read_bytes()
-        if not files.mentions_celery(source):
+        if not prefilter.mentions_celery(source):
             continue
-        relative = files.relative_to(path, root)
-        module, is_package = files.module_name(path, root)
+        module, is_package = discovery.module_name(path, root)
         interest = rng.choice(interests)
-        before = summary.summarize(source, relative, module, is_package, keep=interest)
-        if before.fingerprint is None or not before.dropped:
+        work = Work(source, discovery.relative_to(path, root), module, is_package, interest)
+        before = summarise_one(work)
+        dropped = slicing.slice_source(source, interest).dropped
+        if before.record["fingerprint"] is None or not dropped:
             continue
         lines = source.splitlines(keepends=True)
         for _ in range(3):
-            start, end = rng.choice(before.dropped)
+            start, end = rng.choice(dropped)
             kind = rng.randrange(4)
             new = list(lines)
             if kind == 0:  # comment + blank lines before a cut range
@@ -50,12 +53,12 @@ for root in sorted(CORPUS.iterdir()):
             except (SyntaxError, ValueError):
                 continue
             checked += 1
-            result = reuse.moved(before, edited, interest)
-            if result is None:
+            result = summarise_one(work._replace(source=edited, previous=(before.summary, before.record)))
+            if not result.moved:
                 continue
             moved += 1
-            fresh = summary.summarize(edited, relative, module, is_package, keep=interest)
-            if result.to_json() != fresh.to_json():
+            fresh = summarise_one(work._replace(source=edited))
+            if (result.summary, result.record) != (fresh.summary, fresh.record):
                 mismatches += 1
                 print("MISMATCH", path, kind, start, end)
 print(f"edits that still compile: {checked}, moved: {moved}, different from a fresh parse: {mismatches}")

@@ -10,7 +10,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .rules import Fix
+from ..types import Fix, FixAction
 
 
 class FixError(Exception):

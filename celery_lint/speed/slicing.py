@@ -11,13 +11,13 @@ summary of what remains exactly what it would be on the whole file:
   along escapes), and a name resolves through its bindings, which mention it. Parameters are not followed
   unless reassigned (``self`` never holds a result), a class body keeps only the bindings its kept statements
   use (class variables escape anyway), and a function that calls ``locals()`` or the like is kept whole.
-  What the summary reads without a Celery token is kept too: ``self.request``, ``getattr(module, name)``,
-  ``import_string(...)``, a class-based task's ``name = ...``;
+  What the summary reads without a Celery token is kept too (all named in ``celery_api``): ``self.request``,
+  ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``;
 - blank and comment-only lines go.
 
-Lines are cut, not blanked, and each kept line's original number is returned, so positions map back.
-``tests/test_corpus.py`` checks the claim on real projects: the same verdicts, reasons and first reads with
-nothing cut.
+Lines are cut, not blanked, and each kept line's original number is returned, so positions map back. The
+engine's plain path (``speed=False``: nothing cut, every file parsed) is the oracle: the tests run every
+fixture, pattern and corpus project both ways and require the same findings, verdicts and reasons.
 """
 from __future__ import annotations
 
@@ -26,26 +26,36 @@ import bisect
 import re
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
-from .files import WORD, celery_token_starts
-from .model import CLASS_ATTRS
+from .. import celery_api
+from ..analysis.statements import SourceCut, parse_statements
+from .prefilter import WORD, celery_token_starts
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
 # imports are kept too (names resolve through them); inside a function an import binds a local name, so
 # it is kept exactly when that name is.
-RUN_TIME_LOOKUPS = frozenset({b"import_module", b"import_string", b"__import__", b"symbol_by_name"})
+RUN_TIME_LOOKUPS = frozenset(name.encode() for name in celery_api.RUN_TIME_IMPORTS)
 TOP_LEVEL_KEPT = RUN_TIME_LOOKUPS | {b"import"}
-GETATTR = re.compile(rb"\bgetattr\s*\(\s*(?!(?:self|cls)\s*,)")  # ``getattr(self, ...)`` never names a task
+_LOOKUPS = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.RUN_TIME_LOOKUP)))
+GETATTR = re.compile(rb"\b(?:" + _LOOKUPS + rb")\s*\(\s*(?!(?:self|cls)\s*,)")  # ``getattr(self, ...)`` never names a task
 # What the summary reads inside a task body without any Celery token: the running task's own request.
-SELF_REQUEST = re.compile(rb"\bself\s*\.\s*request\b")
+_REQUEST = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.REQUEST)))
+SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
 _COMPOUND_BLOCKS = ("body", "orelse", "finalbody")
+_LOOKUP_WORDS = frozenset(_LOOKUPS.split(b"|"))
+_REQUEST_WORDS = frozenset(_REQUEST.split(b"|"))
 
 
 class Sliced(NamedTuple):
     source: bytes
     dropped: List[List[int]]  # line ranges cut (a range may keep its first line as ``pass``)
     line_numbers: Optional[List[int]]  # original number of each line of ``source``; None when nothing was cut
+
+    @property
+    def cut(self) -> SourceCut:
+        """What the summary parses instead of the file."""
+        return SourceCut(self.source, self.line_numbers)
 
 
 class _Cut(NamedTuple):
@@ -94,48 +104,6 @@ def slice_source(source: bytes, keep) -> Sliced:
     return _apply(lines, sorted(cuts))
 
 
-# Python 3.12's type parameters and ``type`` aliases, which an older ``ast`` rejects (LibCST reads them).
-_TYPE_ALIAS = re.compile(rb"^([ \t]*)type([ \t]+)([A-Za-z_]\w*)(?=[ \t]*[\[=])", re.MULTILINE)
-_GENERIC_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?(?:def|class|type)[ \t]+\w+[ \t]*(\[)", re.MULTILINE)
-
-
-def parse_statements(source: bytes) -> Optional[ast.Module]:
-    """Python's own parse of ``source``, for statement positions only. Where this Python is older than the
-    code, type parameters and ``type`` aliases are blanked out (same lines, same columns) and it tries again;
-    None if that does not help."""
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError):
-        pass
-    older = _without_type_parameters(source)
-    if older == source:
-        return None
-    try:
-        return ast.parse(older)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _without_type_parameters(source: bytes) -> bytes:
-    text = bytearray(source)
-    for match in _GENERIC_DEF.finditer(source):
-        depth, index = 0, match.start(1)
-        while index < len(text):
-            char = text[index]
-            depth += char == ord("[")
-            depth -= char == ord("]")
-            if char not in b"\r\n":
-                text[index] = ord(" ")
-            elif char == ord("\n") or text[index + 1:index + 2] != b"\n":  # a line break inside: continue the line
-                before = index - 1 if index and text[index - 1] == ord("\r") and char == ord("\n") else index
-                text[before - 1] = ord("\\")
-            if depth == 0:
-                break
-            index += 1
-    # ``type X = ...`` -> ``X      = ...``: an assignment at the same column
-    return _TYPE_ALIAS.sub(lambda m: m.group(1) + m.group(3) + b" " * (4 + len(m.group(2))), bytes(text))
-
-
 class _Relevance:
     """Does a statement's text mention something of interest (a Celery token, a name of interest), an
     import, or a local alias of either? Celery tokens are found once per file, by line."""
@@ -148,8 +116,8 @@ class _Relevance:
     def __call__(self, segments: List[Tuple[int, int]], words: Set[bytes], text: bytes) -> bool:
         return bool(any(_any_within(self.token_lines, first, last) for first, last in segments)
                     or not self.names.isdisjoint(words) or not self.words.isdisjoint(words)
-                    or (b"getattr" in words and GETATTR.search(text))
-                    or (b"request" in words and SELF_REQUEST.search(text)))
+                    or (not _LOOKUP_WORDS.isdisjoint(words) and GETATTR.search(text))
+                    or (not _REQUEST_WORDS.isdisjoint(words) and SELF_REQUEST.search(text)))
 
 
 def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
@@ -396,7 +364,7 @@ def _sets_class_attr(statement) -> bool:
         targets = [statement.target]
     else:
         return False
-    return any(isinstance(t, ast.Name) and t.id in CLASS_ATTRS for t in targets)
+    return any(isinstance(t, ast.Name) and t.id in celery_api.TASK_CLASS_ATTRIBUTES for t in targets)
 
 
 def _blocks(statement) -> List[list]:

@@ -11,20 +11,17 @@ from typing import Callable, Iterable, Optional, Set
 
 import libcst as cst
 
-from .model import DISCARDED, ESCAPES, ID_TAKEN, READ, Outcome
+from .. import celery_api
+from ..celery_api import Role
+from ..types import OutcomeKind
+from .facts import Outcome
+from .walk import last_name
 
-# Attributes of an AsyncResult that never touch the backend.
-NO_READ_ATTRS = {"forget", "revoke", "revoke_by_stamped_headers"}
-ID_ATTRS = {"id", "task_id"}
-# Calls that only print or log what they are given: the result's id (``str(res)``) is all they see.
-LOGGING_CALLS = {"print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "str", "repr"}
-CANVAS_CHAIN = {"chain"}
-CANVAS_GROUP = {"group"}
-CANVAS_CHORD = {"chord"}
-CANVAS_NAMES = CANVAS_CHAIN | CANVAS_GROUP | CANVAS_CHORD
-SIGNATURE_METHODS = {"s", "si", "signature", "subtask"}
-# Signature methods that return a signature of the same task (``t.s().set(queue="x")``).
-SIGNATURE_CHAINABLE = {"set", "clone", "replace", "on_error", "set_immutable", "freeze", "stamp"}
+DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+
+
+_CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
+_SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
 
 
 def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
@@ -37,16 +34,11 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
 
 def call_name(call: cst.Call) -> Optional[str]:
     """The last name of the callee: ``chain`` for ``celery.chain(...)``, ``delay`` for ``t.delay()``."""
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
+    return last_name(call.func)
 
 
 class ResultFlow:
-    """Follows AsyncResults and signatures through one module, using LibCST parent and scope metadata."""
+    """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
     def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None):
         self.parents = parents
@@ -57,7 +49,7 @@ class ResultFlow:
     # ----- results (what ``.delay()``/``.apply_async()``/``send_task()`` return) -----
     def result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
         outcome = self._result(node, seen)
-        if isinstance(node, cst.Call) and call_name(node) in ("apply_async", "send_task"):
+        if isinstance(node, cst.Call) and call_name(node) in _CHOSEN_ID_CALLS:
             return self._chosen_id(node, outcome)
         return outcome
 
@@ -81,9 +73,9 @@ class ResultFlow:
             return Outcome(DISCARDED, "result discarded", line)
         if isinstance(parent, cst.Attribute) and parent.value is node:
             attr = parent.attr.value
-            if attr in ID_ATTRS:
+            if attr in celery_api.ID_ATTRIBUTES:
                 return Outcome(ID_TAKEN, f"its .{attr} is taken", line)
-            if attr in NO_READ_ATTRS:
+            if attr in celery_api.NO_READ:
                 return Outcome(DISCARDED, f"only .{attr}()", line)
             return Outcome(READ, f".{attr}", line)
         if isinstance(parent, (cst.Await, cst.IfExp, cst.BooleanOperation)):
@@ -105,7 +97,7 @@ class ResultFlow:
             return self._lambda(parent, line)
         if isinstance(parent, cst.Arg):
             call = self.parents.get(parent)
-            if isinstance(call, cst.Call) and call_name(call) in LOGGING_CALLS:
+            if isinstance(call, cst.Call) and call_name(call) in celery_api.LOGGING:
                 return Outcome(ID_TAKEN, "logged", line)
             name = call_name(call) if isinstance(call, cst.Call) else None
             return Outcome(ESCAPES, f"passed to {name or 'a call'}()", line)
@@ -133,11 +125,11 @@ class ResultFlow:
             attr = parent.attr.value
             if not (isinstance(call, cst.Call) and call.func is parent):
                 return Outcome(ESCAPES, f"signature .{attr} taken", line)
-            if attr in ("delay", "apply_async"):
+            if attr in celery_api.ENQUEUE:
                 return self.result(call, seen)
-            if attr == "apply":
+            if attr in celery_api.EAGER:
                 return Outcome(DISCARDED, "run eagerly with .apply()", line)
-            if attr in SIGNATURE_CHAINABLE:
+            if attr in celery_api.SIGNATURE_CHAINABLE:
                 return self._chosen_id(call, self.signature(call, seen)) if attr == "set" else self.signature(call, seen)
             if attr == "link":
                 return Outcome(ESCAPES, "linked callbacks", line)
@@ -168,26 +160,26 @@ class ResultFlow:
         line = self.line_of(node)
         if not isinstance(call, cst.Call):
             return Outcome(ESCAPES, "signature passed on", line)
-        if isinstance(call.func, cst.Call) and call_name(call.func) in CANVAS_CHORD:
+        if isinstance(call.func, cst.Call) and call_name(call.func) in celery_api.CHORD:
             return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
         keyword = arg.keyword.value if arg.keyword else None
         name = call_name(call)
-        if keyword in ("link", "link_error"):
+        if keyword in celery_api.LINK_KEYWORDS:
             return Outcome(DISCARDED, f"{keyword} callback", line)
-        if name == "link" or name == "on_error" or name == "link_error":
+        if name in celery_api.LINK_METHODS:
             return Outcome(DISCARDED, "link callback", line)
-        if name == "add_periodic_task":
+        if name in celery_api.names(Role.PERIODIC):
             return Outcome(DISCARDED, "periodic task (beat never reads results)", line)
-        if name in CANVAS_CHORD:
+        if name in celery_api.CHORD:
             position = [a for a in call.args if a.keyword is None].index(arg) if keyword is None else None
             if keyword == "header" or position == 0:
                 return Outcome(READ, "chord header", line)
             return self._member(self.signature(call, seen), "chord body")
-        if name in CANVAS_CHAIN:
+        if name in celery_api.CHAIN:
             return self._member(self.signature(call, seen), "chain link")
-        if name in CANVAS_GROUP:
+        if name in celery_api.GROUP:
             return self._member(self.signature(call, seen), "group member")
-        if name in ("maybe_signature", "signature", "Signature"):
+        if name in _SIGNATURE_WRAPPERS:
             return self.signature(call, seen)
         return Outcome(ESCAPES, f"signature passed to {name or 'a call'}()", line)
 
@@ -206,17 +198,32 @@ class ResultFlow:
     def _is_canvas(self, node) -> bool:
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             return True
-        return isinstance(node, cst.Call) and call_name(node) in CANVAS_NAMES
+        return isinstance(node, cst.Call) and call_name(node) in celery_api.CANVAS
 
     def _is_group(self, node) -> bool:
-        return isinstance(node, cst.Call) and call_name(node) in CANVAS_GROUP
+        return isinstance(node, cst.Call) and call_name(node) in celery_api.GROUP
+
+    # ----- task objects (not results) held in a local variable -----
+    def only_called(self, targets) -> bool:
+        """Are these assignment targets local variables that are only ever called directly afterwards
+        (``handler = getattr(module, name)`` then ``handler(x)``)? Calling a task object runs it in this
+        process: nothing is stored, nothing is handed on."""
+        for target in targets:
+            mentions = self.mentions(target) if isinstance(target, cst.Name) else None
+            if mentions is None:
+                return False  # an attribute, a subscript, a module or class variable: anyone may read it
+            for mention in mentions:
+                call = self.parents.get(mention)
+                if not (self.rebinds(mention) or (isinstance(call, cst.Call) and call.func is mention)):
+                    return False
+        return True
 
     # ----- helpers -----
     def _lambda(self, lam: cst.Lambda, line: int) -> Outcome:
         """``on_commit(lambda: t.delay())``: Django's on_commit drops the callback's return value."""
         arg = self.parents.get(lam)
         call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
-        if isinstance(call, cst.Call) and call_name(call) == "on_commit":
+        if isinstance(call, cst.Call) and call_name(call) in celery_api.names(Role.ON_COMMIT):
             return Outcome(DISCARDED, "sent from on_commit()", line)
         return Outcome(ESCAPES, "returned from a lambda", line)
 
@@ -245,11 +252,11 @@ class ResultFlow:
             yield Outcome(ESCAPES, "kept in a module or class variable", line)
             return
         for mention in others:
-            if self._rebinds(mention):
+            if self.rebinds(mention):
                 continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one
             yield follow(mention, seen)
 
-    def _rebinds(self, name: cst.Name) -> bool:
+    def rebinds(self, name: cst.Name) -> bool:
         """Is this mention of a variable a store (an assignment target), not a load?"""
         parent = self.parents.get(name)
         if isinstance(parent, cst.AssignTarget):

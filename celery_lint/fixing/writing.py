@@ -37,7 +37,7 @@ class FileFix:
 def fix_report(report, write: bool) -> List[FileFix]:
     """Apply (or with ``write=False`` only compute) the fixes of ``report``, each file on its own: a file is
     fixed only while its content is still what was analysed, and a file that cannot be fixed costs only itself."""
-    from .fixes import FixError, apply_fixes  # libcst only when fixing
+    from .edits import FixError, apply_fixes  # libcst only when fixing
 
     by_path: Dict[str, list] = {}
     for finding in report.findings:

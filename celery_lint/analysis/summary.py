@@ -1,29 +1,23 @@
-"""The one LibCST pass per file: turns a module into a ``ModuleSummary`` of plain, cacheable data.
+"""What a file says: the one LibCST pass per file, which turns a module into a ``ModuleSummary`` of plain,
+cacheable data.
 
 Names are resolved only as far as this module can see (its imports and its own definitions); linking
 across modules is the project's job. Nothing here knows which names are tasks yet, so the summary keeps
-every use that *could* be a task's.
+every use that *could* be a task's. What a result's use means (read, escapes, discarded) is ``flow``'s.
 """
 from __future__ import annotations
 
 import ast
 import gc
 import re
-from typing import List, Optional
+from typing import Collection, List, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
-from .reuse import fingerprint, names_seen, runs
-from .slicing import slice_source
-from .walk import Walk, dotted_name
-from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .flow import CANVAS_NAMES, SIGNATURE_CHAINABLE, SIGNATURE_METHODS, ResultFlow, call_name
-from .model import (
-    CLASS_ATTRS,
-    DISCARDED,
-    DYNAMIC,
-    ESCAPES,
-    READ,
+from .. import celery_api
+from ..celery_api import Role
+from ..types import DYNAMIC, OutcomeKind, UseKind
+from .facts import (
     Alias,
     Call,
     ClassInfo,
@@ -33,80 +27,94 @@ from .model import (
     ModuleSummary,
     Outcome,
     Registration,
+    Running,
+    RunningTaskFact,
+    Setting,
     Use,
     ViaParam,
 )
+from .flow import ResultFlow, call_name
+from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .statements import SourceCut
+from .walk import Walk, dotted_name, last_name
 
-ENQUEUE_METHODS = {"delay", "apply_async"}
-SIGNATURE_EXPRESSIONS = SIGNATURE_METHODS | SIGNATURE_CHAINABLE | CANVAS_NAMES | {"Signature"}
-INLINE_METHODS = {"map", "starmap", "chunks"}  # run inside a built-in task: the task's own flag is moot
-GLOBAL_IGNORE_KEYS = {"task_ignore_result", "CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT"}
-BACKEND_KEYS = {"result_backend", "CELERY_RESULT_BACKEND", "CELERY_BACKEND"}
-ANNOTATION_KEYS = {"task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"}
-READ_BY_ID_CALLS = {"AsyncResult", "GroupResult", "result_from_tuple"}
-# Functions that import a module or an object from a dotted path known only at run time.
-IMPORT_CALLS = {"import_module", "import_string", "__import__", "symbol_by_name"}
-NOT_CELERY_SIGNATURE = {"inspect", "funcsigs", "typing", "sqlalchemy", "sqlalchemy.inspect"}
-CURRENT_TASK = {"celery.current_task", "celery._state.current_task", "celery.app.current_task"}
-REQUEST_ID_ATTRS = {"id", "task_id", "root_id", "parent_id"}  # ids of runs whose results may be read by id
+DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
+                         | celery_api.names(Role.SIGNATURE_CLASS))
+BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
+RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
-def summarize(source: bytes, path: str, module: str, is_package: bool, keep=None, sliced=None) -> ModuleSummary:
+class Reference(NamedTuple):
+    """How an expression names a task (at most one of these is set; none: a receiver we cannot name)."""
+
+    target: Optional[str] = None  # a dotted name
+    by_name: Optional[str] = None  # a registered name (DYNAMIC: any task)
+    dynamic_module: Optional[str] = None  # ``getattr(module, name)``: any task of that module...
+    via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
+    bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in self)
+
+
+def summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut] = None,
+              record_calls_of: Optional[Collection[str]] = None) -> ModuleSummary:
     """Parse ``source`` once and extract everything the project linker needs.
 
-    With ``keep`` (an ``Interest``), the statements that cannot matter are cut out first (see ``slicing``),
-    so LibCST parses and walks only what can; positions are mapped back to the original lines. ``dropped``
-    in the summary lists the line ranges cut out. ``sliced``: ``slice_source(source, keep)`` if already made.
+    ``cut``: the source with the statements that cannot matter cut out (by the speed layer), and where each
+    kept line came from; LibCST then parses and walks only that, and positions are mapped back. ``record_calls_of``:
+    the function names whose calls to record (helpers returning a result, getattr dispatchers); None: every
+    call of a function this module can name.
     """
+    return summarize_cut(source, path, module, is_package, cut, record_calls_of)[0]
+
+
+def summarize_cut(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut] = None,
+                  record_calls_of: Optional[Collection[str]] = None) -> Tuple[ModuleSummary, bool]:
+    """``summarize``, and whether the summary was made from ``cut`` (False when LibCST had to read the whole
+    file because it could not parse the cut, or when there was no cut)."""
     # Two parses and a walk allocate millions of objects, which would set off hundreds of garbage collections
     # mid-file, each going over everything alive (5-8% of the time). The walk and the slicer undo their own
     # cycles, so the file's objects go by reference counting; one young collection after it catches the rest.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return call_with_deep_stack(_summarize, source, path, module, is_package, keep, sliced)
+        return call_with_deep_stack(_summarize, source, path, module, is_package, cut, record_calls_of)
     except (RecursionError, MemoryError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else "too large to hold in memory"
-        return ModuleSummary(path, module, is_package, error=f"cannot parse: {reason} for celery-lint's parser")
+        return ModuleSummary(path, module, is_package, error=f"cannot parse: {reason} for celery-lint's parser"), False
     finally:
         if paused:
             gc.enable()
             gc.collect(0)
 
 
-def _summarize(source: bytes, path: str, module: str, is_package: bool, keep, already_sliced) -> ModuleSummary:
-    dropped: List[List[int]] = []
-    sliced, line_numbers = source, None
-    if keep is not None:
-        sliced, dropped, line_numbers = already_sliced or slice_source(source, keep)
+def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut],
+               record_calls_of) -> Tuple[ModuleSummary, bool]:
+    text, line_numbers = (cut.text, cut.line_numbers) if cut is not None else (source, None)
     if line_numbers is None:  # LibCST gets the whole file: first make sure it cannot overflow its stack
         refused = _refused_by_python(source)
         if refused is not None:
-            return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}")
+            return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}"), False
     try:
-        tree = cst.parse_module(sliced)
+        tree = cst.parse_module(text)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
         if line_numbers is None:
-            return ModuleSummary(path, module, is_package, error=_unreadable(source, exc))
-        # Python's parser read the whole file, so this is the slicer's mistake: it may cost time, never a
-        # finding. LibCST gets the whole file.
-        sliced, dropped, line_numbers = source, [], None
+            return ModuleSummary(path, module, is_package, error=_unreadable(source, exc)), False
+        # Python's parser read the whole file, so the cut is at fault: it may cost time, never a finding.
+        # LibCST gets the whole file.
+        text, line_numbers = source, None
         try:
             tree = cst.parse_module(source)
         except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
-            return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc))
-    # The names this summary looked for and that the file mentions, so that a later round re-parses the file
-    # only for names it did not look for.
-    seen = names_seen(source, keep)
-    summary = ModuleSummary(path, module, is_package, dropped=dropped, names_seen=seen)
-    if line_numbers is not None:
-        summary.fingerprint = fingerprint(sliced, seen, path, module, is_package)
-        summary.kept = runs(line_numbers)
+            return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
+    summary = ModuleSummary(path, module, is_package)
     # Python's own line breaks (str.splitlines would also break at \f and friends): noqa comments by line.
-    original_lines = source.splitlines()
-    _Summarizer(tree, sliced, summary, original_lines, set(seen), line_numbers).run()
-    return summary
+    _Summarizer(tree, text, summary, source.splitlines(), record_calls_of, line_numbers).run()
+    return summary, line_numbers is not None
 
 
 def _refused_by_python(source: bytes) -> Optional[str]:
@@ -185,11 +193,11 @@ class _Summarizer:
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
                cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda)
 
-    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes], callees=(),
-                 line_numbers: Optional[List[int]] = None):
+    def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
+                 record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None):
         self.summary = summary
         self.lines = lines  # of the original source, for noqa comments
-        self.callees = callees  # record calls of functions with these names (result helpers, dispatchers)
+        self.record_calls_of = record_calls_of  # None: all
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
@@ -273,21 +281,6 @@ class _Summarizer:
             return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, None)
         return None
 
-    def record_call(self, node: cst.Call) -> None:
-        """A call of a function named in ``callees``: its literal arguments, and what happens to its value."""
-        ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
-        if ref is None:
-            return
-        args, kwargs, star = [], {}, False
-        for arg in node.args:
-            if arg.star:
-                star = True
-            elif arg.keyword is not None:
-                kwargs[arg.keyword.value] = literal(arg.value)
-            else:
-                args.append(literal(arg.value))
-        self.summary.calls.append(Call(ref, args, kwargs, star, self.flow.result(node), self.line_of(node)))
-
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
         return self.walk.resolve(name, self.summary.module)
@@ -356,7 +349,7 @@ class _Summarizer:
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and len(small.targets) == 1:
                         target = small.targets[0].target
-                        if isinstance(target, cst.Name) and target.value in CLASS_ATTRS:
+                        if isinstance(target, cst.Name) and target.value in celery_api.TASK_CLASS_ATTRIBUTES:
                             attrs[target.value] = literal(small.value)
         info = ClassInfo(
             name=node.name.value,
@@ -403,43 +396,46 @@ class _Summarizer:
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             name = target.target
-            if isinstance(name, cst.Name) and name.value in GLOBAL_IGNORE_KEYS:
-                self.fact("task_ignore_result", literal(node.value), node)
-            if isinstance(name, cst.Attribute) and name.attr.value == "task_ignore_result":
-                self.fact("task_ignore_result", literal(node.value), node)
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
-            if key in BACKEND_KEYS:
-                self.fact("result_backend", literal(node.value), node)
-            if key in ANNOTATION_KEYS:
-                self.fact("annotations", "ignore_result" in _code(node.value), node)
+            if key is not None:
+                self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
-        self.value_use(node.value)
+        if not self.flow.only_called([target.target for target in node.targets]):
+            self.value_use(node.value)
+
+    def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
+        """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
+        if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
+            self.fact(Setting.GLOBAL_IGNORE, literal(value), at)
+        elif key in celery_api.BACKEND_SETTINGS:
+            self.fact(Setting.BACKEND, literal(value), at)
+        elif key in celery_api.ANNOTATIONS_SETTINGS:
+            self.fact(Setting.ANNOTATIONS, "ignore_result" in _code(value), at)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
-        if node.attr.value != "request":
+        if node.attr.value not in celery_api.names(Role.REQUEST):
             return
         receiver = node.value
         if isinstance(receiver, cst.Name) and receiver.value == "self":
             who = "self"
-        elif self.ref_of(receiver) in CURRENT_TASK:
+        elif self.ref_of(receiver) in celery_api.CURRENT_TASK:
             who = "current_task"
         else:
             return
         parent = self.parents.get(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
-            if parent.attr.value not in REQUEST_ID_ATTRS:
+            if parent.attr.value not in celery_api.REQUEST_IDS:
                 return  # ``.retries``, ``.headers``...: nothing that names a stored result
             outcome = self.flow.result(parent)
         else:
             outcome = self.flow.result(node)  # the whole request handed on: any of its ids may be read
         if outcome.kind != DISCARDED:
-            self.running_task("id", f"{who}.request id {outcome.detail}", node, who=who)
+            self.running_task(Running.ID, f"{who}.request id {outcome.detail}", node, who=who)
 
-    def running_task(self, kind: str, detail: str, at: cst.CSTNode, who: str = "current_task") -> None:
-        """A ``running_task`` config fact: {kind: progress|id, who, scope (enclosing qualname), detail}."""
-        self.fact("running_task", {"kind": kind, "who": who, "scope": ".".join(self.names), "detail": detail}, at)
+    def running_task(self, kind: Running, detail: str, at: cst.CSTNode, who: str = "current_task") -> None:
+        self.summary.running.append(RunningTaskFact(kind, who, ".".join(self.names), detail, self.line_of(at)))
 
     def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         if isinstance(value, cst.Call):
@@ -452,44 +448,48 @@ class _Summarizer:
             if ref is not None:
                 self.summary.aliases.append(Alias(name, ref, False, {}, False, self.line_of(at)))
 
-    def fact(self, key: str, value, at: cst.CSTNode) -> None:
+    def fact(self, key: Setting, value, at: cst.CSTNode) -> None:
         self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
 
     # ----- uses -----
-    def use(self, kind: str, outcome: Outcome, at: cst.CSTNode, **where) -> None:
-        self.summary.uses.append(Use(kind=kind, outcome=outcome, **where))
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
+        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result))
 
-    def task_reference(self, node: cst.CSTNode) -> dict:
-        """How a receiver names a task: ``{"target": ref}``, ``{"by_name": ...}``, ``{"dynamic_module": m}``."""
+    def task_reference(self, node: cst.CSTNode) -> Reference:
+        """How a receiver names a task."""
         if isinstance(node, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(node)
-            return {"target": ref} if ref else {}
-        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and node.value.attr.value == "tasks":
+            return Reference(target=self.ref_of(node))
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
+                and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
             index = node.slice[0].slice if len(node.slice) == 1 else None
             key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
-            return {"by_name": key if isinstance(key, str) else DYNAMIC}  # DYNAMIC: ``app.tasks[name]``, any task
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr":
-            if len(node.args) >= 2:
-                holder = node.args[0].value
-                if self.imported_at_run_time(holder):  # ``getattr(import_module(path), name)``: any task
-                    return {"by_name": DYNAMIC}
-                module = self.ref_of(holder)
-                attr = literal(node.args[1].value)
-                if module and isinstance(attr, str) and attr != DYNAMIC:
-                    return {"target": f"{module}.{attr}"}
-                if module:
-                    return {"dynamic_module": module, "via_param": self.parameter_of(node.args[1].value)}
-            return {}
-        if isinstance(node, cst.Call) and call_name(node) in IMPORT_CALLS:
+            return Reference(by_name=key if isinstance(key, str) else DYNAMIC)  # DYNAMIC: ``app.tasks[name]``
+        if _is_getattr(node):
+            return self.getattr_reference(node)
+        if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
             # ``import_string("proj.tasks.send")``: that task; ``import_string(path)``: any task
-            first = literal(node.args[0].value) if node.args and node.args[0].keyword is None else DYNAMIC
-            if isinstance(first, str) and first != DYNAMIC:
-                return {"target": first.replace(":", ".")}
-            return {"by_name": DYNAMIC}
+            first = _first_literal(node)
+            return Reference(target=first.replace(":", ".")) if first is not None else Reference(by_name=DYNAMIC)
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(node.func)  # ``MyTask().delay()``: an instance of a class-based task
-            return {"target": ref} if ref else {}
-        return {}
+            return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
+        return Reference()
+
+    def getattr_reference(self, node: cst.Call) -> Reference:
+        """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``
+        is a parameter whose callers all pass literals; ``getattr(import_module(path), "send")``: a task some
+        module binds as ``send``; ``getattr(import_module(path), name)``: any task."""
+        if len(node.args) < 2:
+            return Reference()
+        holder = node.args[0].value
+        attr = literal(node.args[1].value)
+        if self.imported_at_run_time(holder):
+            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
+        module = self.ref_of(holder)
+        if module and isinstance(attr, str) and attr != DYNAMIC:
+            return Reference(target=f"{module}.{attr}")
+        if module:
+            return Reference(dynamic_module=module, via_param=self.parameter_of(node.args[1].value))
+        return Reference()
 
     def imported_at_run_time(self, node: cst.BaseExpression, depth: int = 0) -> bool:
         """Something imported from a path known only at run time: ``import_string(path)``,
@@ -497,10 +497,9 @@ class _Summarizer:
         if depth > 4:
             return False
         if isinstance(node, cst.Call):
-            if call_name(node) in IMPORT_CALLS:
-                first = literal(node.args[0].value) if node.args and node.args[0].keyword is None else DYNAMIC
-                return not (isinstance(first, str) and first != DYNAMIC)
-            if isinstance(node.func, cst.Name) and node.func.value == "getattr" and node.args:
+            if call_name(node) in celery_api.RUN_TIME_IMPORTS:
+                return _first_literal(node) is None
+            if _is_getattr(node) and node.args:
                 return self.imported_at_run_time(node.args[0].value, depth + 1)
             return False
         if isinstance(node, cst.Attribute):
@@ -514,42 +513,17 @@ class _Summarizer:
                 return True
         return False
 
+    # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:
-        name = call_name(node)
         func = node.func
-        if name in self.callees:
-            self.record_call(node)
+        # ``Celery[DjangoTask[..., Any]]("weblate")``: a subscripted generic class is still the class
+        name = last_name(func.value) if isinstance(func, cst.Subscript) else call_name(node)
+        self.record_call(node)
         self.forwarded_kwargs(node)
-        if isinstance(func, cst.Subscript):  # ``Celery[DjangoTask[..., Any]]("weblate")``
-            name = call_name_of(func.value)
-        if name == "update_state":
-            for info in self.stack:  # the task itself, or the class-based task, reports progress
-                info.updates_state = True
-            if isinstance(func, cst.Attribute) and self.ref_of(func.value) in CURRENT_TASK:
-                # A helper reporting the progress of whichever task runs it: the project decides whose.
-                self.running_task("progress", "current_task.update_state()", node)
-        if name in READ_BY_ID_CALLS or (name == "restore" and isinstance(func, cst.Attribute) and call_name_of(func.value) == "GroupResult"):
-            self.summary.reads_by_id.append(self.line_of(node))
-        if name == "Celery":
-            kwargs, star = self.keywords(node)
-            positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            self.fact("app", "backend" in kwargs or star or len(positional) >= 3, node)
-            if "backend" in kwargs:
-                self.fact("result_backend", kwargs["backend"], node)
-        if name in ("config_from_envvar",):
-            self.fact("dynamic_config", True, node)
-        for arg in node.args:
-            key = arg.keyword.value if arg.keyword is not None else None
-            if key in GLOBAL_IGNORE_KEYS:
-                self.fact("task_ignore_result", literal(arg.value), node)
-            elif key in BACKEND_KEYS:
-                self.fact("result_backend", literal(arg.value), node)
-            elif key in ANNOTATION_KEYS:
-                self.fact("annotations", "ignore_result" in _code(arg.value), node)
-            elif key == "task" and name and "PeriodicTask" in name:
-                value = literal(arg.value)
-                if isinstance(value, str) and value != DYNAMIC:
-                    self.use("beat", Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node)), node, by_name=value)
+        self.progress(node, name)
+        self.read_by_id(node, name)
+        self.app_and_config(node, name)
+        self.periodic_task_entry(node, name)
         if isinstance(func, cst.Attribute):
             self.method_call(node, func, name)
         elif isinstance(func, cst.Name):
@@ -558,8 +532,26 @@ class _Summarizer:
             self.registration(node, func)
             return  # the registered function is not handed on as a value
         for arg in node.args:
-            if arg.keyword is None or arg.keyword.value not in ("link", "link_error"):
+            if arg.keyword is None or arg.keyword.value not in celery_api.LINK_KEYWORDS:
                 self.value_use(arg.value)
+
+    def record_call(self, node: cst.Call) -> None:
+        """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):
+        its literal arguments, and what happens to its value."""
+        if self.record_calls_of is not None and call_name(node) not in self.record_calls_of:
+            return
+        ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+        if ref is None:
+            return
+        args, kwargs, star = [], {}, False
+        for arg in node.args:
+            if arg.star:
+                star = True
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = literal(arg.value)
+            else:
+                args.append(literal(arg.value))
+        self.summary.calls.append(Call(ref, args, kwargs, star, self.flow.result(node), self.line_of(node)))
 
     def forwarded_kwargs(self, node: cst.Call) -> None:
         """``shared_task(**kwargs)`` inside ``def background_task(func=None, **kwargs)``: the enclosing function
@@ -573,58 +565,103 @@ class _Summarizer:
                     info.forwards_kwargs.append(self.ref_of(callee))
                     break
 
+    def progress(self, node: cst.Call, name: Optional[str]) -> None:
+        """``update_state()``: the task itself, or the class-based task, reports progress someone polls."""
+        if name not in celery_api.names(Role.PROGRESS):
+            return
+        for info in self.stack:
+            info.updates_state = True
+        if isinstance(node.func, cst.Attribute) and self.ref_of(node.func.value) in celery_api.CURRENT_TASK:
+            # A helper reporting the progress of whichever task runs it: the project decides whose.
+            self.running_task(Running.PROGRESS, "current_task.update_state()", node)
+
+    def read_by_id(self, node: cst.Call, name: Optional[str]) -> None:
+        """``AsyncResult(x)``, ``GroupResult.restore(x)``: whatever id reaches it is read."""
+        func = node.func
+        restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
+        if name in celery_api.READ_BY_ID or restore:
+            self.summary.reads_by_id.append(self.line_of(node))
+
+    def app_and_config(self, node: cst.Call, name: Optional[str]) -> None:
+        """``Celery("x", backend=...)``, ``app.config_from_envvar(...)``, ``conf.update(task_ignore_result=...)``."""
+        if name in APP_CLASS_NAMES:
+            kwargs, star = self.keywords(node)
+            positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+            self.fact(Setting.APP, "backend" in kwargs or star or len(positional) >= 3, node)
+            if "backend" in kwargs:
+                self.fact(Setting.BACKEND, kwargs["backend"], node)
+        if name in celery_api.names(Role.DYNAMIC_CONFIG):
+            self.fact(Setting.DYNAMIC_CONFIG, True, node)
+        for arg in node.args:
+            if arg.keyword is not None:
+                self.setting(arg.keyword.value, arg.value, node)
+
+    def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
+        """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""
+        if not name or not any(model in name for model in celery_api.names(Role.PERIODIC_TASK_MODEL)):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "task":
+                value = literal(arg.value)
+                if isinstance(value, str) and value != DYNAMIC:
+                    outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
+                    self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+
     def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
         receiver = func.value
-        if name == "send_task" or (name == "signature" and self.first_is_string(node)):
-            outcome = self.flow.result(node) if name == "send_task" else self.flow.signature(node)
-            self.by_name_call(node, outcome, "enqueue" if name == "send_task" else "signature")
+        if name in celery_api.names(Role.SEND_BY_NAME):
+            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
-        if name not in ENQUEUE_METHODS | SIGNATURE_METHODS | INLINE_METHODS | {"apply", "AsyncResult"}:
+        if name == "signature" and _first_is_string(node):
+            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
             return
-        if name == "signature" and self.ref_of(receiver) in NOT_CELERY_SIGNATURE:
+        if name not in RECEIVER_METHODS:
+            return
+        if name == "signature" and self.ref_of(receiver) in celery_api.NOT_CELERY_SIGNATURE:
             return  # ``inspect.signature(func).parameters``
-        if name in ENQUEUE_METHODS and self.is_signature_expr(receiver):
+        if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
             return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
         where = self.task_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
-            where = {"by_name": DYNAMIC}
-        line = self.line_of(node)
-        if name in ENQUEUE_METHODS:
+            where = Reference(by_name=DYNAMIC)
+        if name in celery_api.ENQUEUE:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use("enqueue", self.flow.result(node), node, ignore_result=self.call_ignore(node), **where)
-        elif name in SIGNATURE_METHODS:
-            self.use("signature", self.flow.signature(node), node, ignore_result=self.call_ignore(node), **where)
-        elif not where:
-            return
-        elif name in INLINE_METHODS:
-            self.use("eager", Outcome(DISCARDED, f"run inline by .{name}()", line), node, **where)
-        elif name == "apply":
-            self.use("eager", Outcome(DISCARDED, "run eagerly with .apply()", line), node, **where)
-        else:
-            self.use("async_result", Outcome(READ, f"{_code(receiver)}.AsyncResult()", line), node, **where)
+            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node))
+        elif name in celery_api.SIGNATURE:
+            self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
+        elif where:
+            self.use(*self.receiver_use(node, receiver, name), where)
 
-    def first_is_string(self, call: cst.Call) -> bool:
-        first = call.args[0] if call.args else None
-        return first is not None and first.keyword is None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
+    def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
+        """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
+        line = self.line_of(node)
+        if name in celery_api.INLINE:
+            return UseKind.EAGER, Outcome(DISCARDED, f"run inline by .{name}()", line)
+        if name in celery_api.EAGER:
+            return UseKind.EAGER, Outcome(DISCARDED, "run eagerly with .apply()", line)
+        return UseKind.ASYNC_RESULT, Outcome(READ, f"{_code(receiver)}.AsyncResult()", line)
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
-        if func.value in ("signature", "Signature") and not (self.ref_of(func) or "celery").startswith("celery"):
-            return  # ``from inspect import signature``: not Celery's
-        if func.value in ("signature", "Signature", "send_task"):
-            outcome = self.flow.signature(node) if func.value != "send_task" else self.flow.result(node)
-            self.by_name_call(node, outcome, "signature" if func.value != "send_task" else "enqueue")
+        """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
+        if func.value not in BY_NAME_FUNCTIONS:
+            return
+        if func.value in celery_api.names(Role.SEND_BY_NAME):
+            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
+        elif (self.ref_of(func) or "celery").startswith("celery"):  # not ``from inspect import signature``
+            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
 
-    def by_name_call(self, node: cst.Call, outcome: Outcome, kind: str) -> None:
+    def by_name_call(self, node: cst.Call, outcome: Outcome, kind: UseKind) -> None:
         first = node.args[0].value if node.args and node.args[0].keyword is None else None
         if first is None:  # ``send_task(name="x")``
             first = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "name"), None)
         value = literal(first) if first is not None else DYNAMIC
         if isinstance(value, str) and value != DYNAMIC:
-            self.use(kind, outcome, node, by_name=value, ignore_result=self.call_ignore(node))
+            where = Reference(by_name=value)
         elif isinstance(first, cst.Attribute) and first.attr.value == "name" and self.ref_of(first.value):
-            self.use(kind, outcome, node, target=self.ref_of(first.value), ignore_result=self.call_ignore(node))
+            where = Reference(target=self.ref_of(first.value))
         else:  # a name we cannot know: it may be any task's
-            self.use(kind, outcome, node, by_name=DYNAMIC, ignore_result=self.call_ignore(node))
+            where = Reference(by_name=DYNAMIC)
+        self.use(kind, outcome, where, self.call_ignore(node))
 
     def registration(self, node: cst.Call, task_call: cst.Call) -> None:
         """``app.task(name=...)(func)``."""
@@ -653,43 +690,39 @@ class _Summarizer:
             return True
         return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
 
+    # ----- tasks handed on as values -----
     def value_use(self, value: Optional[cst.BaseExpression]) -> None:
         """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere."""
-        if value is None:
-            return
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "getattr":
-            where = self.task_reference(value)
-            if where:
-                self.use("value", Outcome(ESCAPES, "looked up with getattr()", self.line_of(value)), value, **where)
-            return
-        if isinstance(value, cst.Call) and call_name(value) in IMPORT_CALLS:
-            where = self.task_reference(value)
-            if "target" in where:  # ``import_string("proj.tasks.send")`` handed on: that task
-                self.use("value", Outcome(ESCAPES, f"imported with {call_name(value)}()", self.line_of(value)), value, **where)
-            return  # a run-time path: whatever it imports is caught where it is enqueued
         if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
             self.value_use(value.body)
             self.value_use(value.orelse)
-            return
-        if isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
+        elif isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
             self.value_use(value.left)
             self.value_use(value.right)
-            return
-        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
-            where = self.task_reference(value)
-            if where:
-                self.use("value", Outcome(ESCAPES, "looked up in app.tasks", self.line_of(value)), value, **where)
-            return
-        if not isinstance(value, (cst.Name, cst.Attribute)):
-            return
-        if isinstance(value, cst.Attribute) and value.attr.value in ENQUEUE_METHODS:
+        elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
             ref = self.ref_of(value.value)
             if ref:
-                self.use("enqueue", self.bound_method_outcome(value), value, target=ref)
-            return
-        ref = self.ref_of(value)
-        if ref:
-            self.use("value", Outcome(ESCAPES, "handed on as a value", self.line_of(value)), value, target=ref)
+                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
+        elif value is not None:
+            found = self.value_reference(value)
+            if found is not None:
+                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value)), found[0])
+
+    def value_reference(self, value: cst.BaseExpression):
+        """(reference, how it is handed on) for an expression that may be a task, or None."""
+        if _is_getattr(value):
+            where = self.task_reference(value)
+            return (where, "looked up with getattr()") if where else None
+        if isinstance(value, cst.Call) and call_name(value) in celery_api.RUN_TIME_IMPORTS:
+            where = self.task_reference(value)  # a run-time path: whatever it imports is caught where enqueued
+            return (where, f"imported with {call_name(value)}()") if where.target is not None else None
+        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
+            where = self.task_reference(value)
+            return (where, "looked up in app.tasks") if where else None
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            ref = self.ref_of(value)
+            return (Reference(target=ref), "handed on as a value") if ref else None
+        return None
 
     def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
         """``on_commit(partial(t.delay, x))``: whoever calls the bound method decides; on_commit drops it."""
@@ -700,7 +733,7 @@ class _Summarizer:
             call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
             if not isinstance(call, cst.Call):
                 break
-            if call_name(call) == "on_commit":
+            if call_name(call) in celery_api.names(Role.ON_COMMIT):
                 return Outcome(DISCARDED, "sent from on_commit()", line)
             if call_name(call) != "partial":
                 break
@@ -716,13 +749,9 @@ class _Summarizer:
             value = literal(node.value)
             if isinstance(value, str) and value != DYNAMIC:
                 outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
-                self.use("beat", outcome, node, by_name=value)
-        if key in GLOBAL_IGNORE_KEYS:
-            self.fact("task_ignore_result", literal(node.value), node)
-        elif key in BACKEND_KEYS:
-            self.fact("result_backend", literal(node.value), node)
-        elif key in ANNOTATION_KEYS:
-            self.fact("annotations", "ignore_result" in _code(node.value), node)
+                self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+        if isinstance(key, str) and key != DYNAMIC:
+            self.setting(key, node.value, node)
         self.value_use(node.value)
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -736,15 +765,23 @@ class _Summarizer:
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.value_use(node.value)
+        if not self.flow.only_called([node.target]):
+            self.value_use(node.value)
 
 
-def call_name_of(node) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
+def _is_getattr(node) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"
+
+
+def _first_literal(call: cst.Call) -> Optional[str]:
+    """The string literal given as the first positional argument, or None."""
+    first = literal(call.args[0].value) if call.args and call.args[0].keyword is None else DYNAMIC
+    return first if isinstance(first, str) and first != DYNAMIC else None
+
+
+def _first_is_string(call: cst.Call) -> bool:
+    first = call.args[0] if call.args else None
+    return first is not None and first.keyword is None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def _unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:

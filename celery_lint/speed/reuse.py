@@ -9,24 +9,44 @@ lines instead, and needs no LibCST (an editor saving such a file pays for Python
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, List, Optional
+from dataclasses import asdict, dataclass, field
+from typing import Callable, List, Optional, Tuple
 
-from .files import WORD
-from .model import ModuleSummary
-from .slicing import Sliced, slice_source
+from ..analysis.facts import ModuleSummary
+from ..types import load_dataclass
+from .slicing import Sliced
 
 
-def fingerprint(sliced: bytes, seen: List[str], path: str, module: str, is_package: bool) -> str:
+@dataclass
+class SliceRecord:
+    """How the fast path made a summary: the interest it sliced for, the names of interest the whole file
+    mentions (a later round re-parses it only for names it did not look for), and, when lines were cut, what
+    the summary depends on besides line numbers and which original lines it kept (as runs)."""
+
+    key: str  # ``Interest.key``
+    names_seen: List[str]
+    fingerprint: Optional[str] = None
+    kept: List[List[int]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data) -> "SliceRecord":
+        return load_dataclass(cls, data)
+
+
+def record_for(sliced: Sliced, seen: List[str], key: str, summary: ModuleSummary) -> SliceRecord:
+    if sliced.line_numbers is None or summary.error is not None:
+        return SliceRecord(key, seen)
+    return SliceRecord(key, seen, fingerprint(sliced.source, seen, summary), runs(sliced.line_numbers))
+
+
+def fingerprint(sliced: bytes, seen: List[str], summary: ModuleSummary) -> str:
     """Everything a summary of sliced text depends on, except the original line numbers."""
     digest = hashlib.sha1(sliced)
-    digest.update(repr((seen, path, module, is_package)).encode())
+    digest.update(repr((seen, summary.path, summary.module, summary.is_package)).encode())
     return digest.hexdigest()
-
-
-def names_seen(source: bytes, keep) -> List[str]:
-    """The names of interest ``source`` mentions anywhere (a name only in what was cut needs no second look)."""
-    names = getattr(keep, "names", frozenset())
-    return sorted(w.decode() for w in names.intersection(WORD.findall(source))) if names else []
 
 
 def runs(line_numbers: List[int]) -> List[List[int]]:
@@ -44,19 +64,16 @@ def expand(kept: List[List[int]]) -> List[int]:
     return [number for first, last in kept for number in range(first, last + 1)]
 
 
-def moved(previous: ModuleSummary, source: bytes, keep, sliced: Optional[Sliced] = None) -> Optional[ModuleSummary]:
-    """``previous`` (the summary of an earlier version of this file) fitted to ``source``, or None when the
-    sliced text, the names seen or anything else a summary depends on changed. ``sliced``: the slice of
-    ``source`` with ``keep``, if already made."""
-    if previous.fingerprint is None or previous.error is not None:
+def moved(previous: ModuleSummary, record: SliceRecord, sliced: Sliced, seen: List[str],
+          key: str) -> Optional[Tuple[ModuleSummary, SliceRecord]]:
+    """``previous`` (the summary of an earlier version of this file, made as ``record`` says) fitted to the
+    file's new ``sliced`` text, or None when the sliced text, the names seen or anything else a summary
+    depends on changed."""
+    if record.fingerprint is None or previous.error is not None or sliced.line_numbers is None:
+        return None  # nothing was cut before, or now: the file's own text changed
+    if fingerprint(sliced.source, seen, previous) != record.fingerprint:
         return None
-    sliced = sliced or slice_source(source, keep)
-    if sliced.line_numbers is None:
-        return None  # nothing cut: the file's own text changed
-    seen = names_seen(source, keep)
-    if fingerprint(sliced.source, seen, previous.path, previous.module, previous.is_package) != previous.fingerprint:
-        return None
-    old_numbers = expand(previous.kept)
+    old_numbers = expand(record.kept)
     if len(old_numbers) != len(sliced.line_numbers):
         return None
     to_new = dict(zip(old_numbers, sliced.line_numbers))
@@ -65,8 +82,7 @@ def moved(previous: ModuleSummary, source: bytes, keep, sliced: Optional[Sliced]
         move_lines(summary, to_new.__getitem__)
     except KeyError:
         return None  # a line that was not one of the kept ones: parse instead
-    summary.dropped, summary.kept = sliced.dropped, runs(sliced.line_numbers)
-    return summary
+    return summary, SliceRecord(key, seen, record.fingerprint, runs(sliced.line_numbers))
 
 
 def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
@@ -85,6 +101,8 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
         use.outcome.line = move(use.outcome.line)
     summary.reads_by_id = [move(line) for line in summary.reads_by_id]
     for fact in summary.config:
+        fact.line = move(fact.line)
+    for fact in summary.running:
         fact.line = move(fact.line)
     for call in summary.calls:
         call.line = move(call.line)

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .slicing import parse_statements
+from .statements import parse_statements
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
@@ -458,6 +458,15 @@ def _map_compound(statement, node, out, one_line: set, ast_nodes: dict) -> None:
                 _map_block(handler.body.body, ast_handler.body, out, one_line, ast_nodes)
         if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
             _map_block(statement.finalbody.body.body, node.finalbody, out, one_line, ast_nodes)
+
+
+def last_name(node) -> Optional[str]:
+    """``delay`` for ``t.delay``, ``chain`` for ``chain``: the last name of a Name or Attribute chain."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
 
 
 def dotted_name(node) -> str:

@@ -17,10 +17,14 @@ RECURSION_LIMIT = 40_000
 MAX_NESTING = 200  # Python's tokenizer refuses more brackets than this ("too many nested parentheses")
 _BRACKETS = re.compile(rb"[][(){}]")
 _lock = threading.Lock()  # the recursion limit is the interpreter's: one deep call at a time
+_THREAD_NAME = "celery-lint-deep-stack"
 
 
 def call_with_deep_stack(function: Callable[..., T], *args) -> T:
-    """``function(*args)`` in a thread with a large stack and a high recursion limit; its exception re-raised."""
+    """``function(*args)`` in a thread with a large stack and a high recursion limit; its exception re-raised.
+    (Already in such a thread: called directly.)"""
+    if threading.current_thread().name == _THREAD_NAME:
+        return function(*args)
     outcome: dict = {}
 
     def target() -> None:
@@ -37,7 +41,7 @@ def call_with_deep_stack(function: Callable[..., T], *args) -> T:
         previous_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(previous_limit, RECURSION_LIMIT))
         try:
-            thread = threading.Thread(target=target, name="celery-lint-parse")
+            thread = threading.Thread(target=target, name=_THREAD_NAME)
             thread.start()
             thread.join()
         finally:

@@ -13,15 +13,34 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 PARALLEL_THRESHOLD = 16  # below this many files to parse (and no pool yet), a pool costs more than it saves
 CRASHED = "cannot parse: celery-lint's parser crashed on this file"
 
 
+class Work(NamedTuple):
+    """One file to summarise."""
+
+    source: bytes
+    path: str
+    module: str
+    is_package: bool
+    interest: object  # the fast path's ``prefilter.Interest``; None: the plain path (the whole file, every call)
+    previous: Optional[Tuple[dict, dict]] = None  # its last summary and SliceRecord, when it changed since
+
+
+class Done(NamedTuple):
+    summary: dict
+    record: Optional[dict]  # the SliceRecord of a fast-path summary
+    moved: bool  # the last summary, its lines moved (no LibCST)
+
+
 class Summarizers:
-    def __init__(self, jobs: Optional[int]):
+    def __init__(self, jobs: Optional[int], start_method: Optional[str] = None):
+        """``start_method``: how worker processes start (fork, spawn, forkserver); None: the platform's default."""
         self.jobs = jobs or os.cpu_count() or 1
+        self.start_method = start_method
         self._pool = None
 
     def start(self) -> None:
@@ -33,24 +52,26 @@ class Summarizers:
             self._pool.submit(_load)
 
     def _new_pool(self, workers: int):
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),))
+        context = multiprocessing.get_context(self.start_method) if self.start_method else None
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(os.getpid(),))
 
-    def run(self, work: List[tuple]) -> List[Tuple[dict, bool]]:
-        """``summarise_one`` of ``work`` items (source, relative, module, is_package, interest, previous summary
-        or None), in order."""
+    def run(self, work: List[Work]) -> List[Done]:
+        """``summarise_one`` of each item, in order."""
         if self._pool is None and (self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD):
             return [summarise_one(item) for item in work]
         self.start()
         # Largest first: the last file to finish is a small one, so no core idles long.
         todo = deque(sorted(range(len(work)), key=lambda index: -len(work[index][0])))
-        results: Dict[int, Tuple[dict, bool]] = {}
+        results: Dict[int, Done] = {}
         while todo:
             suspects = self._run_some(todo, work, results, self.jobs * 2)
             for index in suspects:  # the pool broke while these ran: each alone, to find the one to blame
                 if self._run_some(deque([index]), work, results, 1):
-                    results[index] = (_crashed(work[index]), False)
+                    results[index] = Done(_failed(work[index], CRASHED), None, False)
         return [results[index] for index in range(len(work))]
 
     def _run_some(self, todo: deque, work, results, in_flight: int) -> List[int]:
@@ -82,11 +103,10 @@ class Summarizers:
             self._pool = None
 
 
-def _crashed(item: tuple) -> dict:
-    from .model import ModuleSummary
+def _failed(work: Work, error: str) -> dict:
+    from ..analysis.facts import ModuleSummary
 
-    _source, relative, module, is_package, _interest, _previous = item
-    return ModuleSummary(relative, module, is_package, error=CRASHED).to_json()
+    return ModuleSummary(work.path, work.module, work.is_package, error=error).to_json()
 
 
 def _start_worker(parent: int) -> None:
@@ -123,38 +143,57 @@ def _alive(pid: int) -> bool:
 
 
 def _load() -> None:
-    from . import summary  # noqa: F401  (imports libcst)
+    from ..analysis import summary  # noqa: F401  (imports libcst)
 
 
-def summarise_one(item: tuple) -> Tuple[dict, bool]:
-    """(summary, moved): the file's last summary with its lines moved when only what the slicer cuts changed
-    (see ``reuse``: no LibCST needed), else a new one. A bug of ours on one strange file costs that file."""
+def summarise_one(work: Work) -> Done:
+    """The file's summary: its last one with its lines moved when only what the slicer cuts changed (see
+    ``reuse``: no LibCST needed), else a new one. A bug of ours on one strange file costs that file."""
+    from ..analysis.guard import call_with_deep_stack
+
     try:
-        return _summarise_one(item)
+        return call_with_deep_stack(_summarise_one, work)
+    except (RecursionError, MemoryError):
+        return Done(_failed(work, "cannot parse: nested too deeply for celery-lint's parser"), None, False)
     except Exception as exc:  # noqa: BLE001 - reported on the file's error line, never a lost run
-        from .model import ModuleSummary
-
-        _source, relative, module, is_package, _interest, _previous = item
         error = f"cannot parse: internal error in celery-lint ({type(exc).__name__}: {exc}); please report it"
-        return ModuleSummary(relative, module, is_package, error=error).to_json(), False
+        return Done(_failed(work, error), None, False)
 
 
-def _summarise_one(item: tuple) -> Tuple[dict, bool]:
-    source, relative, module, is_package, interest, previous = item
-    sliced = None
-    if previous is not None and previous.get("fingerprint") is not None:
-        from .guard import call_with_deep_stack
-        from .model import ModuleSummary
-        from .reuse import moved
-        from .slicing import slice_source
+def _summarise_one(work: Work) -> Done:
+    if work.interest is None:  # the plain path: the whole file, every call recorded
+        from ..analysis.summary import summarize_cut
 
-        try:
-            sliced = call_with_deep_stack(slice_source, source, interest)  # made once: a new summary needs it too
-            summary = moved(ModuleSummary.from_json(previous), source, interest, sliced)
-        except (KeyError, TypeError, ValueError, RecursionError, MemoryError):
-            summary = sliced = None  # an entry from another layout, or a file too deep: parse it anew
-        if summary is not None:
-            return summary.to_json(), True
-    from .summary import summarize  # imported here so that warm runs never load libcst
+        return Done(summarize_cut(work.source, work.path, work.module, work.is_package)[0].to_json(), None, False)
+    from .reuse import record_for
+    from .slicing import slice_source
 
-    return summarize(source, relative, module, is_package, keep=interest, sliced=sliced).to_json(), False
+    interest = work.interest
+    seen = interest.seen_in(work.source)
+    sliced = slice_source(work.source, interest)  # made once: reuse and a new summary both need it
+    if work.previous is not None:
+        reused = _reused(work, sliced, seen)
+        if reused is not None:
+            return reused
+    from ..analysis.summary import summarize_cut  # only now: moving a summary's lines needs no libcst
+
+    summary, from_cut = summarize_cut(work.source, work.path, work.module, work.is_package, sliced.cut, frozenset(seen))
+    record = record_for(sliced if from_cut else sliced._replace(line_numbers=None), seen, interest.key, summary)
+    return Done(summary.to_json(), record.to_json(), False)
+
+
+def _reused(work: Work, sliced, seen) -> Optional[Done]:
+    from ..analysis.facts import ModuleSummary
+    from .reuse import SliceRecord, moved
+
+    try:
+        previous = ModuleSummary.from_json(work.previous[0])
+        record = SliceRecord.from_json(work.previous[1])
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry from another layout
+    if (previous.path, previous.module, previous.is_package) != (work.path, work.module, work.is_package):
+        return None
+    found = moved(previous, record, sliced, seen, work.interest.key)
+    if found is None:
+        return None
+    return Done(found[0].to_json(), found[1].to_json(), True)

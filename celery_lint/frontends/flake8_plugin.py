@@ -16,7 +16,8 @@ from typing import Dict, Iterator, Optional, Tuple
 
 from flake8.exceptions import ExecutionError
 
-from . import __version__, config as config_module, engine, files
+from .. import __version__, config as config_module, discovery, engine
+from ..types import Report
 
 
 class CeleryLintPlugin:
@@ -29,7 +30,7 @@ class CeleryLintPlugin:
     task_decorators: Tuple[str, ...] = ()
     # Memos for one flake8 run: a project is analysed once, not once per file.
     _configs: Dict[Path, config_module.Config] = {}
-    _reports: Dict[tuple, engine.Report] = {}  # (root,) or, with an unsaved buffer, (root, path, its hash)
+    _reports: Dict[tuple, Report] = {}  # (root,) or, with an unsaved buffer, (root, path, its hash)
 
     # flake8 only runs plugins that take ``tree``, ``logical_line`` or ``physical_line``: a tree plugin
     # runs once per file, and after the file parsed (else flake8 reports E999 and never calls us).
@@ -59,11 +60,11 @@ class CeleryLintPlugin:
         cls._configs, cls._reports = {}, {}  # a new run (or a long-lived process) must see fresh files
 
     def run(self) -> Iterator[tuple]:
-        path = files.lexical(Path(self.filename))
-        root = files.find_root(path)
-        relative = files.relative_to(path, root)
+        path = discovery.lexical(Path(self.filename))
+        root = discovery.find_root(path)
+        relative = discovery.relative_to(path, root)
         config = self._config(root)
-        if files.is_excluded(relative, config.excludes):
+        if discovery.is_excluded(relative, config.excludes):
             return  # not part of the project celery-lint analyses, so nothing to report (as `celery-lint .`)
         buffer = _buffer(path, self.lines)
         key = (root,) if buffer is None else (root, path, hashlib.sha1(buffer).hexdigest())

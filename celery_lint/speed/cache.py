@@ -19,10 +19,13 @@ import os
 import re
 import stat as stat_module
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, List, Optional
 
-from . import __version__
+from .. import __version__
+from ..types import load_dataclass
+from .reuse import SliceRecord
 
 CACHE_DIRNAME = ".celery_lint_cache"
 GITIGNORE = "# Created by celery-lint\n*\n"
@@ -31,18 +34,19 @@ _OWN_NAMES = re.compile(r"\.gitignore|\.lock|index-[\w.+!-]+-[0-9a-f]{12}\.json|
 RACY_NS = 2_000_000_000  # a file modified this close to its check may change again unseen (FAT: 2 s stamps)
 # Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
 # an edit of the analysis can never serve summaries missing facts the new rules rely on.
-_SUMMARY_CODE = ("model.py", "reuse.py", "slicing.py", "summary.py", "flow.py", "walk.py", "files.py", "parallel.py",
-                 "cache.py", "engine.py")
+_SUMMARY_CODE = ("celery_api.py", "types.py", "analysis", "speed")
 
 
 def _code_key() -> str:
     digest = hashlib.sha1()
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for name in _SUMMARY_CODE:
-        try:
-            digest.update((here / name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
+        path = package / name
+        for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            try:
+                digest.update(source.read_bytes())
+            except OSError:
+                digest.update(str(source).encode())
     return digest.hexdigest()[:12]
 
 
@@ -50,13 +54,34 @@ SCHEMA = _code_key()
 _HASH = re.compile(r"[0-9a-f]{40}")
 
 
+@dataclass
+class Entry:
+    """What the cache keeps of one file."""
+
+    hash: str  # sha1 of its content
+    module: str
+    celery: bool  # does it hold a Celery token (the prefilter's phase one)
+    mtime: int = 0  # its stat when read (ns); see ``Cache.get``
+    size: int = 0
+    ctime: int = 0
+    checked: int = 0  # when that stat was taken (ns)
+    summary: Optional[Dict[str, Any]] = None  # a ModuleSummary (checked when built)
+    record: Optional[SliceRecord] = None  # how the summary was sliced
+    names: Dict[str, bool] = field(default_factory=dict)  # phase two's answers: does it reach these names?
+    likely: Optional[List[str]] = None  # the first guess at task names (prefilter.likely_task_names)
+
+    def valid(self) -> bool:
+        return bool(_HASH.fullmatch(self.hash))
+
+
 class Cache:
     def __init__(self, directory: Optional[Path], within: Optional[Path] = None):
         """``within``: the directory must lie inside it (a cache directory named by a repository's own config)."""
         self.directory = directory
+        self.requested = directory  # as asked, even when refused
         self.within = within
         self.refused: Optional[str] = None  # why ``directory`` is not used: a warning for the user
-        self.entries: Dict[str, dict] = {}
+        self.entries: Dict[str, Entry] = {}
         self.meta: Dict[str, object] = {}  # project-wide facts of the last run (the names of interest)
         self.dirty = False
 
@@ -121,7 +146,7 @@ class Cache:
     def index(self) -> Optional[Path]:
         return None if self.directory is None else self.directory / f"index-{__version__}-{SCHEMA}.json"
 
-    def _read(self) -> Dict[str, dict]:
+    def _read(self) -> Dict[str, Entry]:
         try:
             with open(self.index, "rb") as handle:
                 data = json.loads(handle.read())
@@ -134,20 +159,29 @@ class Cache:
         names = meta.get("names") if isinstance(meta, dict) else None
         if isinstance(names, list) and all(isinstance(name, str) for name in names):
             self.meta = {"names": names}
-        return {path: entry for path, entry in data["files"].items() if isinstance(path, str) and _valid_entry(entry)}
+        entries = {}
+        for path, raw in data["files"].items():
+            try:
+                entry = load_dataclass(Entry, raw)
+            except (ValueError, TypeError, RecursionError):
+                continue  # a wrong-shaped entry: the file is read again
+            if isinstance(path, str) and entry.valid():
+                entries[path] = entry
+        return entries
 
-    def get(self, relative: str, stat: os.stat_result) -> Optional[dict]:
+    def get(self, relative: str, stat: os.stat_result) -> Optional[Entry]:
         """The entry of a file whose stat shows it unchanged since the entry was made; else None."""
         entry = self.entries.get(relative)
-        if entry and (entry.get("mtime"), entry.get("size"), entry.get("ctime")) == \
-                (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns) and entry.get("checked", 0) - stat.st_mtime_ns > RACY_NS:
+        if entry and (entry.mtime, entry.size, entry.ctime) == (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns) \
+                and entry.checked - stat.st_mtime_ns > RACY_NS:
             return entry
         return None
 
-    def put(self, relative: str, entry: dict, stat: Optional[os.stat_result]) -> None:
+    def put(self, relative: str, entry: Entry, stat: Optional[os.stat_result]) -> None:
         """Keep ``entry`` for a file just read (``stat``: what it was when read; None for an editor buffer)."""
         if stat is not None:
-            entry.update(mtime=stat.st_mtime_ns, size=stat.st_size, ctime=stat.st_ctime_ns, checked=time.time_ns())
+            entry.mtime, entry.size, entry.ctime, entry.checked = (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns,
+                                                                   time.time_ns())
             self.entries[relative] = entry
             self.dirty = True
 
@@ -164,7 +198,8 @@ class Cache:
             self._make_directory()
             import tempfile  # here: only a run that changed something writes
 
-            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": self.entries},
+            files = {relative: asdict(entry) for relative, entry in self.entries.items()}
+            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": files},
                                  separators=(",", ":"))
             fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
             try:
@@ -200,28 +235,3 @@ def _own(entry: os.DirEntry) -> bool:
 def _inside(directory: Path, root: Path) -> bool:
     resolved, top = Path(os.path.realpath(directory)), Path(os.path.realpath(root))
     return resolved == top or top in resolved.parents
-
-
-_ENTRY_TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int, "ctime": int, "checked": int,
-                "slice": str, "summary": dict, "names": dict, "likely": list}
-_REQUIRED = ("hash", "module", "celery")
-
-
-def _valid_entry(entry) -> bool:
-    """The shape this code writes: known keys of the right types (the summary itself is checked when built)."""
-    if not isinstance(entry, dict) or not all(key in entry for key in _REQUIRED):
-        return False
-    for key, value in entry.items():
-        expected = _ENTRY_TYPES.get(key)
-        if expected is None or (value is None and key == "summary"):
-            if expected is None:
-                return False
-            continue
-        if type(value) is not expected:
-            return False
-    if not _HASH.fullmatch(entry["hash"]):
-        return False
-    names = entry.get("names", {})
-    likely = entry.get("likely", [])
-    return (all(isinstance(k, str) and type(v) is bool for k, v in names.items())
-            and all(isinstance(name, str) for name in likely))

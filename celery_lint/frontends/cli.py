@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config as config_module, engine
-from .text import printable
+from .. import __version__, config as config_module, engine
+from ..text import printable
 
 
 def _shown(root: Path, relative: str) -> str:
@@ -94,7 +94,7 @@ def main(paths, fix, diff, select, ignore, exit_zero, config_file, explain, no_c
 
 def _apply(report, write: bool, show_diff: bool):
     """(fixes applied, files that could not be fixed, files written)."""
-    from .writing import fix_report
+    from ..fixing.writing import fix_report
 
     count, failed, written = 0, 0, set()
     for result in fix_report(report, write):

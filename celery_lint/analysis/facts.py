@@ -1,41 +1,25 @@
-"""Plain data produced by the per-file pass and consumed by the project linker.
+"""What one file says: the plain data the per-file pass produces and the project linker reads.
 
 Nothing here imports libcst: a warm run rebuilds these objects from the cache without parsing anything.
-Every class round-trips through ``to_json``/``from_json`` so summaries can be cached on disk.
+Every class round-trips through ``to_json``/``from_json``; loading checks every field against its type.
 """
 from __future__ import annotations
 
-import typing
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, Dict, List, Optional, Union
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
 
-# A literal keyword value we could not evaluate statically (``ignore_result=settings.X``).
-DYNAMIC = "<dynamic>"
-
-# How the result of one enqueue is used, weakest first. The strongest outcome of a task's uses decides.
-DISCARDED = "discarded"  # nobody looks at the AsyncResult
-ID_TAKEN = "id"  # only its id is taken (logged, stored): read only if the project reads results by id
-ESCAPES = "escapes"  # the result object leaves what we can follow: returned, stored, passed on
-READ = "read"  # something reads the backend: .get(), .state, a chord header, a read chain...
-OUTCOME_RANK = {DISCARDED: 0, ID_TAKEN: 1, ESCAPES: 2, READ: 3}
-
-# Class attributes read from a class-based task's body.
-CLASS_ATTRS = {"ignore_result", "name", "abstract", "store_errors_even_if_ignored"}
+from ..types import Kind, OutcomeKind, UseKind, load_dataclass
 
 
 @dataclass
 class Outcome:
-    kind: str
+    kind: OutcomeKind
     detail: str
     line: int
     via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
 
-    def __post_init__(self) -> None:
-        if self.kind not in OUTCOME_RANK:
-            raise ValueError(f"unknown outcome {self.kind!r}")
-
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
-        return other is None or OUTCOME_RANK[self.kind] > OUTCOME_RANK[other.kind]
+        return other is None or self.kind.rank > other.kind.rank
 
 
 @dataclass
@@ -109,8 +93,8 @@ class ViaParam:
 
 @dataclass
 class Call:
-    """A call of a module-level function named in ``names_seen`` (a helper that returns a result, a getattr
-    dispatcher): its literal arguments, and what happens to the value it returns."""
+    """A call of a module-level function (a helper that may return a result, a getattr dispatcher): its literal
+    arguments, and what happens to the value it returns."""
 
     ref: str
     args: List[Any]
@@ -120,32 +104,51 @@ class Call:
     line: int
 
 
-USE_KINDS = ("enqueue", "signature", "beat", "eager", "value", "async_result")
-
-
 @dataclass
 class Use:
     """One place that touches a task: enqueues it, builds a signature of it, schedules it, or lets it escape."""
 
-    kind: str  # enqueue | signature | beat | eager | value | async_result
+    kind: UseKind
     outcome: Outcome
     target: Optional[str] = None  # dotted reference to the task, when written as a name
     by_name: Optional[str] = None  # the task's registered name, when written as a string
     dynamic_module: Optional[str] = None  # getattr(<module>, <non-literal>): any task of that module
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
+    bound_as: Optional[str] = None  # getattr(<a module known at run time>, "name"): the task a module binds so
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
 
-    def __post_init__(self) -> None:
-        if self.kind not in USE_KINDS:
-            raise ValueError(f"unknown use {self.kind!r}")
+
+class Setting(Kind):
+    GLOBAL_IGNORE = "task_ignore_result"  # value: True / False / DYNAMIC
+    BACKEND = "result_backend"  # value: a literal, {"ref": dotted name}, or DYNAMIC
+    ANNOTATIONS = "annotations"  # value: whether they mention ignore_result
+    DYNAMIC_CONFIG = "dynamic_config"  # config_from_envvar(): anything may be set
+    APP = "app"  # a Celery app is made here; value: whether it is given a backend
 
 
 @dataclass
 class ConfigFact:
-    """A setting relevant to result storage: global ignore, backend, annotations, dynamic config."""
+    """A setting relevant to result storage."""
 
-    key: str  # task_ignore_result | result_backend | annotations | dynamic_config | app
+    key: Setting
     value: Any
+    line: int
+
+
+class Running(Kind):
+    PROGRESS = "progress"  # reports the progress of the task running it: someone polls it
+    ID = "id"  # hands on the id of the task running it: read by id, maybe
+
+
+@dataclass
+class RunningTaskFact:
+    """``self.update_state()`` / ``current_task.update_state()`` / ``self.request.id`` handed on: something
+    about whichever task runs this code (the project decides which, from ``scope``)."""
+
+    kind: Running
+    who: str  # self | current_task
+    scope: str  # qualname of the enclosing function or class ("" at module level)
+    detail: str
     line: int
 
 
@@ -162,55 +165,14 @@ class ModuleSummary:
     uses: List[Use] = field(default_factory=list)
     reads_by_id: List[int] = field(default_factory=list)  # lines of AsyncResult(x) & co
     config: List[ConfigFact] = field(default_factory=list)
+    running: List[RunningTaskFact] = field(default_factory=list)
+    calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
-    dropped: List[List[int]] = field(default_factory=list)  # line ranges blanked before parsing
-    calls: List[Call] = field(default_factory=list)  # calls of functions named in ``names_seen``
-    names_seen: List[str] = field(default_factory=list)  # names of interest this file mentions
-    # Of a sliced file: what its summary was made from (see ``reuse``), and the original lines kept, as runs.
-    fingerprint: Optional[str] = None
-    kept: List[List[int]] = field(default_factory=list)
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "ModuleSummary":
-        return _build(cls, data)
-
-
-def _build(cls, data):
-    """``cls`` from its JSON form, checking every field against its annotation: a cached summary is trusted
-    only if it has exactly the shape this code writes (anything else raises ValueError, and the file is parsed
-    again)."""
-    if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
-        raise ValueError(f"not a {cls.__name__}")
-    hints = _hints(cls)
-    return cls(**{name: _checked(data[name], hints[name]) for name in data})
-
-
-_HINTS: Dict[type, Dict[str, Any]] = {}
-
-
-def _hints(cls) -> Dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _checked(value, hint):
-    if hint is Any:
-        return value
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is Union:  # Optional[X]
-        if value is None and type(None) in args:
-            return None
-        return _checked(value, next(a for a in args if a is not type(None)))
-    if origin is list and isinstance(value, list):
-        return [_checked(item, args[0]) for item in value]
-    if origin is dict and isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {key: _checked(item, args[1]) for key, item in value.items()}
-    if is_dataclass(hint):
-        return _build(hint, value)
-    if hint in (bool, int, str) and type(value) is hint:
-        return value
-    raise ValueError(f"expected {hint}, got {type(value).__name__}")
+        """Checked field by field: a cached summary of any other shape raises ValueError (and is made anew)."""
+        return load_dataclass(cls, data)

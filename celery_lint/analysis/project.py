@@ -1,0 +1,350 @@
+"""How the project links: which names are tasks, and every place that enqueues, schedules or hands on each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .. import celery_api
+from ..types import DYNAMIC, Kind, OutcomeKind, UseKind
+from .facts import Call, ClassInfo, Decorator, FunctionInfo, ModuleSummary, Outcome, Registration, RunningTaskFact, Use, ViaParam
+from .settings import Settings, project_settings
+from .symbols import Symbol, Symbols
+
+SENDS = (UseKind.ENQUEUE, UseKind.SIGNATURE)
+
+
+class TaskKind(Kind):
+    FUNCTION = "function"  # a decorated function
+    CLASS = "class"  # a Task subclass
+    REGISTRATION = "registration"  # ``app.task(name=...)(func)``
+
+
+@dataclass
+class Task:
+    qualname: str  # python path: ``shop.emails.send_welcome``
+    name: Optional[str]  # registered name; None when computed at run time
+    path: str
+    line: int
+    col: int
+    kind: TaskKind
+    decorator: Optional[Decorator]  # where the fix goes
+    fixable: bool  # a keyword can be added to the decorator
+    manual_fix: Optional[str]  # when not fixable for a reason worth saying: why, and what to do by hand
+    own_ignore: object  # ignore_result from the decorator (or alias), None when unset, DYNAMIC if unknown
+    base_ignore: object  # from ``base=`` / the class hierarchy
+    updates_state: bool
+    noqa: List[str]
+    uses: List[Tuple[str, Use]] = field(default_factory=list)  # (path, use)
+    value_escapes: List[Tuple[str, Use]] = field(default_factory=list)
+    # ``self.request.id`` handed on, ``current_task.update_state()`` inside it: (path:line, fact)
+    running: List[Tuple[str, RunningTaskFact]] = field(default_factory=list)
+
+    @property
+    def short_name(self) -> str:
+        return self.qualname.rpartition(".")[2]
+
+
+class Project:
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = ()):
+        self.summaries = [s for s in summaries if s.error is None]
+        self.symbols = Symbols(self.summaries, frozenset(task_decorators))
+        self.tasks: List[Task] = []
+        self._task_by_symbol: Dict[Tuple[str, str], Task] = {}
+        self._find_tasks()
+        self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
+        self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
+        self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
+        self._calls, self._function_values = self._index_calls()
+        for summary in self.summaries:
+            for use in summary.uses:
+                self._link(summary.path, use)
+        self.settings: Settings = project_settings(self.summaries, self.symbols)
+        self._link_running_tasks()
+
+    # ----- tasks -----
+    def _find_tasks(self) -> None:
+        for summary in self.summaries:
+            for function in summary.functions:
+                self._function_task(summary, function)
+            for registration in summary.registrations:
+                self._registered_task(summary, registration)
+            for cls in summary.classes:
+                if self.symbols.is_task_class(cls):
+                    self._class_task(summary, cls)
+
+    def _function_task(self, summary: ModuleSummary, function: FunctionInfo) -> None:
+        for decorator in function.decorators:
+            found = self.symbols.task_decorator(decorator)
+            if found is None:
+                continue
+            kwargs = {**found.defaults, **decorator.kwargs}
+            self._add(Task(
+                qualname=f"{summary.module}.{function.qualname}",
+                name=_registered_name(kwargs, summary.module, function.name),
+                path=summary.path, line=decorator.line, col=decorator.col, kind=TaskKind.FUNCTION,
+                decorator=decorator, fixable=found.fixable and "ignore_result" not in found.defaults,
+                manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, found.star_kwargs or decorator.star_kwargs),
+                base_ignore=self._base_ignore(kwargs.get("base")),
+                updates_state=function.updates_state, noqa=function.noqa,
+            ), summary.module, function.qualname)
+            return
+
+    def _registered_task(self, summary: ModuleSummary, registration: Registration) -> None:
+        found = self.symbols.task_decorator(registration.decorator)
+        kind, target_summary, function, tail = self.symbols.resolve(registration.target)
+        if found is None or kind is not Symbol.FUNCTION or tail:
+            return
+        kwargs = registration.decorator.kwargs
+        self._add(Task(
+            qualname=f"{target_summary.module}.{function.qualname}",
+            name=_registered_name(kwargs, target_summary.module, function.name),
+            path=summary.path, line=registration.decorator.line, col=registration.decorator.col,
+            kind=TaskKind.REGISTRATION, decorator=registration.decorator, fixable=found.fixable,
+            manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
+            base_ignore=self._base_ignore(kwargs.get("base")),
+            updates_state=function.updates_state, noqa=registration.noqa,
+        ), target_summary.module, function.qualname)
+
+    def _class_task(self, summary: ModuleSummary, cls: ClassInfo) -> None:
+        name = cls.attrs.get("name")
+        self._add(Task(
+            qualname=f"{summary.module}.{cls.qualname}",
+            name=name if isinstance(name, str) and name != DYNAMIC else f"{summary.module}.{cls.name}",
+            path=summary.path, line=cls.line, col=cls.col, kind=TaskKind.CLASS, decorator=None, fixable=False,
+            manual_fix=None, own_ignore=cls.attrs.get("ignore_result"),
+            base_ignore=self._class_ignore(cls, own=False),
+            updates_state=cls.updates_state, noqa=cls.noqa,
+        ), summary.module, cls.qualname)
+
+    def _add(self, task: Task, module: str, qualname: str) -> None:
+        if (module, qualname) not in self._task_by_symbol:
+            self._task_by_symbol[(module, qualname)] = task
+            self.tasks.append(task)
+
+    def _base_ignore(self, base) -> object:
+        if base is None:
+            return None
+        if not isinstance(base, dict):
+            return DYNAMIC
+        kind, _summary, obj, tail = self.symbols.resolve(base["ref"])
+        if kind is Symbol.EXTERNAL and obj in celery_api.TASK_CLASSES or obj and str(obj).startswith("celery."):
+            return None
+        if kind is Symbol.CLASS and not tail:
+            return self._class_ignore(obj, own=True)
+        return DYNAMIC  # a base class we cannot read may set ignore_result
+
+    def _class_ignore(self, cls: ClassInfo, own: bool, depth: int = 0) -> object:
+        if own and "ignore_result" in cls.attrs:
+            return cls.attrs["ignore_result"]
+        for base in cls.bases:
+            kind, _summary, obj, tail = self.symbols.resolve(base)
+            if kind is Symbol.CLASS and not tail and depth < 8:
+                value = self._class_ignore(obj, True, depth + 1)
+                if value is not None:
+                    return value
+            elif kind is not Symbol.EXTERNAL and not (base or "").endswith(".Task"):
+                return DYNAMIC
+        return None
+
+    # ----- which tasks a name may be -----
+    def task_for(self, dotted: Optional[str]) -> Optional[Task]:
+        kind, summary, obj, tail = self.symbols.resolve(dotted)
+        if kind in (Symbol.FUNCTION, Symbol.CLASS) and not tail:
+            return self._task_by_symbol.get((summary.module, obj.qualname))
+        return None
+
+    def tasks_in_module(self, dotted: Optional[str], depth: int = 0) -> Optional[List[Task]]:
+        """Every task an attribute of the module ``dotted`` may be: its own and the ones it imports.
+
+        None when ``dotted`` is not a module of the project (an object, an external module): such an
+        object holds a task only if the project put one there, and that task is then handed on as a value
+        somewhere (``Registry(task=t)``, ``class C: t = my_task``), which that task's own value escapes record.
+        """
+        if self.symbols.imported_at_run_time(dotted or ""):
+            return list(self.tasks)  # ``mod = import_module(path)``: a module known only at run time
+        kind, summary, _obj, tail = self.symbols.resolve(dotted)
+        if kind is not Symbol.MODULE or tail:
+            return None
+        prefix = summary.module + "."
+        found = [t for t in self.tasks if t.qualname.startswith(prefix) and "." not in t.qualname[len(prefix):]]
+        for name, target in summary.imports.items():  # re-exported: ``from .tasks import send``
+            if name.startswith("*"):
+                if depth < 4:
+                    found.extend(self.tasks_in_module(target, depth + 1) or [])
+                continue
+            task = self.task_for(f"{summary.module}.{name}")
+            if task is not None:
+                found.append(task)
+        return list({id(t): t for t in found}.values())
+
+    def tasks_bound_as(self, name: str) -> List[Task]:
+        """The tasks a module of the project binds as ``name`` (defined, imported or aliased so): what
+        ``getattr(<a module known only at run time>, name)`` may be."""
+        found = [t for t in self.tasks if t.short_name == name]
+        for module, summary in self.symbols.modules.items():
+            if name in summary.imports or any(alias.name == name for alias in summary.aliases):
+                task = self.task_for(f"{module}.{name}")
+                if task is not None:
+                    found.append(task)
+        return list({id(t): t for t in found}.values())
+
+    def _through_unseen_package(self, dotted: str) -> List[Task]:
+        """``from pkg.tasks import send`` where ``pkg/tasks/__init__.py`` was never summarised (it only does
+        ``from .emails import *``, naming no task): the tasks called ``send`` in the modules under ``pkg.tasks``."""
+        package, _, name = dotted.rpartition(".")
+        if not package or package in self.symbols.modules:
+            return []
+        prefix = package + "."
+        if not any(module.startswith(prefix) for module in self.symbols.modules):
+            return []  # not a package of this project
+        return [t for t in self.tasks if t.qualname.startswith(prefix) and t.short_name == name]
+
+    # ----- calls of project functions (results returned by helpers, getattr dispatchers) -----
+    def _index_calls(self):
+        """Every recorded call of a project function, and the functions handed on as values (whose callers
+        we therefore cannot all see)."""
+        calls: Dict[tuple, List[Tuple[str, Call]]] = {}
+        values = set()
+        for summary in self.summaries:
+            for call in summary.calls:
+                key = self.symbols.function_key(call.ref)
+                if key is not None:
+                    calls.setdefault(key, []).append((summary.path, call))
+            for use in summary.uses:
+                if use.kind is UseKind.VALUE and use.target is not None:
+                    key = self.symbols.function_key(use.target)
+                    if key is not None:
+                        values.add(key)
+        return calls, values
+
+    def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, Call]]]:
+        """All calls of a module-level function, or None when we cannot know them all."""
+        key = self.symbols.function_key(function)
+        if key is None or key in self._function_values or not self._calls.get(key):
+            return None  # not ours, handed on as a value, or called from elsewhere (a library's users)
+        return self._calls[key]
+
+    def _followed(self, use: Use) -> Use:
+        """A result returned by a helper function takes the outcome of the helper's calls."""
+        outcome = use.outcome
+        for _depth in range(3):
+            if outcome.kind is not OutcomeKind.ESCAPES or not outcome.via:
+                break
+            callers = self._callers(outcome.via)
+            if callers is None:
+                break
+            path, call = max(callers, key=lambda pc: pc[1].outcome.kind.rank)
+            best = call.outcome
+            detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
+            outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
+        return use if outcome is use.outcome else replace(use, outcome=outcome)
+
+    def _literal_arguments(self, via: ViaParam) -> Optional[List[str]]:
+        """The names a getattr dispatcher receives, when every call passes a string literal."""
+        callers = self._callers(via.function)
+        if callers is None:
+            return None
+        names = []
+        for _path, call in callers:
+            if call.star:
+                return None
+            if via.param in call.kwargs:
+                value = call.kwargs[via.param]
+            elif via.index is not None and via.index < len(call.args):
+                value = call.args[via.index]
+            else:
+                return None  # the default value, or passed some other way
+            if not isinstance(value, str) or value == DYNAMIC:
+                return None
+            names.append(value)
+        return names
+
+    # ----- linking each use to the tasks it may touch -----
+    def _link(self, path: str, use: Use) -> None:
+        use = self._followed(use)
+        if use.by_name == DYNAMIC and use.kind is not UseKind.VALUE and use.dynamic_module is None:
+            if use.kind in SENDS:  # ``send_task(name)`` / ``app.tasks[name]``: a name known at run time
+                self.dynamic_name_uses.append((path, use))
+            return
+        use, targets = self._targets(use)
+        if use.kind is UseKind.VALUE:
+            for task in targets:
+                task.value_escapes.append((path, use))
+        elif not targets and use.kind in SENDS and use.target is not None and self.symbols.imported_at_run_time(use.target):
+            self.dynamic_name_uses.append((path, use))  # ``send = import_string(setting)`` at module level
+        else:
+            if not targets and use.by_name is None and use.kind in SENDS:
+                self.unknown_uses.append((path, use))
+            for task in targets:
+                task.uses.append((path, use))
+
+    def _targets(self, use: Use) -> Tuple[Use, List[Task]]:
+        """The tasks a use may touch (and the use, made more precise where the linking learns something)."""
+        if use.dynamic_module is not None:
+            return self._dynamic_module_targets(use)
+        if use.by_name == DYNAMIC:  # a task value looked up by a run-time name: any task
+            return use, list(self.tasks)
+        if use.bound_as is not None:
+            return use, self.tasks_bound_as(use.bound_as)
+        if use.by_name is not None:
+            task = self.tasks_by_name.get(use.by_name)
+            return use, [task] if task else []
+        if use.target is not None:
+            return self._named_targets(use)
+        return use, []
+
+    def _dynamic_module_targets(self, use: Use) -> Tuple[Use, List[Task]]:
+        """``getattr(module, name)``: the tasks every caller names, when all pass literals; else any task of
+        the module (as good as a receiver we cannot name when it is not a module of the project)."""
+        names = self._literal_arguments(use.via_param) if use.via_param else None
+        if names is not None:
+            tasks = [self.task_for(f"{use.dynamic_module}.{name}") for name in names]
+            return replace(use, dynamic_module=None), [t for t in tasks if t is not None]
+        return use, self.tasks_in_module(use.dynamic_module) or []
+
+    def _named_targets(self, use: Use) -> Tuple[Use, List[Task]]:
+        task = self.task_for(use.target)
+        if task is not None:
+            return use, [task]
+        if use.kind is UseKind.VALUE:  # a module handed on: any of its tasks may be looked up
+            tasks = self.tasks_in_module(use.target) or []
+            if tasks:
+                return use, tasks
+        tasks = self._through_unseen_package(use.target)
+        if len(tasks) > 1:  # two submodules define that name: either may be meant
+            use = replace(use, dynamic_module=use.target.rpartition(".")[0])
+        return use, tasks
+
+    # ----- running tasks -----
+    def _link_running_tasks(self) -> None:
+        """Attribute each running-task fact to the task whose body holds it, or to no task in particular."""
+        for summary in self.summaries:
+            for fact in summary.running:
+                where = f"{summary.path}:{fact.line}"
+                parts = fact.scope.split(".") if fact.scope else []
+                owner = None
+                for i in range(len(parts), 0, -1):
+                    owner = self._task_by_symbol.get((summary.module, ".".join(parts[:i])))
+                    if owner is not None:
+                        break
+                if owner is not None:
+                    owner.running.append((where, fact))
+                elif fact.who == "current_task":
+                    self.settings.running_anywhere.append((where, fact))
+                # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
+
+
+def _registered_name(kwargs: dict, module: str, function: str) -> Optional[str]:
+    name = kwargs.get("name")
+    if name is None:
+        return f"{module}.{function}"
+    if isinstance(name, str) and name != DYNAMIC:
+        return name
+    return None
+
+
+def _own_ignore(kwargs: dict, star_kwargs: bool) -> object:
+    if "ignore_result" in kwargs:
+        value = kwargs["ignore_result"]
+        return value if value in (True, False) else DYNAMIC
+    return DYNAMIC if star_kwargs else None

@@ -1,0 +1,85 @@
+"""What the project's configuration says about result storage: is there a backend, is ignore_result on for
+every task, may annotations change it, does the project read results by id."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+from ..types import DYNAMIC, Kind
+from .facts import ModuleSummary, RunningTaskFact, Setting
+from .symbols import Symbol, Symbols
+
+
+class Backend(Kind):
+    CONFIGURED = "configured"
+    ABSENT = "absent"  # the project makes its app and gives it no backend: nothing is stored
+    UNKNOWN = "unknown"  # a library: the application that uses it configures the backend
+
+
+@dataclass
+class Settings:
+    global_ignore: object  # True / False / DYNAMIC
+    global_ignore_at: Optional[str]
+    backend: Backend
+    annotations_at: Optional[str]  # task_annotations that may set ignore_result
+    reads_by_id_at: Optional[str]  # first ``AsyncResult(x)``-style read by id
+    custom_backend_at: Optional[str] = None  # ``result_backend = "<a class of this project>"``: path:line (value)
+    # outside any task: a helper reporting progress of (or publishing the id of) whichever task runs it
+    running_anywhere: List[Tuple[str, RunningTaskFact]] = field(default_factory=list)
+
+
+def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols) -> Settings:
+    ignores, backend_facts, apps, dynamic, annotations, custom = [], [], [], [], [], []
+    for summary in summaries:
+        for fact in summary.config:
+            where = f"{summary.path}:{fact.line}"
+            if fact.key is Setting.GLOBAL_IGNORE:
+                ignores.append((fact.value, where))
+            elif fact.key is Setting.BACKEND:
+                backend_facts.append(where)
+                if _is_project_backend(fact.value, symbols):
+                    custom.append(f"{where} ({fact.value})")
+            elif fact.key is Setting.APP and not is_test_path(summary.path):
+                # (a test app, eager and in memory, says nothing about production's backend)
+                apps.append(fact.value)
+                if fact.value:
+                    backend_facts.append(where)
+            elif fact.key is Setting.DYNAMIC_CONFIG:
+                dynamic.append(where)
+            elif fact.key is Setting.ANNOTATIONS and fact.value:
+                annotations.append(where)
+    reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id]
+    return Settings(
+        global_ignore=_global_ignore({value for value, _ in ignores}),
+        global_ignore_at=ignores[0][1] if ignores else None,
+        backend=Backend.CONFIGURED if backend_facts or dynamic else Backend.ABSENT if apps else Backend.UNKNOWN,
+        annotations_at=annotations[0] if annotations else None,
+        reads_by_id_at=min(reads) if reads else None,
+        custom_backend_at=custom[0] if custom else None,
+    )
+
+
+def _global_ignore(values: set) -> object:
+    """One value everywhere it is set, or DYNAMIC when the project sets it in different ways."""
+    if not values:
+        return False
+    return values.pop() if len(values) == 1 and values <= {True, False} else DYNAMIC
+
+
+def _is_project_backend(value, symbols: Symbols) -> bool:
+    """``result_backend = "proj.celery.backends.JobResultBackend"``: results land where the project's own code
+    (its models, its views) reads them, which we cannot follow."""
+    if isinstance(value, dict):
+        value = value.get("ref")
+    if not isinstance(value, str) or value == DYNAMIC or "://" in value or "." not in value:
+        return False
+    return symbols.resolve(value.replace(":", ".")).kind not in (Symbol.EXTERNAL, Symbol.UNKNOWN)
+
+
+def is_test_path(path: str) -> bool:
+    """Test modules and test settings: ``tests/...``, ``test_x.py``, ``x_test.py``, ``settings/test.py``."""
+    parts = path.split("/")
+    stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+    if any(part in ("tests", "test", "testing") for part in parts[:-1]):
+        return True
+    return stem in ("test", "tests", "testing", "conftest") or stem.startswith("test_") or stem.endswith(("_test", "_tests"))

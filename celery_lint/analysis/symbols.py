@@ -1,0 +1,188 @@
+"""How the project links: what a dotted name means once every module's imports and definitions are known."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Sequence
+
+from .. import celery_api
+from ..types import Kind
+from .facts import Alias, ClassInfo, Decorator, FunctionInfo, ModuleSummary
+
+
+class Symbol(Kind):
+    UNKNOWN = "unknown"  # in a module of the project, but we cannot tell what
+    EXTERNAL = "external"  # outside the project (obj: the dotted name)
+    MODULE = "module"  # a module of the project (obj: its summary)
+    ALIAS = "alias"  # ``name = something(...)`` at module level (obj: the Alias)
+    FUNCTION = "function"  # a module-level function (obj: its FunctionInfo)
+    CLASS = "class"  # a module-level class (obj: its ClassInfo)
+
+
+class Resolved(NamedTuple):
+    kind: Symbol
+    summary: Optional[ModuleSummary]  # the module where resolution stopped
+    obj: object  # see Symbol
+    rest: List[str]  # attribute names left over (``func.delay`` -> ["delay"])
+
+
+_UNKNOWN = Resolved(Symbol.UNKNOWN, None, None, [])
+
+
+@dataclass(frozen=True)
+class TaskDecorator:
+    """A decorator that makes a task, and what it means for a fix."""
+
+    defaults: dict  # keyword arguments an alias gives every task (``retry_task = shared_task(bind=True)``)
+    star_kwargs: bool  # the alias passes ``**options``: any keyword may hide there
+    fixable: bool  # ``ignore_result=...`` can be added to it
+    manual_fix: Optional[str] = None  # when not fixable for a reason worth saying: why, and what to do
+
+
+class Symbols:
+    """Name resolution across the project's modules (one module per dotted name: the first path wins)."""
+
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: FrozenSet[str] = frozenset()):
+        self.modules: Dict[str, ModuleSummary] = {}
+        for summary in sorted(summaries, key=lambda s: s.path):
+            self.modules.setdefault(summary.module, summary)
+        self._defs = {module: _definitions(summary) for module, summary in self.modules.items()}
+        self._resolved: Dict[str, Resolved] = {}  # the summaries never change
+        self.extra_decorators = task_decorators
+
+    def resolve(self, dotted: Optional[str]) -> Resolved:
+        """What ``dotted`` names: followed through imports, aliases of names and star imports."""
+        if not dotted:
+            return _UNKNOWN
+        if dotted not in self._resolved:
+            self._resolved[dotted] = self._resolve(dotted, 0, set())
+        return self._resolved[dotted]
+
+    def _resolve(self, dotted: str, depth: int, stars_seen: set) -> Resolved:
+        if not dotted:
+            return _UNKNOWN
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            module = ".".join(parts[:i])
+            if module in self.modules:
+                break
+        else:
+            return Resolved(Symbol.EXTERNAL, None, dotted, [])
+        summary, rest = self.modules[module], parts[i:]
+        if not rest:
+            return Resolved(Symbol.MODULE, summary, summary, [])
+        if depth > 12:
+            return Resolved(Symbol.UNKNOWN, summary, None, rest)
+        head, tail = rest[0], rest[1:]
+        definition = self._defs[module].get(head)
+        if definition is not None:
+            kind, obj = definition
+            if kind is Symbol.ALIAS and not obj.called:
+                return self._resolve(".".join([obj.ref, *tail]), depth + 1, stars_seen)
+            return Resolved(kind, summary, obj, tail)
+        if head in summary.imports and summary.imports[head] != dotted:
+            return self._resolve(".".join([summary.imports[head], *tail]), depth + 1, stars_seen)
+        stars = [target for key, target in summary.imports.items() if key.startswith("*")]
+        for star in stars:  # ``from .a import *`` then ``from .b import *``: the first that knows the name
+            if (star, head) in stars_seen:  # star imports going round in a circle, or already tried
+                continue
+            stars_seen.add((star, head))
+            found = self._resolve(".".join([star, head, *tail]), depth + 1, stars_seen)
+            if found.kind not in (Symbol.UNKNOWN, Symbol.EXTERNAL) or len(stars) == 1:
+                return found
+        return Resolved(Symbol.UNKNOWN, summary, None, rest)
+
+    def is_app(self, dotted: Optional[str]) -> bool:
+        """Does ``dotted`` name a Celery application object?"""
+        kind, _summary, obj, tail = self.resolve(dotted)
+        if tail:
+            return False
+        if kind is Symbol.EXTERNAL:
+            return obj in ("celery.current_app",) or obj.rpartition(".")[2] in celery_api.APP_NAMES
+        if kind is Symbol.ALIAS:  # ``app = Celery(...)`` or ``celery = make_celery(flask_app)``
+            target = self.resolve(obj.ref)
+            if target.kind is Symbol.EXTERNAL and target.obj in celery_api.APP_CLASSES:
+                return True
+            if target.kind is Symbol.CLASS and self.is_subclass(target.obj, celery_api.APP_CLASSES):
+                return True
+            return "celery" in obj.ref.rpartition(".")[2].lower()
+        return False
+
+    def is_task_class(self, cls: ClassInfo) -> bool:
+        return self.is_subclass(cls, celery_api.TASK_CLASSES, app_task=True)
+
+    def is_subclass(self, cls: ClassInfo, roots, app_task: bool = False, depth: int = 0) -> bool:
+        """Does the class derive from one of ``roots`` (or, with ``app_task``, from an app's ``app.Task``)?"""
+        for base in cls.bases:
+            if base is None:
+                continue
+            kind, _summary, obj, tail = self.resolve(base)
+            if kind is Symbol.EXTERNAL and obj in roots:
+                return True
+            if app_task and base.endswith(".Task") and self.is_app(base[: -len(".Task")]):
+                return True
+            if kind is Symbol.CLASS and not tail and depth < 8 and self.is_subclass(obj, roots, app_task, depth + 1):
+                return True
+        return False
+
+    def task_decorator(self, decorator: Decorator, depth: int = 0) -> Optional[TaskDecorator]:
+        """What a decorator means when it makes a task; None when it does not."""
+        ref = decorator.ref
+        if ref is None or depth > 8:
+            return None
+        if ref in self.extra_decorators or ref.rpartition(".")[2] in self.extra_decorators:
+            manual = self._why_keywords_fail(decorator, depth)
+            return TaskDecorator({}, False, manual is None, manual)
+        kind, _summary, obj, tail = self.resolve(ref)
+        if kind is Symbol.EXTERNAL and obj in celery_api.TASK_DECORATORS:
+            return TaskDecorator({}, False, True)
+        if kind is Symbol.EXTERNAL and obj.endswith(".task") and self.is_app(obj[: -len(".task")]):
+            return TaskDecorator({}, False, True)
+        if kind is Symbol.ALIAS and tail == ["task"] and self.is_app(ref[: -len(".task")]):
+            return TaskDecorator({}, False, True)
+        if kind is Symbol.ALIAS and not tail and obj.called:  # ``retry_task = shared_task(bind=True)``
+            inner = self.task_decorator(Decorator(obj.ref, False, {}, False, 0, 0), depth + 1)
+            if inner is not None and not decorator.called:
+                return TaskDecorator(dict(obj.kwargs), obj.star_kwargs, False)
+        return None
+
+    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional[str]:
+        """Why ``ignore_result=...`` may not be added to a project decorator, or None when it visibly hands
+        its keyword arguments on to a Celery decorator (and can take them in the form the task uses)."""
+        name = decorator.ref.rpartition(".")[2]
+        where = "so add ignore_result=True where it creates the task"
+        kind, _summary, function, tail = self.resolve(decorator.ref)
+        if kind is not Symbol.FUNCTION or tail:
+            return f"celery-lint cannot see whether {name} passes keyword arguments on to Celery, {where}"
+        if not any(ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None
+                   for ref in function.forwards_kwargs):
+            return f"{name} does not pass keyword arguments on to Celery, {where}"
+        if not decorator.called and not function.keywords_only:
+            return f"{name} cannot be called with keyword arguments alone, {where}"
+        return None
+
+    def function_key(self, ref: Optional[str]):
+        """(module, qualname) of the project's module-level function ``ref`` names, or None."""
+        kind, summary, obj, tail = self.resolve(ref)
+        return (summary.module, obj.qualname) if kind is Symbol.FUNCTION and not tail else None
+
+    def imported_at_run_time(self, dotted: str) -> bool:
+        """``mod = import_module(path)`` at module level: a module (or object) known only at run time."""
+        kind, _summary, obj, tail = self.resolve(dotted)
+        return (kind is Symbol.ALIAS and not tail and obj.called
+                and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
+
+
+def _definitions(summary: ModuleSummary) -> Dict[str, tuple]:
+    defs: Dict[str, tuple] = {}
+    alias: Alias
+    for alias in summary.aliases:
+        defs[alias.name] = (Symbol.ALIAS, alias)
+    cls: ClassInfo
+    for cls in summary.classes:
+        if "." not in cls.qualname:
+            defs[cls.name] = (Symbol.CLASS, cls)
+    function: FunctionInfo
+    for function in summary.functions:
+        if "." not in function.qualname:
+            defs[function.name] = (Symbol.FUNCTION, function)
+    return defs

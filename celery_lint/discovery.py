@@ -1,0 +1,139 @@
+"""Which files make up a project: the root, discovery, excludes, module names, paths."""
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pypackages__", "build", "dist", ".tox",
+    ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", ".eggs",
+    ".celery_lint_cache", "site-packages",
+)
+
+def lexical(path: Path) -> Path:
+    """``path`` made absolute with its directories resolved but not the file itself: a symlinked ``tasks.py``
+    stays where the project has it (its link is what discovery finds and what a fix writes through)."""
+    path = Path(os.path.abspath(path))
+    return Path(os.path.realpath(path.parent)) / path.name if path.name else path
+
+
+def find_root(path: Path) -> Path:
+    """The nearest directory at or above ``path`` holding a project marker; else the path's own directory."""
+    start = lexical(path)
+    if not start.is_dir():
+        start = start.parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    return start
+
+
+def module_name(path: Path, root: Optional[Path] = None) -> tuple:
+    """(dotted module name, is_package). The name counts from above the topmost package (a directory with
+    ``__init__.py``) between ``root`` and the file, so ``src/`` layouts work and a directory without
+    ``__init__.py`` inside a package (a namespace portion) keeps its place in the name."""
+    # Plain strings, not pathlib: this runs for every file of the project on every run, warm ones too.
+    text = str(path if path.is_absolute() else lexical(path))
+    root_text = str(root) if root is not None else None
+    is_package = os.path.basename(text) == "__init__.py"
+    top = None
+    directory = os.path.dirname(text)
+    while True:
+        if _is_package(directory):
+            top = directory
+        elif root is None:
+            break  # without a root, stop at the first directory that is not a package
+        parent = os.path.dirname(directory)
+        if directory == root_text or parent == directory:
+            break
+        directory = parent
+    base = os.path.dirname(top) if top is not None else os.path.dirname(text)
+    parts = text[len(base):].lstrip(os.sep).split(os.sep)
+    parts[-1] = os.path.splitext(parts[-1])[0]
+    if is_package:
+        parts = parts[:-1] or [os.path.basename(os.path.dirname(text))]
+    return ".".join(parts), is_package
+
+
+@functools.lru_cache(maxsize=None)
+def _is_package(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, "__init__.py"))
+
+
+@functools.lru_cache(maxsize=32)
+def _exclude_regexes(patterns: tuple):
+    """ruff-style matching, compiled once: a pattern matches the relative path, or (without a slash) any component."""
+    whole = [fnmatch.translate(p.rstrip("/")) for p in patterns] + [fnmatch.translate(p.rstrip("/") + "/*") for p in patterns]
+    parts = [fnmatch.translate(p) for p in patterns if "/" not in p.rstrip("/")]
+    return re.compile("|".join(whole)), re.compile("|".join(parts) or "(?!)")
+
+
+def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
+    whole, parts = _exclude_regexes(tuple(patterns))
+    return bool(whole.match(relative)) or any(parts.match(part) for part in relative.split("/"))
+
+
+def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None) -> List[Path]:
+    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them.
+    Only regular files (or links to them) are read: a FIFO would block, ``/dev/zero`` never ends; those are
+    added to ``skipped`` as (path, reason)."""
+    found: List[Path] = []
+    root = root.resolve()
+    whole, parts = _exclude_regexes(tuple(excludes))
+    todo = [(str(root), "")]
+    while todo:
+        directory, relative = todo.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirectories = []
+        for entry in entries:
+            name = entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_dir and not name.endswith(".py"):
+                continue
+            # ``is_excluded``, with only the last component left to check: we never entered an excluded one
+            rel = relative + name
+            if parts.match(name) or whole.match(rel):
+                continue
+            if is_dir:
+                subdirectories.append((entry.path, rel + "/"))
+            elif _is_regular(entry):
+                found.append(Path(entry.path))
+            elif skipped is not None:
+                skipped.append((Path(entry.path), "skipped: not a regular file"))
+        todo.extend(reversed(subdirectories))
+    return found
+
+
+def _is_regular(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()  # through a link; False for FIFOs, devices, sockets and broken links
+    except OSError:
+        return False
+
+
+def relative_to(path: Path, root: Path) -> str:
+    text, prefix = str(path), str(root) + os.sep
+    if text.startswith(prefix):  # the common case, without touching the file system
+        return text[len(prefix):].replace(os.sep, "/")
+    path = lexical(path)
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def under_any(path: Path, targets: Iterable[Path]) -> bool:
+    resolved = lexical(path)
+    for target in targets:
+        if resolved == target or target in resolved.parents:
+            return True
+    return False
+

@@ -1,0 +1,1 @@
+"""``--fix``: ``edits`` changes the decorators (LibCST, formatting kept), ``writing`` puts files on disk safely."""

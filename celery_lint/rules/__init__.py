@@ -1,0 +1,20 @@
+"""The rules: one module each, registered here. The known codes, the README table and ``celery-lint rule``
+all come from this list. Every rule reports only when the analysis is sure: a task whose result *might*
+be read is never CEL001."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from .base import Example, Rule, effective_ignore
+from .ignored_result_read import IgnoredResultRead
+from .unread_result import UnreadResult
+
+RULES: Tuple[Rule, ...] = (UnreadResult(), IgnoredResultRead())
+KNOWN_CODES: Tuple[str, ...] = tuple(rule.code for rule in RULES)
+
+
+def rule_for(code: str) -> Optional[Rule]:
+    return next((rule for rule in RULES if rule.code == code.upper()), None)
+
+
+__all__ = ["Example", "KNOWN_CODES", "RULES", "Rule", "effective_ignore", "rule_for"]

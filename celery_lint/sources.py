@@ -1,0 +1,82 @@
+"""The files of one project as the analysis sees them: discovered (plus any named explicitly or open in an
+editor), each read at most once, and a file that cannot be read is a problem to report, never an empty file."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import discovery
+from .types import FileMessage
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    relative: str
+    module: str
+    is_package: bool
+    overridden: bool = False  # an editor's unsaved buffer stands for what is on disk
+    source: Optional[bytes] = None  # read at most once
+    problem: Optional[str] = None  # why it was not read: unreadable, over max-file-size
+
+    def stat(self) -> Optional[os.stat_result]:
+        """Its stat, or None for an editor buffer (or when it vanished)."""
+        if self.overridden:
+            return None
+        try:
+            return self.path.stat()
+        except OSError:
+            return None
+
+
+class Sources:
+    def __init__(self, root: Path, excludes: Sequence[str], report_on: Sequence[Path] = (),
+                 overrides: Optional[Dict[Path, bytes]] = None, max_size: Optional[int] = None):
+        self.root = root
+        self.max_size = max_size
+        self.overrides = {discovery.lexical(p): src for p, src in (overrides or {}).items()}
+        skipped: List[Tuple[Path, str]] = []
+        paths = discovery.discover(root, excludes, skipped)
+        # Files named explicitly (or edited in an editor buffer) are linted even where excludes would skip them.
+        for path in [*self.overrides, *(discovery.lexical(p) for p in report_on if p.is_file())]:
+            if path.suffix == ".py" and path not in paths:
+                paths.append(path)
+        self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
+        self.files = [self._describe(path) for path in paths]
+
+    def _describe(self, path: Path) -> SourceFile:
+        module, is_package = discovery.module_name(path, self.root)
+        return SourceFile(path, discovery.relative_to(path, self.root), module, is_package, path in self.overrides)
+
+    def read(self, file: SourceFile, stat: Optional[os.stat_result] = None) -> Optional[bytes]:
+        """The file's content (an editor buffer's, if open), or None with ``file.problem`` set."""
+        if file.source is not None or file.problem is not None:
+            return file.source
+        if file.overridden:
+            file.source = self.overrides[file.path]
+            return file.source
+        try:
+            if not self.too_large(file, stat or file.path.stat()):
+                file.source = file.path.read_bytes()
+        except OSError as exc:
+            file.problem = f"cannot read: {exc.strerror or exc}"
+        return file.source
+
+    def too_large(self, file: SourceFile, stat: os.stat_result) -> bool:
+        """Over max-file-size: it is not read (and ``file.problem`` says so)."""
+        if self.max_size is not None and stat.st_size > self.max_size:
+            file.problem = f"skipped: {_size(stat.st_size)} is over max-file-size ({_size(self.max_size)})"
+        return file.problem is not None
+
+    def problems(self) -> List[FileMessage]:
+        return [FileMessage(f.relative, f.problem) for f in self.files if f.problem is not None]
+
+
+def _size(size: int) -> str:
+    """``10 MB`` for a round figure (a limit), ``11.2 MB`` otherwise."""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"

@@ -1,0 +1,194 @@
+"""The fast path: summaries of only the files (and statements) that can matter, from the cache where it holds.
+
+Phase one takes the files that mention a Celery token. Phase two adds the files, and the statements of files
+already summarised, that can reach a task, decorator alias or result-returning helper found so far, by name.
+Each round can find new names, so the rounds repeat until a round finds nothing new: a fixed point, never a cap
+(names only accumulate, so it ends). The engine's plain path (every file, whole, no cache) must give the same
+answers; the tests hold the two side by side.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from ..analysis.facts import Decorator, ModuleSummary
+from ..analysis.project import Project
+from ..sources import SourceFile, Sources
+from .cache import Cache, Entry
+from .parallel import Summarizers, Work
+from .prefilter import WORD, Interest, likely_task_names, mentions_celery
+from .reuse import SliceRecord
+
+
+@dataclass
+class _State:
+    """What this run knows of one file beyond its source."""
+
+    entry: Entry
+    unreached: Optional[frozenset] = None  # names this run found the file cannot reach
+    previous: Optional[Tuple[dict, dict]] = None  # its last summary and record, when it changed since
+
+
+class FastPath:
+    def __init__(self, sources: Sources, cache: Cache, workers: Summarizers, task_decorators: Iterable[str]):
+        self.sources = sources
+        self.cache = cache
+        self.workers = workers
+        self.task_decorators = tuple(task_decorators)
+        self.states: Dict[str, _State] = {}
+        self.summaries: Dict[str, ModuleSummary] = {}
+        self.records: Dict[str, SliceRecord] = {}
+        self.parsed = self.moved = 0
+
+    def run(self) -> Project:
+        files = self.sources.files
+        todo = [f for f in files if self._state(f).entry.celery]
+        # Start from the names the last run ended with (so an edit re-parses only the edited file), or a guess.
+        previous = self.cache.meta.get("names")
+        interest = Interest(previous if isinstance(previous, list) else self._likely_task_names(todo))
+        # Phase two starts at once, with those names: later rounds only add what the real names need.
+        todo += [f for f in files if not self._state(f).entry.celery and self._needs_names(f, interest)]
+        known: Set[str] = set()
+        first_round = True
+        while True:
+            self._summarise(todo, interest, first_round)
+            first_round = False
+            project = Project(list(self.summaries.values()), self.task_decorators)
+            known.update(names_of_interest(project))
+            names = sorted(known)
+            if self.cache.meta.get("names") != names:
+                self.cache.meta["names"], self.cache.dirty = names, True
+            interest = Interest(names)
+            todo = [f for f in files if self._needs_names(f, interest)]
+            if not todo:
+                return project
+
+    def digests(self) -> Dict[str, str]:
+        return {relative: state.entry.hash for relative, state in self.states.items() if state.entry.hash}
+
+    # ----- what the cache and the text say about a file -----
+    def _state(self, f: SourceFile) -> _State:
+        """The file's cache entry, refreshed (hash, prefilter) if the file changed since it was made."""
+        state = self.states.get(f.relative)
+        if state is not None:
+            return state
+        stat = f.stat()
+        entry = self.cache.get(f.relative, stat) if stat is not None and not self.sources.too_large(f, stat) else None
+        previous = None
+        if entry is None or entry.module != f.module:
+            source = self.sources.read(f, stat)
+            if source is None:  # not read (a problem the report will show): no entry, never summarised
+                entry = Entry("", f.module, False)
+            else:
+                digest = hashlib.sha1(source).hexdigest()
+                old = self.cache.entries.get(f.relative)
+                if old and old.hash == digest and old.module == f.module:
+                    entry = dataclasses.replace(old)
+                else:
+                    entry = Entry(digest, f.module, mentions_celery(source))
+                    if old and old.summary is not None and old.record is not None:
+                        previous = (old.summary, old.record.to_json())
+                self.cache.put(f.relative, entry, stat)
+        state = self.states[f.relative] = _State(entry, previous=previous)
+        return state
+
+    def _source(self, f: SourceFile) -> bytes:
+        source = self.sources.read(f)
+        return source if source is not None else b""
+
+    def _needs_names(self, f: SourceFile, interest: Interest) -> bool:
+        """Does this file name something of interest where its summary did not look (or has no summary)?"""
+        state = self._state(f)
+        if not interest.names or f.problem is not None or not state.entry.hash:
+            return False
+        summary, record = self.summaries.get(f.relative), self.records.get(f.relative)
+        if summary is not None and record is not None and record.key == interest.key:
+            return False
+        key = f"{interest.key}/{record.key if summary is not None and record is not None else '-'}"
+        answers = state.entry.names
+        if key in answers:
+            return answers[key]
+        if summary is None and state.unreached is not None and interest.names <= state.unreached:
+            hits = False  # none of a superset of these names was reachable from this file
+        elif summary is None:
+            hits = interest.referenced_in(self._source(f))
+            if not hits:
+                state.unreached = interest.names
+        else:  # a summarised file: does it mention a name its summary did not look for?
+            words = WORD.findall(self._source(f))
+            seen = {n.encode() for n in record.names_seen} if record is not None else set()
+            hits = not interest.names.intersection(words) <= seen
+        # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
+        # is known), so that the next run with the same names reads no file for them and has nothing to write.
+        state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
+        self.cache.dirty = True
+        return hits
+
+    def _likely_task_names(self, todo: List[SourceFile]) -> List[str]:
+        """A first guess at task names, from the text alone, so that the first LibCST pass already keeps the
+        statements that name them (a wrong guess only costs time: later rounds check the real names)."""
+        names: Set[str] = set()
+        for f in todo:
+            entry = self._state(f).entry
+            if entry.likely is None:
+                entry.likely = likely_task_names(self._source(f))
+            names.update(entry.likely)
+        return sorted(names)
+
+    # ----- summaries -----
+    def _summarise(self, todo: List[SourceFile], interest: Interest, first_round: bool) -> None:
+        """Summaries from the cache where content and slice are unchanged; the rest in parallel: a changed file's
+        last summary with its lines moved where the edit touched only what the slicer cuts, else LibCST."""
+        to_parse: List[SourceFile] = []
+        for f in todo:
+            if not self._from_cache(f, interest, first_round):
+                to_parse.append(f)
+        work = [Work(self._source(f), f.relative, f.module, f.is_package, interest, self.states[f.relative].previous)
+                for f in to_parse]
+        for f, done in zip(to_parse, self.workers.run(work)):
+            state = self.states[f.relative]
+            self.summaries[f.relative] = ModuleSummary.from_json(done.summary)
+            self.records[f.relative] = record = SliceRecord.from_json(done.record)
+            state.entry.summary, state.entry.record, state.previous = done.summary, record, None
+            self.cache.dirty = True
+            if done.moved:
+                self.moved += 1
+            else:
+                self.parsed += 1
+
+    def _from_cache(self, f: SourceFile, interest: Interest, first_round: bool) -> bool:
+        entry = self.states[f.relative].entry
+        # In the first round any cached summary will do (one sliced with names keeps more, never less).
+        if entry.summary is None or entry.record is None or not (first_round or entry.record.key == interest.key):
+            return False
+        try:
+            summary = ModuleSummary.from_json(entry.summary)
+        except (KeyError, TypeError, ValueError):
+            return False  # an entry from another layout: parse again
+        if (summary.path, summary.module, summary.is_package) != (f.relative, f.module, f.is_package):
+            return False  # paths come from discovery, never from the cache alone
+        self.summaries[f.relative], self.records[f.relative] = summary, entry.record
+        return True
+
+
+def names_of_interest(project: Project) -> List[str]:
+    """Names that let a file without any Celery token still matter: task functions and classes, decorator
+    aliases, helpers that return a result or look a task up by name. (Not registered names such as
+    ``"notify.new-reply"``: a string reaches a task only through send_task, signature, app.tasks[...] or
+    beat, all Celery tokens but beat, and beat never reads a result.)"""
+    names = set()
+    for task in project.tasks:
+        names.add(task.short_name)
+    for summary in project.summaries:
+        for alias in summary.aliases:
+            decorator = Decorator(f"{summary.module}.{alias.name}", False, {}, False, 0, 0)
+            if project.symbols.task_decorator(decorator) is not None:
+                names.add(alias.name)
+        for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
+            if use.outcome.via:
+                names.add(use.outcome.via.rpartition(".")[2])
+            if use.via_param:
+                names.add(use.via_param.function.rpartition(".")[2])
+    return sorted(names)
