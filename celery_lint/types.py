@@ -5,7 +5,7 @@ import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 # A literal keyword value we could not evaluate statically (``ignore_result=settings.X``).
 DYNAMIC = "<dynamic>"
@@ -127,37 +127,54 @@ class Report:
 def load_dataclass(cls, data):
     """``cls`` (a dataclass) from its JSON form, every field checked against its annotation: cached data is
     trusted only if it has exactly the shape this code writes; anything else raises ValueError."""
-    if not isinstance(data, dict) or set(data) != {f.name for f in fields(cls)}:
-        raise ValueError(f"not a {cls.__name__}")
-    hints = _hints(cls)
-    return cls(**{name: _checked(data[name], hints[name]) for name in data})
+    return _checker(cls)(data)
 
 
-_HINTS: Dict[type, Dict[str, Any]] = {}
+_CHECKERS: Dict[Any, Callable[[Any], Any]] = {}  # one checker per type, built once (warm runs load thousands)
 
 
-def _hints(cls) -> Dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _checker(hint) -> Callable[[Any], Any]:
+    checker = _CHECKERS.get(hint)
+    if checker is None:
+        checker = _CHECKERS[hint] = _build_checker(hint)
+    return checker
 
 
-def _checked(value, hint):
+def _build_checker(hint) -> Callable[[Any], Any]:
     if hint is Any:
-        return value
+        return lambda value: value
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Union:  # Optional[X]
-        if value is None and type(None) in args:
-            return None
-        return _checked(value, next(a for a in args if a is not type(None)))
-    if origin is list and isinstance(value, list):
-        return [_checked(item, args[0]) for item in value]
-    if origin is dict and isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {key: _checked(item, args[1]) for key, item in value.items()}
+        inner = _checker(next(a for a in args if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
+    if origin is list:
+        item = _checker(args[0])
+        return lambda value: [item(v) for v in value] if type(value) is list else _wrong(hint, value)
+    if origin is dict:
+        item = _checker(args[1])
+        return lambda value: ({k: item(v) for k, v in value.items() if type(k) is str or _wrong(hint, k)}
+                              if type(value) is dict else _wrong(hint, value))
     if is_dataclass(hint):
-        return load_dataclass(hint, value)
-    if isinstance(hint, type) and issubclass(hint, Enum) and isinstance(value, str):
-        return hint(value)
-    if hint in (bool, int, str) and type(value) is hint:
-        return value
+        return _dataclass_checker(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return lambda value: hint(value) if isinstance(value, str) else _wrong(hint, value)
+    if hint in (bool, int, str):
+        return lambda value: value if type(value) is hint else _wrong(hint, value)
+    raise TypeError(f"no checker for {hint}")
+
+
+def _dataclass_checker(cls) -> Callable[[Any], Any]:
+    hints = typing.get_type_hints(cls)
+    checks = {f.name: _checker(hints[f.name]) for f in fields(cls)}  # the types here are never recursive
+    names = frozenset(checks)
+
+    def check(data):
+        if type(data) is not dict or data.keys() != names:
+            _wrong(cls, data)
+        return cls(**{name: checks[name](value) for name, value in data.items()})
+
+    return check
+
+
+def _wrong(hint, value):
     raise ValueError(f"expected {hint}, got {type(value).__name__}")

@@ -202,7 +202,7 @@ class _Summarizer:
         self.parents = self.walk.parents
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
-        self.star_kwargs: dict = {}  # id(FunctionInfo) -> the name of its ``**`` parameter
+        self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
 
     def run(self) -> None:
@@ -333,13 +333,13 @@ class _Summarizer:
         )
         if node.decorators or len(self.names) == 1:
             self.summary.functions.append(info)
-        if isinstance(params.star_kwarg, cst.Param):
-            self.star_kwargs[id(info)] = params.star_kwarg.name.value
+        self.star_kwargs.append(params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None)
         self.stack.append(info)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.names.pop()
         self.stack.pop()
+        self.star_kwargs.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.append(node.name.value)
@@ -364,10 +364,12 @@ class _Summarizer:
         if node.bases:
             self.summary.classes.append(info)
         self.stack.append(info)
+        self.star_kwargs.append(None)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.pop()
         self.stack.pop()
+        self.star_kwargs.pop()
 
     def visit_Import(self, node: cst.Import) -> None:
         if self.stack:
@@ -559,8 +561,8 @@ class _Summarizer:
         for arg in node.args:
             if arg.star != "**" or not isinstance(arg.value, cst.Name):
                 continue
-            for info in reversed(self.stack):
-                if self.star_kwargs.get(id(info)) == arg.value.value:
+            for info, star_kwargs in zip(reversed(self.stack), reversed(self.star_kwargs)):
+                if star_kwargs == arg.value.value:
                     callee = node.func if isinstance(node.func, (cst.Name, cst.Attribute)) else None
                     info.forwards_kwargs.append(self.ref_of(callee))
                     break

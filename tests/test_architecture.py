@@ -1,0 +1,62 @@
+"""The folder list is the architecture, and imports run with the pipeline: a module imports only modules
+before it in ``PIPELINE`` (the vocabulary and shared types first, then what a file says and how the project
+links, the rules, the files of a project, the speed machinery, fixes, the engine, the front ends). In particular
+nothing in ``analysis/`` or ``rules/`` imports ``speed/``: the speed layer can skip work, never decide."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "celery_lint"
+
+PIPELINE = [
+    "celery_lint", "celery_lint.celery_api", "celery_lint.types", "celery_lint.text",
+    "celery_lint.analysis", "celery_lint.analysis.facts", "celery_lint.analysis.statements",
+    "celery_lint.analysis.guard", "celery_lint.analysis.walk", "celery_lint.analysis.flow",
+    "celery_lint.analysis.summary", "celery_lint.analysis.symbols", "celery_lint.analysis.settings",
+    "celery_lint.analysis.project", "celery_lint.analysis.verdicts",
+    "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
+    "celery_lint.rules",
+    "celery_lint.discovery", "celery_lint.config", "celery_lint.sources",
+    "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
+    "celery_lint.speed.cache", "celery_lint.speed.parallel", "celery_lint.speed.rounds",
+    "celery_lint.fixing", "celery_lint.fixing.edits", "celery_lint.fixing.writing",
+    "celery_lint.engine",
+    "celery_lint.frontends", "celery_lint.frontends.cli", "celery_lint.frontends.flake8_plugin",
+    "celery_lint.__main__",
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path, name: str):
+    """Every celery_lint module ``path`` imports (at any depth of the file: lazy imports count too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                yield candidate if candidate in PIPELINE else base
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def test_every_module_is_in_the_pipeline():
+    assert sorted(module_name(p) for p in PACKAGE.rglob("*.py")) == sorted(PIPELINE)
+
+
+def test_imports_run_with_the_pipeline():
+    against = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        for target in imported(path, name):
+            if target.startswith("celery_lint") and target != name and PIPELINE.index(target) > PIPELINE.index(name):
+                against.append(f"{name} -> {target}")
+    assert against == []
