@@ -6,9 +6,9 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", "manage.py")  # manage.py: a Django project
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pypackages__", "build", "dist", ".tox",
     ".nox", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", ".eggs",
@@ -23,14 +23,27 @@ def lexical(path: Path) -> Path:
 
 
 def find_root(path: Path) -> Path:
-    """The nearest directory at or above ``path`` holding a project marker; else the path's own directory."""
+    """The project around ``path``: see ``locate_root``."""
+    return locate_root(path)[0]
+
+
+def locate_root(path: Path, cwd: Optional[Path] = None) -> Tuple[Path, bool]:
+    """(root, whether a marker said so). The nearest directory at or above ``path`` holding a project marker.
+    Without one: the current directory when it holds ``path`` (so ``celery-lint``, ``celery-lint shop`` and
+    ``celery-lint shop/tasks.py`` run from the same place see the same project), else the directory above
+    ``path``'s topmost package (where its imports start)."""
     start = lexical(path)
     if not start.is_dir():
         start = start.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
-            return directory
-    return start
+            return directory, True
+    here = Path(os.path.realpath(cwd or os.getcwd()))
+    if start == here or here in start.parents:
+        return here, False
+    while (start / "__init__.py").exists() and start.parent != start:
+        start = start.parent
+    return start, False
 
 
 def module_name(path: Path, root: Optional[Path] = None) -> tuple:
@@ -78,20 +91,25 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
     return bool(whole.match(relative)) or any(parts.match(part) for part in relative.split("/"))
 
 
-def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None) -> List[Path]:
-    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them.
+def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None,
+             respect_gitignore: bool = True) -> List[Path]:
+    """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them,
+    and, with ``respect_gitignore``, what the project's ``.gitignore`` files (and ``.git/info/exclude``) ignore.
     Only regular files (or links to them) are read: a FIFO would block, ``/dev/zero`` never ends; those are
     added to ``skipped`` as (path, reason)."""
     found: List[Path] = []
     root = root.resolve()
     whole, parts = _exclude_regexes(tuple(excludes))
-    todo = [(str(root), "")]
+    ignores = _root_ignores(root) if respect_gitignore else ()
+    todo = [(str(root), "", ignores)]
     while todo:
-        directory, relative = todo.pop()
+        directory, relative, ignores = todo.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
+        if respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            ignores = (*ignores, _GitIgnore.read(os.path.join(directory, ".gitignore"), relative))
         subdirectories = []
         for entry in entries:
             name = entry.name
@@ -100,16 +118,50 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
                 continue
             # ``is_excluded``, with only the last component left to check: we never entered an excluded one
             rel = relative + name
-            if parts.match(name) or whole.match(rel):
+            if parts.match(name) or whole.match(rel) or (ignores and _ignored(ignores, rel, is_dir)):
                 continue
             if is_dir:
-                subdirectories.append((entry.path, rel + "/"))
+                subdirectories.append((entry.path, rel + "/", ignores))
             elif _is_regular(entry):
                 found.append(Path(entry.path))
             elif skipped is not None:
                 skipped.append((Path(entry.path), "skipped: not a regular file"))
         todo.extend(reversed(subdirectories))
     return found
+
+
+class _GitIgnore:
+    """The patterns of one ignore file, which apply below the directory ``base`` (relative, ending in "/")."""
+
+    def __init__(self, base: str, spec):
+        self.base = base
+        self.spec = spec
+
+    @classmethod
+    def read(cls, path: str, base: str) -> "_GitIgnore":
+        import pathspec  # only for projects that have ignore files
+
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            lines = []
+        return cls(base, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _root_ignores(root: Path) -> tuple:
+    exclude = root / ".git" / "info" / "exclude"
+    return (_GitIgnore.read(str(exclude), ""),) if exclude.is_file() else ()
+
+
+def _ignored(ignores: tuple, relative: str, is_dir: bool) -> bool:
+    """Git's answer: the deepest ignore file with a pattern for the path decides (a ``!pattern`` re-includes)."""
+    for ignore in reversed(ignores):
+        inner = relative[len(ignore.base):] + ("/" if is_dir else "")
+        decision = ignore.spec.check_file(inner).include
+        if decision is not None:
+            return decision
+    return False
 
 
 def _is_regular(entry: os.DirEntry) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import discovery
 from .analysis.facts import ModuleSummary
@@ -24,14 +24,21 @@ from .speed.rounds import FastPath
 from .types import FileMessage, Finding, Report
 
 
+ROOT_MARKERS = discovery.ROOT_MARKERS
+
+
 def analyse(paths: Sequence[Path], config_loader, overrides: Optional[Dict[Path, bytes]] = None,
             cache_dir: Optional[Path] = None, use_cache: bool = True, jobs: Optional[int] = None) -> List[Report]:
     """Group the given paths by project root and analyse each project once."""
-    by_root: Dict[Path, List[Path]] = {}
+    by_root: Dict[Tuple[Path, bool], List[Path]] = {}
     for path in paths:
-        by_root.setdefault(discovery.find_root(path), []).append(path)
-    return [analyse_root(root, config_loader(root), targets, overrides, cache_dir, use_cache, jobs)
-            for root, targets in sorted(by_root.items())]
+        by_root.setdefault(discovery.locate_root(path), []).append(path)
+    reports = []
+    for (root, marked), targets in sorted(by_root.items()):
+        report = analyse_root(root, config_loader(root), targets, overrides, cache_dir, use_cache, jobs)
+        report.marked = marked
+        reports.append(report)
+    return reports
 
 
 def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), overrides: Optional[Dict[Path, bytes]] = None,
@@ -44,8 +51,10 @@ def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), ove
     """
     root = root.resolve()
     report = Report(root)
-    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size)
+    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size, config.respect_gitignore)
     report.files, report.warnings = len(sources.files), sources.warnings
+    if not sources.files:
+        use_cache = False  # nothing to keep: no cache directory is made where there is no Python
     workers = Summarizers(jobs, start_method)
     try:
         if speed:

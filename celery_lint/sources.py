@@ -33,12 +33,13 @@ class SourceFile:
 
 class Sources:
     def __init__(self, root: Path, excludes: Sequence[str], report_on: Sequence[Path] = (),
-                 overrides: Optional[Dict[Path, bytes]] = None, max_size: Optional[int] = None):
+                 overrides: Optional[Dict[Path, bytes]] = None, max_size: Optional[int] = None,
+                 respect_gitignore: bool = True):
         self.root = root
         self.max_size = max_size
         self.overrides = {discovery.lexical(p): src for p, src in (overrides or {}).items()}
         skipped: List[Tuple[Path, str]] = []
-        paths = discovery.discover(root, excludes, skipped)
+        paths = discovery.discover(root, excludes, skipped, respect_gitignore)
         # Files named explicitly (or edited in an editor buffer) are linted even where excludes would skip them.
         for path in [*self.overrides, *(discovery.lexical(p) for p in report_on if p.is_file())]:
             if path.suffix == ".py" and path not in paths:

@@ -111,6 +111,7 @@ class Report:
     """What one analysis of a project found."""
 
     root: Path
+    marked: bool = True  # the root was found by a marker (pyproject.toml, .git, manage.py...), not assumed
     findings: List[Finding] = field(default_factory=list)
     errors: List[FileMessage] = field(default_factory=list)  # files that do not parse or cannot be read
     warnings: List[FileMessage] = field(default_factory=list)  # .py paths that are not regular files

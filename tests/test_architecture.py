@@ -20,9 +20,10 @@ PIPELINE = [
     "celery_lint.discovery", "celery_lint.config", "celery_lint.sources",
     "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
     "celery_lint.speed.cache", "celery_lint.speed.parallel", "celery_lint.speed.rounds",
-    "celery_lint.fixing", "celery_lint.fixing.edits", "celery_lint.fixing.writing",
+    "celery_lint.fixing", "celery_lint.fixing.edits", "celery_lint.fixing.writing", "celery_lint.fixing.noqa",
     "celery_lint.engine",
-    "celery_lint.frontends", "celery_lint.frontends.cli", "celery_lint.frontends.flake8_plugin",
+    "celery_lint.frontends", "celery_lint.frontends.output", "celery_lint.frontends.cli",
+    "celery_lint.frontends.flake8_plugin",
     "celery_lint.__main__",
 ]
 

@@ -38,7 +38,7 @@ def test_a_symlinked_cache_directory_is_refused(tmp_path):
     (elsewhere / "index-keep.json").write_text("{}")
     root = shop(tmp_path / "proj")
     (root / ".celery_lint_cache").symlink_to(elsewhere, target_is_directory=True)
-    result = cli(root, ".")
+    result = cli(root, "-q", ".")
     assert result.stdout == FINDING
     assert snapshot(elsewhere) == {"index-keep.json": b"{}"}
     assert "warning: not using the cache directory .celery_lint_cache: it is a symbolic link" in result.stderr
@@ -50,7 +50,7 @@ def test_a_cache_directory_holding_other_files_is_refused(tmp_path, cache_dir):
     (root / "docs").mkdir()
     (root / "docs" / "index-api.json").write_text('{"pages": 3}')  # a user's file with a cache-like name
     before = snapshot(root)
-    result = cli(root, "--cache-dir", cache_dir, ".")
+    result = cli(root, "-q", "--cache-dir", cache_dir, ".")
     assert result.stdout == FINDING
     assert snapshot(root) == before  # nothing deleted, nothing written (no .gitignore, no .lock)
     assert f"warning: not using the cache directory {cache_dir}: it holds files celery-lint did not write" in result.stderr
@@ -76,12 +76,12 @@ def test_a_cache_directory_typed_on_the_command_line_may_be_anywhere(tmp_path):
 
 def test_the_cache_deletes_only_its_own_old_indexes(tmp_path):
     root = shop(tmp_path / "proj")
-    cli(root, ".")
+    cli(root, "-q", ".")
     cache = root / ".celery_lint_cache"
     old = cache / "index-0.0.1-000000000000.json"
     old.write_text("{}")
     (root / "shop" / "views.py").write_text(VIEWS + "\n")  # a change: the run saves the index again
-    cli(root, ".")
+    cli(root, "-q", ".")
     assert not old.exists()
     assert sorted(p.name for p in cache.iterdir()) == sorted([".gitignore", ".lock", index_of(root).name])
 
@@ -92,12 +92,12 @@ def test_a_poisoned_path_in_the_cache_never_redirects_fix(tmp_path):
     library = root / ".venv" / "lib" / "lib.py"
     library.parent.mkdir(parents=True)
     library.write_text(TASKS)
-    cli(root, ".")
+    cli(root, "-q", ".")
     index = index_of(root)
     data = json.loads(index.read_text())
     data["files"]["shop/tasks.py"]["summary"]["path"] = ".venv/lib/lib.py"
     index.write_text(json.dumps(data))
-    result = cli(root, "--fix", ".")
+    result = cli(root, "-q", "--fix", ".")
     assert library.read_text() == TASKS
     assert (root / "shop" / "tasks.py").read_text() == TASKS.replace("@app.task\n", "@app.task(ignore_result=True)\n")
     assert result.returncode == 0
@@ -127,12 +127,12 @@ BREAKAGES = {
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
 def test_a_wrong_shaped_index_is_rebuilt_not_a_crash(tmp_path, breakage):
     root = shop(tmp_path / "proj")
-    cli(root, ".")
+    cli(root, "-q", ".")
     index = index_of(root)
     data = json.loads(index.read_text())
     BREAKAGES[breakage](data)
     index.write_text(json.dumps(data))
-    result = cli(root, ".")
+    result = cli(root, "-q", ".")
     assert (result.stdout, result.returncode) == (FINDING, 1)
     assert "Traceback" not in result.stderr
 
@@ -140,9 +140,9 @@ def test_a_wrong_shaped_index_is_rebuilt_not_a_crash(tmp_path, breakage):
 @pytest.mark.parametrize("payload", ["[]", "[" * 100000, '{"files": ', "\x00\xff"])
 def test_an_index_that_is_not_json_is_rebuilt_not_a_crash(tmp_path, payload):
     root = shop(tmp_path / "proj")
-    cli(root, ".")
+    cli(root, "-q", ".")
     index_of(root).write_text(payload)
-    result = cli(root, ".")
+    result = cli(root, "-q", ".")
     assert (result.stdout, result.returncode) == (FINDING, 1)
     assert "Traceback" not in result.stderr
 
@@ -150,14 +150,14 @@ def test_an_index_that_is_not_json_is_rebuilt_not_a_crash(tmp_path, payload):
 def test_every_field_of_a_cached_entry_is_checked(tmp_path):
     """A summary whose fields have the wrong types (same hash, so it used to be trusted) is parsed again."""
     root = shop(tmp_path / "proj")
-    cli(root, ".")
+    cli(root, "-q", ".")
     index = index_of(root)
     data = json.loads(index.read_text())
     summary = data["files"]["shop/tasks.py"]["summary"]
     summary["functions"][0]["decorators"][0]["line"] = "4"
     summary["functions"][0]["noqa"] = "CEL001"
     index.write_text(json.dumps(data))
-    assert cli(root, ".").stdout == FINDING
+    assert cli(root, "-q", ".").stdout == FINDING
 
 
 # ``ping.delay()`` becomes ``ping.delay().get()``: a read, written at the very same size (a shorter name, a
@@ -182,9 +182,9 @@ def test_a_same_size_rewrite_with_its_mtime_restored_is_seen(tmp_path):
     past = time.time() - 3600
     for path in root.rglob("*.py"):
         os.utime(path, (past, past))
-    assert cli(root, ".").stdout == FINDING
+    assert cli(root, "-q", ".").stdout == FINDING
     rewrite_keeping_size_and_mtime(root / "shop" / "views.py", READING_SAME_SIZE)
-    result = cli(root, ".")
+    result = cli(root, "-q", ".")
     assert (result.stdout, result.returncode) == ("", 0)
 
 
@@ -194,7 +194,7 @@ def test_a_file_checked_in_its_own_clock_tick_is_hashed_again(tmp_path):
     made to look like that (its stat matches the rewritten file, checked at the file's own mtime)."""
     root = shop(tmp_path / "proj")
     views = root / "shop" / "views.py"
-    assert cli(root, ".").stdout == FINDING
+    assert cli(root, "-q", ".").stdout == FINDING
     after = rewrite_keeping_size_and_mtime(views, READING_SAME_SIZE)
     index = index_of(root)
     data = json.loads(index.read_text())
@@ -202,4 +202,4 @@ def test_a_file_checked_in_its_own_clock_tick_is_hashed_again(tmp_path):
     assert entry["mtime"] == after.st_mtime_ns and entry["size"] == after.st_size
     entry["ctime"], entry["checked"] = after.st_ctime_ns, after.st_mtime_ns
     index.write_text(json.dumps(data))
-    assert cli(root, ".").stdout == ""
+    assert cli(root, "-q", ".").stdout == ""

@@ -54,7 +54,7 @@ def test_a_file_edited_during_the_run_is_not_written(tmp_path, monkeypatch):
 
 def test_fix_and_diff_together_write_nothing(tmp_path):
     root = shop(tmp_path / "proj")
-    result = cli(root, "--no-cache", "--fix", "--diff", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", "--diff", ".")
     assert (root / "shop" / "tasks.py").read_text() == TASKS
     assert "+@app.task(ignore_result=True)" in result.stdout
     assert result.returncode == 1
@@ -81,7 +81,7 @@ def test_a_project_decorator_without_keywords_is_reported_but_not_fixed(tmp_path
     and the module no longer imported (TypeError)."""
     root = decorated_project(tmp_path / "proj", JOBS_PLAIN)
     before = (root / "shop" / "tasks.py").read_text()
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").read_text() == before
     assert result.stdout == (
         "shop/tasks.py:4:1: CEL001 result of task 'shop.tasks.ping' is stored but never read (enqueued at 1 place); "
@@ -95,7 +95,7 @@ def test_a_project_decorator_without_keywords_is_reported_but_not_fixed(tmp_path
 ])
 def test_a_project_decorator_that_forwards_keywords_is_fixed(tmp_path, jobs, call, fixed):
     root = decorated_project(tmp_path / "proj", jobs, call)
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").read_text() == DECORATED.format(call=call).replace(f"@background_task{call}", fixed)
 
 
@@ -103,7 +103,7 @@ def test_a_bare_decorator_that_needs_its_function_is_not_fixed(tmp_path):
     """``def background_task(**options)`` returns a decorator: used bare it would need the call it lacks."""
     root = decorated_project(tmp_path / "proj", JOBS_CALLED_ONLY.replace("(**options)", "(func, **options)"))
     before = (root / "shop" / "tasks.py").read_text()
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").read_text() == before
     assert "fix by hand" in result.stdout
 
@@ -114,7 +114,7 @@ def test_fix_writes_through_a_symlink_inside_the_project(tmp_path):
     real = root / "shop" / "real_tasks.py"
     (root / "shop" / "tasks.py").rename(real)
     (root / "shop" / "tasks.py").symlink_to("real_tasks.py")
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").is_symlink()
     assert real.read_text() == FIXED_TASKS
 
@@ -126,7 +126,7 @@ def test_fix_never_writes_a_link_target_outside_the_project(tmp_path):
     root = shop(tmp_path / "proj")
     (root / "shop" / "tasks.py").unlink()
     (root / "shop" / "tasks.py").symlink_to(outside)
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert outside.read_text() == TASKS
     assert f"shop/tasks.py: error: a link to {outside}, outside the project; not fixed" in result.stderr
     assert result.returncode == 2
@@ -138,7 +138,7 @@ def test_fix_keeps_owner_group_and_mode(tmp_path):
     tasks = root / "shop" / "tasks.py"
     os.chown(tasks, NOBODY, NOBODY)
     tasks.chmod(0o640)
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     info = tasks.stat()
     assert (tasks.read_text(), info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (FIXED_TASKS, NOBODY, NOBODY, 0o640)
 
@@ -147,7 +147,7 @@ def test_a_hard_linked_file_is_left_alone(tmp_path):
     root = shop(tmp_path / "proj")
     other = tmp_path / "backup_tasks.py"
     os.link(root / "shop" / "tasks.py", other)
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").read_text() == TASKS == other.read_text()
     assert os.stat(other).st_nlink == 2
     assert "shop/tasks.py: error: has 2 hard links; not fixed (a fix would break them)" in result.stderr
@@ -158,7 +158,7 @@ def test_a_read_only_file_is_left_alone(tmp_path):
     root = shop(tmp_path / "proj")
     tasks = root / "shop" / "tasks.py"
     tasks.chmod(0o444)
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert tasks.read_text() == TASKS and stat.S_IMODE(tasks.stat().st_mode) == 0o444
     assert "shop/tasks.py: error: read-only; not fixed" in result.stderr
     assert result.returncode == 2
@@ -171,7 +171,7 @@ def test_a_read_only_package_directory_is_an_error_line_not_a_traceback(tmp_path
     root = shop(tmp_path / "proj")
     os.chown(root / "shop", NOBODY, NOBODY)
     (root / "shop").chmod(0o755)
-    result = cli(root, "--no-cache", "--fix", ".", bound_by_permissions=True)
+    result = cli(root, "-q", "--no-cache", "--fix", ".", bound_by_permissions=True)
     assert "Traceback" not in result.stderr
     assert "shop/tasks.py: error: cannot write: " in result.stderr
     assert (root / "shop" / "tasks.py").read_text() == TASKS
@@ -186,7 +186,7 @@ def test_one_file_that_cannot_be_fixed_does_not_cancel_the_others(tmp_path):
     fixed nor reported. (A generator argument must stay the only argument: adding one cannot compile.)"""
     root = shop(tmp_path / "proj", **{"shop/other.py": GENERATOR_DECORATOR,
                                       "shop/views.py": VIEWS + "\n\nfrom shop.other import other\nother.delay()\n"})
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert (root / "shop" / "tasks.py").read_text() == FIXED_TASKS
     assert (root / "shop" / "other.py").read_text() == GENERATOR_DECORATOR
     assert result.stderr.splitlines()[0].startswith("shop/other.py: error: fix not applied: the fixed file would not ")
@@ -201,7 +201,7 @@ READER = "from shop.tasks import ping\n\n\ndef view():\n    return ping.delay().
 
 def fixed_source(tmp_path, tasks: str, views: str = VIEWS) -> str:
     root = shop(tmp_path / "proj", tasks=tasks, **{"shop/views.py": views})
-    result = cli(root, "--no-cache", "--fix", ".")
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
     assert "Traceback" not in result.stderr
     return (root / "shop" / "tasks.py").read_text()
 
@@ -245,7 +245,7 @@ def test_a_nested_decorator_is_fixed_in_the_indentation_of_its_block(tmp_path):
     views = "from shop.tasks import Jobs\n\n\ndef view():\n    Jobs.ping.delay()\n"
     root = shop(tmp_path / "proj", tasks=tasks, **{"shop/views.py": views})
     before = (root / "shop" / "tasks.py").read_text()
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     after = (root / "shop" / "tasks.py").read_text()
     assert after in (before, before.replace("@app.task(\n    )", "@app.task(\n        ignore_result=True,\n    )"))
     compile(after, "tasks.py", "exec")
@@ -255,7 +255,7 @@ def test_diff_of_a_latin1_file_shows_its_characters(tmp_path):
     tasks = "# -*- coding: latin-1 -*-\n" + TASKS.replace("return None", "return 'café'")
     root = shop(tmp_path / "proj")
     (root / "shop" / "tasks.py").write_bytes(tasks.encode("latin-1"))
-    result = cli(root, "--no-cache", "--diff", ".")
+    result = cli(root, "-q", "--no-cache", "--diff", ".")
     assert " def ping():\n     return 'café'\n" in result.stdout and "\ufffd" not in result.stdout
 
 
@@ -263,7 +263,7 @@ def test_fixing_keeps_the_bytes_of_an_encoded_file(tmp_path):
     tasks = "# -*- coding: latin-1 -*-\n" + TASKS.replace("return None", "return 'café'")
     root = shop(tmp_path / "proj")
     (root / "shop" / "tasks.py").write_bytes(tasks.encode("latin-1"))
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     expected = tasks.replace("@app.task\n", "@app.task(ignore_result=True)\n").encode("latin-1")
     assert (root / "shop" / "tasks.py").read_bytes() == expected
 
@@ -271,8 +271,8 @@ def test_fixing_keeps_the_bytes_of_an_encoded_file(tmp_path):
 def test_fixed_files_are_hashed_as_written(tmp_path):
     """After a fix, a warm run agrees with a cold one (the cache must not keep the pre-fix summary)."""
     root = shop(tmp_path / "proj")
-    cli(root, "--fix", ".")
-    warm, cold = cli(root, "."), cli(root, "--no-cache", ".")
+    cli(root, "-q", "--fix", ".")
+    warm, cold = cli(root, "-q", "."), cli(root, "-q", "--no-cache", ".")
     assert (warm.stdout, warm.returncode) == (cold.stdout, cold.returncode) == ("", 0)
     digest = hashlib.sha1((root / "shop" / "tasks.py").read_bytes()).hexdigest()
     assert digest == hashlib.sha1(FIXED_TASKS.encode()).hexdigest()
@@ -281,7 +281,7 @@ def test_fixed_files_are_hashed_as_written(tmp_path):
 def test_python_still_imports_every_fixed_module(tmp_path):
     """The end of the story: the fixed project imports (Celery's decorators accept what was added)."""
     root = shop(tmp_path / "proj")
-    cli(root, "--no-cache", "--fix", ".")
+    cli(root, "-q", "--no-cache", "--fix", ".")
     probe = "import shop.tasks, shop.views; print(shop.tasks.ping.ignore_result)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr

@@ -13,7 +13,7 @@ CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "project").is_dir())
 
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "celery_lint", "--no-cache", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "celery_lint", "--no-cache", "-q", *args], cwd=cwd,
                           capture_output=True, text=True)
 
 

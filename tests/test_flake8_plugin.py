@@ -114,7 +114,7 @@ def lines(output: str) -> list:
 def test_flake8_reports_exactly_what_celery_lint_reports(project: Path, jobs: str) -> None:
     # flake8 first, on a cold cache: with -j 2 each worker process analyses the project itself.
     result = flake8(project, "-j", jobs, "app", "legacy")
-    cli = run(project, "-m", "celery_lint", "app", "legacy")
+    cli = run(project, "-m", "celery_lint", "-q", "app", "legacy")
     assert result.stderr == ""
     assert lines(result.stdout) == EXPECTED
     assert result.stdout == cli.stdout
@@ -175,7 +175,7 @@ def test_a_file_that_does_not_parse(project: Path) -> None:
         assert result.stderr == ""
         assert lines(result.stdout) == ["app/broken.py:4:13: E999 SyntaxError: invalid syntax", *EXPECTED]
         assert result.returncode == 1
-    cli = run(project, "-m", "celery_lint", "app")
+    cli = run(project, "-m", "celery_lint", "-q", "app")
     assert lines(cli.stdout) == EXPECTED
 
 
@@ -203,5 +203,6 @@ def test_a_bad_celery_lint_config_stops_flake8_with_its_message(project: Path) -
     write(project, "pyproject.toml", "[tool.celery-lint]\nselect = ['CEL999']\n")
     result = flake8(project, "app/tasks.py")
     assert result.stdout == ("There was a critical error during execution of Flake8:\n"
-                             "celery-lint: error: select: unknown rule code 'CEL999' (known: CEL001, CEL002)\n")
+                             f"celery-lint: error: {project / 'pyproject.toml'} [tool.celery-lint]: select: unknown "
+                             "rule code 'CEL999' (known: CEL001, CEL002)\n")
     assert result.returncode == 1

@@ -138,7 +138,8 @@ def test_check_hook_reports_an_unchanged_task_made_unread_by_a_changed_file(proj
         "- exit code: 1\n"
         "\n"
         f"{CEL001_SEND_EMAIL}\n"
-        "celery-lint: 1 finding\n"
+        "Found 1 error.\n"
+        "[*] 1 fixable with --fix.\n"
         "\n"
     )
     assert result.returncode == 1
@@ -153,7 +154,7 @@ def test_fix_hook_rewrites_the_decorator_then_passes(project, pre_commit_home) -
         "- hook id: celery-lint-fix\n"
         "- files were modified by this hook\n"
         "\n"
-        "celery-lint: fixed 1, no findings\n"
+        "Found 1 error (1 fixed, 0 remaining).\n"
         "\n"
     )
     assert result.returncode == 1
@@ -164,3 +165,23 @@ def test_fix_hook_rewrites_the_decorator_then_passes(project, pre_commit_home) -
     result = pre_commit(project, pre_commit_home, "celery-lint-fix", "--all-files")
     assert hook_output(result) == "celery-lint --fix........................................................Passed\n"
     assert result.returncode == 0
+
+
+def test_the_readme_local_hook_works_as_written(tmp_path) -> None:
+    """README's ``repo: local`` snippet, pasted into a project's .pre-commit-config.yaml, with celery-lint on PATH."""
+    readme = (ROOT / "README.md").read_text()
+    snippet = next(block for block in readme.split("```yaml\n")[1:] if "repo: local" in block).split("```")[0]
+    init_repo(tmp_path)
+    files = {".pre-commit-config.yaml": snippet, "pyproject.toml": '[project]\nname = "fx"\n', "app/__init__.py": "",
+             "app/celery_app.py": 'from celery import Celery\n\napp = Celery("fx", backend="redis://")\n',
+             "app/tasks.py": TASKS, "app/views.py": VIEWS.replace(".delay(user).get(timeout=5)", ".delay(user)")}
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    commit_all(tmp_path)
+    env = {**CLEAN_ENV, "PRE_COMMIT_HOME": str(tmp_path / ".pre-commit-home"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert f"{CEL001_SEND_EMAIL}\n" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 1

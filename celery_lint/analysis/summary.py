@@ -298,6 +298,11 @@ class _Summarizer:
         return ".".join([base, *reversed(parts)])
 
     # ----- definitions -----
+    def definition_lines(self, node) -> List[int]:
+        """Where a ``# noqa`` for a definition may stand: any line of its decorators, and its def/class line."""
+        lines = [number for decorator in node.decorators for number in self.walk.lines_of(decorator, decorator.decorator)]
+        return [*lines, self.line_of(node.name)]
+
     def decorator(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Decorator:
         line, col = self.line_of(at), self.col_of(at)
         if isinstance(expr, cst.Call):
@@ -328,7 +333,7 @@ class _Summarizer:
             col=self.col_of(node.name),
             decorators=[self.decorator(d.decorator, d) for d in node.decorators],
             updates_state=False,
-            noqa=noqa_codes(self.lines, [self.line_of(d) for d in node.decorators] + [self.line_of(node.name)]),
+            noqa=noqa_codes(self.lines, self.definition_lines(node)),
             keywords_only=all(p.default is not None for p in [*params.posonly_params, *params.params]),
         )
         if node.decorators or len(self.names) == 1:
@@ -359,7 +364,7 @@ class _Summarizer:
             bases=[self.ref_of(arg.value) for arg in node.bases],
             attrs=attrs,
             updates_state=False,
-            noqa=noqa_codes(self.lines, [self.line_of(d) for d in node.decorators] + [self.line_of(node.name)]),
+            noqa=noqa_codes(self.lines, self.definition_lines(node)),
         )
         if node.bases:
             self.summary.classes.append(info)
@@ -671,8 +676,7 @@ class _Summarizer:
             return
         target = self.ref_of(node.args[0].value)
         decorator = self.decorator(task_call, node)
-        line = self.line_of(node)
-        self.summary.registrations.append(Registration(decorator, target, noqa_codes(self.lines, [line])))
+        self.summary.registrations.append(Registration(decorator, target, noqa_codes(self.lines, self.walk.lines_of(node))))
 
     def call_ignore(self, call: cst.Call):
         """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""

@@ -244,6 +244,14 @@ class Walk:
                 statement = self.parents.get(statement)
         return self.position(node)[0]
 
+    def lines_of(self, node: cst.CSTNode, body: Optional[cst.CSTNode] = None) -> range:
+        """Every original line ``node`` spans (a comment line the slicer cut from inside it included). ``body``:
+        the part of ``node`` whose lines count (a decorator's expression, without the lines before its ``@``)."""
+        first = self._position(node)[0]
+        code = cst.Module(body=[]).code_for_node(body or node)
+        last = first + code.rstrip("\r\n").count("\n")
+        return range(self._original_line(first), self._original_line(last) + 1)
+
     def _original_line(self, line: int) -> int:
         if self.line_numbers is not None and 0 < line <= len(self.line_numbers):
             return self.line_numbers[line - 1]

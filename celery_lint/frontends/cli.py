@@ -1,18 +1,24 @@
-"""``celery-lint [PATHS]``: a thin front end over the engine.
+"""``celery-lint [check] [PATHS]``, ``celery-lint rule CODE``: the command line, over the one engine.
 
-Exit status: 0 nothing found, 1 findings (or files that do not parse), 2 usage or configuration error.
+Exit status of ``check``: 0 nothing found, 1 findings (or files that do not parse or cannot be read), 2 usage or
+configuration error, or a fix that could not be applied.
 """
 from __future__ import annotations
 
 import difflib
 import os
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import List, Optional, Sequence
 
 import click
 
 from .. import __version__, config as config_module, engine
+from ..config import OUTPUT_FORMATS, ConfigError
+from ..rules import RULES, rule_for
 from ..text import printable
+from . import output
 
 
 def _shown(root: Path, relative: str) -> str:
@@ -24,45 +30,124 @@ def _shown(root: Path, relative: str) -> str:
         return printable(str(absolute))
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _CheckByDefault(click.Group):
+    """``celery-lint [OPTIONS] [PATHS]`` is ``celery-lint check [OPTIONS] [PATHS]`` (a path named like a
+    command can be given as ``./rule``)."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="celery-lint")
+def main():
+    """Find Celery tasks whose results are stored but never read (CEL001), or read but not stored (CEL002).
+
+    Run without a command, celery-lint checks: `celery-lint [OPTIONS] [PATHS]` is `celery-lint check ...`.
+    """
+
+
+def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
+    """``--select A,B --select C``: every use of the option adds up."""
+    if not values:
+        return None
+    return config_module.codes([part.strip() for value in values for part in value.split(",") if part.strip()], option)
+
+
+@main.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--fix", is_flag=True, help="Apply the fixes to the files.")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
-@click.option("--select", metavar="CODES", help="Comma-separated rule codes (or prefixes) to enable.")
-@click.option("--ignore", metavar="CODES", help="Comma-separated rule codes (or prefixes) to disable.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (also with --fix).")
+@click.option("--show-fixes", is_flag=True, help="List what was fixed (with --fix) or can be fixed.")
+@click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' where each finding is reported, and nothing else.")
+@click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Rule codes to enable on top of those selected.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to disable (comma-separated; repeatable).")
+@click.option("--exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude, replacing the defaults (comma-separated; repeatable).")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude on top of the defaults and config.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip what .gitignore files ignore (default: yes).")
+@click.option("-o", "--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
+              help="How findings are printed (default: concise, or output-format in the config).")
+@click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of the findings.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix fixed something, even if nothing is left.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
 @click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary line.")
-@click.version_option(__version__, "--version", prog_name="celery-lint")
-def main(paths, fix, diff, select, ignore, exit_zero, config_file, explain, no_cache, cache_dir, quiet):
-    """Find Celery tasks whose results are stored but never read (CEL001), or read but not stored (CEL002).
-
-    PATHS (default: .) are reported on; the whole project around them is analysed.
-    """
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+def check(paths, fix, diff, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
+          respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
+          no_cache, cache_dir, quiet):
+    """Check PATHS (default: .); the whole project around them is analysed."""
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
         overrides = dict(
-            select=config_module.parse_codes(select, "--select"),
-            ignore=config_module.parse_codes(ignore, "--ignore"),
+            select=_codes(select, "--select"), extend_select=_codes(extend_select, "--extend-select"),
+            ignore=_codes(ignore, "--ignore"), exclude=_patterns(exclude), extend_exclude=_patterns(extend_exclude),
+            respect_gitignore=respect_gitignore, output_format=output_format,
         )
 
+        configs = {}
+
         def load_config(root: Path):
-            return config_module.load(root, config_file).with_overrides(**overrides)
+            configs[root] = config_module.load(root, config_file).with_overrides(**overrides)
+            return configs[root]
 
         reports = engine.analyse(list(paths) or [Path(".")], load_config, cache_dir=cache_dir, use_cache=not no_cache)
-    except config_module.ConfigError as exc:
+    except ConfigError as exc:
         click.echo(f"celery-lint: error: {exc}", err=True)
         sys.exit(2)
-
-    findings = errors = fixed = fix_errors = 0
+    run = _Run(quiet, show_fixes, statistics, output.Color.for_stream(sys.stdout))
     for report in reports:
+        run.notes(report)
+        if explain:
+            run.explain(report)
+        if add_noqa:
+            run.add_noqa(report)
+        elif fix or diff:
+            run.apply(report, write=fix and not diff, show_diff=diff)
+        run.collect(report, configs[report.root.resolve()].output_format)
+    run.finish(fix and not diff, add_noqa)
+    if run.failed:
+        sys.exit(2)  # a fix that could not be applied: the user must look, even with --exit-zero
+    if exit_zero:
+        sys.exit(0)
+    changed = run.fixed if fix and not diff else 0
+    sys.exit(1 if run.remaining or run.errors or (diff and run.fixable) or (exit_non_zero_on_fix and changed) else 0)
+
+
+def _patterns(values: Sequence[str]) -> Optional[tuple]:
+    if not values:
+        return None
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+class _Run:
+    """What one ``check`` prints, across the projects its paths belong to."""
+
+    def __init__(self, quiet: bool, show_fixes: bool, statistics: bool, color: output.Color):
+        self.quiet, self.show_fixes, self.statistics, self.color = quiet, show_fixes, statistics, color
+        self.remaining: List[output.Located] = []
+        self.fixed_findings: List[tuple] = []  # (shown path, finding) fixed by --fix
+        self.fixed = self.errors = self.failed = self.noqa_added = self.files = 0
+        self.format = "concise"
+
+    @property
+    def fixable(self) -> int:
+        return sum(1 for item in self.remaining if item.finding.fix is not None)
+
+    def notes(self, report) -> None:
+        if not report.marked and report.files:
+            click.echo(f"celery-lint: warning: no project root marker ({', '.join(engine.ROOT_MARKERS)}) above the "
+                       f"paths; analysing {_shown(report.root, '.')} as the project", err=True)
         if report.cache_refused is not None:
             directory, reason = report.cache_refused
             click.echo(f"celery-lint: warning: not using the cache directory {_shown(Path.cwd(), str(directory))}: "
@@ -71,44 +156,111 @@ def main(paths, fix, diff, select, ignore, exit_zero, config_file, explain, no_c
             click.echo(f"{_shown(report.root, warning.path)}: warning: {warning.message}", err=True)
         for error in report.errors:
             click.echo(f"{_shown(report.root, error.path)}: error: {error.message}", err=True)
-        errors += len(report.errors)
-        if explain:
-            _explain(report)
-        written: set = set()
-        if fix or diff:
-            count, failed, written = _apply(report, write=fix and not diff, show_diff=diff)
-            fixed += count
-            fix_errors += failed
-        remaining = [f for f in report.findings if f.path not in written or f.fix is None]
-        for finding in remaining:
-            click.echo(finding.format(_shown(report.root, finding.path)))
-        findings += len(remaining)
-    if not quiet:
-        _summary_line(findings, fixed, errors + fix_errors, fix and not diff)
-    if fix_errors:
-        sys.exit(2)  # a fix that could not be applied: the user must look, even with --exit-zero
-    if exit_zero:
-        sys.exit(0)
-    sys.exit(1 if findings or errors or (diff and fixed) else 0)
+        self.errors += len(report.errors)
+        self.files += report.files
 
+    def explain(self, report) -> None:
+        for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line)):
+            shown = _shown(report.root, task.path)
+            click.echo(f"{shown}:{task.line}: {printable(task.name or task.qualname)}: {verdict.state}: "
+                       f"{printable(verdict.reason)}")
 
-def _apply(report, write: bool, show_diff: bool):
-    """(fixes applied, files that could not be fixed, files written)."""
-    from ..fixing.writing import fix_report
+    def apply(self, report, write: bool, show_diff: bool) -> None:
+        from ..fixing.writing import fix_report
 
-    count, failed, written = 0, 0, set()
-    for result in fix_report(report, write):
-        shown = _shown(report.root, result.path)
-        if result.error is not None:
-            click.echo(f"{shown}: error: {printable(result.error)}", err=True)
-            failed += 1
-        elif result.new is not None:
-            if show_diff:
-                _print_diff(shown, result.old, result.new)
-            if write:
-                written.add(result.path)
-            count += result.fixes
-    return count, failed, written
+        written = set()
+        for result in fix_report(report, write):
+            shown = _shown(report.root, result.path)
+            if result.error is not None:
+                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
+                self.failed += 1
+            elif result.new is not None:
+                if show_diff:
+                    _print_diff(shown, result.old, result.new)
+                if write:
+                    written.add(result.path)
+        fixed = [f for f in report.findings if f.path in written and f.fix is not None]
+        self.fixed += len(fixed)
+        self.fixed_findings += [(_shown(report.root, f.path), f) for f in fixed]
+        report.findings = [f for f in report.findings if not (f.path in written and f.fix is not None)]
+
+    def add_noqa(self, report) -> None:
+        from ..fixing.noqa import add_noqa
+
+        for result in add_noqa(report):
+            shown = _shown(report.root, result.path)
+            if result.error is not None:
+                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
+                self.failed += 1
+            else:
+                self.noqa_added += result.fixes
+        report.findings = []
+
+    def collect(self, report, output_format: str) -> None:
+        self.format = output_format
+        fixed = None
+        if output_format in output.NEEDS_EDITS and any(f.fix for f in report.findings):
+            from ..fixing.writing import fix_report
+
+            fixed = {r.path: (r.old, r.new) for r in fix_report(report, write=False) if r.new is not None}
+        self.remaining += output.locate(report, report.findings, lambda path: _shown(report.root, path), fixed)
+
+    def finish(self, fixing: bool, add_noqa: bool) -> None:
+        if not self.files:
+            click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
+            return
+        items = sorted(self.remaining, key=lambda item: (item.shown, item.finding.line, item.finding.col))
+        if self.statistics:
+            self._statistics(items)
+        else:
+            sys.stdout.write(output.FORMATS[self.format](items, self.color))
+        if self.format not in output.TEXT_FORMATS or self.quiet:
+            return
+        if add_noqa:
+            click.echo(f"Added {self.noqa_added} noqa directive{'s' if self.noqa_added != 1 else ''}.")
+            return
+        if self.show_fixes:
+            self._show_fixes(items, fixing)
+        click.echo(self._summary(len(items), fixing))
+
+    def _summary(self, remaining: int, fixing: bool) -> str:
+        total = remaining + self.fixed
+        if total == 0 and not self.errors:
+            return "All checks passed!"
+        noun = "error" if total == 1 else "errors"
+        if fixing and self.fixed:
+            return f"Found {total} {noun} ({self.fixed} fixed, {remaining} remaining)."
+        line = f"Found {total} {noun}."
+        if self.fixable:
+            line += f"\n{self.color.fixable('[*]')} {self.fixable} fixable with --fix."
+        return line
+
+    def _statistics(self, items: List[output.Located]) -> None:
+        counts = Counter(item.finding.code for item in items)
+        fixable = {item.finding.code for item in items if item.finding.fix is not None}
+        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            rule = rule_for(code)
+            marker = "[*]" if code in fixable else "   "
+            click.echo(f"{count:>5}\t{code}\t{marker} {rule.name if rule else ''}")
+
+    def _show_fixes(self, items: List[output.Located], fixing: bool) -> None:
+        if fixing:
+            entries = self.fixed_findings
+            title = f"Fixed {len(entries)} error{'s' if len(entries) != 1 else ''}:"
+        else:
+            entries = [(item.shown, item.finding) for item in items if item.finding.fix is not None]
+            title = f"{len(entries)} fixable with --fix:"
+        if not entries:
+            return
+        click.echo(title)
+        by_path: dict = {}
+        for shown, finding in entries:
+            by_path.setdefault(shown, Counter())[finding.code] += 1
+        for shown, counts in sorted(by_path.items()):
+            click.echo(f"- {shown}:")
+            for code, count in sorted(counts.items()):
+                rule = rule_for(code)
+                click.echo(f"    {count} × {code} ({rule.name if rule else code})")
 
 
 def _print_diff(shown: str, old: bytes, new: bytes) -> None:
@@ -129,21 +281,39 @@ def _encoding(source: bytes) -> str:
         return "utf-8"
 
 
-def _explain(report) -> None:
-    for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line)):
-        shown = _shown(report.root, task.path)
-        click.echo(f"{shown}:{task.line}: {printable(task.name or task.qualname)}: {verdict.state}: "
-                   f"{printable(verdict.reason)}")
+@main.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Every rule.")
+def rule(code, show_all):
+    """Print a rule's documentation: what it reports, why it matters, examples, and the fix."""
+    if show_all:
+        rules = list(RULES)
+    elif code is None:
+        raise click.UsageError("give a rule code (celery-lint rule CEL001) or --all")
+    else:
+        found = rule_for(code)
+        if found is None:
+            click.echo(f"celery-lint: error: unknown rule {code!r} (known: {', '.join(r.code for r in RULES)})", err=True)
+            sys.exit(2)
+        rules = [found]
+    click.echo("\n\n".join(rule_documentation(r) for r in rules))
 
 
-def _summary_line(findings: int, fixed: int, errors: int, fix: bool) -> None:
-    parts = []
-    if fix:
-        parts.append(f"fixed {fixed}")
-    parts.append("no findings" if findings == 0 else f"{findings} finding{'s' if findings != 1 else ''}")
-    if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    click.echo("celery-lint: " + ", ".join(parts), err=True)
+def rule_documentation(rule) -> str:
+    """A rule's documentation in Markdown (README's rule sections are this text)."""
+    parts = [f"### {rule.code} {rule.name}", "", f"{rule.summary[0].upper()}{rule.summary[1:]}.", "",
+             f"**Why:** {rule.why}", "", f"**Fix:** {rule.fix}."]
+    example = rule.INVALID[0]
+    parts += ["", "Reported:", "", "```python"]
+    for relative, text in example.files.items():
+        parts += [f"# {relative}", text.rstrip("\n"), ""]
+    parts[-1:] = ["```", "", "```", example.finding, "```"]
+    if example.fixed:
+        parts += ["", "Fixed by `celery-lint --fix`:", "", "```python"]
+        for relative, text in example.fixed.items():
+            parts += [f"# {relative}", text.rstrip("\n")]
+        parts += ["```"]
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":  # pragma: no cover
