@@ -54,6 +54,8 @@ class Role(Enum):
     CALL_SITE_IGNORE = "ignore_result given at a call or on a decorator"
     BACKEND_SETTING = "the result backend"
     ANNOTATIONS_SETTING = "task annotations, which may set ignore_result for any task"
+    EXPIRES_SETTING = "how long a stored result lives (the audit report's estimate; no rule depends on it)"
+    EXTENDED_SETTING = "whether stored results also hold the task's name and arguments (the audit report's)"
     BEAT_SETTING = "the beat schedule (beat never reads results)"
     DYNAMIC_CONFIG = "configuration read at run time"
     ON_COMMIT = "runs a callback after the transaction commits and drops its return value"
@@ -165,6 +167,10 @@ TERMS: Tuple[Term, ...] = (
          example="DEBUG = True\nresult_backend = 'redis://'  # <-\n"),
     Term(Role.ANNOTATIONS_SETTING, ("task_annotations", "CELERY_TASK_ANNOTATIONS", "CELERY_ANNOTATIONS"),
          word("task_annotations"), example="DEBUG = True\ntask_annotations = {'*': {'ignore_result': True}}  # <-\n"),
+    Term(Role.EXPIRES_SETTING, ("result_expires", "CELERY_RESULT_EXPIRES", "CELERY_TASK_RESULT_EXPIRES"),
+         word("result_expires"), example="DEBUG = True\nresult_expires = 3600  # <-\n"),
+    Term(Role.EXTENDED_SETTING, ("result_extended", "CELERY_RESULT_EXTENDED"), word("result_extended"),
+         example="DEBUG = True\nresult_extended = True  # <-\n"),
     Term(Role.BEAT_SETTING, ("beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE"), word("beat_schedule"),
          example="DEBUG = True\nbeat_schedule = {'a': {'task': 'proj.job'}}  # <-\n"),
     Term(Role.DYNAMIC_CONFIG, ("config_from_envvar",), word("config_from_envvar"),
@@ -211,5 +217,7 @@ RUN_TIME_IMPORTS = names(Role.RUN_TIME_IMPORT)
 GLOBAL_IGNORE_SETTINGS = names(Role.GLOBAL_IGNORE_SETTING)
 BACKEND_SETTINGS = names(Role.BACKEND_SETTING)
 ANNOTATIONS_SETTINGS = names(Role.ANNOTATIONS_SETTING)
+EXPIRES_SETTINGS = names(Role.EXPIRES_SETTING)
+EXTENDED_SETTINGS = names(Role.EXTENDED_SETTING)
 LOGGING = names(Role.LOGGING)
 NOT_CELERY_SIGNATURE = names(Role.NOT_CELERY_SIGNATURE)

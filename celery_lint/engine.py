@@ -112,6 +112,7 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
 
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
     root = report.root
+    report.settings = project.settings
     for task in project.tasks:
         verdict = judge(task, project, unparsed)
         report.verdicts.append((task, verdict))

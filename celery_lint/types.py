@@ -46,6 +46,7 @@ class UseKind(Kind):
     EAGER = "eager"  # .apply(), .map(), .chunks(): run in-process or inside a built-in task
     VALUE = "value"  # the task handed on as a value: it may be enqueued anywhere
     ASYNC_RESULT = "async_result"  # t.AsyncResult(id): a read by id of this task's results
+    ERRBACK = "errback"  # an old-style errback gets this task's id when it fails, and may read its result
 
 
 class VerdictState(Kind):
@@ -116,6 +117,7 @@ class Report:
     errors: List[FileMessage] = field(default_factory=list)  # files that do not parse or cannot be read
     warnings: List[FileMessage] = field(default_factory=list)  # .py paths that are not regular files
     verdicts: List[Tuple[object, Verdict]] = field(default_factory=list)  # (analysis.project.Task, its verdict)
+    settings: Optional[object] = None  # analysis.settings.Settings: what the project's configuration says
     digests: Dict[str, str] = field(default_factory=dict)  # sha1 of each file's content as analysed
     cache_refused: Optional[Tuple[Path, str]] = None  # a cache directory not used, and why
     parsed: int = 0  # files summarised by LibCST in this run (not from the cache)

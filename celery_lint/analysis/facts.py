@@ -47,6 +47,12 @@ class FunctionInfo:
     # whether it can be called with keywords alone (every positional parameter has a default).
     forwards_kwargs: List[Optional[str]] = field(default_factory=list)
     keywords_only: bool = False
+    # How Celery calls it as an errback (``_call_task_errbacks``): with more than one positional parameter (or
+    # ``*args``) and no ``bind=True`` it gets ``(request, exc, traceback)``; otherwise the failed task's id.
+    positional: int = 0
+    varargs: bool = False
+    reads_by_id: bool = False  # its body builds a result from an id (``AsyncResult(task_id)``)
+    returns: List[str] = field(default_factory=list)  # what it returns, as dotted names: ``Celery`` for a factory
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Registration:
     decorator: Decorator
     target: Optional[str]  # dotted name of the function being registered
     noqa: List[str]
+    bound_to: Optional[str] = None  # ``send = app.task(...)(_send)`` at module level: the name given to the task
 
 
 @dataclass
@@ -79,6 +86,18 @@ class Alias:
     called: bool
     kwargs: Dict[str, Any]
     star_kwargs: bool
+    line: int
+    first_arg: Optional[str] = None  # ``f = app.register_task(FTask())``: the dotted name of what is registered
+
+
+@dataclass
+class Errback:
+    """``sig.on_error(e)``, ``t.apply_async(link_error=e)``: Celery runs ``e`` when a task of ``parents`` fails."""
+
+    parents: List[str]  # dotted names of what the errback is attached to; empty when this module cannot tell
+    parent_names: List[str]  # registered names (``signature("proj.finish", link_error=e)``)
+    errbacks: List[str]  # dotted names of the errback tasks; empty when this module cannot tell
+    errback_names: List[str]
     line: int
 
 
@@ -124,6 +143,8 @@ class Setting(Kind):
     ANNOTATIONS = "annotations"  # value: whether they mention ignore_result
     DYNAMIC_CONFIG = "dynamic_config"  # config_from_envvar(): anything may be set
     APP = "app"  # a Celery app is made here; value: whether it is given a backend
+    EXPIRES = "result_expires"  # value: seconds (a literal), or DYNAMIC (a timedelta, a name...)
+    EXTENDED = "result_extended"  # value: True / False / DYNAMIC
 
 
 @dataclass
@@ -167,6 +188,7 @@ class ModuleSummary:
     config: List[ConfigFact] = field(default_factory=list)
     running: List[RunningTaskFact] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record
+    errbacks: List[Errback] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:

@@ -6,7 +6,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import celery_api
 from ..types import DYNAMIC, Kind, OutcomeKind, UseKind
-from .facts import Call, ClassInfo, Decorator, FunctionInfo, ModuleSummary, Outcome, Registration, RunningTaskFact, Use, ViaParam
+from .facts import (Call, ClassInfo, Decorator, Errback, FunctionInfo, ModuleSummary, Outcome, Registration,
+                    RunningTaskFact, Use, ViaParam)
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -38,6 +39,10 @@ class Task:
     value_escapes: List[Tuple[str, Use]] = field(default_factory=list)
     # ``self.request.id`` handed on, ``current_task.update_state()`` inside it: (path:line, fact)
     running: List[Tuple[str, RunningTaskFact]] = field(default_factory=list)
+    # As an errback, Celery hands it the failed task's id (not ``(request, exc, traceback)``); and its body
+    # builds a result from an id. A class-based task is old-style, its body unknown.
+    old_style_errback: bool = True
+    reads_by_id: bool = True
 
     @property
     def short_name(self) -> str:
@@ -60,6 +65,7 @@ class Project:
                 self._link(summary.path, use)
         self.settings: Settings = project_settings(self.summaries, self.symbols)
         self._link_running_tasks()
+        self._link_errbacks()
 
     # ----- tasks -----
     def _find_tasks(self) -> None:
@@ -86,6 +92,7 @@ class Project:
                 manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, found.star_kwargs or decorator.star_kwargs),
                 base_ignore=self._base_ignore(kwargs.get("base")),
                 updates_state=function.updates_state, noqa=function.noqa,
+                old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
             ), summary.module, function.qualname)
             return
 
@@ -103,7 +110,11 @@ class Project:
             manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
             base_ignore=self._base_ignore(kwargs.get("base")),
             updates_state=function.updates_state, noqa=registration.noqa,
+            old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
         ), target_summary.module, function.qualname)
+        if registration.bound_to:  # ``send = app.task(...)(_send)``: the task is also known as ``send``
+            self._task_by_symbol.setdefault((summary.module, registration.bound_to),
+                                            self._task_by_symbol[(target_summary.module, function.qualname)])
 
     def _class_task(self, summary: ModuleSummary, cls: ClassInfo) -> None:
         name = cls.attrs.get("name")
@@ -147,10 +158,17 @@ class Project:
         return None
 
     # ----- which tasks a name may be -----
-    def task_for(self, dotted: Optional[str]) -> Optional[Task]:
+    def task_for(self, dotted: Optional[str], depth: int = 0) -> Optional[Task]:
         kind, summary, obj, tail = self.symbols.resolve(dotted)
         if kind in (Symbol.FUNCTION, Symbol.CLASS) and not tail:
             return self._task_by_symbol.get((summary.module, obj.qualname))
+        if kind is Symbol.CLASS and len(tail) == 1:  # ``Jobs.vacuum``: a ``@staticmethod @app.task`` in a class
+            return self._task_by_symbol.get((summary.module, f"{obj.qualname}.{tail[0]}"))
+        if kind is Symbol.ALIAS and not tail and obj.called and obj.first_arg and depth < 4 \
+                and obj.ref.rpartition(".")[2] == "register_task":  # ``purge = app.register_task(PurgeTask())``
+            return self.task_for(obj.first_arg, depth + 1)
+        if kind is Symbol.UNKNOWN and summary is not None and len(tail) == 1:  # ``send = app.task(...)(_send)``
+            return self._task_by_symbol.get((summary.module, tail[0]))
         return None
 
     def tasks_in_module(self, dotted: Optional[str], depth: int = 0) -> Optional[List[Task]]:
@@ -198,6 +216,43 @@ class Project:
         if not any(module.startswith(prefix) for module in self.symbols.modules):
             return []  # not a package of this project
         return [t for t in self.tasks if t.qualname.startswith(prefix) and t.short_name == name]
+
+    # ----- errbacks -----
+    def _link_errbacks(self) -> None:
+        """An old-style errback gets the failed task's id; when it may read a result by that id, it reads the
+        failed task's (see celery-semantics.md, ``link_error``): the task it is attached to is read."""
+        for summary in self.summaries:
+            for errback in summary.errbacks:
+                reason = self._errback_reads(errback)
+                if reason is None:
+                    continue
+                parents = self._tasks_named(errback.parents, errback.parent_names) or [
+                    task for task in self.tasks if any(path == summary.path for path, _use in task.uses)]
+                use = Use(UseKind.ERRBACK, Outcome(OutcomeKind.READ, reason, errback.line))
+                for task in parents:
+                    task.uses.append((summary.path, use))
+
+    def _errback_reads(self, errback: Errback) -> Optional[str]:
+        anywhere = self.settings.reads_by_id_at
+        errbacks = self._tasks_named(errback.errbacks, errback.errback_names)
+        if not errbacks:
+            return (f"its errback, which this analysis cannot name, may read its result by id (results are read "
+                    f"by id at {anywhere})") if anywhere else None
+        keeps = "; ignore_result=True with store_errors_even_if_ignored=True would still store the failures it reads"
+        for task in errbacks:
+            if task.old_style_errback and task.reads_by_id:
+                return f"old-style errback {task.short_name} is given its id and reads its result by id{keeps}"
+            if task.old_style_errback and anywhere:
+                return (f"old-style errback {task.short_name} is given its id, and results are read by id at "
+                        f"{anywhere}{keeps}")
+        return None
+
+    def _tasks_named(self, refs: Iterable[str], names: Iterable[str]) -> List[Task]:
+        found: List[Task] = []
+        for ref in refs:
+            found += self._named_targets(Use(UseKind.SIGNATURE, Outcome(OutcomeKind.DISCARDED, "", 0), target=ref))[1]
+        found += [self.tasks_by_name[name] for name in names if name in self.tasks_by_name]
+        return list({id(task): task for task in found}.values())
 
     # ----- calls of project functions (results returned by helpers, getattr dispatchers) -----
     def _index_calls(self):
@@ -332,6 +387,13 @@ class Project:
                 elif fact.who == "current_task":
                     self.settings.running_anywhere.append((where, fact))
                 # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
+
+
+def _old_style_errback(kwargs, function: FunctionInfo) -> bool:
+    """Celery calls an errback with ``(request, exc, traceback)`` when its function takes more than one
+    positional argument (or ``*args``) and it is not ``bind=True``; otherwise with the failed task's id."""
+    bind = kwargs.get("bind", False)
+    return bind is not False or not (function.varargs or function.positional > 1)
 
 
 def _registered_name(kwargs: dict, module: str, function: str) -> Optional[str]:

@@ -23,6 +23,7 @@ from .facts import (
     ClassInfo,
     ConfigFact,
     Decorator,
+    Errback,
     FunctionInfo,
     ModuleSummary,
     Outcome,
@@ -43,6 +44,7 @@ SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE |
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
 RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
@@ -170,6 +172,38 @@ def literal(node: Optional[cst.BaseExpression]):
     if isinstance(node, cst.Integer):
         return int(node.value, 0) if node.value.isdigit() else DYNAMIC
     return DYNAMIC
+
+
+def setting_value(node: Optional[cst.BaseExpression]):
+    """A setting's value: a literal, or ``{"env": VAR, "default": value}`` for a value read from the environment
+    with a default (``os.environ.get("X", "True")``, ``env.bool("X", default=True)``, decouple's
+    ``config("X", default=True, cast=bool)``): the default is what the code says, unless the environment says
+    otherwise. ``default`` is what Celery would get: the raw default, or cast to bool where the call casts."""
+    value = literal(node)
+    if value != DYNAMIC or not isinstance(node, cst.Call):
+        return value
+    name, receiver = last_name(node.func), last_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
+    positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+    variable = literal(positional[0]) if positional else DYNAMIC
+    if not isinstance(variable, str) or variable == DYNAMIC:
+        return DYNAMIC
+    if name in ("get", "getenv") and receiver in ("environ", "os"):  # os.environ.get / os.getenv: the raw string
+        default = keywords.get("default", positional[1] if len(positional) > 1 else None)
+        cast = False
+    elif name == "bool" and receiver in ("env", "environ", "Env"):  # django-environ
+        default, cast = keywords.get("default"), True
+    elif name in ("config", "env"):  # python-decouple's config(...), django-environ's env(...)
+        default = keywords.get("default")
+        cast = isinstance(keywords.get("cast"), cst.Name) and keywords["cast"].value == "bool"
+    else:
+        return DYNAMIC
+    found = literal(default) if default is not None else None
+    if found == DYNAMIC:
+        return DYNAMIC
+    if cast and isinstance(found, str):
+        found = found.strip().lower() in ("true", "yes", "on", "1", "y", "t")
+    return {"env": variable, "default": found}
 
 
 def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
@@ -335,6 +369,8 @@ class _Summarizer:
             updates_state=False,
             noqa=noqa_codes(self.lines, self.definition_lines(node)),
             keywords_only=all(p.default is not None for p in [*params.posonly_params, *params.params]),
+            positional=len(params.posonly_params) + len(params.params),
+            varargs=isinstance(params.star_arg, cst.Param),
         )
         if node.decorators or len(self.names) == 1:
             self.summary.functions.append(info)
@@ -366,7 +402,7 @@ class _Summarizer:
             updates_state=False,
             noqa=noqa_codes(self.lines, self.definition_lines(node)),
         )
-        if node.bases:
+        if node.bases or len(self.names) == 1:  # (a module-level class may hold ``@staticmethod @app.task``s)
             self.summary.classes.append(info)
         self.stack.append(info)
         self.star_kwargs.append(None)
@@ -403,6 +439,12 @@ class _Summarizer:
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             name = target.target
+            if isinstance(name, cst.Subscript):  # ``app.conf["task_ignore_result"] = True``: as ``app.conf.x = ...``
+                index = name.slice[0].slice if len(name.slice) == 1 else None
+                key = literal(index.value) if isinstance(index, cst.Index) else None
+                if isinstance(key, str) and key != DYNAMIC:
+                    self.setting(key, node.value, node, attribute=True)
+                continue
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
@@ -414,11 +456,15 @@ class _Summarizer:
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, literal(value), at)
+            self.fact(Setting.GLOBAL_IGNORE, setting_value(value), at)
         elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, literal(value), at)
+            self.fact(Setting.BACKEND, setting_value(value), at)
         elif key in celery_api.ANNOTATIONS_SETTINGS:
             self.fact(Setting.ANNOTATIONS, "ignore_result" in _code(value), at)
+        elif key in celery_api.EXPIRES_SETTINGS:
+            self.fact(Setting.EXPIRES, setting_value(value), at)
+        elif key in celery_api.EXTENDED_SETTINGS:
+            self.fact(Setting.EXTENDED, setting_value(value), at)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
@@ -449,7 +495,11 @@ class _Summarizer:
             ref = self.ref_of(_unsubscripted(value.func))  # ``Celery[DjangoTask]("x")``: a generic alias
             if ref is not None:
                 kwargs, star = self.keywords(value)
-                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at)))
+                first = value.args[0].value if value.args and value.args[0].keyword is None else None
+                if isinstance(first, cst.Call):  # ``register_task(FTask())``: the class
+                    first = first.func
+                first_arg = self.ref_of(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
+                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at), first_arg))
         elif isinstance(value, (cst.Name, cst.Attribute)):
             ref = self.ref_of(value)
             if ref is not None:
@@ -531,6 +581,7 @@ class _Summarizer:
         self.read_by_id(node, name)
         self.app_and_config(node, name)
         self.periodic_task_entry(node, name)
+        self.errback(node, name)
         if isinstance(func, cst.Attribute):
             self.method_call(node, func, name)
         elif isinstance(func, cst.Name):
@@ -588,15 +639,20 @@ class _Summarizer:
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         if name in celery_api.READ_BY_ID or restore:
             self.summary.reads_by_id.append(self.line_of(node))
+            for info in self.stack:
+                if isinstance(info, FunctionInfo):
+                    info.reads_by_id = True
 
     def app_and_config(self, node: cst.Call, name: Optional[str]) -> None:
         """``Celery("x", backend=...)``, ``app.config_from_envvar(...)``, ``conf.update(task_ignore_result=...)``."""
         if name in APP_CLASS_NAMES:
             kwargs, star = self.keywords(node)
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            self.fact(Setting.APP, "backend" in kwargs or star or len(positional) >= 3, node)
+            backend = next((setting_value(arg.value) for arg in node.args
+                            if arg.keyword is not None and arg.keyword.value == "backend"), None)
+            self.fact(Setting.APP, backend is not None or star or len(positional) >= 3, node)  # backend=None: none
             if "backend" in kwargs:
-                self.fact(Setting.BACKEND, kwargs["backend"], node)
+                self.fact(Setting.BACKEND, backend, node)
         if name in celery_api.names(Role.DYNAMIC_CONFIG):
             self.fact(Setting.DYNAMIC_CONFIG, True, node)
         for arg in node.args:
@@ -639,6 +695,72 @@ class _Summarizer:
         elif where:
             self.use(*self.receiver_use(node, receiver, name), where)
 
+    def errback(self, node: cst.Call, name: Optional[str]) -> None:
+        """``R.on_error(E)``, ``R.link_error(E)``, ``R.apply_async(link_error=E)``, ``signature(..., link_error=E)``:
+        the tasks named in ``R`` (followed into the local variables it names) and in ``E``."""
+        attached = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "link_error"]
+        func = node.func
+        if isinstance(func, cst.Attribute) and name in ERRBACK_METHODS and node.args and node.args[0].keyword is None:
+            attached.append(node.args[0].value)
+        if not attached:
+            return
+        parents, parent_names = self.tasks_named_in(func.value if isinstance(func, cst.Attribute) else node, attached)
+        errbacks, errback_names = [], []
+        for expression in attached:
+            refs, names = self.tasks_named_in(expression, ())
+            errbacks += refs
+            errback_names += names
+        self.summary.errbacks.append(Errback(parents, parent_names, errbacks, errback_names, self.line_of(node)))
+
+    def tasks_named_in(self, expression: cst.CSTNode, skip, depth: int = 0) -> Tuple[List[str], List[str]]:
+        """Every dotted name (and string first argument, a registered name) in an expression: more than the tasks
+        it names, which is what a conservative caller wants. A local variable: what is assigned to it."""
+        refs: List[str] = []
+        names: List[str] = []
+        pending = [expression]
+        while pending:
+            node = pending.pop()
+            if any(node is s for s in skip):
+                continue
+            if isinstance(node, cst.Name):
+                ref = self.ref_of(node)
+                if ref is not None:
+                    refs.append(ref)
+                elif depth < 2:
+                    for value in self.local_values(node):
+                        more, more_names = self.tasks_named_in(value, skip, depth + 1)
+                        refs += more
+                        names += more_names
+                continue
+            if isinstance(node, cst.Attribute):
+                ref = self.ref_of(node)
+                if ref is not None:
+                    refs.append(ref)
+            if isinstance(node, cst.Call):
+                first = _first_literal(node)
+                if first is not None:
+                    names.append(first)
+            pending.extend(node.children)
+        return refs, names
+
+    def local_values(self, name: cst.Name, assignments_only: bool = False) -> List[cst.BaseExpression]:
+        """What the enclosing function assigns to (or appends to) a local variable."""
+        scope = name
+        while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
+            scope = self.parents.get(scope)
+        values = []
+        pending = [scope] if scope is not None else []
+        while pending:
+            node = pending.pop()
+            if isinstance(node, cst.Assign) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name.value for t in node.targets):
+                values.append(node.value)
+            elif not assignments_only and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                    and isinstance(node.func.value, cst.Name) and node.func.value.value == name.value:
+                values += [arg.value for arg in node.args]  # ``sigs.append(t.s())``
+            pending.extend(c for c in node.children if not isinstance(c, (cst.ClassDef,)))
+        return values
+
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
         """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
         line = self.line_of(node)
@@ -676,7 +798,14 @@ class _Summarizer:
             return
         target = self.ref_of(node.args[0].value)
         decorator = self.decorator(task_call, node)
-        self.summary.registrations.append(Registration(decorator, target, noqa_codes(self.lines, self.walk.lines_of(node))))
+        assign = self.parents.get(node)
+        bound_to = None
+        if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) \
+                and isinstance(self.parents.get(assign), cst.SimpleStatementLine) \
+                and isinstance(self.parents.get(self.parents.get(assign)), cst.Module):
+            bound_to = assign.targets[0].target.value  # ``send = app.task(name="x")(_send)``
+        self.summary.registrations.append(
+            Registration(decorator, target, noqa_codes(self.lines, self.walk.lines_of(node)), bound_to))
 
     def call_ignore(self, call: cst.Call):
         """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
@@ -762,6 +891,21 @@ class _Summarizer:
 
     def visit_Return(self, node: cst.Return) -> None:
         self.value_use(node.value)
+        self.returned(node.value)
+
+    def returned(self, value: Optional[cst.BaseExpression]) -> None:
+        """What a module-level function returns, as dotted names (``Celery`` for an app factory)."""
+        info = self.stack[-1] if self.stack else None
+        if not isinstance(info, FunctionInfo) or len(self.names) != 1 or value is None:
+            return
+        values = self.local_values(value, assignments_only=True) if isinstance(value, cst.Name) \
+            and self.resolve_name(value) is None else [value]
+        for found in values:
+            if isinstance(found, cst.Call):
+                found = _unsubscripted(found.func)
+            ref = self.ref_of(found) if isinstance(found, (cst.Name, cst.Attribute)) else None
+            if ref is not None and ref not in info.returns:
+                info.returns.append(ref)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if not isinstance(node.value, cst.From):

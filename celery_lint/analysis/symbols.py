@@ -104,8 +104,17 @@ class Symbols:
                 return True
             if target.kind is Symbol.CLASS and self.is_subclass(target.obj, celery_api.APP_CLASSES):
                 return True
+            if target.kind is Symbol.FUNCTION and not target.rest:  # ``app = create_app()``: a factory returning one
+                return any(self.makes_app(ref) for ref in target.obj.returns)
             return "celery" in obj.ref.rpartition(".")[2].lower()
         return False
+
+    def makes_app(self, ref: str) -> bool:
+        """Does calling ``ref`` make a Celery app (the class, or a subclass of the project's)?"""
+        target = self.resolve(ref)
+        if target.kind is Symbol.EXTERNAL:
+            return target.obj in celery_api.APP_CLASSES
+        return target.kind is Symbol.CLASS and not target.rest and self.is_subclass(target.obj, celery_api.APP_CLASSES)
 
     def is_task_class(self, cls: ClassInfo) -> bool:
         return self.is_subclass(cls, celery_api.TASK_CLASSES, app_task=True)
@@ -137,8 +146,8 @@ class Symbols:
             return TaskDecorator({}, False, True)
         if kind is Symbol.EXTERNAL and obj.endswith(".task") and self.is_app(obj[: -len(".task")]):
             return TaskDecorator({}, False, True)
-        if kind is Symbol.ALIAS and tail == ["task"] and self.is_app(ref[: -len(".task")]):
-            return TaskDecorator({}, False, True)
+        if kind is Symbol.ALIAS and tail == ["task"] and self.is_app(f"{_summary.module}.{obj.name}"):
+            return TaskDecorator({}, False, True)  # ``@app.task``, also through ``task = app.task``
         if kind is Symbol.ALIAS and not tail and obj.called:  # ``retry_task = shared_task(bind=True)``
             inner = self.task_decorator(Decorator(obj.ref, False, {}, False, 0, 0), depth + 1)
             if inner is not None and not decorator.called:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..types import DYNAMIC, OutcomeKind, Verdict, VerdictState
+from ..types import DYNAMIC, OutcomeKind, UseKind, Verdict, VerdictState
 from .facts import Running, Use
 from .project import Project, Task
 
@@ -23,7 +23,7 @@ class _Case:
     project: Project
     unparsed: Dict[str, Optional[bytes]]  # files that do not parse (None: could not be read at all)
     uses: List[Tuple[str, Use]]  # sorted by place
-    storing: List[Tuple[str, Use]]  # those that do not pass ignore_result=True
+    storing: List[Tuple[str, Use]]  # those that store a result: not run in-process, not ignore_result=True
 
     @property
     def settings(self):
@@ -37,7 +37,9 @@ def where(path: str, use: Use) -> str:
 def judge(task: Task, project: Project, unparsed: Dict[str, Optional[bytes]]) -> Verdict:
     """Follow every use of ``task``; anything we cannot follow makes the verdict 'maybe'."""
     uses = sorted(task.uses, key=lambda pu: (pu[0], pu[1].outcome.line))
-    case = _Case(task, project, unparsed, uses, [(p, u) for p, u in uses if u.ignore_result is not True])
+    # ``.apply()`` runs the task in this process and ``.map()`` inside a built-in task: neither stores its result.
+    storing = [(p, u) for p, u in uses if u.ignore_result is not True and u.kind is not UseKind.EAGER]
+    case = _Case(task, project, unparsed, uses, storing)
     for check in CHECKS:
         verdict = check(case)
         if verdict is not None:
@@ -157,6 +159,9 @@ def _unparsed(case: _Case) -> Optional[Verdict]:
 def _unused(case: _Case) -> Optional[Verdict]:
     if not case.uses:
         return Verdict(VerdictState.UNUSED, "never enqueued in this project (its callers may live elsewhere)")
+    if all(use.kind is UseKind.EAGER for _path, use in case.uses):
+        return Verdict(VerdictState.UNUSED, "only run in this process (.apply()) or inside a built-in task "
+                       "(.map()/.chunks()): nothing is stored")
     if not case.storing:
         return Verdict(VerdictState.IGNORED_AT_CALL, "every call site passes ignore_result=True")
     return None

@@ -42,5 +42,6 @@ def effective_ignore(task: Task, project: Project) -> Tuple[object, str]:
     if task.base_ignore is not None:
         return task.base_ignore, "its base class"
     if settings.global_ignore is not False:
-        return settings.global_ignore, f"the app config at {settings.global_ignore_at}"
+        unless = f", unless the environment sets {settings.global_ignore_env}" if settings.global_ignore_env else ""
+        return settings.global_ignore, f"the app config at {settings.global_ignore_at}{unless}"
     return False, "Celery's default"

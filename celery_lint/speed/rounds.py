@@ -175,7 +175,8 @@ class FastPath:
 
 def names_of_interest(project: Project) -> List[str]:
     """Names that let a file without any Celery token still matter: task functions and classes, decorator
-    aliases, helpers that return a result or look a task up by name. (Not registered names such as
+    aliases, app factories (``app = create_app()`` makes an app), helpers that return a result or look a task up
+    by name. (Not registered names such as
     ``"notify.new-reply"``: a string reaches a task only through send_task, signature, app.tasks[...] or
     beat, all Celery tokens but beat, and beat never reads a result.)"""
     names = set()
@@ -186,6 +187,9 @@ def names_of_interest(project: Project) -> List[str]:
             decorator = Decorator(f"{summary.module}.{alias.name}", False, {}, False, 0, 0)
             if project.symbols.task_decorator(decorator) is not None:
                 names.add(alias.name)
+        for function in summary.functions:
+            if any(project.symbols.makes_app(ref) for ref in function.returns):
+                names.add(function.name)
         for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
             if use.outcome.via:
                 names.add(use.outcome.via.rpartition(".")[2])
