@@ -290,7 +290,8 @@ def test_inspect_signature_is_not_a_celery_signature(project):
                 extract.delay(2)
         """,
     })
-    assert lint(root) == [cel001("proj/tasks.py", 5, "proj.tasks.extract")]
+    # (the table of this module is read: ``HANDLERS["extract"]`` is ``extract``, enqueued there too)
+    assert lint(root) == [cel001("proj/tasks.py", 5, "proj.tasks.extract", places=2)]
 
 
 # ----- modules we never parse ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
+FILLS = frozenset({"append", "extend", "insert", "add"})  # list and set methods that only add to them
 _SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
 
 
@@ -71,6 +72,9 @@ class ResultFlow:
         line = self.line_of(node)
         if isinstance(parent, cst.Expr):
             return Outcome(DISCARDED, "result discarded", line)
+        held = self._in_a_list(node, parent, self.result, seen)
+        if held is not None:
+            return held
         if isinstance(parent, cst.Attribute) and parent.value is node:
             attr = parent.attr.value
             if attr in celery_api.ID_ATTRIBUTES:
@@ -120,6 +124,9 @@ class ResultFlow:
         seen.add(id(node))
         parent = self.parents.get(node)
         line = self.line_of(node)
+        held = self._in_a_list(node, parent, self.signature, seen)
+        if held is not None:
+            return held
         if isinstance(parent, cst.Attribute) and parent.value is node:
             call = self.parents.get(parent)
             attr = parent.attr.value
@@ -226,6 +233,35 @@ class ResultFlow:
         if isinstance(call, cst.Call) and call_name(call) in celery_api.names(Role.ON_COMMIT):
             return Outcome(DISCARDED, "sent from on_commit()", line)
         return Outcome(ESCAPES, "returned from a lambda", line)
+
+    def _in_a_list(self, node, parent, follow, seen) -> Optional[Outcome]:
+        """A list of results or signatures built in steps: ``sigs.append(t.s())`` follows ``sigs``; a mention of
+        such a list that adds to it, counts it, deletes it or tests it reads nothing; ``for s in sigs`` follows
+        ``s``. None: not one of these."""
+        line = self.line_of(node)
+        if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
+            call = self.parents.get(parent)
+            func = call.func if isinstance(call, cst.Call) else None
+            if isinstance(func, cst.Attribute) and func.attr.value in FILLS and isinstance(func.value, cst.Name) \
+                    and self.mentions(func.value) is not None:
+                return strongest(self._through_variable(func.value, follow, seen),
+                                 Outcome(DISCARDED, f"added to {func.value.value}, never used", line))
+            if isinstance(func, cst.Name) and func.value == "len":
+                return Outcome(DISCARDED, "only counted with len()", line)
+        if not isinstance(node, cst.Name):
+            return None
+        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in FILLS:
+            return Outcome(DISCARDED, f"{node.value}.{parent.attr.value}() adds to it", line)
+        if isinstance(parent, cst.Del):
+            return Outcome(DISCARDED, "deleted", line)
+        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.UnaryOperation)):
+            return Outcome(DISCARDED, "only tested", line)
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            if isinstance(parent.target, cst.Name) and self.mentions(parent.target) is not None:
+                return strongest(self._through_variable(parent.target, follow, seen),
+                                 Outcome(DISCARDED, "looped over, never used", line))
+            return Outcome(ESCAPES, "looped over", line)
+        return None
 
     def _container_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """Climb from an element to the list/tuple/dict/comprehension holding it."""

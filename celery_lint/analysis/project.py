@@ -57,6 +57,7 @@ class Project:
         self._task_by_symbol: Dict[Tuple[str, str], Task] = {}
         self._find_tasks()
         self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
+        self._name_namespace_tasks()
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
         self._calls, self._function_values = self._index_calls()
@@ -66,6 +67,7 @@ class Project:
         self.settings: Settings = project_settings(self.summaries, self.symbols)
         self._link_running_tasks()
         self._link_errbacks()
+        self._drop_base_classes()
 
     # ----- tasks -----
     def _find_tasks(self) -> None:
@@ -216,6 +218,43 @@ class Project:
         if not any(module.startswith(prefix) for module in self.symbols.modules):
             return []  # not a package of this project
         return [t for t in self.tasks if t.qualname.startswith(prefix) and t.short_name == name]
+
+    def _name_namespace_tasks(self) -> None:
+        """A task in a namespace package answers to every name its module may be imported by (Celery names it
+        after the one the worker imports); it is shown by the one the project's own imports use."""
+        imported = {target for summary in self.summaries for target in summary.imports.values()}
+        for other, module in sorted(self.symbols.other_names.items()):
+            used = any(name == other or name.startswith(other + ".") for name in imported)
+            for task in self.tasks:
+                if task.name and task.name.startswith(module + ".") and task.qualname.startswith(module + "."):
+                    longer = other + task.name[len(module):]
+                    self.tasks_by_name.setdefault(longer, task)
+                    if used:
+                        task.name = longer
+
+    def _drop_base_classes(self) -> None:
+        """A Task subclass that other tasks are built on (``base=``, ``task_cls=``, a subclass) and that nothing
+        enqueues is a base class, not a task of its own."""
+        refs = []
+        for summary in self.summaries:
+            decorators = [d for f in summary.functions for d in f.decorators]
+            decorators += [r.decorator for r in summary.registrations]
+            kwargs = [d.kwargs for d in decorators] + [a.kwargs for a in summary.aliases]
+            refs += [k[key] for k in kwargs for key in ("base", "task_cls") if key in k]
+            refs += [base for cls in summary.classes for base in cls.bases]
+        bases = set()
+        for ref in refs:
+            ref = ref.get("ref") if isinstance(ref, dict) else ref
+            if isinstance(ref, str) and ref != DYNAMIC:
+                kind, summary, obj, tail = self.symbols.resolve(ref.replace(":", "."))
+                if kind is Symbol.CLASS and not tail:
+                    bases.add((summary.module, obj.qualname))
+        dropped = {id(task) for key, task in self._task_by_symbol.items() if key in bases
+                   and task.kind is TaskKind.CLASS and not task.value_escapes
+                   and not any(use.target or use.by_name not in (None, DYNAMIC) for _path, use in task.uses)}
+        if dropped:
+            self.tasks = [task for task in self.tasks if id(task) not in dropped]
+            self.tasks_by_name = {name: task for name, task in self.tasks_by_name.items() if id(task) not in dropped}
 
     # ----- errbacks -----
     def _link_errbacks(self) -> None:

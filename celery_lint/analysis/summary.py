@@ -34,6 +34,7 @@ from .facts import (
     Use,
     ViaParam,
 )
+from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .statements import SourceCut
@@ -44,6 +45,7 @@ SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE |
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
 RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
 ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -589,8 +591,8 @@ class _Summarizer:
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
-        for arg in node.args:
-            if arg.keyword is None or arg.keyword.value not in celery_api.LINK_KEYWORDS:
+        for arg in node.args:  # (a callback runs, and a base class is built on: neither is handed on)
+            if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
 
     def record_call(self, node: cst.Call) -> None:
@@ -687,6 +689,8 @@ class _Summarizer:
         where = self.task_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
             where = Reference(by_name=DYNAMIC)
+        if not where and name in celery_api.ENQUEUE | celery_api.SIGNATURE and self.held_tasks(node, receiver, name):
+            return
         if name in celery_api.ENQUEUE:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
             self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node))
@@ -760,6 +764,23 @@ class _Summarizer:
                 values += [arg.value for arg in node.args]  # ``sigs.append(t.s())``
             pending.extend(c for c in node.children if not isinstance(c, (cst.ClassDef,)))
         return values
+
+    def held_tasks(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
+        """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
+        table, a loop over a literal, a conditional). Each gets the use; a result that may be read through a
+        module-level table is also kept as one of a task we cannot name: other modules may add to the table."""
+        values = PossibleValues(self.parents, self.ref_of)
+        held = values.names(receiver)
+        if not held:
+            return False
+        kind = UseKind.ENQUEUE if name in celery_api.ENQUEUE else UseKind.SIGNATURE
+        outcome = self.flow.result(node) if kind is UseKind.ENQUEUE else self.flow.signature(node)
+        ignore = self.call_ignore(node)
+        for ref in held:
+            self.use(kind, outcome, Reference(target=ref), ignore)
+        if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
+            self.use(kind, outcome, Reference(), ignore)
+        return True
 
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
         """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""

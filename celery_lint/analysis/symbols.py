@@ -46,6 +46,7 @@ class Symbols:
         for summary in sorted(summaries, key=lambda s: s.path):
             self.modules.setdefault(summary.module, summary)
         self._defs = {module: _definitions(summary) for module, summary in self.modules.items()}
+        self.other_names = _namespace_names(self.modules)
         self._resolved: Dict[str, Resolved] = {}  # the summaries never change
         self.extra_decorators = task_decorators
 
@@ -63,6 +64,7 @@ class Symbols:
         parts = dotted.split(".")
         for i in range(len(parts), 0, -1):
             module = ".".join(parts[:i])
+            module = self.other_names.get(module, module)
             if module in self.modules:
                 break
         else:
@@ -179,6 +181,25 @@ class Symbols:
         kind, _summary, obj, tail = self.resolve(dotted)
         return (kind is Symbol.ALIAS and not tail and obj.called
                 and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
+
+
+def _namespace_names(modules: Dict[str, ModuleSummary]) -> Dict[str, str]:
+    """Other names a module may be imported by: a package inside folders without ``__init__.py`` (PEP 420
+    namespace packages, ``src/``, one folder per distribution) is named from its topmost package, but a project
+    whose path starts higher imports it with those folders in front (``proj/server/tasks/`` imported as
+    ``proj.server.tasks``). Each such longer name maps to the module, unless a module has that name itself."""
+    others: Dict[str, str] = {}
+    for module, summary in modules.items():
+        folders = summary.path.split("/")[:-1]
+        parts = module.split(".")
+        inside = len(parts) if summary.is_package else len(parts) - 1  # folders the module name covers
+        above = folders[: len(folders) - inside] if inside <= len(folders) else []
+        for i in range(len(above)):
+            if all(folder.isidentifier() for folder in above[i:]):
+                name = ".".join([*above[i:], *parts])
+                if name not in modules:
+                    others.setdefault(name, module)
+    return others
 
 
 def _definitions(summary: ModuleSummary) -> Dict[str, tuple]:

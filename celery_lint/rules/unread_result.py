@@ -50,6 +50,8 @@ class UnreadResult(Rule):
         places = "1 place" if verdict.places == 1 else f"{verdict.places} places"
         if fix is None and task.manual_fix:
             advice = f"fix by hand: {task.manual_fix}"
+        elif fix is None and task.kind == "class":
+            advice = "set ignore_result = True in the class body by hand"
         elif fix is None:
             advice = "add ignore_result=True by hand (no autofix for this decorator form)"
         else:

@@ -1,0 +1,229 @@
+"""Which tasks a local variable may hold, when every way it is filled is visible: dispatch tables and the like.
+
+    EVENTS = {"paid": (send_receipt, "receipt.html"), "shipped": (send_tracking, "tracking.html")}
+    task, template = EVENTS.get(event)        # -> send_receipt or send_tracking
+    for name, job in {"a": t1, "b": t2}.items(): ...    # job -> t1 or t2
+    task = t1 if urgent else t2               # -> t1 or t2
+
+The answer is every dotted name the value may be, or None as soon as one source is anything else (a parameter,
+a call, an attribute of an object, a container filled elsewhere in a way we do not read). A caller links the
+names; one that is not a task simply matches none.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional
+
+import libcst as cst
+
+MAX_DEPTH = 6
+_LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
+
+
+class PossibleValues:
+    def __init__(self, parents: Dict[cst.CSTNode, cst.CSTNode], ref_of: Callable[[cst.CSTNode], Optional[str]]):
+        self.parents = parents
+        self.ref_of = ref_of
+        self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
+        # Went through a module-level table on the last question: other modules may add to it.
+        self.open_table = False
+
+    def names(self, node: cst.BaseExpression) -> Optional[List[str]]:
+        self.open_table = False
+        leaves = self._values(node, 0)
+        if leaves is None:
+            return None
+        names = []
+        for leaf in leaves:
+            if isinstance(leaf, cst.Name) and leaf.value == "None":
+                continue  # ``table.get(key)`` with no such key: nothing is enqueued (it raises)
+            ref = self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
+            if ref is None:
+                return None
+            names.append(ref)
+        return list(dict.fromkeys(names)) or None
+
+    # ----- what an expression may evaluate to: leaf expressions -----
+    def _values(self, node: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(node, cst.Name) and self.ref_of(node) is None:  # a local variable
+            return self._variable(node, depth)
+        if isinstance(node, cst.Name) and node.value in self._module_level():  # a table of this module
+            self.open_table = True
+            return self._union([self._values(v, depth + 1) for v in self._module_level()[node.value]])
+        if isinstance(node, (cst.Name, cst.Attribute, cst.Dict, cst.List, cst.Tuple, cst.Set)):
+            return [node]
+        if isinstance(node, cst.IfExp):
+            return self._union([self._values(node.body, depth + 1), self._values(node.orelse, depth + 1)])
+        if isinstance(node, cst.BooleanOperation):
+            return self._union([self._values(node.left, depth + 1), self._values(node.right, depth + 1)])
+        if isinstance(node, cst.Subscript):
+            return self._members(node.value, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
+            found = [self._members(node.func.value, depth + 1)]
+            found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
+            return self._union(found)
+        return None
+
+    def _members(self, container: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """The values held in a container (a dict's values, a list's items)."""
+        holders = self._values(container, depth)
+        if holders is None:
+            return None
+        found: List[Optional[List[cst.BaseExpression]]] = []
+        for holder in holders:
+            if isinstance(holder, cst.Dict):
+                if any(not isinstance(e, cst.DictElement) for e in holder.elements):
+                    return None  # ``{**other}``
+                found += [self._values(e.value, depth + 1) for e in holder.elements]
+            elif isinstance(holder, (cst.List, cst.Tuple, cst.Set)):
+                if any(isinstance(e, cst.StarredElement) for e in holder.elements):
+                    return None
+                found += [self._values(e.value, depth + 1) for e in holder.elements]
+            else:
+                return None
+        return self._union(found)
+
+    def _iterated(self, iterable: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """What ``for x in iterable`` gives: ``d.items()`` (key, value) pairs as tuples, ``d.values()``, a list's
+        items, a dict's keys."""
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and not iterable.args:
+            method = iterable.func.attr.value
+            if method == "values":
+                return self._members(iterable.func.value, depth + 1)
+            if method == "items":
+                holders = self._values(iterable.func.value, depth + 1) or []
+                pairs = [cst.Tuple([cst.Element(e.key), cst.Element(e.value)]) for h in holders
+                         if isinstance(h, cst.Dict) for e in h.elements if isinstance(e, cst.DictElement)]
+                if not holders or len(pairs) != sum(len(h.elements) for h in holders if isinstance(h, cst.Dict)) \
+                        or any(not isinstance(h, cst.Dict) for h in holders):
+                    return None
+                return pairs
+            return None
+        holders = self._values(iterable, depth + 1)
+        if holders is None or any(not isinstance(h, (cst.List, cst.Tuple, cst.Set, cst.Dict)) for h in holders):
+            return None
+        found = []
+        for holder in holders:
+            if isinstance(holder, cst.Dict):
+                found += [e.key for e in holder.elements if isinstance(e, cst.DictElement)]
+            else:
+                found += [e.value for e in holder.elements]
+        return found
+
+    # ----- where a local variable gets its values -----
+    def _variable(self, name: cst.Name, depth: int) -> Optional[List[cst.BaseExpression]]:
+        scope = self._scope(name)
+        if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
+            return None
+        found: List[Optional[List[cst.BaseExpression]]] = []
+        for node in _walk(scope.body):
+            if _mutates(node, name.value):
+                return None  # ``jobs.append(t)``, ``jobs[k] = t``: filled in a way not followed
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    path = _position(target.target, name.value)
+                    if path is not None:
+                        found.append(self._unpacked(self._values(node.value, depth + 1), path, depth))
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.With, cst.Global, cst.Nonlocal)):
+                if any(isinstance(n, cst.Name) and n.value == name.value for n in _walk(_bound_by(node))):
+                    return None  # bound some other way: not followed
+            elif isinstance(node, (cst.For, cst.CompFor)):
+                path = _position(node.target, name.value)
+                if path is not None:
+                    found.append(self._unpacked(self._iterated(node.iter, depth + 1), path, depth))
+        if not found:
+            return None
+        return self._union(found)
+
+    def _unpacked(self, values, path: List[int], depth: int) -> Optional[List[cst.BaseExpression]]:
+        """``a, b = value``: the element at ``path`` of each possible value (a tuple or list literal)."""
+        for index in path:
+            if values is None:
+                return None
+            next_values: List[Optional[List[cst.BaseExpression]]] = []
+            for value in values:
+                if not isinstance(value, (cst.Tuple, cst.List)) or index >= len(value.elements) \
+                        or any(isinstance(e, cst.StarredElement) for e in value.elements):
+                    return None
+                next_values.append(self._values(value.elements[index].value, depth + 1))
+            values = self._union(next_values)
+        return values
+
+    def _scope(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            node = self.parents.get(node)
+        return node
+
+    def _module_level(self) -> Dict[str, List[cst.BaseExpression]]:
+        """``NAME = <dict/list/tuple literal>`` at module level, when that is the only way NAME is bound there."""
+        if self._module_assignments is None:
+            module = next((n for n in self.parents.values() if isinstance(n, cst.Module)), None)
+            assignments: Dict[str, List[cst.BaseExpression]] = {}
+            for statement in (module.body if module is not None else ()):
+                for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                            and isinstance(small.targets[0].target, cst.Name) \
+                            and isinstance(small.value, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+                        assignments.setdefault(small.targets[0].target.value, []).append(small.value)
+            self._module_assignments = {name: values for name, values in assignments.items() if len(values) == 1}
+        return self._module_assignments
+
+    @staticmethod
+    def _union(parts: List[Optional[List[cst.BaseExpression]]]) -> Optional[List[cst.BaseExpression]]:
+        if not parts or any(part is None for part in parts):
+            return None
+        return [value for part in parts for value in part]
+
+
+def _position(target: cst.BaseExpression, name: str) -> Optional[List[int]]:
+    """Where ``name`` sits in an assignment target: [] for ``name = ...``, [1] for ``a, name = ...``."""
+    if isinstance(target, cst.Name):
+        return [] if target.value == name else None
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for index, element in enumerate(target.elements):
+            if isinstance(element, cst.StarredElement):
+                continue
+            inner = _position(element.value, name)
+            if inner is not None:
+                return [index, *inner]
+    return None
+
+
+_FILLS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "__setitem__", "__iadd__"})
+
+
+def _mutates(node: cst.CSTNode, name: str) -> bool:
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+        return node.func.value.value == name and node.func.attr.value in _FILLS
+    if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
+        return isinstance(node.target.value, cst.Name) and node.target.value.value == name
+    return False
+
+
+def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
+    params = function.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+    return any(p.name.value == name for p in every)
+
+
+def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        return [node.target]
+    if isinstance(node, cst.NamedExpr):
+        return [node.target]
+    if isinstance(node, cst.With):
+        return [item.asname for item in node.items if item.asname is not None]
+    return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
+
+
+def _walk(nodes) -> List[cst.CSTNode]:
+    """Every node under these (not into nested functions or classes: their variables are their own)."""
+    pending = list(nodes) if isinstance(nodes, (list, tuple)) else [nodes]
+    found = []
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(c for c in node.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    return found
