@@ -21,6 +21,7 @@ from .discovery import DEFAULT_EXCLUDES
 from .rules import KNOWN_CODES
 
 DEFAULT_MAX_FILE_SIZE = 10_000_000
+STRATEGIES = ("per-task", "global")  # how --fix stops unread results being stored
 OUTPUT_FORMATS = ("concise", "full", "json", "json-lines", "github", "gitlab", "sarif", "junit")
 TABLES = ("celery-lint", "celery_lint")  # [tool.celery-lint], or the same with an underscore
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*", re.IGNORECASE)
@@ -43,6 +44,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; a larger file is reported and not read
     respect_gitignore: bool = True
     output_format: str = "concise"
+    strategy: str = "per-task"
 
     @property
     def excludes(self) -> tuple:
@@ -106,6 +108,12 @@ def _output_format(value, key: str = "output-format") -> str:
     return value
 
 
+def _strategy(value, key: str = "strategy") -> str:
+    if value not in STRATEGIES:
+        raise ConfigError(f"{key} must be one of {', '.join(STRATEGIES)}; got {value!r}")
+    return value
+
+
 def _per_file_ignores(value, key: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f'{key} must be a table of glob = [codes], such as {key} = {{ "legacy/*.py" = ["CEL001"] }}')
@@ -124,6 +132,7 @@ _KEYS = {
     "max-file-size": ("max_file_size", _file_size),
     "respect-gitignore": ("respect_gitignore", _boolean),
     "output-format": ("output_format", _output_format),
+    "strategy": ("strategy", _strategy),
 }
 
 

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "celery_lint"
 PIPELINE = [
     "celery_lint", "celery_lint.celery_api", "celery_lint.types", "celery_lint.text",
     "celery_lint.analysis", "celery_lint.analysis.facts", "celery_lint.analysis.statements",
-    "celery_lint.analysis.guard", "celery_lint.analysis.walk", "celery_lint.analysis.flow",
+    "celery_lint.analysis.guard", "celery_lint.analysis.walk", "celery_lint.analysis.flow", "celery_lint.analysis.containers",
     "celery_lint.analysis.summary", "celery_lint.analysis.symbols", "celery_lint.analysis.settings",
     "celery_lint.analysis.project", "celery_lint.analysis.verdicts",
     "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
@@ -21,8 +21,12 @@ PIPELINE = [
     "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
     "celery_lint.speed.cache", "celery_lint.speed.parallel", "celery_lint.speed.rounds",
     "celery_lint.fixing", "celery_lint.fixing.edits", "celery_lint.fixing.writing", "celery_lint.fixing.noqa",
+    "celery_lint.fixing.config_scan", "celery_lint.fixing.global_setting", "celery_lint.fixing.global_strategy",
     "celery_lint.engine",
-    "celery_lint.frontends", "celery_lint.frontends.output", "celery_lint.frontends.cli",
+    "celery_lint.redis_scan", "celery_lint.report", "celery_lint.report.costs", "celery_lint.report.returns",
+    "celery_lint.report.audit", "celery_lint.report.live", "celery_lint.report.render",
+    "celery_lint.frontends", "celery_lint.frontends.output", "celery_lint.frontends.global_fix",
+    "celery_lint.frontends.explain", "celery_lint.frontends.report_command", "celery_lint.frontends.cli",
     "celery_lint.frontends.flake8_plugin",
     "celery_lint.__main__",
 ]

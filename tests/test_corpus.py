@@ -271,9 +271,12 @@ def test_ground_truth_from_the_maintainers(corpus, name):
     assert len(result.stripped) == stripped
     assert result.not_found == []
     assert len(result.recovered) == recovered, ground_truth.format_table([result])
-    # every miss is a task this project never enqueues (beat entries registered by dotted path at run time,
-    # or callers in other packages): never one whose result we wrongly think is read
-    assert {miss.state for miss in result.misses} <= {"unused"}, ground_truth.format_table([result])
+    # every miss is a task this project never enqueues itself (beat entries registered by dotted path at run time,
+    # callers in other packages, or a task handed on to library code that enqueues it): never one whose result
+    # we wrongly think is read
+    for miss in result.misses:
+        assert miss.state == "unused" or miss.reason.startswith("handed on as a value"), \
+            ground_truth.format_table([result])
     # Mayan's chord headers keep ignore_result=False against the global True: they must never get CEL001
     assert result.kept_false_flagged == []
     if name.startswith("mayan-edms"):

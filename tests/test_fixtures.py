@@ -78,3 +78,31 @@ def test_noqa_suppresses_only_its_task(copy):
     (root / "billing" / "tasks.py").write_bytes((root / "billing" / "tasks.py").read_bytes().replace(b"  # noqa: CEL001 - kept", b"  # kept"))
     lines = run_cli(root, ".").stdout.splitlines()
     assert [line.split(":")[1] for line in lines] == ["6", "14", "19"]
+
+
+def test_explain_says_why_an_unread_task_has_no_finding_and_where_each_is_enqueued(copy):
+    root = copy("config_no_backend")
+    result = run_cli(root, "--explain", ".")
+    assert result.stdout.splitlines() == [
+        "mailer/tasks.py:4: mailer.tasks.send_digest: unread: nothing reads its result",
+        "    no finding: no result backend is configured (mailer/worker.py:4): nothing is stored",
+        "    mailer/hooks.py:5: enqueued: result discarded",
+        "mailer/tasks.py:9: mailer.tasks.bounce: unread: nothing reads its result",
+        "    no finding: no result backend is configured (mailer/worker.py:4): nothing is stored",
+        "    mailer/hooks.py:9: enqueued: result discarded",
+    ]
+    assert result.returncode == 0
+
+
+def test_explain_lists_every_enqueue_site_with_its_kind(copy):
+    root = copy("errbacks")
+    lines = run_cli(root, "--explain", ".").stdout.splitlines()
+    start = lines.index("billing/tasks.py:18: billing.tasks.close_batch: read: its result is read at billing/flows.py:8 "
+                        "(old-style errback report_failure is given its id and reads its result by id; "
+                        "ignore_result=True with store_errors_even_if_ignored=True would still store the failures "
+                        "it reads)")
+    assert lines[start + 1:start + 3] == [
+        "    billing/flows.py:8: signature: chord body; canvas result discarded",
+        "    billing/flows.py:8: errback reads it: old-style errback report_failure is given its id and reads its "
+        "result by id; ignore_result=True with store_errors_even_if_ignored=True would still store the failures it reads",
+    ]

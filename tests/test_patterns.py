@@ -697,3 +697,87 @@ def test_a_class_imported_from_a_setting_is_not_a_task(project):
         """,
     })
     assert lint(root) == [cel001("proj/tasks.py", 5, "proj.tasks.ping")]
+
+
+def test_a_test_configuring_mocks_reads_nothing(project):
+    """pretix/saleor-style tests: a made-up AsyncResult as a mock's return value, a patch wrapping a bound
+    ``apply_async``, an assertion naming a task: none of them reads a result or hands a task on."""
+    root = project({
+        "proj/tasks.py": with_app("""
+            @app.task
+            def export(x):
+                pass
+
+            @app.task
+            def cleanup(x):
+                pass
+        """),
+        "proj/views.py": """
+            from proj.tasks import cleanup, export
+
+            def view(x):
+                export.delay(x)
+                export.apply_async((x,), link_error=cleanup.s())
+        """,
+        "tests/test_views.py": """
+            from unittest import mock
+            from celery.result import AsyncResult
+            from proj.tasks import cleanup, export
+            from proj.views import view
+
+            def test_view():
+                with mock.patch("proj.tasks.export.apply_async", wraps=export.apply_async) as m:
+                    m.return_value = AsyncResult("made-up")
+                    view(1)
+                m.assert_called_once_with((1,), link_error=cleanup.s())
+                mock.patch.object(export, "delay", side_effect=export.delay)
+        """,
+    })
+    assert lint(root) == [cel001("proj/tasks.py", 5, "proj.tasks.export", places=2),
+                          cel001("proj/tasks.py", 9, "proj.tasks.cleanup", places=2)]  # (one in the assertion)
+
+
+def test_a_real_read_in_a_test_still_counts(project):
+    root = project({
+        "proj/tasks.py": with_app("""
+            @app.task
+            def export(x):
+                pass
+        """),
+        "proj/views.py": "from proj.tasks import export\n\n\ndef view(x):\n    export.delay(x)\n",
+        "tests/test_export.py": "from proj.tasks import export\n\n\ndef test_export():\n    assert export.delay(1).get(timeout=5)\n",
+    })
+    assert lint(root) == []
+
+
+def test_a_getattr_dispatcher_answers_alike_cold_warm_and_after_an_edit(tmp_path):
+    """The names a dispatcher receives come from its callers, wherever the rounds of the fast path find them:
+    the verdict must not depend on which round (or run) summarised which file."""
+    from conftest import write_project
+    from celery_lint import config as config_module
+    from celery_lint import engine
+
+    root = write_project(tmp_path / "proj", {
+        "proj/jobs.py": with_app("""
+            @app.task
+            def rebuild():
+                pass
+
+            @app.task
+            def purge():
+                pass
+        """),
+        "proj/runner.py": "from proj import jobs\n\n\ndef run_job(name):\n    return getattr(jobs, name).delay().get(timeout=10)\n",
+        "proj/admin.py": "from proj.runner import run_job\n\n\ndef view(request):\n    return run_job('rebuild')\n",
+        "proj/views.py": "from proj.jobs import purge\n\n\ndef go():\n    purge.delay()\n",
+    })
+
+    def verdicts():
+        report = engine.analyse_root(root, config_module.load(root), use_cache=True)
+        return {task.short_name: str(verdict.state) for task, verdict in report.verdicts}
+
+    expected = {"rebuild": "read", "purge": "unread"}
+    assert verdicts() == expected  # cold
+    assert verdicts() == expected  # warm
+    (root / "proj" / "admin.py").write_text("from proj.runner import run_job\n\n\ndef view(request):\n    return run_job('rebuild')  # edited\n")
+    assert verdicts() == expected

@@ -173,3 +173,45 @@ def test_moving_lines_does_not_import_libcst(analysed):
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", "1", "False"]
+
+
+def test_move_lines_moves_every_line_a_summary_holds():
+    """A new fact with a line number must be moved too (a moved summary must equal a fresh parse)."""
+    from celery_lint.analysis.summary import summarize
+    from celery_lint.speed.reuse import move_lines
+
+    source = b'''from celery import Celery, chord, shared_task
+app = Celery("x", backend="redis://")
+app.conf.result_expires = 60
+_OPTS = {"acks_late": True}
+
+
+@shared_task(**_OPTS)
+def job(x):
+    return app.AsyncResult(x).state
+
+
+def view(x):
+    chord([job.s(1)], body=job.si(2).on_error(job.s())).apply_async()
+    return job.delay(x)
+'''
+    summary = summarize(source, "m.py", "m", False)
+    lines = []
+
+    def collect(value, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                collect(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v, key)
+        elif key in ("line", "reads_by_id") and isinstance(value, int) and not isinstance(value, bool):
+            lines.append(value)
+
+    collect(summary.to_json())
+    before = list(lines)
+    assert len(before) >= 12 and summary.errbacks and summary.option_dicts
+    move_lines(summary, lambda line: line + 1000)
+    lines.clear()
+    collect(summary.to_json())
+    assert lines == [line + 1000 for line in before]

@@ -32,6 +32,7 @@ class Decorator:
     star_kwargs: bool  # ``**options``: any keyword may be hiding in there
     line: int
     col: int
+    spread: List[Optional[str]] = field(default_factory=list)  # dotted names of the ``**options`` (None: not a name)
 
 
 @dataclass
@@ -88,6 +89,15 @@ class Alias:
     star_kwargs: bool
     line: int
     first_arg: Optional[str] = None  # ``f = app.register_task(FTask())``: the dotted name of what is registered
+    imports_name: Optional[str] = None  # ``x = import_string(f"{p}.urls.urlpatterns")``: the object's name
+
+
+@dataclass
+class OptionDict:
+    """``_LIMITS = {"soft_time_limit": 60, "ignore_result": True}`` at module level: options tasks spread in."""
+
+    keys: Dict[str, Any]  # literal values, DYNAMIC when not a literal
+    line: int
 
 
 @dataclass
@@ -189,6 +199,7 @@ class ModuleSummary:
     running: List[RunningTaskFact] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record
     errbacks: List[Errback] = field(default_factory=list)
+    option_dicts: Dict[str, OptionDict] = field(default_factory=dict)  # module-level dicts of literal keys
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:
@@ -198,3 +209,12 @@ class ModuleSummary:
     def from_json(cls, data: Dict[str, Any]) -> "ModuleSummary":
         """Checked field by field: a cached summary of any other shape raises ValueError (and is made anew)."""
         return load_dataclass(cls, data)
+
+
+def is_test_path(path: str) -> bool:
+    """Test modules and test settings: ``tests/...``, ``test_x.py``, ``x_test.py``, ``settings/test.py``."""
+    parts = path.split("/")
+    stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+    if any(part in ("tests", "test", "testing") for part in parts[:-1]):
+        return True
+    return stem in ("test", "tests", "testing", "conftest") or stem.startswith("test_") or stem.endswith(("_test", "_tests"))

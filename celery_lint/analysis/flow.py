@@ -21,6 +21,10 @@ DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
+# What may be asked of a task object (a use of the task); anything else belongs to some other object.
+TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE
+                   | celery_api.EAGER | celery_api.names(Role.SEND_BY_NAME)
+                   | {"AsyncResult", "name", "run", "request", "update_state", "s", "si", "retry", "subtask"})
 FILLS = frozenset({"append", "extend", "insert", "add"})  # list and set methods that only add to them
 _SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
 
@@ -213,7 +217,8 @@ class ResultFlow:
     # ----- task objects (not results) held in a local variable -----
     def only_called(self, targets) -> bool:
         """Are these assignment targets local variables that are only ever called directly afterwards
-        (``handler = getattr(module, name)`` then ``handler(x)``)? Calling a task object runs it in this
+        (``handler = getattr(module, name)`` then ``handler(x)``), or only asked for something no task has
+        (``signal = getattr(module, name)`` then ``signal.send(x)``)? Calling a task object runs it in this
         process: nothing is stored, nothing is handed on."""
         for target in targets:
             mentions = self.mentions(target) if isinstance(target, cst.Name) else None
@@ -221,7 +226,9 @@ class ResultFlow:
                 return False  # an attribute, a subscript, a module or class variable: anyone may read it
             for mention in mentions:
                 call = self.parents.get(mention)
-                if not (self.rebinds(mention) or (isinstance(call, cst.Call) and call.func is mention)):
+                if not (self.rebinds(mention) or (isinstance(call, cst.Call) and call.func is mention)
+                        or (isinstance(call, cst.Attribute) and call.value is mention
+                            and call.attr.value not in TASK_ATTRIBUTES and not call.attr.value.startswith("_"))):
                     return False
         return True
 
@@ -301,4 +308,6 @@ class ResultFlow:
             return True
         if isinstance(parent, cst.NamedExpr) and parent.target is name:
             return True
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is name:
+            return True  # ``def signal(...)``: a binding (of the enclosing scope), not a use
         return isinstance(parent, cst.AsName) and parent.name is name

@@ -85,18 +85,40 @@ class Project:
             found = self.symbols.task_decorator(decorator)
             if found is None:
                 continue
-            kwargs = {**found.defaults, **decorator.kwargs}
+            spread = self._spread_options(decorator) if decorator.star_kwargs else ({}, None)
+            star_kwargs = found.star_kwargs or (decorator.star_kwargs and spread is None)
+            options, shared = spread or ({}, None)
+            kwargs = {**found.defaults, **options, **decorator.kwargs}
+            manual_fix = found.manual_fix
+            if shared is not None and "ignore_result" not in decorator.kwargs:
+                manual_fix = (f"ignore_result comes from the options {shared}, which other tasks may spread too: "
+                              "set it there, or give this task its own options")
             self._add(Task(
                 qualname=f"{summary.module}.{function.qualname}",
                 name=_registered_name(kwargs, summary.module, function.name),
                 path=summary.path, line=decorator.line, col=decorator.col, kind=TaskKind.FUNCTION,
-                decorator=decorator, fixable=found.fixable and "ignore_result" not in found.defaults,
-                manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, found.star_kwargs or decorator.star_kwargs),
+                decorator=decorator, fixable=found.fixable and "ignore_result" not in found.defaults and shared is None,
+                manual_fix=manual_fix, own_ignore=_own_ignore(kwargs, star_kwargs),
                 base_ignore=self._base_ignore(kwargs.get("base")),
                 updates_state=function.updates_state, noqa=function.noqa,
                 old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
             ), summary.module, function.qualname)
             return
+
+    def _spread_options(self, decorator: Decorator) -> Optional[Tuple[dict, Optional[str]]]:
+        """``@shared_task(**_LIMITS, **_RETRY)``: the keys of module-level option dicts, and where ignore_result is
+        set among them (``NAME at path:line``); None when any of them cannot be read."""
+        options: dict = {}
+        shared = None
+        for ref in decorator.spread:
+            kind, summary, _obj, tail = self.symbols.resolve(ref)
+            found = summary.option_dicts.get(tail[0]) if kind is Symbol.UNKNOWN and summary and len(tail) == 1 else None
+            if found is None:
+                return None
+            options.update(found.keys)
+            if "ignore_result" in found.keys:
+                shared = f"{tail[0]} at {summary.path}:{found.line}"
+        return options, shared
 
     def _registered_task(self, summary: ModuleSummary, registration: Registration) -> None:
         found = self.symbols.task_decorator(registration.decorator)
@@ -400,6 +422,9 @@ class Project:
         task = self.task_for(use.target)
         if task is not None:
             return use, [task]
+        kind, _summary, alias, tail = self.symbols.resolve(use.target)
+        if kind is Symbol.ALIAS and not tail and alias.imports_name:  # ``x = import_string(f"{p}.tasks.send")``
+            return use, self.tasks_bound_as(alias.imports_name)
         if use.kind is UseKind.VALUE:  # a module handed on: any of its tasks may be looked up
             tasks = self.tasks_in_module(use.target) or []
             if tasks:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
 from ..types import DYNAMIC, Kind
-from .facts import ModuleSummary, RunningTaskFact, Setting
+from .facts import ModuleSummary, RunningTaskFact, Setting, is_test_path  # noqa: F401 (also imported from here)
 from .symbols import Symbol, Symbols
 
 
@@ -104,12 +104,3 @@ def _is_project_backend(value, symbols: Symbols) -> bool:
     if not isinstance(value, str) or value == DYNAMIC or "://" in value or "." not in value:
         return False
     return symbols.resolve(value.replace(":", ".")).kind not in (Symbol.EXTERNAL, Symbol.UNKNOWN)
-
-
-def is_test_path(path: str) -> bool:
-    """Test modules and test settings: ``tests/...``, ``test_x.py``, ``x_test.py``, ``settings/test.py``."""
-    parts = path.split("/")
-    stem = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
-    if any(part in ("tests", "test", "testing") for part in parts[:-1]):
-        return True
-    return stem in ("test", "tests", "testing", "conftest") or stem.startswith("test_") or stem.endswith(("_test", "_tests"))

@@ -26,6 +26,7 @@ from .facts import (
     Errback,
     FunctionInfo,
     ModuleSummary,
+    OptionDict,
     Outcome,
     Registration,
     Running,
@@ -33,6 +34,7 @@ from .facts import (
     Setting,
     Use,
     ViaParam,
+    is_test_path,
 )
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
@@ -45,6 +47,9 @@ SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE |
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
 RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+# unittest.mock: what a test gives these configures or checks a mock, and is never enqueued or read
+MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec",
+                        "PropertyMock", "call"})
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
 ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
@@ -240,6 +245,7 @@ class _Summarizer:
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
+        self.testing = is_test_path(summary.path)
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -343,7 +349,9 @@ class _Summarizer:
         line, col = self.line_of(at), self.col_of(at)
         if isinstance(expr, cst.Call):
             kwargs, star = self.keywords(expr)
-            return Decorator(self.ref_of(expr.func), True, kwargs, star, line, col)
+            spread = [self.ref_of(a.value) if isinstance(a.value, (cst.Name, cst.Attribute)) else None
+                      for a in expr.args if a.star == "**"]
+            return Decorator(self.ref_of(expr.func), True, kwargs, star, line, col, spread)
         return Decorator(self.ref_of(expr), False, {}, False, line, col)
 
     def keywords(self, call: cst.Call):
@@ -439,6 +447,8 @@ class _Summarizer:
                 self.summary.imports[bound] = target
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.option_dict(node.targets[0].target.value, node.value, node)
         for target in node.targets:
             name = target.target
             if isinstance(name, cst.Subscript):  # ``app.conf["task_ignore_result"] = True``: as ``app.conf.x = ...``
@@ -454,6 +464,23 @@ class _Summarizer:
             self.module_alias(node.targets[0].target.value, node.value, node)
         if not self.flow.only_called([target.target for target in node.targets]):
             self.value_use(node.value)
+
+    def option_dict(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
+        """``_LIMITS = {"soft_time_limit": 60}`` / ``dict(soft_time_limit=60)``: every key known, or not recorded."""
+        keys = {}
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                key = literal(element.key) if isinstance(element, cst.DictElement) else DYNAMIC
+                if not isinstance(key, str) or key == DYNAMIC:
+                    return
+                keys[key] = literal(element.value)
+        elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+            if any(arg.keyword is None for arg in value.args):
+                return
+            keys = {arg.keyword.value: literal(arg.value) for arg in value.args}
+        else:
+            return
+        self.summary.option_dicts[name] = OptionDict(keys, self.line_of(at))
 
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
@@ -501,7 +528,8 @@ class _Summarizer:
                 if isinstance(first, cst.Call):  # ``register_task(FTask())``: the class
                     first = first.func
                 first_arg = self.ref_of(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
-                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at), first_arg))
+                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at), first_arg,
+                                                  imported_name(value)))
         elif isinstance(value, (cst.Name, cst.Attribute)):
             ref = self.ref_of(value)
             if ref is not None:
@@ -526,9 +554,13 @@ class _Summarizer:
         if _is_getattr(node):
             return self.getattr_reference(node)
         if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
-            # ``import_string("proj.tasks.send")``: that task; ``import_string(path)``: any task
+            # ``import_string("proj.tasks.send")``: that task; ``import_string(f"{app}.tasks.send")``: a task some
+            # module binds as ``send``; ``import_string(path)``: any task
             first = _first_literal(node)
-            return Reference(target=first.replace(":", ".")) if first is not None else Reference(by_name=DYNAMIC)
+            if first is not None:
+                return Reference(target=first.replace(":", "."))
+            tail = imported_name(node)
+            return Reference(bound_as=tail) if tail else Reference(by_name=DYNAMIC)
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
             return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
         return Reference()
@@ -591,6 +623,10 @@ class _Summarizer:
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
+        if name in MOCK_CALLS or (name or "").startswith("assert_"):
+            return  # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``
+        if name == "super" and isinstance(func, cst.Name):
+            return  # ``super(MyTask, self)``: the class names itself, it is not handed on
         for arg in node.args:  # (a callback runs, and a base class is built on: neither is handed on)
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
@@ -640,6 +676,8 @@ class _Summarizer:
         func = node.func
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         if name in celery_api.READ_BY_ID or restore:
+            if self.testing and _first_literal(node) is not None:
+                return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
             self.summary.reads_by_id.append(self.line_of(node))
             for info in self.stack:
                 if isinstance(info, FunctionInfo):
@@ -871,7 +909,9 @@ class _Summarizer:
             return (where, "looked up with getattr()") if where else None
         if isinstance(value, cst.Call) and call_name(value) in celery_api.RUN_TIME_IMPORTS:
             where = self.task_reference(value)  # a run-time path: whatever it imports is caught where enqueued
-            return (where, f"imported with {call_name(value)}()") if where.target is not None else None
+            if where.target is None and where.bound_as is None:
+                return None
+            return where, f"imported with {call_name(value)}()"
         if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
             where = self.task_reference(value)
             return (where, "looked up in app.tasks") if where else None
@@ -891,6 +931,8 @@ class _Summarizer:
                 break
             if call_name(call) in celery_api.names(Role.ON_COMMIT):
                 return Outcome(DISCARDED, "sent from on_commit()", line)
+            if call_name(call) in MOCK_CALLS:
+                return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", line)
             if call_name(call) != "partial":
                 break
             node = call
@@ -938,6 +980,23 @@ class _Summarizer:
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if not self.flow.only_called([node.target]):
             self.value_use(node.value)
+
+
+OBJECT_IMPORTS = frozenset({"import_string", "symbol_by_name"})  # (import_module gives a module, not an object)
+
+
+def imported_name(call: cst.Call) -> Optional[str]:
+    """``import_string(f"{app.name}.urls.urlpatterns")``: the object's name, when the path ends in a literal one."""
+    if call_name(call) not in OBJECT_IMPORTS or not call.args:
+        return None
+    path = call.args[0].value
+    if not isinstance(path, cst.FormattedString) or not path.parts:
+        return None
+    last = path.parts[-1]
+    if not isinstance(last, cst.FormattedStringText) or "." not in last.value.replace(":", "."):
+        return None
+    name = last.value.replace(":", ".").rpartition(".")[2]
+    return name if name.isidentifier() else None
 
 
 def _is_getattr(node) -> bool:

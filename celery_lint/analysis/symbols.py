@@ -179,7 +179,7 @@ class Symbols:
     def imported_at_run_time(self, dotted: str) -> bool:
         """``mod = import_module(path)`` at module level: a module (or object) known only at run time."""
         kind, _summary, obj, tail = self.resolve(dotted)
-        return (kind is Symbol.ALIAS and not tail and obj.called
+        return (kind is Symbol.ALIAS and not tail and obj.called and obj.imports_name is None
                 and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
 
 

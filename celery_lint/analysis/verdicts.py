@@ -157,6 +157,10 @@ def _unparsed(case: _Case) -> Optional[Verdict]:
 
 
 def _unused(case: _Case) -> Optional[Verdict]:
+    if not case.uses and case.task.value_escapes:
+        path, use = case.task.value_escapes[0]
+        return Verdict(MAYBE, f"handed on as a value at {where(path, use)} ({use.outcome.detail}); no enqueue the "
+                       "analysis follows from there, and none it cannot name reads a result")
     if not case.uses:
         return Verdict(VerdictState.UNUSED, "never enqueued in this project (its callers may live elsewhere)")
     if all(use.kind is UseKind.EAGER for _path, use in case.uses):

@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence
 import click
 
 from .. import __version__, config as config_module, engine
-from ..config import OUTPUT_FORMATS, ConfigError
+from ..config import OUTPUT_FORMATS, STRATEGIES, ConfigError
 from ..rules import RULES, rule_for
 from ..text import printable
 from . import output
@@ -60,6 +60,9 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--fix", is_flag=True, help="Apply the fixes to the files.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (also with --fix).")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
+              help="per-task: ignore_result=True on each unread task (default); global: task_ignore_result = True "
+                   "where the backend is configured, ignore_result=False on each task whose result may be read.")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed (with --fix) or can be fixed.")
 @click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' where each finding is reported, and nothing else.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
@@ -81,7 +84,7 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def check(paths, fix, diff, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
+def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
           respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
           no_cache, cache_dir, quiet):
     """Check PATHS (default: .); the whole project around them is analysed."""
@@ -92,7 +95,7 @@ def check(paths, fix, diff, show_fixes, add_noqa, select, extend_select, ignore,
         overrides = dict(
             select=_codes(select, "--select"), extend_select=_codes(extend_select, "--extend-select"),
             ignore=_codes(ignore, "--ignore"), exclude=_patterns(exclude), extend_exclude=_patterns(extend_exclude),
-            respect_gitignore=respect_gitignore, output_format=output_format,
+            respect_gitignore=respect_gitignore, output_format=output_format, strategy=strategy,
         )
 
         configs = {}
@@ -109,9 +112,13 @@ def check(paths, fix, diff, show_fixes, add_noqa, select, extend_select, ignore,
     for report in reports:
         run.notes(report)
         if explain:
-            run.explain(report)
+            run.explain(report, configs[report.root.resolve()])
         if add_noqa:
             run.add_noqa(report)
+        elif configs[report.root.resolve()].strategy == "global":
+            from .global_fix import run_global
+
+            run_global(run, report, fix, diff, _shown, _print_diff)
         elif fix or diff:
             run.apply(report, write=fix and not diff, show_diff=diff)
         run.collect(report, configs[report.root.resolve()].output_format)
@@ -159,11 +166,11 @@ class _Run:
         self.errors += len(report.errors)
         self.files += report.files
 
-    def explain(self, report) -> None:
-        for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line)):
-            shown = _shown(report.root, task.path)
-            click.echo(f"{shown}:{task.line}: {printable(task.name or task.qualname)}: {verdict.state}: "
-                       f"{printable(verdict.reason)}")
+    def explain(self, report, config) -> None:
+        from .explain import explain_lines
+
+        for line in explain_lines(report, config, lambda path: _shown(report.root, path)):
+            click.echo(line)
 
     def apply(self, report, write: bool, show_diff: bool) -> None:
         from ..fixing.writing import fix_report
@@ -314,6 +321,12 @@ def rule_documentation(rule) -> str:
             parts += [f"# {relative}", text.rstrip("\n")]
         parts += ["```"]
     return "\n".join(parts)
+
+
+# ``report`` lives in its own module; registered here, it is a command name, never taken for a path.
+from .report_command import report  # noqa: E402
+
+main.add_command(report)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,11 +39,12 @@ class UnreadResult(Rule):
         if ignore is not False:
             return None
         fix = None
-        if task.decorator is not None and (task.fixable or task.own_ignore is False):
+        written_false = task.decorator is not None and task.decorator.kwargs.get("ignore_result") is False
+        if task.decorator is not None and (task.fixable or written_false):
             line, col = task.decorator.line, task.decorator.col
-            if task.own_ignore is False and project.settings.global_ignore is True and task.base_ignore is not False:
+            if written_false and project.settings.global_ignore is True and task.base_ignore is not False:
                 fix = Fix(FixAction.REMOVE, None, line, col)
-            elif task.own_ignore is False:
+            elif written_false:
                 fix = Fix(FixAction.SET, True, line, col)
             else:
                 fix = Fix(FixAction.ADD, True, line, col)

@@ -107,3 +107,7 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for call in summary.calls:
         call.line = move(call.line)
         call.outcome.line = move(call.outcome.line)
+    for errback in summary.errbacks:
+        errback.line = move(errback.line)
+    for options in summary.option_dicts.values():
+        options.line = move(options.line)

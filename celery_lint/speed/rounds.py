@@ -175,7 +175,7 @@ class FastPath:
 
 def names_of_interest(project: Project) -> List[str]:
     """Names that let a file without any Celery token still matter: task functions and classes, decorator
-    aliases, app factories (``app = create_app()`` makes an app), helpers that return a result or look a task up
+    aliases, app factories (``app = create_app()`` makes an app), options spread into decorators, helpers that return a result or look a task up
     by name. (Not registered names such as
     ``"notify.new-reply"``: a string reaches a task only through send_task, signature, app.tasks[...] or
     beat, all Celery tokens but beat, and beat never reads a result.)"""
@@ -190,6 +190,8 @@ def names_of_interest(project: Project) -> List[str]:
         for function in summary.functions:
             if any(project.symbols.makes_app(ref) for ref in function.returns):
                 names.add(function.name)
+            for decorator in function.decorators:  # shared options spread in, defined in another module
+                names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
         for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
             if use.outcome.via:
                 names.add(use.outcome.via.rpartition(".")[2])

@@ -12,7 +12,8 @@ summary of what remains exactly what it would be on the whole file:
   unless reassigned (``self`` never holds a result), a class body keeps only the bindings its kept statements
   use (class variables escape anyway), and a function that calls ``locals()`` or the like is kept whole.
   What the summary reads without a Celery token is kept too (all named in ``celery_api``): ``self.request``,
-  ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``;
+  ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``; and at the top
+  level, the binding of any name spread with ``**`` (a decorator's shared options);
 - blank and comment-only lines go.
 
 Lines are cut, not blanked, and each kept line's original number is returned, so positions map back. The
@@ -35,6 +36,7 @@ from .prefilter import WORD, celery_token_starts
 # it is kept exactly when that name is.
 RUN_TIME_LOOKUPS = frozenset(name.encode() for name in celery_api.RUN_TIME_IMPORTS)
 TOP_LEVEL_KEPT = RUN_TIME_LOOKUPS | {b"import"}
+SPREAD = re.compile(rb"\*\*\s*([A-Za-z_][A-Za-z_0-9]*)")
 _LOOKUPS = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.RUN_TIME_LOOKUP)))
 GETATTR = re.compile(rb"\b(?:" + _LOOKUPS + rb")\s*\(\s*(?!(?:self|cls)\s*,)")  # ``getattr(self, ...)`` never names a task
 # What the summary reads inside a task body without any Celery token: the running task's own request.
@@ -76,7 +78,9 @@ def slice_source(source: bytes, keep) -> Sliced:
         spans.append((statement, start, statement.end_lineno or statement.lineno))
     token_lines = _token_lines(source, lines)
     local_aliases = _local_aliases(spans, lines, keep, token_lines)
-    relevant = _Relevance(keep, token_lines, local_aliases | TOP_LEVEL_KEPT)
+    # ``_LIMITS = {...}`` spread into a decorator (``@shared_task(**_LIMITS)``): the options it reads
+    spread = set(SPREAD.findall(source))
+    relevant = _Relevance(keep, token_lines, local_aliases | TOP_LEVEL_KEPT | spread)
     relevant_inside = _Relevance(keep, token_lines, local_aliases | RUN_TIME_LOOKUPS)
     kept, candidates = [], []
     kept_words: Set[bytes] = set()

@@ -1,0 +1,148 @@
+"""What the global strategy must know about how a project builds its Celery app, read from source with LibCST.
+
+The analysis records *that* a backend is set; the global flag needs more: how many apps there are, which
+settings namespace they read (``config_from_object(..., namespace="CELERY")``), whether their config comes
+from somewhere the project does not hold, and which packages outside the project register tasks on the app
+(Django ``INSTALLED_APPS``, ``Celery(include=[...])``, ``autodiscover_tasks([...])``): the global flag reaches
+their tasks too, and the analysis cannot see them. Only files that mention one of these names are parsed.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from .. import discovery
+from ..analysis.settings import is_test_path
+from ..types import DYNAMIC
+
+TOKENS = (b"Celery", b"INSTALLED_APPS", b"autodiscover_tasks", b"config_from_object", b"config_from_envvar")
+DJANGO_SETTINGS = "django.conf:settings"
+
+
+class ScanError(Exception):
+    """A file could not be read as it was analysed: the plan cannot be trusted."""
+
+
+@dataclass
+class AppConfig:
+    apps: List[str] = field(default_factory=list)  # path:line of each ``Celery(...)`` outside tests
+    namespaces: Dict[Optional[str], str] = field(default_factory=dict)  # config_from_object namespace -> where
+    unseen_config: List[str] = field(default_factory=list)  # ``config_from_object("mod")``, mod not in the project
+    envvar: List[str] = field(default_factory=list)  # ``config_from_envvar(...)``: config chosen at run time
+    reaches: List[Tuple[str, str, str]] = field(default_factory=list)  # (what, package, path:line)
+
+
+def scan(root: Path, digests: Dict[str, str]) -> AppConfig:
+    """Read the project's files (as analysed: each must still have its digest) for how its apps are made."""
+    modules = _project_modules(root, digests)
+    tops = {name.split(".")[0] for name in modules}
+    found = AppConfig()
+    for relative in sorted(digests):
+        if is_test_path(relative):
+            continue  # a test app (eager, in memory) says nothing of production
+        try:
+            source = (root / relative).read_bytes()
+        except OSError as exc:
+            raise ScanError(f"{relative}: cannot read: {exc.strerror}") from None
+        if hashlib.sha1(source).hexdigest() != digests[relative]:
+            raise ScanError(f"{relative}: changed since it was analysed (run celery-lint again)")
+        if any(token in source for token in TOKENS):
+            _scan_file(relative, source, modules, tops, found)
+    return found
+
+
+def _project_modules(root: Path, relatives: Iterable[str]) -> Set[str]:
+    return {discovery.module_name(root / relative, root)[0] for relative in relatives}
+
+
+def _scan_file(relative: str, source: bytes, modules: Set[str], tops: Set[str], found: AppConfig) -> None:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return  # the analysis already reported it
+    positions = wrapper.resolve(PositionProvider)
+
+    def where(node) -> str:
+        return f"{relative}:{positions[node].start.line}"
+
+    def outside(what: str, node) -> None:
+        for value, string in _strings(node):  # each entry at its own line
+            if value.split(".")[0] not in tops and not value.startswith("django."):
+                found.reaches.append((what, value, where(string)))
+
+    for node in _walk(wrapper.module):
+        if isinstance(node, cst.Call):
+            name = _callee(node)
+            if name == "Celery":
+                found.apps.append(where(node))
+                include = _keyword(node, "include")
+                if include is not None:
+                    outside("Celery(include=...)", include)
+            elif name == "autodiscover_tasks":
+                packages = _keyword(node, "packages") or _positional(node, 0)
+                if isinstance(packages, (cst.List, cst.Tuple)):  # ``lambda: settings.INSTALLED_APPS``: listed below
+                    outside("autodiscover_tasks()", packages)
+            elif name == "config_from_envvar":
+                found.envvar.append(where(node))
+            elif name == "config_from_object":
+                namespace = _keyword(node, "namespace")  # not a literal: a namespace no key can be written for
+                key = None if namespace is None else _string(namespace) or DYNAMIC
+                found.namespaces.setdefault(key, where(node))
+                target = _string(_keyword(node, "obj") or _positional(node, 0))
+                if target and target != DJANGO_SETTINGS and target.split(":")[0] not in modules:
+                    found.unseen_config.append(f"{where(node)} ({target})")
+        elif isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(isinstance(t, cst.Name) and t.value == "INSTALLED_APPS" for t in targets):
+                outside("INSTALLED_APPS", node.value)
+
+
+def _walk(node):
+    """Every node under ``node``, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _callee(call) -> Optional[str]:
+    import libcst as cst
+
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def _keyword(call, name: str):
+    return next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
+
+
+def _positional(call, index: int):
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[index] if index < len(positional) else None
+
+
+def _string(node) -> Optional[str]:
+    import libcst as cst
+
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _strings(node) -> List[tuple]:
+    """Every plain string literal inside ``node`` (a list, a tuple, ``BASE + [...]``): (value, its node)."""
+    import libcst as cst
+
+    return [(value, child) for child in _walk(node) if isinstance(child, cst.SimpleString)
+            for value in [_string(child)] if value]

@@ -1,0 +1,71 @@
+"""What ``check --strategy global`` prints and does for one project: the plan on stderr (what the global flag
+also reaches first, so the user sees it before anything is written), then, with ``--fix`` or ``--diff``, the
+edits through ``fixing.global_strategy``."""
+from __future__ import annotations
+
+import click
+
+from ..fixing import global_strategy
+from ..text import printable
+
+PREFIX = "celery-lint: --strategy global"
+
+
+def run_global(run, report, fix: bool, diff: bool, shown, print_diff) -> None:
+    """``run`` is the CLI's ``_Run``: its counters and the report's findings are updated as ``--fix`` does."""
+    plan = global_strategy.plan(report)
+    if plan.setting is not None:  # the flag is about to be written (or would be): its reach first
+        _say_reaches(plan)
+    if plan.refused is not None:
+        _say(f"{PREFIX}: not applied, nothing changed: {plan.refused}")
+        run.failed += 1 if fix or diff else 0
+        return
+    if plan.note is not None or plan.empty:
+        if not run.quiet:
+            _say(f"{PREFIX}: nothing to change{': ' + plan.note if plan.note else ''}")
+        return
+    writing = fix and not diff
+    if not run.quiet:
+        _say_plan(plan, writing)
+    if not (fix or diff):
+        return
+    results = global_strategy.apply(report, plan, writing)
+    for result in results:
+        if result.error is not None:
+            click.echo(f"{shown(report.root, result.path)}: error: {printable(result.error)}", err=True)
+            run.failed += 1
+        elif result.new is not None and diff:
+            print_diff(shown(report.root, result.path), result.old, result.new)
+    if writing and not any(result.error for result in results):
+        fixed = [f for f in report.findings if (f.path, f.line) in plan.resolved]
+        run.fixed += len(fixed)
+        run.fixed_findings += [(shown(report.root, f.path), f) for f in fixed]
+        report.findings = [f for f in report.findings if (f.path, f.line) not in plan.resolved]
+
+
+def _say(text: str) -> None:
+    click.echo(printable(text), err=True)
+
+
+def _say_reaches(plan) -> None:
+    if not plan.reaches:
+        return
+    _say(f"{PREFIX}: warning: the global flag also reaches tasks the analysis cannot see; they stop storing "
+         "results unless they set ignore_result=False:")
+    for what, package, where in plan.reaches:
+        _say(f"  {package}  ({what} at {where})")
+
+
+def _say_plan(plan, writing: bool) -> None:
+    def done(what: str) -> str:  # "set x" -> "would set x", or "set x" / "removed x" / "wrote x"
+        verb, _, rest = what.partition(" ")
+        return f"{DONE.get(verb, verb)} {rest}" if writing else f"would {what}"
+
+    if plan.setting is not None:
+        s = plan.setting
+        _say(f"{PREFIX}: {done(f'write {s.text}')} beside {s.beside} at {s.path}:{s.line}")
+    for what, edits in plan.groups():
+        _say(f"{PREFIX}: {done(what)} ({len(edits)}): {', '.join(e.label for e in edits)}")
+
+
+DONE = {"write": "wrote", "remove": "removed"}

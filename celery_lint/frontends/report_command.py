@@ -1,0 +1,114 @@
+"""``celery-lint report [PATHS]``: the audit of every task's result storage, as a table, JSON or Markdown.
+
+It finds the project and its configuration as ``check`` does (``engine.analyse`` with ``config.load``), and
+reports on the tasks defined under PATHS. With ``--redis URL`` it also scans a live result backend (read-only)
+and joins what it holds with the verdicts. Exit status: 0, or 2 for a usage, configuration or Redis error.
+
+The report package (and LibCST, which it parses task bodies with) is imported only when the command runs:
+``celery-lint check`` loads this module too, and a warm check must not pay for it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import config as config_module, discovery, engine
+from ..config import ConfigError
+from ..text import printable
+
+FORMATS = ("table", "json", "markdown")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table for a terminal, markdown for a pull request, json for tools.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read settings from this TOML file instead of the project's pyproject.toml.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Also scan this live result backend (read-only: SCAN, MEMORY USAGE, PTTL, GET on a sample).")
+@click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
+              help="With --redis: inspect at most N result keys (default 1000).")
+@click.option("--max-keys", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --redis: stop scanning after N keys (default 1,000,000).")
+def report(paths, output_format, config_file, no_cache, redis_url, sample, max_keys):
+    """Audit PATHS (default: .): per task, is its result stored, read, worth keeping; what the fix saves."""
+    for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    if redis_url is None and (sample is not None or max_keys is not None):
+        raise click.UsageError("--sample and --max-keys go with --redis URL")
+    paths = list(paths) or [Path(".")]
+    try:
+        reports = engine.analyse(paths, lambda root: config_module.load(root, config_file), use_cache=not no_cache)
+    except ConfigError as exc:
+        _fail(str(exc))
+    from ..report import audit as audit_module, render
+    from ..report.live import join
+
+    targets = [discovery.lexical(p) for p in paths]
+    audits = []
+    for found in reports:
+        _warn(found)
+        audits.append(audit_module.build(found, _under(found.root, targets)))
+    if not any(found.files for found in reports):
+        click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
+    if redis_url is not None:
+        scan = _scan(redis_url, sample, max_keys)
+        for audit in audits:
+            join(audit, scan)
+    if output_format == "json":
+        sys.stdout.write(render.to_json(audits))
+    elif output_format == "markdown":
+        sys.stdout.write(render.markdown(audits, _shown))
+    else:
+        sys.stdout.write(render.table(audits, _shown))
+
+
+def _under(root: Path, targets):
+    """The tasks reported: those defined under PATHS (the whole project is analysed, as check does)."""
+    return lambda task: discovery.under_any(root / task.path, targets)
+
+
+def _scan(url: str, sample, max_keys):
+    from ..redis_scan import RedisScanError, scan_results  # redis is optional: only --redis needs it
+
+    options = {name: value for name, value in (("sample", sample), ("max_keys", max_keys)) if value is not None}
+    try:
+        return scan_results(url, **options)
+    except RedisScanError as exc:
+        _fail(str(exc))
+
+
+def _warn(found) -> None:
+    """What ``check`` warns about on stderr; files that do not parse are listed in the report itself."""
+    if not found.marked and found.files:
+        click.echo(f"celery-lint: warning: no project root marker ({', '.join(engine.ROOT_MARKERS)}) above the "
+                   f"paths; analysing {_shown_path(found.root)} as the project", err=True)
+    if found.cache_refused is not None:
+        directory, reason = found.cache_refused
+        click.echo(f"celery-lint: warning: not using the cache directory {_shown_path(directory)}: {reason}",
+                   err=True)
+    for warning in found.warnings:
+        click.echo(f"{_shown_path(found.root / warning.path)}: warning: {warning.message}", err=True)
+
+
+def _shown(audit) -> str:
+    return _shown_path(audit.root)
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the current directory when possible, like check's paths."""
+    try:
+        return printable(os.path.relpath(path))
+    except ValueError:  # another drive
+        return printable(str(path))
+
+
+def _fail(message: str):
+    click.echo(f"celery-lint: error: {message}", err=True)
+    sys.exit(2)
