@@ -52,25 +52,30 @@ def module_name(path: Path, root: Optional[Path] = None) -> tuple:
     ``__init__.py`` inside a package (a namespace portion) keeps its place in the name."""
     # Plain strings, not pathlib: this runs for every file of the project on every run, warm ones too.
     text = str(path if path.is_absolute() else lexical(path))
-    root_text = str(root) if root is not None else None
     is_package = os.path.basename(text) == "__init__.py"
-    top = None
-    directory = os.path.dirname(text)
-    while True:
-        if _is_package(directory):
-            top = directory
-        elif root is None:
-            break  # without a root, stop at the first directory that is not a package
-        parent = os.path.dirname(directory)
-        if directory == root_text or parent == directory:
-            break
-        directory = parent
-    base = os.path.dirname(top) if top is not None else os.path.dirname(text)
+    base = _module_base(os.path.dirname(text), str(root) if root is not None else None)
     parts = text[len(base):].lstrip(os.sep).split(os.sep)
     parts[-1] = os.path.splitext(parts[-1])[0]
     if is_package:
         parts = parts[:-1] or [os.path.basename(os.path.dirname(text))]
     return ".".join(parts), is_package
+
+
+@functools.lru_cache(maxsize=None)
+def _module_base(directory: str, root_text: Optional[str]) -> str:
+    """The directory a module name counts from, for the files of ``directory`` (the same for all of them)."""
+    top = None
+    start = directory
+    while True:
+        if _is_package(directory):
+            top = directory
+        elif root_text is None:
+            break  # without a root, stop at the first directory that is not a package
+        parent = os.path.dirname(directory)
+        if directory == root_text or parent == directory:
+            break
+        directory = parent
+    return os.path.dirname(top) if top is not None else start
 
 
 @functools.lru_cache(maxsize=None)
@@ -105,17 +110,18 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
     while todo:
         directory, relative, ignores = todo.pop()
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError:
             continue
         if respect_gitignore and any(e.name == ".gitignore" for e in entries):
             ignores = (*ignores, _GitIgnore.read(os.path.join(directory, ".gitignore"), relative))
+        # sorted for a stable order, once the many files that are neither .py nor directories are out
+        entries = sorted(((e, e.is_dir(follow_symlinks=False)) for e in entries
+                          if e.name.endswith(".py") or e.is_dir(follow_symlinks=False)), key=_entry_name)
         subdirectories = []
-        for entry in entries:
+        for entry, is_dir in entries:
             name = entry.name
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if not is_dir and not name.endswith(".py"):
-                continue
             # ``is_excluded``, with only the last component left to check: we never entered an excluded one
             rel = relative + name
             if parts.match(name) or whole.match(rel) or (ignores and _ignored(ignores, rel, is_dir)):
@@ -128,6 +134,10 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
                 skipped.append((Path(entry.path), "skipped: not a regular file"))
         todo.extend(reversed(subdirectories))
     return found
+
+
+def _entry_name(entry_and_kind) -> str:
+    return entry_and_kind[0].name
 
 
 class _GitIgnore:
