@@ -47,7 +47,8 @@ SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE |
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
 RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
-# unittest.mock: what a test gives these configures or checks a mock, and is never enqueued or read
+# unittest.mock: what a test (only there: elsewhere the names may be anything) gives these configures or checks
+# a mock, and is never enqueued or read
 MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec",
                         "PropertyMock", "call"})
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
@@ -623,7 +624,7 @@ class _Summarizer:
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
-        if name in MOCK_CALLS or (name or "").startswith("assert_"):
+        if self.testing and (name in MOCK_CALLS or (name or "").startswith("assert_")):
             return  # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
@@ -931,7 +932,7 @@ class _Summarizer:
                 break
             if call_name(call) in celery_api.names(Role.ON_COMMIT):
                 return Outcome(DISCARDED, "sent from on_commit()", line)
-            if call_name(call) in MOCK_CALLS:
+            if self.testing and call_name(call) in MOCK_CALLS:
                 return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", line)
             if call_name(call) != "partial":
                 break
