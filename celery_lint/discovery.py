@@ -114,14 +114,22 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
                 entries = list(listing)
         except OSError:
             continue
-        if respect_gitignore and any(e.name == ".gitignore" for e in entries):
-            ignores = (*ignores, _GitIgnore.read(os.path.join(directory, ".gitignore"), relative))
-        # sorted for a stable order, once the many files that are neither .py nor directories are out
-        entries = sorted(((e, e.is_dir(follow_symlinks=False)) for e in entries
-                          if e.name.endswith(".py") or e.is_dir(follow_symlinks=False)), key=_entry_name)
-        subdirectories = []
-        for entry, is_dir in entries:
+        # One pass sorts out the few entries that matter (most are neither .py files nor directories), then
+        # those are taken in name order, for a stable result.
+        candidates, has_gitignore = [], False
+        for entry in entries:
             name = entry.name
+            if name.endswith(".py") or entry.is_dir(follow_symlinks=False):
+                candidates.append(entry)
+            elif name == ".gitignore":
+                has_gitignore = True
+        if respect_gitignore and has_gitignore:
+            ignores = (*ignores, _GitIgnore.read(os.path.join(directory, ".gitignore"), relative))
+        candidates.sort(key=_entry_name)
+        subdirectories = []
+        for entry in candidates:
+            name = entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
             # ``is_excluded``, with only the last component left to check: we never entered an excluded one
             rel = relative + name
             if parts.match(name) or whole.match(rel) or (ignores and _ignored(ignores, rel, is_dir)):
@@ -136,8 +144,8 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
     return found
 
 
-def _entry_name(entry_and_kind) -> str:
-    return entry_and_kind[0].name
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 class _GitIgnore:

@@ -203,3 +203,29 @@ def test_a_file_checked_in_its_own_clock_tick_is_hashed_again(tmp_path):
     entry["ctime"], entry["checked"] = after.st_ctime_ns, after.st_mtime_ns
     index.write_text(json.dumps(data))
     assert cli(root, "-q", ".").stdout == ""
+
+
+GOOD_ENTRY = {"hash": "a" * 40, "module": "m", "celery": True, "mtime": 1, "size": 2, "ctime": 3, "checked": 4,
+              "summary": None, "record": {"key": "k", "names_seen": ["a"], "fingerprint": None, "kept": [[1, 2]]},
+              "names": {"k/-": False}, "likely": ["send"]}
+
+
+@pytest.mark.parametrize("raw", [
+    GOOD_ENTRY, {"hash": "a" * 40, "module": "m", "celery": False},
+    {**GOOD_ENTRY, "celery": 1}, {**GOOD_ENTRY, "mtime": True}, {**GOOD_ENTRY, "mtime": "1"},
+    {**GOOD_ENTRY, "extra": 1}, {"module": "m", "celery": True}, {**GOOD_ENTRY, "summary": []},
+    {**GOOD_ENTRY, "record": {"key": 1}}, {**GOOD_ENTRY, "names": {"k": 1}}, {**GOOD_ENTRY, "likely": [1]},
+    {**GOOD_ENTRY, "likely": None}, [], "x", None,
+])
+def test_the_fast_entry_loader_checks_what_the_generic_one_does(raw):
+    """``Entry.from_json`` is ``load_dataclass(Entry, ...)`` written out for speed: the same answers."""
+    from celery_lint.speed.cache import Entry
+    from celery_lint.types import load_dataclass
+
+    def load(loader):
+        try:
+            return loader(raw)
+        except (ValueError, TypeError):
+            return "rejected"
+
+    assert load(Entry.from_json) == load(lambda r: load_dataclass(Entry, r))

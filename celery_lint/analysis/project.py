@@ -244,15 +244,28 @@ class Project:
     def _name_namespace_tasks(self) -> None:
         """A task in a namespace package answers to every name its module may be imported by (Celery names it
         after the one the worker imports); it is shown by the one the project's own imports use."""
-        imported = {target for summary in self.summaries for target in summary.imports.values()}
-        for other, module in sorted(self.symbols.other_names.items()):
-            used = any(name == other or name.startswith(other + ".") for name in imported)
-            for task in self.tasks:
-                if task.name and task.name.startswith(module + ".") and task.qualname.startswith(module + "."):
-                    longer = other + task.name[len(module):]
-                    self.tasks_by_name.setdefault(longer, task)
-                    if used:
-                        task.name = longer
+        if not self.symbols.other_names:
+            return
+        others_of: Dict[str, List[str]] = {}
+        for other, module in self.symbols.other_names.items():
+            others_of.setdefault(module, []).append(other)
+        imported = set()  # every dotted prefix the project imports
+        for summary in self.summaries:
+            for target in summary.imports.values():
+                parts = target.split(".")
+                imported.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        for task in self.tasks:
+            parts = task.qualname.split(".")
+            module = next((m for m in (".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1))
+                           if m in self.symbols.modules), None)
+            if module is None or not task.name or not task.name.startswith(module + "."):
+                continue
+            rest = task.name[len(module):]
+            for other in sorted(others_of.get(module, ())):
+                longer = other + rest
+                self.tasks_by_name.setdefault(longer, task)
+                if other in imported:
+                    task.name = longer
 
     def _drop_base_classes(self) -> None:
         """A Task subclass that other tasks are built on (``base=``, ``task_cls=``, a subclass) and that nothing

@@ -73,6 +73,29 @@ class Entry:
     def valid(self) -> bool:
         return bool(_HASH.fullmatch(self.hash))
 
+    @classmethod
+    def from_json(cls, raw) -> "Entry":
+        """The same checks as ``load_dataclass(Entry, raw)``, written out: a warm run loads thousands of entries
+        (``tests/test_cache_safety.py`` holds the two to the same answers)."""
+        if type(raw) is not dict or raw.keys() != _ENTRY_FIELDS:
+            raise ValueError("not an entry")
+        for key, kind in _TYPES.items():
+            if type(raw[key]) is not kind:
+                raise ValueError(f"{key}: {type(raw[key]).__name__}")
+        summary, record, names, likely = raw["summary"], raw["record"], raw["names"], raw["likely"]
+        if summary is not None and not (type(summary) is dict and all(type(k) is str for k in summary)):
+            raise ValueError("summary")
+        if type(names) is not dict or not all(type(k) is str and type(v) is bool for k, v in names.items()):
+            raise ValueError("names")
+        if likely is not None and not (type(likely) is list and all(type(n) is str for n in likely)):
+            raise ValueError("likely")
+        return cls(**{key: raw[key] for key in _TYPES}, summary=summary, names=names, likely=likely,
+                   record=None if record is None else load_dataclass(SliceRecord, record))
+
+
+_TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int, "ctime": int, "checked": int}
+_ENTRY_FIELDS = set(_TYPES) | {"summary", "record", "names", "likely"}
+
 
 class Cache:
     def __init__(self, directory: Optional[Path], within: Optional[Path] = None):
@@ -162,7 +185,7 @@ class Cache:
         entries = {}
         for path, raw in data["files"].items():
             try:
-                entry = load_dataclass(Entry, raw)
+                entry = Entry.from_json(raw)
             except (ValueError, TypeError, RecursionError):
                 continue  # a wrong-shaped entry: the file is read again
             if isinstance(path, str) and entry.valid():
