@@ -106,3 +106,15 @@ def test_explain_lists_every_enqueue_site_with_its_kind(copy):
         "    billing/flows.py:8: errback reads it: old-style errback report_failure is given its id and reads its "
         "result by id; ignore_result=True with store_errors_even_if_ignored=True would still store the failures it reads",
     ]
+
+
+def test_explain_never_says_never_enqueued_for_a_task_handed_on(copy):
+    """Tasks kept on an instance, passed to a constructor or a helper, or handed on as a bound method are not
+    followed yet: they stay silent, and --explain says where they were handed on."""
+    root = copy("instance_flows")
+    lines = run_cli(root, "--explain", ".").stdout.splitlines()
+    verdicts = [line for line in lines if not line.startswith(" ") and ": maybe: " in line]
+    assert len(verdicts) == 4
+    assert not any("never enqueued" in line for line in lines)
+    assert "hooks/tasks.py:9: hooks.tasks.get_results: maybe: it is handed on as a value at hooks/services.py:23" \
+           " and a task we cannot name has its result .get at hooks/services.py:20" in lines
