@@ -20,7 +20,9 @@ _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values
 
 
 class PossibleValues:
-    def __init__(self, parents: Dict[cst.CSTNode, cst.CSTNode], ref_of: Callable[[cst.CSTNode], Optional[str]]):
+    def __init__(self, module: cst.Module, parents: Dict[cst.CSTNode, cst.CSTNode],
+                 ref_of: Callable[[cst.CSTNode], Optional[str]]):
+        self.module = module
         self.parents = parents
         self.ref_of = ref_of
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
@@ -157,10 +159,9 @@ class PossibleValues:
 
     def _module_level(self) -> Dict[str, List[cst.BaseExpression]]:
         """``NAME = <dict/list/tuple literal>`` at module level, when that is the only way NAME is bound there."""
-        if self._module_assignments is None:
-            module = next((n for n in self.parents.values() if isinstance(n, cst.Module)), None)
+        if self._module_assignments is None:  # once per file: one object answers every question of a module
             assignments: Dict[str, List[cst.BaseExpression]] = {}
-            for statement in (module.body if module is not None else ()):
+            for statement in self.module.body:
                 for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
                     if isinstance(small, cst.Assign) and len(small.targets) == 1 \
                             and isinstance(small.targets[0].target, cst.Name) \

@@ -24,7 +24,7 @@ _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the 
 # What may be asked of a task object (a use of the task); anything else belongs to some other object.
 TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE
                    | celery_api.EAGER | celery_api.names(Role.SEND_BY_NAME)
-                   | {"AsyncResult", "name", "run", "request", "update_state", "s", "si", "retry", "subtask"})
+                   | {"AsyncResult", "name", "run", "request", "update_state", "retry"})
 FILLS = frozenset({"append", "extend", "insert", "add"})  # list and set methods that only add to them
 _SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
 

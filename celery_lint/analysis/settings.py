@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
 from ..types import DYNAMIC, Kind
-from .facts import ModuleSummary, RunningTaskFact, Setting, is_test_path  # noqa: F401 (also imported from here)
+from .facts import ModuleSummary, RunningTaskFact, Setting, is_test_path
 from .symbols import Symbol, Symbols
 
 

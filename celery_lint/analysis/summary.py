@@ -242,6 +242,7 @@ class _Summarizer:
         self.record_calls_of = record_calls_of  # None: all
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
+        self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
@@ -256,7 +257,7 @@ class _Summarizer:
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
-        self.walk = self.flow = None
+        self.walk = self.flow = self.held = None
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
@@ -808,7 +809,7 @@ class _Summarizer:
         """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
         table, a loop over a literal, a conditional). Each gets the use; a result that may be read through a
         module-level table is also kept as one of a task we cannot name: other modules may add to the table."""
-        values = PossibleValues(self.parents, self.ref_of)
+        values = self.held
         held = values.names(receiver)
         if not held:
             return False

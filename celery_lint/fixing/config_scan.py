@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import discovery
-from ..analysis.settings import is_test_path
+from ..analysis.facts import is_test_path
+from ..analysis.flow import call_name
+from ..analysis.summary import literal
 from ..types import DYNAMIC
 
 TOKENS = (b"Celery", b"INSTALLED_APPS", b"autodiscover_tasks", b"config_from_object", b"config_from_envvar")
@@ -77,7 +79,7 @@ def _scan_file(relative: str, source: bytes, modules: Set[str], tops: Set[str], 
 
     for node in _walk(wrapper.module):
         if isinstance(node, cst.Call):
-            name = _callee(node)
+            name = call_name(node)
             if name == "Celery":
                 found.apps.append(where(node))
                 include = _keyword(node, "include")
@@ -111,17 +113,6 @@ def _walk(node):
         stack.extend(reversed(current.children))
 
 
-def _callee(call) -> Optional[str]:
-    import libcst as cst
-
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
 def _keyword(call, name: str):
     return next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
 
@@ -132,12 +123,8 @@ def _positional(call, index: int):
 
 
 def _string(node) -> Optional[str]:
-    import libcst as cst
-
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    value = literal(node)
+    return value if isinstance(value, str) and value != DYNAMIC else None
 
 
 def _strings(node) -> List[tuple]:

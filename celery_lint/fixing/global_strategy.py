@@ -13,7 +13,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from ..analysis.settings import Backend, is_test_path
+from ..analysis.facts import is_test_path
+from ..analysis.settings import Backend
 from ..types import DYNAMIC, Fix, FixAction, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
