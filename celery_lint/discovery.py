@@ -97,18 +97,24 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None,
-             respect_gitignore: bool = True) -> List[Path]:
+             respect_gitignore: bool = True, looked_at: Optional[List[str]] = None) -> List[Path]:
     """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them,
     and, with ``respect_gitignore``, what the project's ``.gitignore`` files (and ``.git/info/exclude``) ignore.
     Only regular files (or links to them) are read: a FIFO would block, ``/dev/zero`` never ends; those are
-    added to ``skipped`` as (path, reason)."""
+    added to ``skipped`` as (path, reason). ``looked_at`` gets every directory listed and every ignore file
+    that was (or could have been) read: while none of them changes, neither does the answer."""
     found: List[Path] = []
     root = root.resolve()
     whole, parts = _exclude_regexes(tuple(excludes))
     ignores = _root_ignores(root) if respect_gitignore else ()
+    if looked_at is None:
+        looked_at = []
+    if respect_gitignore:
+        looked_at.append(str(root / ".git" / "info" / "exclude"))
     todo = [(str(root), "", ignores)]
     while todo:
         directory, relative, ignores = todo.pop()
+        looked_at.append(directory)
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
@@ -124,7 +130,8 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
             elif name == ".gitignore":
                 has_gitignore = True
         if respect_gitignore and has_gitignore:
-            ignores = (*ignores, _GitIgnore.read(os.path.join(directory, ".gitignore"), relative))
+            looked_at.append(os.path.join(directory, ".gitignore"))
+            ignores = (*ignores, _GitIgnore.read(looked_at[-1], relative))
         candidates.sort(key=_entry_name)
         subdirectories = []
         for entry in candidates:

@@ -1,27 +1,19 @@
-"""The one engine behind the CLI, the flake8 plugin and pre-commit: files → summaries → project → rules.
+"""The one entry point behind the CLI, the flake8 plugin and pre-commit: a project's answer.
 
-Summaries come from the fast path (``speed``: prefilter, slicing, cache, reuse) or, with ``speed=False``, from
-the plain path: every file read and parsed whole, nothing cached. Both must give the same answers; the plain
-path is what the tests hold the fast one to. libcst is imported only when a file has to be parsed, so a warm
-run never pays for it.
+The answer is the last one kept whole, when the caller needs only findings and nothing that run looked at has
+changed (``speed.answers``), or a new analysis (``pipeline``: files → summaries → project → rules). The
+analysis is imported only when it runs: a kept answer needs none of it (a quarter of a flake8 run on one file).
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import discovery
-from .analysis.facts import ModuleSummary
-from .analysis.project import Project
-from .analysis.verdicts import judge
 from .config import Config
-from .rules import RULES
-from .sources import Sources
-from .speed.cache import CACHE_DIRNAME, Cache
-from .speed.parallel import Summarizers, Work
-from .speed.rounds import FastPath
-from .types import FileMessage, Finding, Report
+from .speed.answers import Answers, answer_key
+from .speed.cache_dir import CACHE_DIRNAME, CacheDirectory
+from .types import Report
 
 
 ROOT_MARKERS = discovery.ROOT_MARKERS
@@ -43,87 +35,23 @@ def analyse(paths: Sequence[Path], config_loader, overrides: Optional[Dict[Path,
 
 def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), overrides: Optional[Dict[Path, bytes]] = None,
                  cache_dir: Optional[Path] = None, use_cache: bool = True, jobs: Optional[int] = None,
-                 cache_within: Optional[Path] = None, speed: bool = True, start_method: Optional[str] = None) -> Report:
+                 cache_within: Optional[Path] = None, speed: bool = True, start_method: Optional[str] = None,
+                 findings_only: bool = False) -> Report:
     """Analyse the whole project at ``root``; report findings only for files under ``report_on``.
 
     ``cache_within``: a cache directory outside it is refused (one named by a repository's own config).
     ``speed=False``: the plain path. ``start_method``: how worker processes start (fork, spawn, forkserver).
+    ``findings_only``: the caller reads only the findings, errors, warnings and file count (not the verdicts,
+    settings or digests), so the last answer may be given back when nothing it looked at has changed.
     """
     root = root.resolve()
-    report = Report(root)
-    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size, config.respect_gitignore)
-    report.files, report.warnings = len(sources.files), sources.warnings
-    if not sources.files:
-        use_cache = False  # nothing to keep: no cache directory is made where there is no Python
-    workers = Summarizers(jobs, start_method)
-    try:
-        if speed:
-            project = _fast(report, sources, config, workers, Cache(
-                (cache_dir or root / CACHE_DIRNAME) if use_cache else None, within=cache_within))
-        else:
-            project = _plain(report, sources, config, workers)
-    finally:
-        workers.close()
-    targets = [discovery.lexical(p) for p in report_on] or [root]
-    _judge(report, project, _unparsed(report, sources), config, targets)
-    return report
+    cache = (cache_dir or root / CACHE_DIRNAME) if use_cache else None
+    answers = None
+    if speed and cache is not None and findings_only and not overrides:
+        answers = Answers(CacheDirectory(cache, cache_within), root, answer_key(root, config, report_on))
+        stored = answers.load()
+        if stored is not None:
+            return stored
+    from . import pipeline
 
-
-def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache) -> Project:
-    with cache.exclusive():
-        if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
-            workers.start()
-        fast = FastPath(sources, cache, workers, config.task_decorators)
-        project = fast.run()
-        cache.prune(f.relative for f in sources.files)
-        cache.save()
-    if cache.refused is not None:
-        report.cache_refused = (cache.requested, cache.refused)
-    report.parsed, report.moved, report.digests = fast.parsed, fast.moved, fast.digests()
-    report.errors = _summary_errors(fast.summaries)
-    return project
-
-
-def _plain(report: Report, sources: Sources, config: Config, workers: Summarizers) -> Project:
-    workers.start()  # every file is parsed: the workers load LibCST while this process reads them
-    files = [f for f in sources.files if sources.read(f) is not None]
-    work = [Work(f.source, f.relative, f.module, f.is_package, None) for f in files]
-    summaries = {f.relative: ModuleSummary.from_json(done.summary) for f, done in zip(files, workers.run(work))}
-    report.parsed = len(files)
-    report.digests = {f.relative: hashlib.sha1(f.source).hexdigest() for f in files}
-    report.errors = _summary_errors(summaries)
-    return Project(list(summaries.values()), config.task_decorators)
-
-
-def _summary_errors(summaries: Dict[str, ModuleSummary]) -> List[FileMessage]:
-    return [FileMessage(relative, s.error) for relative, s in sorted(summaries.items()) if s.error is not None]
-
-
-def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
-    """The files the analysis could not read through: their text (None when not read at all, so they may
-    mention any task). Their errors join the report."""
-    by_path = {f.relative: f for f in sources.files}
-    unparsed: Dict[str, Optional[bytes]] = {e.path: sources.read(by_path[e.path]) or b"" for e in report.errors}
-    problems = sources.problems()
-    unparsed.update((problem.path, None) for problem in problems)
-    report.errors = sorted(report.errors + problems, key=lambda e: e.path)
-    return unparsed
-
-
-def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
-    root = report.root
-    report.settings = project.settings
-    for task in project.tasks:
-        verdict = judge(task, project, unparsed)
-        report.verdicts.append((task, verdict))
-        for rule in RULES:
-            finding = rule.check(task, verdict, project)
-            if finding is None or not config.enabled(finding.code, finding.path):
-                continue
-            if "*" in task.noqa or finding.code in task.noqa:
-                continue
-            if discovery.under_any(root / finding.path, targets):
-                report.findings.append(finding)
-    report.findings.sort(key=Finding.sort_key)
-    report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
-    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+    return pipeline.run(root, config, report_on, overrides, cache, jobs, cache_within, speed, start_method, answers)

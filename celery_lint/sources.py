@@ -39,11 +39,15 @@ class Sources:
         self.max_size = max_size
         self.overrides = {discovery.lexical(p): src for p, src in (overrides or {}).items()}
         skipped: List[Tuple[Path, str]] = []
-        paths = discovery.discover(root, excludes, skipped, respect_gitignore)
+        # Every path whose stat could change the answer: directories listed, ignore files, and below the files.
+        self.looked_at: List[str] = []
+        paths = discovery.discover(root, excludes, skipped, respect_gitignore, self.looked_at)
         # Files named explicitly (or edited in an editor buffer) are linted even where excludes would skip them.
-        for path in [*self.overrides, *(discovery.lexical(p) for p in report_on if p.is_file())]:
-            if path.suffix == ".py" and path not in paths:
+        named = [*self.overrides, *(discovery.lexical(p) for p in report_on)]
+        for path in named:
+            if path.suffix == ".py" and path not in paths and (path in self.overrides or path.is_file()):
                 paths.append(path)
+        self.looked_at += [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
 

@@ -59,6 +59,14 @@ class VerdictState(Kind):
     IGNORED_AT_CALL = "ignored-at-call"  # every call site passes ignore_result=True
 
 
+class Backend(Kind):
+    """Where the project's results go."""
+
+    CONFIGURED = "configured"
+    ABSENT = "absent"  # the project makes its app and gives it no backend: nothing is stored
+    UNKNOWN = "unknown"  # a library: the application that uses it configures the backend
+
+
 class FixAction(Kind):
     ADD = "add"
     SET = "set"
@@ -123,6 +131,7 @@ class Report:
     parsed: int = 0  # files summarised by LibCST in this run (not from the cache)
     moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
+    stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
 
 
 # ----- loading typed data from JSON (the cache) -----

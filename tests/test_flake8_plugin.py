@@ -77,7 +77,7 @@ def project(tmp_path: Path) -> Path:
     write(tmp_path, "app/celery_app.py", 'from celery import Celery\n\napp = Celery("fx", backend="redis://")\n')
     write(tmp_path, "app/tasks.py", TASKS)
     write(tmp_path, "app/views.py", VIEWS)
-    # Enough files that a cold analysis parses them in a process pool (engine.PARALLEL_THRESHOLD).
+    # Enough files that a cold analysis parses them in a process pool (parallel.PARALLEL_THRESHOLD).
     for i in range(16):
         write(tmp_path, f"app/steps/step{i}.py", textwrap.dedent(f"""\
             from app.celery_app import app

@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-from ..types import DYNAMIC, Kind
+from ..types import DYNAMIC, Backend
 from .facts import ModuleSummary, RunningTaskFact, Setting, is_test_path
 from .symbols import Symbol, Symbols
-
-
-class Backend(Kind):
-    CONFIGURED = "configured"
-    ABSENT = "absent"  # the project makes its app and gives it no backend: nothing is stored
-    UNKNOWN = "unknown"  # a library: the application that uses it configures the backend
 
 
 @dataclass

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..analysis.facts import is_test_path
-from ..analysis.settings import Backend
-from ..types import DYNAMIC, Fix, FixAction, VerdictState
+from ..types import DYNAMIC, Backend, Fix, FixAction, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
 from .writing import CHANGED, FileFix, WriteRefused, write_fixed

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..analysis.settings import Backend
 from ..config import Config
 from ..rules.base import effective_ignore
 from ..text import printable
-from ..types import Report, VerdictState
+from ..types import Backend, Report, VerdictState
 
 SITE_KINDS = {"enqueue": "enqueued", "signature": "signature", "beat": "beat entry", "eager": "run in-process",
               "async_result": "read by id", "errback": "errback reads it"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import sys
 import tokenize
 from pathlib import Path
@@ -70,11 +69,11 @@ class CeleryLintPlugin:
         key = (root,) if buffer is None else (root, path, hashlib.sha1(buffer).hexdigest())
         if key not in self._reports:
             # flake8 -j workers are daemonic processes, which may not start the engine's process pool.
-            jobs = 1 if multiprocessing.current_process().daemon else None
+            jobs = 1 if _in_a_daemon() else None
             self._reports[key] = engine.analyse_root(
                 root, config, overrides={path: buffer} if buffer is not None else None,
                 cache_dir=self.cache_dir, use_cache=not self.no_cache, jobs=jobs,
-                cache_within=None if self.cache_dir_typed else root,
+                cache_within=None if self.cache_dir_typed else root, findings_only=True,
             )
         for finding in self._reports[key].findings:
             if finding.path == relative:
@@ -89,6 +88,12 @@ class CeleryLintPlugin:
             extra = tuple(d for d in self.task_decorators if d not in config.task_decorators)
             self._configs[root] = config.with_overrides(task_decorators=config.task_decorators + extra)
         return self._configs[root]
+
+
+def _in_a_daemon() -> bool:
+    import multiprocessing  # here: a kept answer (most runs) never starts a pool, and this import is not free
+
+    return multiprocessing.current_process().daemon
 
 
 def _buffer(path: Path, lines) -> Optional[bytes]:

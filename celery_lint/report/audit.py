@@ -12,9 +12,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ..analysis.settings import Backend
 from ..rules.base import effective_ignore
-from ..types import DYNAMIC, Kind, OutcomeKind, Report, UseKind, VerdictState
+from ..types import DYNAMIC, Backend, Kind, OutcomeKind, Report, UseKind, VerdictState
 from . import costs
 from .returns import ReturnsFinder
 

@@ -3,10 +3,12 @@ carry them), and a check that turns a task's verdict into a finding."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
-from ..analysis.project import Project, Task
 from ..types import DYNAMIC, Finding, Verdict
+
+if TYPE_CHECKING:  # the rules run on a linked project, but importing them (for their codes) costs nothing
+    from ..analysis.project import Project, Task
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """CEL001: a task's result is stored, and nothing in the project reads it."""
 from __future__ import annotations
 
-from ..analysis.settings import Backend
 from ..text import printable
-from ..types import Finding, Fix, FixAction, VerdictState
+from ..types import Backend, Finding, Fix, FixAction, VerdictState
 from .base import Example, Rule, effective_ignore
 
 TASKS = "from celery import shared_task\n\n\n@shared_task{args}\ndef ping():\n    pass\n"

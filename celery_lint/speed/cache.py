@@ -3,12 +3,9 @@
 One index file, keyed by path. An entry is trusted without reading the file while its size, mtime and ctime
 are unchanged (a rewrite that puts the old mtime back still moves the ctime) and the file was not modified in
 the same two seconds it was checked (the clock's tick: a second edit within it changes no stamp, so such an
-entry is hashed again, as git does with "racily clean" entries). Written atomically (temp file + rename), so
-concurrent runs (flake8 -j, an editor and pre-commit) can only lose each other's updates, never corrupt it.
-
-The cache never touches what is not its own: a directory that is a symbolic link, or that holds any file it
-did not write, is refused (with a warning), and it deletes only its own old index files. Every entry is
-checked field by field on load; a missing, stale, corrupt or wrong-shaped cache is simply rebuilt.
+entry is hashed again, as git does with "racily clean" entries). The directory and its files are kept by
+``cache_dir`` (atomic writes, only its own names, refused when not its own). Every entry is checked field by
+field on load; a missing, stale, corrupt or wrong-shaped cache is simply rebuilt.
 """
 from __future__ import annotations
 
@@ -17,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import stat as stat_module
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,13 +21,9 @@ from typing import Any, Dict, List, Optional
 
 from .. import __version__
 from ..types import load_dataclass
+from .cache_dir import RACY_NS, CacheDirectory
 from .reuse import SliceRecord
 
-CACHE_DIRNAME = ".celery_lint_cache"
-GITIGNORE = "# Created by celery-lint\n*\n"
-# The only names the cache ever writes in its directory (an index is ``index-<version>-<schema>.json``).
-_OWN_NAMES = re.compile(r"\.gitignore|\.lock|index-[\w.+!-]+-[0-9a-f]{12}\.json|\.index-\w+\.tmp")
-RACY_NS = 2_000_000_000  # a file modified this close to its check may change again unseen (FAT: 2 s stamps)
 # Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
 # an edit of the analysis can never serve summaries missing facts the new rules rely on.
 _SUMMARY_CODE = ("celery_api.py", "types.py", "analysis", "speed")
@@ -101,79 +93,41 @@ class Cache:
     def __init__(self, directory: Optional[Path], within: Optional[Path] = None):
         """``within``: the directory must lie inside it (a cache directory named by a repository's own config)."""
         self.directory = directory
-        self.requested = directory  # as asked, even when refused
         self.within = within
-        self.refused: Optional[str] = None  # why ``directory`` is not used: a warning for the user
         self.entries: Dict[str, Entry] = {}
         self.meta: Dict[str, object] = {}  # project-wide facts of the last run (the names of interest)
         self.dirty = False
+        self.place: Optional[CacheDirectory] = None
+
+    @property
+    def requested(self) -> Optional[Path]:
+        return self.directory
+
+    @property
+    def refused(self) -> Optional[str]:
+        return None if self.place is None else self.place.refused
 
     @contextlib.contextmanager
     def exclusive(self):
         """Open the cache for one analysis at a time: when flake8 -j starts several workers on a cold cache,
         the first one fills it and the others then read it, instead of each parsing the whole project.
-        The index is read once, after the lock is held (without fcntl or a writable directory: unlocked)."""
-        handle = None
-        if self.directory is not None:
-            self.refused = self._refusal()
-            if self.refused is not None:
-                self.directory = None
-        if self.directory is not None:
-            try:
-                import fcntl
-
-                self._make_directory()
-                fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-                handle = os.fdopen(fd, "a")
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            except (ImportError, OSError):
-                if handle is not None:
-                    handle.close()
-                handle = None
+        The index is read once, after the lock is held."""
+        self.place = CacheDirectory(self.directory, self.within)
+        with self.place.lock():
             self.entries = self._read()
-        try:
             yield
-        finally:
-            if handle is not None:
-                handle.close()
-
-    def _refusal(self) -> Optional[str]:
-        """Why the directory may not be used as a cache, or None."""
-        directory = self.directory
-        if directory.is_symlink():
-            return "it is a symbolic link"
-        if self.within is not None and not _inside(directory, self.within):
-            return "it is outside the project"
-        if not directory.exists():
-            return None
-        if not directory.is_dir():
-            return "it is not a directory"
-        try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if not _own(entry):
-                        return "it holds files celery-lint did not write"
-        except OSError as exc:
-            return f"it cannot be read ({exc.strerror})"
-        return None
-
-    def _make_directory(self) -> None:
-        if self.directory.exists():
-            return
-        self.directory.mkdir(parents=True)
-        fd = os.open(self.directory / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(GITIGNORE)
 
     @property
-    def index(self) -> Optional[Path]:
-        return None if self.directory is None else self.directory / f"index-{__version__}-{SCHEMA}.json"
+    def index_name(self) -> str:
+        return f"index-{__version__}-{SCHEMA}.json"
 
     def _read(self) -> Dict[str, Entry]:
+        raw = self.place.read(self.index_name)
+        if raw is None:
+            return {}
         try:
-            with open(self.index, "rb") as handle:
-                data = json.loads(handle.read())
-        except (OSError, ValueError, RecursionError):
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
             return {}
         if not (isinstance(data, dict) and data.get("version") == __version__ and data.get("schema") == SCHEMA
                 and isinstance(data.get("files"), dict)):
@@ -215,46 +169,8 @@ class Cache:
         self.dirty = self.dirty or bool(stale)
 
     def save(self) -> None:
-        if self.directory is None or not self.dirty:
+        if self.place is None or not self.dirty:
             return
-        try:
-            self._make_directory()
-            import tempfile  # here: only a run that changed something writes
-
-            files = {relative: asdict(entry) for relative, entry in self.entries.items()}
-            payload = json.dumps({"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": files},
-                                 separators=(",", ":"))
-            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".index-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(payload)
-                os.replace(temp, self.index)  # replaces a link itself, never what it points to
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-            with os.scandir(self.directory) as entries:  # indexes left by another version of celery-lint
-                stale = [e.path for e in entries if e.name.startswith("index-") and _own(e) and e.path != str(self.index)]
-            for path in stale:
-                os.unlink(path)
-        except OSError:
-            pass  # a read-only checkout still lints, just without a cache
-
-
-def _own(entry: os.DirEntry) -> bool:
-    """Is this a file the cache writes: one of its names, a regular file (never a link), a .gitignore of its own?"""
-    if not _OWN_NAMES.fullmatch(entry.name):
-        return False
-    try:
-        if not stat_module.S_ISREG(entry.stat(follow_symlinks=False).st_mode):
-            return False
-        if entry.name == ".gitignore":
-            with open(entry.path, encoding="utf-8", errors="replace") as handle:
-                return handle.read(1000) == GITIGNORE
-    except OSError:
-        return False
-    return True
-
-
-def _inside(directory: Path, root: Path) -> bool:
-    resolved, top = Path(os.path.realpath(directory)), Path(os.path.realpath(root))
-    return resolved == top or top in resolved.parents
+        files = {relative: asdict(entry) for relative, entry in self.entries.items()}
+        self.place.write(self.index_name, json.dumps(
+            {"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": files}, separators=(",", ":")))

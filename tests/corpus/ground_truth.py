@@ -24,7 +24,7 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from celery_lint import config as config_module
-from celery_lint import engine
+from celery_lint import engine, pipeline
 
 GLOBAL_IGNORE_NAMES = {"CELERY_TASK_IGNORE_RESULT", "CELERY_IGNORE_RESULT", "task_ignore_result"}
 SKIP_DIRS = {".celery_lint_cache", "__pycache__"}
@@ -164,18 +164,18 @@ def strip_project(root: Path, strip_globals: bool = True) -> Tuple[List[Stripped
 def analyse(root: Path):
     """The engine's report, with the linked ``Project`` attached (to explain an 'unread' without CEL001)."""
     captured = {}
-    original = engine.Project
+    original = pipeline.Project
 
     class Capturing(original):  # the last Project the engine builds is the one it judges with
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             captured["project"] = self
 
-    engine.Project = Capturing
+    pipeline.Project = Capturing
     try:
         report = engine.analyse_root(root, config_module.load(root), use_cache=False)
     finally:
-        engine.Project = original
+        pipeline.Project = original
     report.project = captured.get("project")
     return report
 

@@ -1,0 +1,113 @@
+"""One analysis of a project: files → summaries → project → verdicts → findings.
+
+Summaries come from the fast path (``speed``: prefilter, slicing, cache, reuse) or, with ``speed=False``, from
+the plain path: every file read and parsed whole, nothing cached. Both must give the same answers; the plain
+path is what the tests hold the fast one to. libcst is imported only when a file has to be parsed, so a warm
+run never pays for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from . import discovery
+from .analysis.facts import ModuleSummary
+from .analysis.project import Project
+from .analysis.verdicts import judge
+from .config import Config
+from .rules import RULES
+from .sources import Sources
+from .speed.answers import Answers
+from .speed.cache import Cache
+from .speed.parallel import Summarizers, Work
+from .speed.rounds import FastPath
+from .types import FileMessage, Finding, Report
+
+
+def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Optional[Dict[Path, bytes]],
+        cache_dir: Optional[Path], jobs: Optional[int], cache_within: Optional[Path], speed: bool,
+        start_method: Optional[str], answers: Optional[Answers]) -> Report:
+    """See ``engine.analyse_root``. ``cache_dir``: None for no cache. ``answers``: where to keep this answer
+    (None: not kept)."""
+    started = time.time_ns()
+    report = Report(root)
+    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size, config.respect_gitignore)
+    report.files, report.warnings = len(sources.files), sources.warnings
+    if not sources.files:
+        cache_dir, answers = None, None  # nothing to keep: no cache directory is made where there is no Python
+    stamps = answers.stamp(sources.looked_at) if answers is not None else None  # before any file is read
+    workers = Summarizers(jobs, start_method)
+    try:
+        if speed:
+            project = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
+        else:
+            project = _plain(report, sources, config, workers)
+    finally:
+        workers.close()
+    targets = [discovery.lexical(p) for p in report_on] or [root]
+    _judge(report, project, _unparsed(report, sources), config, targets)
+    if answers is not None and report.cache_refused is None:
+        answers.save(report, sources.looked_at, stamps, started)
+    return report
+
+
+def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache) -> Project:
+    with cache.exclusive():
+        if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
+            workers.start()
+        fast = FastPath(sources, cache, workers, config.task_decorators)
+        project = fast.run()
+        cache.prune(f.relative for f in sources.files)
+        cache.save()
+    if cache.refused is not None:
+        report.cache_refused = (cache.requested, cache.refused)
+    report.parsed, report.moved, report.digests = fast.parsed, fast.moved, fast.digests()
+    report.errors = _summary_errors(fast.summaries)
+    return project
+
+
+def _plain(report: Report, sources: Sources, config: Config, workers: Summarizers) -> Project:
+    workers.start()  # every file is parsed: the workers load LibCST while this process reads them
+    files = [f for f in sources.files if sources.read(f) is not None]
+    work = [Work(f.source, f.relative, f.module, f.is_package, None) for f in files]
+    summaries = {f.relative: ModuleSummary.from_json(done.summary) for f, done in zip(files, workers.run(work))}
+    report.parsed = len(files)
+    report.digests = {f.relative: hashlib.sha1(f.source).hexdigest() for f in files}
+    report.errors = _summary_errors(summaries)
+    return Project(list(summaries.values()), config.task_decorators)
+
+
+def _summary_errors(summaries: Dict[str, ModuleSummary]) -> List[FileMessage]:
+    return [FileMessage(relative, s.error) for relative, s in sorted(summaries.items()) if s.error is not None]
+
+
+def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
+    """The files the analysis could not read through: their text (None when not read at all, so they may
+    mention any task). Their errors join the report."""
+    by_path = {f.relative: f for f in sources.files}
+    unparsed: Dict[str, Optional[bytes]] = {e.path: sources.read(by_path[e.path]) or b"" for e in report.errors}
+    problems = sources.problems()
+    unparsed.update((problem.path, None) for problem in problems)
+    report.errors = sorted(report.errors + problems, key=lambda e: e.path)
+    return unparsed
+
+
+def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
+    root = report.root
+    report.settings = project.settings
+    for task in project.tasks:
+        verdict = judge(task, project, unparsed)
+        report.verdicts.append((task, verdict))
+        for rule in RULES:
+            finding = rule.check(task, verdict, project)
+            if finding is None or not config.enabled(finding.code, finding.path):
+                continue
+            if "*" in task.noqa or finding.code in task.noqa:
+                continue
+            if discovery.under_any(root / finding.path, targets):
+                report.findings.append(finding)
+    report.findings.sort(key=Finding.sort_key)
+    report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
+    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]

@@ -1,0 +1,126 @@
+"""The last answer for a project, kept whole: while nothing it depended on has changed, it is the answer.
+
+A run that asks only for findings (the flake8 plugin, once per file flake8 checks) would otherwise discover
+the project, load every file's summary, link them and judge every task again to say what it said last time.
+The answer is kept with the stamp (mtime, ctime, size) of every path its run looked at: each directory
+listed (creating, deleting or renaming a file in it changes its stamp), each ``.py`` file, each ignore file,
+each path named on the command line (or its absence). It is used only when every stamp is unchanged and it
+was made by the same celery-lint code, the same configuration and for the same paths; a path modified
+within the clock's tick of the run (``RACY_NS``) means the answer is not kept at all. So a stored answer is
+what the analysis would say again: this module can skip work, never change an answer
+(``tests/test_answers.py`` holds it to the plain path).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from .. import __version__
+from ..types import FileMessage, Finding, Report, load_dataclass
+from .cache_dir import RACY_NS, CacheDirectory
+
+_MISSING = [-1, -1, -1]
+_code_key: Optional[str] = None
+
+
+def code_key() -> str:
+    """A digest of celery-lint's own code, all of it: any change to what decides may change an answer."""
+    global _code_key
+    if _code_key is None:
+        digest = hashlib.sha1()
+        package = Path(__file__).resolve().parent.parent
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"\1")
+        _code_key = digest.hexdigest()[:12]
+    return _code_key
+
+
+def answer_key(root: Path, config, report_on: Sequence[Path]) -> str:
+    """What else the answer depends on: the project, its configuration and the paths reported on."""
+    targets = sorted(str(Path(os.path.abspath(p))) for p in report_on)
+    return hashlib.sha1(repr((str(root), config, targets)).encode()).hexdigest()
+
+
+class Answers:
+    """The answer kept in a cache directory (``CacheDirectory``: refused when not celery-lint's own)."""
+
+    def __init__(self, place: CacheDirectory, root: Path, key: str):
+        self.place = place
+        self.root = root
+        self.key = key
+        self.name = f"answer-{__version__}-{code_key()}.json"
+
+    def load(self) -> Optional[Report]:
+        """The stored report, if every path it looked at is as it was; else None."""
+        raw = self.place.read(self.name)
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            if type(data) is not dict or data.get("key") != self.key:
+                return None
+            paths, stamps = data["paths"], data["stamps"]
+            if type(paths) is not list or type(stamps) is not list or len(paths) != len(stamps):
+                return None
+            if not all(type(p) is str for p in paths) or _stamps(self.root, paths) != stamps:
+                return None
+            stored = data["report"]
+            report = Report(self.root)
+            report.files = stored["files"]
+            if type(report.files) is not int:
+                return None
+            report.findings = [load_dataclass(Finding, f) for f in stored["findings"]]
+            report.errors = [load_dataclass(FileMessage, e) for e in stored["errors"]]
+            report.warnings = [load_dataclass(FileMessage, w) for w in stored["warnings"]]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None  # a wrong-shaped answer: analysed again
+        report.stored = True
+        return report
+
+    def stamp(self, looked_at: List[str]) -> List[list]:
+        """The stamps of ``looked_at``: (mtime, ctime, size) in ns and bytes, or -1s for a missing path. The
+        cache directory is made first: making it changes the stamp of the directory that holds it."""
+        if self.place.path is not None:
+            try:
+                self.place.make()
+            except OSError:
+                pass  # then nothing is kept
+        return _stamps(self.root, [_relative(path, self.root) for path in looked_at])
+
+    def save(self, report: Report, looked_at: List[str], stamped: List[list], started: int) -> None:
+        """Keep ``report``, made from the files as ``stamped`` (after discovery, before any file was read) in a
+        run that began at ``started`` (``time.time_ns()``, before discovery). Not kept when a path was modified
+        since the clock's tick before that: it may have changed while it was looked at, or may change unseen."""
+        if any(stamp[0] > started - RACY_NS for stamp in stamped):
+            return
+        paths = [_relative(path, self.root) for path in looked_at]
+        stored = {"files": report.files, "findings": [asdict(f) for f in report.findings],
+                  "errors": [asdict(e) for e in report.errors], "warnings": [asdict(w) for w in report.warnings]}
+        self.place.write(self.name, json.dumps(
+            {"key": self.key, "paths": paths, "stamps": stamped, "report": stored}, separators=(",", ":")))
+
+
+def _stamps(root: Path, paths: List[str]) -> List[list]:
+    base = str(root)
+    stamps = []
+    for path in paths:
+        try:
+            s = os.stat(os.path.join(base, path))
+        except OSError:
+            stamps.append(_MISSING)
+            continue
+        stamps.append([s.st_mtime_ns, s.st_ctime_ns, s.st_size])
+    return stamps
+
+
+def _relative(path: str, root: Path) -> str:
+    prefix = str(root) + os.sep
+    return path[len(prefix):] if path.startswith(prefix) else path  # os.path.join keeps an absolute one whole
