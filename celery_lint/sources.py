@@ -47,7 +47,8 @@ class Sources:
         for path in named:
             if path.suffix == ".py" and path not in paths and (path in self.overrides or path.is_file()):
                 paths.append(path)
-        self.looked_at += [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
+        # Files first: an edit is the likeliest change, and a kept answer is checked in this order.
+        self.looked_at[:0] = [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
 

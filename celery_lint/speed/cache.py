@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -83,6 +83,14 @@ class Entry:
             raise ValueError("likely")
         return cls(**{key: raw[key] for key in _TYPES}, summary=summary, names=names, likely=likely,
                    record=None if record is None else load_dataclass(SliceRecord, record))
+
+    def to_json(self) -> dict:
+        """``asdict(self)`` without its deep copy of the summary (already plain JSON data): a run that writes the
+        index writes every entry (``tests/test_cache_safety.py`` holds the two to the same answers)."""
+        return {"hash": self.hash, "module": self.module, "celery": self.celery, "mtime": self.mtime,
+                "size": self.size, "ctime": self.ctime, "checked": self.checked, "summary": self.summary,
+                "record": None if self.record is None else self.record.to_json(), "names": self.names,
+                "likely": self.likely}
 
 
 _TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int, "ctime": int, "checked": int}
@@ -169,8 +177,8 @@ class Cache:
         self.dirty = self.dirty or bool(stale)
 
     def save(self) -> None:
-        if self.place is None or not self.dirty:
+        if self.place is None or self.place.path is None or not self.dirty:
             return
-        files = {relative: asdict(entry) for relative, entry in self.entries.items()}
+        files = {relative: entry.to_json() for relative, entry in self.entries.items()}
         self.place.write(self.index_name, json.dumps(
             {"version": __version__, "schema": SCHEMA, "meta": self.meta, "files": files}, separators=(",", ":")))
