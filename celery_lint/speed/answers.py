@@ -1,11 +1,11 @@
 """The last answer for a project, kept whole: while nothing it depended on has changed, it is the answer.
 
-A run that asks only for findings (the flake8 plugin, once per file flake8 checks) would otherwise discover
+A run that asks only for findings (the flake8 plugin, in every flake8 process) would otherwise discover
 the project, load every file's summary, link them and judge every task again to say what it said last time.
 The answer is kept with the stamp (mtime, ctime, size) of every path its run looked at: each directory
 listed (creating, deleting or renaming a file in it changes its stamp), each ``.py`` file, each ignore file,
 each path named on the command line (or its absence). It is used only when every stamp is unchanged and it
-was made by the same celery-lint code, the same configuration and for the same paths; a path modified
+was made by the same celery-lint code and Python, the same configuration and for the same paths; a path modified
 within the clock's tick of the run (``RACY_NS``) means the answer is not kept at all. So a stored answer is
 what the analysis would say again: this module can skip work, never change an answer
 (``tests/test_answers.py`` holds it to the plain path).
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -44,9 +45,10 @@ def code_key() -> str:
 
 
 def answer_key(root: Path, config, report_on: Sequence[Path]) -> str:
-    """What else the answer depends on: the project, its configuration and the paths reported on."""
+    """What else the answer depends on: the project, its configuration, the paths reported on, and the Python
+    that ran (its parser decides what parses; another environment may hold another LibCST)."""
     targets = sorted(str(Path(os.path.abspath(p))) for p in report_on)
-    return hashlib.sha1(repr((str(root), config, targets)).encode()).hexdigest()
+    return hashlib.sha1(repr((str(root), config, targets, sys.version, sys.executable)).encode()).hexdigest()
 
 
 class Answers:
