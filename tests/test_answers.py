@@ -182,8 +182,10 @@ def test_a_full_report_is_never_a_kept_one(root):
     lambda data: data.update(stamps=data["stamps"][1:]),
     lambda data: data["report"]["findings"][0].update(line="8"),
     lambda data: data["report"]["findings"][0]["fix"].update(action="rewrite"),
+    lambda data: data.update(report=["files", 6]),
+    lambda data: data.update(paths=[1] * len(data["paths"])),
     lambda data: data.clear(),
-], ids=["files", "stamps", "finding", "fix", "empty"])
+], ids=["files", "stamps", "finding", "fix", "report", "paths", "empty"])
 def test_a_damaged_answer_is_analysed_again(root, damage):
     kept(root)
     (path,) = (root / ".celery_lint_cache").glob("answer-*")

@@ -67,24 +67,27 @@ class Answers:
             return None
         try:
             data = json.loads(raw)
-            if type(data) is not dict or data.get("key") != self.key:
+            if type(data) is not dict or data.get("key") != self.key or not self._holds(data["paths"], data["stamps"]):
                 return None
-            paths, stamps = data["paths"], data["stamps"]
-            if type(paths) is not list or type(stamps) is not list or len(paths) != len(stamps):
-                return None
-            if not all(type(p) is str for p in paths) or not _unchanged(self.root, paths, stamps):
-                return None
-            stored = data["report"]
-            report = Report(self.root)
-            report.files = stored["files"]
-            if type(report.files) is not int:
-                return None
-            report.findings = [load_dataclass(Finding, f) for f in stored["findings"]]
-            report.errors = [load_dataclass(FileMessage, e) for e in stored["errors"]]
-            report.warnings = [load_dataclass(FileMessage, w) for w in stored["warnings"]]
+            return self._report(data["report"])
         except (ValueError, TypeError, KeyError, RecursionError):
             return None  # a wrong-shaped answer: analysed again
-        report.stored = True
+
+    def _holds(self, paths, stamps) -> bool:
+        """Does every path the answer's run looked at still have its stamp?"""
+        if type(paths) is not list or type(stamps) is not list or len(paths) != len(stamps):
+            return False
+        return all(type(p) is str for p in paths) and _unchanged(self.root, paths, stamps)
+
+    def _report(self, stored) -> Report:
+        """The stored report, every field checked (a wrong shape raises ValueError or TypeError)."""
+        report = Report(self.root, stored=True)
+        report.files = stored["files"]
+        if type(report.files) is not int:
+            raise ValueError("files")
+        report.findings = [load_dataclass(Finding, f) for f in stored["findings"]]
+        report.errors = [load_dataclass(FileMessage, e) for e in stored["errors"]]
+        report.warnings = [load_dataclass(FileMessage, w) for w in stored["warnings"]]
         return report
 
     def stamp(self, looked_at: List[str]) -> List[list]:
