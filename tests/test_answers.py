@@ -217,3 +217,11 @@ def test_a_kept_answer_needs_none_of_the_analysis(root):
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split(" ", 2)
     assert out == ["True", "9", "['celery_lint.speed.cache_dir']\n"]
+
+
+def test_a_cache_directory_inside_the_project_does_not_spoil_its_own_answer(root):
+    cache = root / "lint-cache"
+    kept(root, cache_dir=cache)  # makes it: the project directory's stamp moves
+    age(root)
+    kept(root, cache_dir=cache)  # keeps the answer: writing it moves the cache directory's stamp
+    assert kept(root, cache_dir=cache).stored

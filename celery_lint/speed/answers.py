@@ -98,7 +98,14 @@ class Answers:
                 self.place.make()
             except OSError:
                 pass  # then nothing is kept
-        return _stamps(self.root, [_relative(path, self.root) for path in looked_at])
+        return _stamps(self.root, self._watched(looked_at))
+
+    def _watched(self, looked_at: List[str]) -> List[str]:
+        """The paths to stamp, relative to the root where they are inside it. Not the cache directory itself
+        (named with ``--cache-dir`` inside the project): every write there changes its stamp, and it can hold
+        nothing that changes an answer (a file celery-lint did not write makes it refused)."""
+        cache = None if self.place.path is None else os.path.realpath(self.place.path)
+        return [_relative(path, self.root) for path in looked_at if path != cache]
 
     def save(self, report: Report, looked_at: List[str], stamped: List[list], started: int) -> None:
         """Keep ``report``, made from the files as ``stamped`` (after discovery, before any file was read) in a
@@ -106,7 +113,7 @@ class Answers:
         since the clock's tick before that: it may have changed while it was looked at, or may change unseen."""
         if any(stamp[0] > started - RACY_NS for stamp in stamped):
             return
-        paths = [_relative(path, self.root) for path in looked_at]
+        paths = self._watched(looked_at)
         stored = {"files": report.files, "findings": [asdict(f) for f in report.findings],
                   "errors": [asdict(e) for e in report.errors], "warnings": [asdict(w) for w in report.warnings]}
         self.place.write(self.name, json.dumps(
