@@ -149,7 +149,7 @@ def test_the_paths_asked_about_are_part_of_the_answer(root):
 
 def test_another_celery_lint_keeps_its_own_answer(root, monkeypatch):
     kept(root)
-    monkeypatch.setattr(answers, "_code_key", "0123456789ab")
+    monkeypatch.setattr(answers, "code_digest", lambda: "0123456789ab")
     assert not kept(root).stored
     assert sorted(p.name for p in (root / ".celery_lint_cache").glob("answer-*")) == ["answer-0.1.0-0123456789ab.json"]
 

@@ -74,6 +74,8 @@ def place(source: bytes, path: str, line: int, namespace) -> Placement:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
+    from ..analysis.walk import last_name  # here: it imports libcst, which a run without --fix never needs
+
     wrapper = MetadataWrapper(cst.parse_module(source))
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     text = source.decode(wrapper.module.encoding)
@@ -95,7 +97,7 @@ def place(source: bytes, path: str, line: int, namespace) -> Placement:
     for node in here:  # KEY = ..., app.conf.KEY = ...
         if isinstance(node, cst.Assign):
             for target in (t.target for t in node.targets):
-                key = _name(target)
+                key = last_name(target)
                 if key in celery_api.BACKEND_SETTINGS:
                     on = wrapper.module.code_for_node(target.value) + "." if isinstance(target, cst.Attribute) else ""
                     return new_line_after(node, f"{on}{ignore_key(key, namespace)} = True", key)
@@ -120,7 +122,7 @@ def place(source: bytes, path: str, line: int, namespace) -> Placement:
                 item = f"{quote}{ignore_key(name, namespace)}{quote}{colon}True"
                 return _beside(path, line, text, positions, node, after, item, name)
     for node in here:  # app = Celery(..., backend=...)
-        if isinstance(node, cst.Call) and _name(node.func) == "Celery":
+        if isinstance(node, cst.Call) and last_name(node.func) == "Celery":
             assign = parents.get(node)
             targets = assign.targets if isinstance(assign, cst.Assign) else []
             if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
@@ -146,15 +148,6 @@ def _beside(path: str, line: int, text: str, positions, element, after, item: st
         return Placement(path, line, item, beside, [(value_end.line, None, f"{indent}{item},")])
     comma = (value_end.line, value_end.column, ",")  # the last entry had none: it gets one, the new one none
     return Placement(path, line, item, beside, [comma, (value_end.line, None, indent + item)])
-
-
-def _name(node) -> Optional[str]:
-    """``x`` for ``x`` and ``a.b.x``."""
-    import libcst as cst
-
-    if isinstance(node, cst.Name):
-        return node.value
-    return node.attr.value if isinstance(node, cst.Attribute) else None
 
 
 def _line(text: str, number: int) -> str:

@@ -9,7 +9,6 @@ see (installed packages registered on the same app): the plan lists them so the 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -17,7 +16,7 @@ from ..analysis.facts import is_test_path
 from ..types import DYNAMIC, Backend, Fix, FixAction, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
-from .writing import CHANGED, FileFix, WriteRefused, write_fixed
+from .writing import FileFix, WriteRefused, read_as_analysed, write_fixed
 
 # The analysis cannot clear these: the global flag must not stop them storing.
 KEEPS = (VerdictState.READ, VerdictState.MAYBE, VerdictState.UNUSED)
@@ -196,7 +195,7 @@ def apply(report, chosen: Plan, write: bool) -> List[FileFix]:
         fixes = by_path.get(relative, [])
         result = FileFix(relative, len(fixes) + (relative == setting_path))
         try:
-            result.old = _content(report, relative)
+            result.old = read_as_analysed(report, relative)
             new = result.old
             if relative == setting_path:
                 new, fixes = _with_setting(new, chosen.setting), [_moved(f, chosen.setting) for f in fixes]
@@ -223,16 +222,6 @@ def apply(report, chosen: Plan, write: bool) -> List[FileFix]:
                     later.error = later.error or "not written: an earlier file of the global fix failed"
                 break
     return results
-
-
-def _content(report, relative: str) -> bytes:
-    try:
-        source = (report.root / relative).read_bytes()
-    except OSError as exc:
-        raise WriteRefused(f"cannot read: {exc.strerror}") from None
-    if hashlib.sha1(source).hexdigest() != report.digests.get(relative):
-        raise WriteRefused(CHANGED)
-    return source
 
 
 def _with_setting(source: bytes, setting: Placement) -> bytes:

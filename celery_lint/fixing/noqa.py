@@ -8,13 +8,12 @@ and only if it still parses.
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import re
 import tokenize
 from typing import Dict, List, Set
 
-from .writing import CHANGED, FileFix, WriteRefused, write_fixed
+from .writing import FileFix, WriteRefused, read_as_analysed, write_fixed
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
@@ -28,12 +27,7 @@ def add_noqa(report) -> List[FileFix]:
         result = FileFix(relative, sum(len(codes) for codes in lines.values()))
         path = report.root / relative
         try:
-            try:
-                result.old = path.read_bytes()
-            except OSError as exc:
-                raise WriteRefused(f"cannot read: {exc.strerror}") from None
-            if hashlib.sha1(result.old).hexdigest() != report.digests.get(relative):
-                raise WriteRefused(CHANGED)
+            result.old = read_as_analysed(report, relative)
             result.new = with_noqa(result.old, lines)
             write_fixed(path, report.root, result.old, result.new)
         except WriteRefused as exc:

@@ -48,9 +48,7 @@ def fix_report(report, write: bool) -> List[FileFix]:
         result = FileFix(relative, len(fixes))
         path = report.root / relative
         try:
-            result.old = _content(path)
-            if hashlib.sha1(result.old).hexdigest() != report.digests.get(relative):
-                raise WriteRefused(CHANGED)
+            result.old = read_as_analysed(report, relative)
             try:
                 new = apply_fixes(result.old, fixes)
             except FixError as exc:
@@ -110,6 +108,14 @@ def _keep_owner(fd: int, info: os.stat_result) -> None:
         os.fchown(fd, info.st_uid, info.st_gid)
     except OSError:
         raise WriteRefused("owned by another user or group; not fixed (its owner would change)") from None
+
+
+def read_as_analysed(report, relative: str) -> bytes:
+    """The file's content, or ``WriteRefused`` when it cannot be read or is no longer what was analysed."""
+    source = _content(report.root / relative)
+    if hashlib.sha1(source).hexdigest() != report.digests.get(relative):
+        raise WriteRefused(CHANGED)
+    return source
 
 
 def _content(path: Path) -> bytes:

@@ -324,9 +324,9 @@ def rule_documentation(rule) -> str:
 
 
 # ``report`` lives in its own module; registered here, it is a command name, never taken for a path.
-from .report_command import report  # noqa: E402
+from .report_command import report as report_command  # noqa: E402
 
-main.add_command(report)
+main.add_command(report_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

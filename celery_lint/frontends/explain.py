@@ -40,7 +40,7 @@ def why_no_finding(task, report: Report, config: Config) -> Optional[str]:
         unless = f", unless the environment sets {settings.backend_env}" if settings.backend_env else ""
         return f"no result backend is configured{where}: nothing is stored{unless}"
     if settings is not None:
-        ignore, source = effective_ignore(task, report)
+        ignore, source = effective_ignore(task, report.settings)
         if ignore is True:
             return f"its result is already ignored ({source})"
         if ignore is not False:

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ..rules.base import effective_ignore
+from ..rules.base import effective_ignore, ignore_origin
 from ..types import DYNAMIC, Backend, Kind, OutcomeKind, Report, UseKind, VerdictState
 from . import costs
 from .returns import ReturnsFinder
@@ -196,19 +196,12 @@ def _task(task, verdict, settings, config: Configuration, finding, returns: Retu
 
 
 def ignore_source(task, verdict, settings) -> IgnoreSource:
-    """ignore_result as the worker sees it (the rules' ``effective_ignore``, the one precedence), named by
-    where it comes from; every call site passing ignore_result=True counts too."""
-    value, detail = effective_ignore(task, SimpleNamespace(settings=settings))
-    if settings.annotations_at:
-        source = "annotations"
-    elif task.own_ignore is not None:
+    """ignore_result as the worker sees it (the rules' ``effective_ignore`` and ``ignore_origin``: one
+    precedence), named by where it comes from; every call site passing ignore_result=True counts too."""
+    value, detail = effective_ignore(task, settings)
+    source = ignore_origin(task, settings)
+    if source == "own":
         source = "class" if str(task.kind) == "class" else "decorator"
-    elif task.base_ignore is not None:
-        source = "base"
-    elif settings.global_ignore is not False:
-        source = "global"
-    else:
-        source = "default"
     if value is False and verdict.state is VerdictState.IGNORED_AT_CALL:
         return IgnoreSource(True, "call-site", verdict.reason)
     return IgnoreSource(value, source, detail)

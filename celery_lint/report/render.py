@@ -242,9 +242,10 @@ def _table(audit: Audit, root: str) -> str:
     out += ["  " + line for line in _columns([(s, v, printable(f)) for s, v, f in config_rows(audit.config)])]
     out += ["", "What the fix saves (ignore_result=True on the unread tasks)"]
     out += ["  " + line for line in fix_lines(audit)]
-    if expiry_rows(audit):
+    expiry = expiry_rows(audit)
+    if expiry:
         out += ["", f"Lowering result_expires: {expiry_sentence(audit)}"]
-        rows = [("result_expires", "keys alive per run/s", "memory", "")] + expiry_rows(audit)
+        rows = [("result_expires", "keys alive per run/s", "memory", "")] + expiry
         out += ["  " + line for line in _columns(rows, right=(1,))]
     if audit.live is not None:
         out += ["", *_live_table(audit.live)]
@@ -316,9 +317,10 @@ def _markdown(audit: Audit, root: str) -> str:
     out += _md_table(("setting", "value", "from"),
                      [(_code(s), _md(v), _md(f)) for s, v, f in config_rows(audit.config)])
     out += ["", "### What the fix saves", ""] + [_md(line) for line in fix_lines(audit)]
-    if expiry_rows(audit):
+    expiry = expiry_rows(audit)
+    if expiry:
         out += ["", "### Lowering result_expires", "", _md(expiry_sentence(audit)) + ".", ""]
-        out += _md_table(("result_expires", "keys alive per run/s", "memory", ""), expiry_rows(audit), right=(1, 2))
+        out += _md_table(("result_expires", "keys alive per run/s", "memory", ""), expiry, right=(1, 2))
     if audit.live is not None:
         out += ["", *_live_markdown(audit.live)]
     if audit.errors:

@@ -34,16 +34,29 @@ class Rule:
         raise NotImplementedError
 
 
-def effective_ignore(task: Task, project: Project) -> Tuple[object, str]:
-    """ignore_result as the worker will see it, and where it comes from (celery-semantics.md precedence)."""
-    settings = project.settings
+def ignore_origin(task: "Task", settings) -> str:
+    """Where ignore_result comes from, in celery-semantics.md's precedence: ``annotations`` (task_annotations
+    may set it), ``own`` (the task's decorator or class), ``base`` (its base class), ``global`` (the app's
+    setting) or ``default`` (Celery's)."""
     if settings.annotations_at:
-        return DYNAMIC, f"task_annotations at {settings.annotations_at} may set it"
+        return "annotations"
     if task.own_ignore is not None:
-        return task.own_ignore, "its decorator"
+        return "own"
     if task.base_ignore is not None:
+        return "base"
+    return "global" if settings.global_ignore is not False else "default"
+
+
+def effective_ignore(task: "Task", settings) -> Tuple[object, str]:
+    """ignore_result as the worker will see it, and where it comes from (``ignore_origin``), in words."""
+    origin = ignore_origin(task, settings)
+    if origin == "annotations":
+        return DYNAMIC, f"task_annotations at {settings.annotations_at} may set it"
+    if origin == "own":
+        return task.own_ignore, "its decorator"
+    if origin == "base":
         return task.base_ignore, "its base class"
-    if settings.global_ignore is not False:
+    if origin == "global":
         unless = f", unless the environment sets {settings.global_ignore_env}" if settings.global_ignore_env else ""
         return settings.global_ignore, f"the app config at {settings.global_ignore_at}{unless}"
     return False, "Celery's default"

@@ -31,7 +31,7 @@ class IgnoredResultRead(Rule):
     def check(self, task, verdict, project):
         if verdict.state is not VerdictState.READ:
             return None
-        ignore, source = effective_ignore(task, project)
+        ignore, source = effective_ignore(task, project.settings)
         if ignore is not True:
             return None
         fix = None

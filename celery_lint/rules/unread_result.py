@@ -34,7 +34,7 @@ class UnreadResult(Rule):
     def check(self, task, verdict, project):
         if verdict.state is not VerdictState.UNREAD or project.settings.backend is Backend.ABSENT:
             return None
-        ignore, _source = effective_ignore(task, project)
+        ignore, _source = effective_ignore(task, project.settings)
         if ignore is not False:
             return None
         fix = None

@@ -22,28 +22,9 @@ from typing import List, Optional, Sequence
 
 from .. import __version__
 from ..types import FileMessage, Finding, Report, load_dataclass
-from .cache_dir import RACY_NS, CacheDirectory
+from .cache_dir import RACY_NS, CacheDirectory, code_digest
 
 _MISSING = [-1, -1, -1]
-_code_key: Optional[str] = None
-
-
-def code_key() -> str:
-    """A digest of celery-lint's own code, all of it: any change to what decides may change an answer."""
-    global _code_key
-    if _code_key is None:
-        digest = hashlib.sha1()
-        package = Path(__file__).resolve().parent.parent
-        for path in sorted(package.rglob("*.py")):
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                digest.update(b"\1")
-        _code_key = digest.hexdigest()[:12]
-    return _code_key
-
-
 def answer_key(root: Path, config, report_on: Sequence[Path]) -> str:
     """What else the answer depends on: the project, its configuration, the paths reported on, and the Python
     that ran (its parser decides what parses; another environment may hold another LibCST)."""
@@ -58,7 +39,7 @@ class Answers:
         self.place = place
         self.root = root
         self.key = key
-        self.name = f"answer-{__version__}-{code_key()}.json"
+        self.name = f"answer-{__version__}-{code_digest()}.json"  # all the code: any of it may change an answer
 
     def load(self) -> Optional[Report]:
         """The stored report, if every path it looked at is as it was; else None."""
@@ -123,29 +104,21 @@ class Answers:
 def _unchanged(root: Path, paths: List[str], stamps: list) -> bool:
     """Does every path still have its stamp? Stops at the first that does not (files come first: most edits)."""
     base = str(root)
-    for path, kept in zip(paths, stamps):
-        try:
-            s = os.stat(os.path.join(base, path))
-        except OSError:
-            if kept != _MISSING:
-                return False
-            continue
-        if kept != [s.st_mtime_ns, s.st_ctime_ns, s.st_size]:
-            return False
-    return True
+    return all(_stamp(os.path.join(base, path)) == kept for path, kept in zip(paths, stamps))
 
 
 def _stamps(root: Path, paths: List[str]) -> List[list]:
     base = str(root)
-    stamps = []
-    for path in paths:
-        try:
-            s = os.stat(os.path.join(base, path))
-        except OSError:
-            stamps.append(_MISSING)
-            continue
-        stamps.append([s.st_mtime_ns, s.st_ctime_ns, s.st_size])
-    return stamps
+    return [_stamp(os.path.join(base, path)) for path in paths]
+
+
+def _stamp(path: str) -> list:
+    """(mtime, ctime, size) in ns and bytes, as JSON keeps it; -1s for a missing path."""
+    try:
+        s = os.stat(path)
+    except OSError:
+        return _MISSING
+    return [s.st_mtime_ns, s.st_ctime_ns, s.st_size]
 
 
 def _relative(path: str, root: Path) -> str:

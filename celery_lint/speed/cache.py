@@ -10,7 +10,6 @@ field on load; a missing, stale, corrupt or wrong-shaped cache is simply rebuilt
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -21,28 +20,12 @@ from typing import Any, Dict, List, Optional
 
 from .. import __version__
 from ..types import load_dataclass
-from .cache_dir import RACY_NS, CacheDirectory
+from .cache_dir import RACY_NS, CacheDirectory, code_digest
 from .reuse import SliceRecord
 
-# Summaries are only as good as the code that made them: key the cache on that code itself, so an upgrade or
-# an edit of the analysis can never serve summaries missing facts the new rules rely on.
-_SUMMARY_CODE = ("celery_api.py", "types.py", "analysis", "speed")
-
-
-def _code_key() -> str:
-    digest = hashlib.sha1()
-    package = Path(__file__).resolve().parent.parent
-    for name in _SUMMARY_CODE:
-        path = package / name
-        for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
-            try:
-                digest.update(source.read_bytes())
-            except OSError:
-                digest.update(str(source).encode())
-    return digest.hexdigest()[:12]
-
-
-SCHEMA = _code_key()
+# Summaries are only as good as the code that made them: an edit of the analysis can never serve summaries
+# missing facts the new rules rely on.
+SCHEMA = code_digest(("celery_api.py", "types.py", "analysis", "speed"))
 _HASH = re.compile(r"[0-9a-f]{40}")
 
 

@@ -9,11 +9,13 @@ stored file means, and whether it still holds, is for its owner (``cache``, ``an
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import re
 import stat as stat_module
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 CACHE_DIRNAME = ".celery_lint_cache"
 RACY_NS = 2_000_000_000  # a file modified this close to its check may change again unseen (FAT: 2 s stamps)
@@ -21,6 +23,23 @@ GITIGNORE = "# Created by celery-lint\n*\n"
 # The only names ever written here: ``index-<version>-<schema>.json`` (the summaries), ``answer-<version>-<schema>
 # .json`` (the last answer), their temp files, the lock and this directory's own .gitignore.
 _OWN_NAMES = re.compile(r"\.gitignore|\.lock|(index|answer)-[\w.+!-]+-[0-9a-f]{12}\.json|\.(index|answer)-\w+\.tmp")
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest(parts: Tuple[str, ...] = ("",)) -> str:
+    """A digest of celery-lint's own sources under ``parts`` (files or folders of the package; "" is all of it):
+    stored data is only as good as the code that wrote it, so an upgrade or an edit never reads it back."""
+    digest = hashlib.sha1()
+    for part in parts:
+        path = _PACKAGE / part
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+            try:
+                digest.update(source.read_bytes())
+            except OSError:
+                digest.update(b"\1")
+    return digest.hexdigest()[:12]
 
 
 class CacheDirectory:

@@ -175,10 +175,10 @@ class FastPath:
 
 def names_of_interest(project: Project) -> List[str]:
     """Names that let a file without any Celery token still matter: task functions and classes, decorator
-    aliases, app factories (``app = create_app()`` makes an app), options spread into decorators, helpers that return a result or look a task up
-    by name. (Not registered names such as
-    ``"notify.new-reply"``: a string reaches a task only through send_task, signature, app.tasks[...] or
-    beat, all Celery tokens but beat, and beat never reads a result.)"""
+    aliases, app factories (``app = create_app()`` makes an app), options spread into decorators, helpers that
+    return a result or look a task up by name. (Not registered names such as ``"notify.new-reply"``: a string
+    reaches a task only through send_task, signature, app.tasks[...] or beat, all Celery tokens but beat, and
+    beat never reads a result.)"""
     names = set()
     for task in project.tasks:
         names.add(task.short_name)

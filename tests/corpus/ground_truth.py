@@ -230,7 +230,7 @@ def _why_unread_is_silent(report, task) -> str:
     project = getattr(report, "project", None)
     if project is None:
         return " (no CEL001: the effective ignore_result is not False, or no backend is configured)"
-    value, source = effective_ignore(task, project)
+    value, source = effective_ignore(task, project.settings)
     return f" (no CEL001: ignore_result is {value} from {source}; backend {project.settings.backend})"
 
 
