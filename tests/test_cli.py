@@ -5,10 +5,8 @@ Every run goes through the real CLI (or flake8) in a subprocess; golden files ho
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest

@@ -41,3 +41,42 @@ def test_a_summary_that_still_holds_is_moved_not_parsed():
     decorator_changed = edited.replace(b"@shared_task", b"@shared_task(ignore_result=True)")
     done = summarise_one(item._replace(source=decorator_changed, previous=previous))
     assert not done.moved and done.summary["functions"][0]["decorators"][0]["kwargs"] == {"ignore_result": True}
+
+
+def _named(results):
+    return [r.summary["functions"][0]["name"] for r in results]
+
+
+def test_more_work_asked_once_the_workers_have_their_first_files():
+    """``more`` (phase two, found while the workers parse phase one) is asked for once; its files follow."""
+    items = work(PARALLEL_THRESHOLD + 6)
+    first, rest = items[:5], items[5:]
+    asked = []
+
+    def more():
+        asked.append(workers._pool is not None)  # the pool already holds the first files
+        return rest
+
+    workers = Summarizers(jobs=2)
+    workers.start()
+    try:
+        assert _named(workers.run(first, more)) == [f"t{i}" for i in range(len(items))]
+        assert asked == [True]
+        asked.clear()
+        assert _named(workers.run([], lambda: asked.append(1) or items[:2])) == ["t0", "t1"]  # none to start with
+        assert asked == [1]
+    finally:
+        workers.close()
+
+
+def test_more_work_without_a_pool_is_taken_first():
+    asked = []
+    workers = Summarizers(jobs=2)
+    assert _named(workers.run(work(2), lambda: asked.append(1) or work(3)[2:])) == ["t0", "t1", "t2"]
+    assert asked == [1] and workers._pool is None  # three files: not worth a pool
+    try:  # enough files in all: a pool after all
+        assert _named(workers.run(work(2), lambda: work(PARALLEL_THRESHOLD + 2)[2:])) == [
+            f"t{i}" for i in range(PARALLEL_THRESHOLD + 2)]
+        assert workers._pool is not None
+    finally:
+        workers.close()

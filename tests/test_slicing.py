@@ -118,6 +118,60 @@ CASES = {
                 self.update_state(state="X")
         """,
     ),
+    "a method that mentions nothing of interest goes whole, a one-line if in it too": (
+        """
+        class Report(Task):
+            def run(self):
+                self.update_state(state="X")
+
+            def describe(self, short):
+                if short: return "report"
+                return "the full report"
+        """,
+        """
+        class Report(Task):
+            def run(self):
+                self.update_state(state="X")
+        """,
+    ),
+    "a method whose name a kept statement uses stays, only what it needs in it": (
+        """
+        class Views:
+            def helper(self):
+                noise = 1
+                return 2
+
+            handle = shared_task(helper)
+        """,
+        """
+        class Views:
+            def helper(self):
+                pass
+            handle = shared_task(helper)
+        """,
+    ),
+    "locals() in the enclosing function keeps a nested function whole": (
+        """
+        def view(request):
+            job = send.delay()
+
+            def label():
+                noise = 1
+                return "x"
+
+            return render(request, "t.html", locals())
+        """,
+        """
+        def view(request):
+            job = send.delay()
+
+            def label():
+                noise = 1
+                return "x"
+
+            return render(request, "t.html", locals())
+        """,
+    ),
     "locals() keeps the whole function": (
         """
         def view(request):

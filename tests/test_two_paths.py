@@ -30,9 +30,9 @@ def pooled(monkeypatch):
     seen = []
     real_run = Summarizers.run
 
-    def run(self, work):
-        results = real_run(self, work)
-        seen.append(self._pool is not None and bool(work))
+    def run(self, work, more=None):
+        results = real_run(self, work, more)
+        seen.append(self._pool is not None and bool(results))
         return results
 
     monkeypatch.setattr(Summarizers, "run", run)

@@ -79,6 +79,15 @@ def test_grouped_token_pattern_is_the_token_list():
     assert len(prefilter.TOKENS) == 22 and sum(bool(plain.search(t)) for t in TOKEN_SAMPLES) == 25
 
 
+def test_the_first_look_gives_the_full_pattern_s_answer():
+    """``mentions_token`` screens with plain texts before the full pattern: never another answer."""
+    assert prefilter._SCREEN is not None and b"_task" in prefilter._SCREEN[1]  # derived, and shortened
+    samples = TOKEN_SAMPLES + [b"taskbar", b"signature", b"sub task", b"x.  s", b"result_", b"celer", b""]
+    for text in samples:
+        for padded in (text, b"x = " + text + b" + 1", b"# " + text + b"\n"):
+            assert prefilter.mentions_token(padded) is bool(prefilter.CELERY_TOKENS.search(padded)), padded
+
+
 def test_tokens_are_matched_in_lower_case():
     # the pattern runs on lowered text: an upper-case letter or escape in it (``\S``, ``\W``) would never match
     # what it means

@@ -96,6 +96,39 @@ def test_positions_in_nested_blocks():
     assert [(want, got) for want, got, _ in rows if want != got] == []
 
 
+MULTI_LINE = b"""result = chord(
+    [add.s(i) for i in range(3)],
+    tsum.s(),
+).apply_async(
+    countdown=(
+        wait.delay()),
+    queue=tasks["x"].delay(),
+    other=tasks[
+        "y"].delay(), label="result",  # the word again, in a string
+    then=wait,
+)
+value = (
+    t.delay()
+)
+"""
+
+
+def test_lines_in_multi_line_statements_from_the_first_word():
+    """A node's line from its first word where the statement writes that word once, else from LibCST."""
+    rows = placed(MULTI_LINE)
+    assert len(rows) > 25
+    assert [(want, got) for want, got, _ in rows if want != got] == []
+    tree = cst.parse_module(MULTI_LINE)
+    walk = Walk(tree, MULTI_LINE, lambda node, name: None, (cst.Call, cst.Name, cst.Subscript))
+    by_line = {}
+    for _event, node in walk.events:
+        line = walk.line(node)
+        code = cst.Module([]).code_for_node(node).lstrip("(\n ")  # LibCST places ``(x)`` where ``x`` starts
+        by_line.setdefault(line, []).append(code.split("(")[0].split("[")[0])
+    assert "tsum.s" in by_line[3] and "tasks" in by_line[7] and "tasks" in by_line[8] and "t.delay" in by_line[13]
+    assert len(walk._positions) > 0  # and some nodes needed LibCST: ``wait`` (twice) and ``result`` (in a string)
+
+
 def test_name_resolution_follows_python_scoping():
     source = b"""from celery import shared_task as st
 import pkg.tasks as t

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
-from typing import Collection, List, NamedTuple, Optional, Tuple
+from typing import Collection, Dict, List, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
@@ -248,6 +248,7 @@ class _Summarizer:
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
+        self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``_values_by_name``
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -792,18 +793,13 @@ class _Summarizer:
         scope = name
         while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
             scope = self.parents.get(scope)
-        values = []
-        pending = [scope] if scope is not None else []
-        while pending:
-            node = pending.pop()
-            if isinstance(node, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == name.value for t in node.targets):
-                values.append(node.value)
-            elif not assignments_only and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
-                    and isinstance(node.func.value, cst.Name) and node.func.value.value == name.value:
-                values += [arg.value for arg in node.args]  # ``sigs.append(t.s())``
-            pending.extend(c for c in node.children if not isinstance(c, (cst.ClassDef,)))
-        return values
+        if scope is None:
+            return []
+        by_name = self.values_in.get(scope)
+        if by_name is None:  # one pass over the scope, however many names are asked about
+            by_name = self.values_in[scope] = _values_by_name(scope)
+        return [value for assigned, values in by_name.get(name.value, ()) if assigned or not assignments_only
+                for value in values]
 
     def held_tasks(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
         """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
@@ -1003,6 +999,22 @@ def imported_name(call: cst.Call) -> Optional[str]:
 
 def _is_getattr(node) -> bool:
     return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"
+
+
+def _values_by_name(scope: cst.CSTNode) -> Dict[str, List[Tuple[bool, list]]]:
+    """Per variable name, what ``scope`` assigns to it, ``(True, [value])``, and passes to its methods,
+    ``(False, [args])`` (``sigs.append(t.s())``), in one fixed order; class bodies aside."""
+    by_name: Dict[str, List[Tuple[bool, list]]] = {}
+    pending = [scope]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Assign):
+            for target in dict.fromkeys(t.target.value for t in node.targets if isinstance(t.target, cst.Name)):
+                by_name.setdefault(target, []).append((True, [node.value]))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+            by_name.setdefault(node.func.value.value, []).append((False, [arg.value for arg in node.args]))
+        pending.extend(c for c in node.children if not isinstance(c, cst.ClassDef))
+    return by_name
 
 
 def _first_literal(call: cst.Call) -> Optional[str]:

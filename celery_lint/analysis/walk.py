@@ -24,6 +24,9 @@ _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", 
                   "comma", "newline", "trailing_whitespace", "equal", "colon", "dot", "operator", "lbracket",
                   "rbracket", "lbrace", "rbrace", "first_line", "empty_lines", "last_line", "indent")
 _FIELDS: Dict[type, tuple] = {}
+# One pattern for every name (compiling one per name cost more than the rest of the lookup).
+_DEFINITION_NAME = re.compile(r"\b(def|class)\s+(\w+)")
+_WORDS = re.compile(r"\w+")
 
 
 def _child_fields(node_type: type) -> tuple:
@@ -64,7 +67,8 @@ class Walk:
         self.events: List[tuple] = []  # ("enter"|"leave", node)
         self.module = Scope("module", None)
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
-        self._one_line: set = set()  # simple statement lines that Python's parser found on a single line
+        self._spans: Dict[cst.CSTNode, tuple] = {}  # simple statement line -> (first, last) line, Python's parser's
+        self._words: Dict[int, List[str]] = {}  # line -> the words on it
         self._ast_nodes: Dict[cst.CSTNode, ast.AST] = {}  # compound statement -> Python's node for it
         self._positions: Dict[cst.CSTNode, tuple] = {}
         self._source_lines: Optional[List[str]] = None
@@ -231,18 +235,67 @@ class Walk:
         return self._original_line(line), column
 
     def line(self, node: cst.CSTNode) -> int:
-        """The line of ``node`` in the original file. Inside a simple statement written on one line (most
-        are) that is the statement's line, from Python's parser, with no code generated."""
+        """The line of ``node`` in the original file. Inside a simple statement (most nodes asked about are) it
+        comes from Python's parser, with no code generated: the statement's line when it is written on one,
+        else the line of the node's first word where that word is written once in the statement."""
         if node not in self._positions:
-            lines = self._statement_lines_map()
+            self._statement_lines_map()
             statement = node
             while statement is not None and not isinstance(statement, cst.BaseCompoundStatement):
-                if isinstance(statement, cst.SimpleStatementLine):
-                    if statement in self._one_line:
-                        return self._original_line(lines[statement])
+                if isinstance(statement, (cst.SimpleStatementLine, cst.Decorator)):
+                    span = self._span(statement)
+                    found = self._line_in(node, span) if span is not None else None
+                    if found is not None:
+                        return self._original_line(found)
                     break
                 statement = self.parents.get(statement)
         return self.position(node)[0]
+
+    def _span(self, statement) -> Optional[tuple]:
+        """(first, last) line of a simple statement line or a decorator, from Python's parser."""
+        if isinstance(statement, cst.SimpleStatementLine):
+            return self._spans.get(statement)
+        definition = self.parents.get(statement)
+        if definition not in self._ast_nodes:
+            return None
+        decorators = self._ast_nodes[definition].decorator_list
+        index = next(i for i, decorator in enumerate(definition.decorators) if decorator is statement)
+        if index >= len(decorators):
+            return None
+        return decorators[index].lineno, decorators[index].end_lineno or decorators[index].lineno
+
+    def _line_in(self, node: cst.CSTNode, span: tuple) -> Optional[int]:
+        """The line of ``node`` within a statement on lines ``span``, if its first word tells it: a name, or an
+        attribute, call or subscript starting with one (no brackets around it), written nowhere else in the
+        statement (strings and comments included). None: ask LibCST."""
+        first, last = span
+        if first == last:
+            return first
+        while True:
+            if getattr(node, "lpar", None):
+                return None
+            if type(node) is cst.Name:
+                break
+            if type(node) is cst.Call:
+                node = node.func
+            elif type(node) in (cst.Attribute, cst.Subscript):
+                node = node.value
+            else:
+                return None
+        found = None
+        for number in range(first, last + 1):
+            count = self._words_on(number).count(node.value)
+            if count:
+                if count > 1 or found is not None:
+                    return None
+                found = number
+        return found
+
+    def _words_on(self, number: int) -> List[str]:
+        words = self._words.get(number)
+        if words is None:
+            words = self._words[number] = _WORDS.findall(self._source_line(number))
+        return words
 
     def lines_of(self, node: cst.CSTNode, body: Optional[cst.CSTNode] = None) -> range:
         """Every original line ``node`` spans (a comment line the slicer cut from inside it included). ``body``:
@@ -291,8 +344,10 @@ class Walk:
         if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node and parent in lines:
             line = lines[parent]
             keyword = "class" if isinstance(parent, cst.ClassDef) else "def"
-            match = re.search(rf"\b{keyword}\s+({re.escape(node.value)})\b", self._source_line(line))
-            return (line, match.start(1)) if match else None
+            for match in _DEFINITION_NAME.finditer(self._source_line(line)):
+                if match.group(1) == keyword and match.group(2) == node.value:
+                    return line, match.start(2)
+            return None
         if isinstance(node, cst.Decorator) and parent in self._ast_nodes:
             index = next(i for i, decorator in enumerate(parent.decorators) if decorator is node)
             decorators = self._ast_nodes[parent].decorator_list
@@ -353,7 +408,7 @@ class Walk:
             tree = parse_statements(self.source)
             if tree is None:
                 return self._statement_lines
-            _map_block(self.module_node.body, tree.body, self._statement_lines, self._one_line, self._ast_nodes)
+            _map_block(self.module_node.body, tree.body, self._statement_lines, self._spans, self._ast_nodes)
         return self._statement_lines
 
 
@@ -431,7 +486,7 @@ def _header_only(statement: cst.CSTNode) -> cst.CSTNode:
     return statement.with_changes(**changes)
 
 
-def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], one_line: set, ast_nodes: dict) -> None:
+def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], spans: dict, ast_nodes: dict) -> None:
     index = 0
     for statement in cst_statements:
         if index >= len(ast_statements):
@@ -440,32 +495,31 @@ def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], one_
         out[statement] = first.lineno  # both parsers put a decorated def at its ``def`` line
         if isinstance(statement, cst.SimpleStatementLine):
             small = ast_statements[index:index + len(statement.body)]
-            if all(s.lineno == first.lineno and s.end_lineno == first.lineno for s in small):
-                one_line.add(statement)
+            spans[statement] = (first.lineno, max(s.end_lineno or s.lineno for s in small))
             index += len(statement.body)
             continue
         index += 1
         ast_nodes[statement] = first
-        _map_compound(statement, first, out, one_line, ast_nodes)
+        _map_compound(statement, first, out, spans, ast_nodes)
 
 
-def _map_compound(statement, node, out, one_line: set, ast_nodes: dict) -> None:
+def _map_compound(statement, node, out, spans: dict, ast_nodes: dict) -> None:
     body = getattr(statement, "body", None)
     if isinstance(body, cst.IndentedBlock) and isinstance(getattr(node, "body", None), list):
-        _map_block(body.body, node.body, out, one_line, ast_nodes)
+        _map_block(body.body, node.body, out, spans, ast_nodes)
     orelse = getattr(statement, "orelse", None)
     ast_orelse = getattr(node, "orelse", None) or []
     if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
         out[orelse] = ast_orelse[0].lineno
-        _map_compound(orelse, ast_orelse[0], out, one_line, ast_nodes)
+        _map_compound(orelse, ast_orelse[0], out, spans, ast_nodes)
     elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
-        _map_block(orelse.body.body, ast_orelse, out, one_line, ast_nodes)
+        _map_block(orelse.body.body, ast_orelse, out, spans, ast_nodes)
     if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
         for handler, ast_handler in zip(statement.handlers, node.handlers):
             if isinstance(handler.body, cst.IndentedBlock):
-                _map_block(handler.body.body, ast_handler.body, out, one_line, ast_nodes)
+                _map_block(handler.body.body, ast_handler.body, out, spans, ast_nodes)
         if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
-            _map_block(statement.finalbody.body.body, node.finalbody, out, one_line, ast_nodes)
+            _map_block(statement.finalbody.body.body, node.finalbody, out, spans, ast_nodes)
 
 
 def last_name(node) -> Optional[str]:

@@ -10,7 +10,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..types import Fix, FixAction
+from ..types import Fix
 
 
 class FixError(Exception):

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 PARALLEL_THRESHOLD = 16  # below this many files to parse (and no pool yet), a pool costs more than it saves
 CRASHED = "cannot parse: celery-lint's parser crashed on this file"
@@ -59,32 +59,53 @@ class Summarizers:
         return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                                    initargs=(os.getpid(),))
 
-    def run(self, work: List[Work]) -> List[Done]:
-        """``summarise_one`` of each item, in order."""
+    def run(self, work: List[Work], more: Optional[Callable[[], List[Work]]] = None) -> List[Done]:
+        """``summarise_one`` of each item, in order. ``more``: called once, when the workers have their first
+        files, for the rest of the work (the caller prepares it while they parse); its items follow ``work``."""
+        work = list(work)
         if self._pool is None and (self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD):
-            return [summarise_one(item) for item in work]
+            if more is not None:  # no worker to keep busy: the rest of the work now, then decide
+                work += more()
+                more = None
+            if self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
+                return [summarise_one(item) for item in work]
         self.start()
         # Largest first: the last file to finish is a small one, so no core idles long.
-        todo = deque(sorted(range(len(work)), key=lambda index: -len(work[index][0])))
+        todo = deque(_largest_first(work, range(len(work))))
+
+        def take_more() -> None:
+            start = len(work)
+            work.extend(more())
+            rest = _largest_first(work, [*todo, *range(start, len(work))])
+            todo.clear()
+            todo.extend(rest)
+
         results: Dict[int, Done] = {}
-        while todo:
-            suspects = self._run_some(todo, work, results, self.jobs * 2)
+        started = take_more if more is not None else None
+        while todo or started is not None:
+            suspects = self._run_some(todo, work, results, self.jobs * 2, started)
+            started = None
             for index in suspects:  # the pool broke while these ran: each alone, to find the one to blame
                 if self._run_some(deque([index]), work, results, 1):
                     results[index] = Done(_failed(work[index], CRASHED), None, False)
         return [results[index] for index in range(len(work))]
 
-    def _run_some(self, todo: deque, work, results, in_flight: int) -> List[int]:
+    def _run_some(self, todo: deque, work, results, in_flight: int, started: Optional[Callable[[], None]] = None
+                  ) -> List[int]:
         """Run items from ``todo`` with at most ``in_flight`` at once; when the pool breaks, return the items it
-        held (``todo`` keeps the rest) and start a new pool."""
+        held (``todo`` keeps the rest) and start a new pool. ``started``: called once the first items are in."""
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         running: Dict[object, int] = {}
-        while todo or running:
+        while todo or running or started is not None:
             while todo and len(running) < in_flight:
                 index = todo.popleft()
                 running[self._pool.submit(summarise_one, work[index])] = index
+            if started is not None:
+                started()
+                started = None
+                continue  # ``todo`` may have grown
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
@@ -101,6 +122,10 @@ class Summarizers:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+def _largest_first(work: List[Work], indices: Iterable[int]) -> List[int]:
+    return sorted(indices, key=lambda index: -len(work[index][0]))
 
 
 def _failed(work: Work, error: str) -> dict:

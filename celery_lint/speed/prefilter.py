@@ -44,9 +44,42 @@ TOKENS = celery_api.tokens()
 CELERY_TOKENS = re.compile(grouped(TOKENS))
 
 
+def _screen(tokens) -> tuple:
+    """A faster first look than ``CELERY_TOKENS``, derived from the same tokens: the tokens written after a dot
+    as their own pattern (it starts with a literal dot, which the regex engine jumps between), and for every
+    other token the plain text it must contain (``shared_task`` contains ``_task``). A file holding none of
+    these holds no token; one holding a text only is searched with the full pattern. (None: a token that is
+    not plain text; then every file is searched.)"""
+    after_dot = [t for t in tokens if t.startswith(_ATTRIBUTE_PREFIX)]
+    texts = set()
+    for token in tokens:
+        if token in after_dot:
+            continue
+        text = re.sub(rb"\\([(\[])", rb"\1", token.replace(rb"\b", b""))
+        if not re.fullmatch(rb"[a-z0-9_(\[]+", text):
+            return None
+        texts.add(text)
+    # the shortest texts are enough: a file holding ``send_task`` holds ``_task``
+    texts = {t for t in texts if not any(other != t and other in t for other in texts)}
+    return re.compile(grouped(after_dot)) if after_dot else None, tuple(sorted(texts))
+
+
+_SCREEN = _screen(TOKENS)
+
+
+def mentions_token(lowered: bytes) -> bool:
+    """Does the lowered text hold a Celery token? The same answer as ``CELERY_TOKENS.search``, faster."""
+    if _SCREEN is None:
+        return CELERY_TOKENS.search(lowered) is not None
+    after_dot, texts = _SCREEN
+    if after_dot is not None and after_dot.search(lowered):
+        return True
+    return any(text in lowered for text in texts) and CELERY_TOKENS.search(lowered) is not None
+
+
 def mentions_celery(source: bytes) -> bool:
     """Phase one: a Celery token, or a run-time lookup of an object imported at run time (any task)."""
-    return CELERY_TOKENS.search(source.lower()) is not None or looks_up_any_task(source)
+    return mentions_token(source.lower()) or looks_up_any_task(source)
 
 
 _RUN_TIME_IMPORTS = tuple(sorted(name.encode() for name in celery_api.names(Role.RUN_TIME_IMPORT)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
@@ -48,13 +48,19 @@ class FastPath:
         # Start from the names the last run ended with (so an edit re-parses only the edited file), or a guess.
         previous = self.cache.meta.get("names")
         interest = Interest(previous if isinstance(previous, list) else self._likely_task_names(todo))
-        # Phase two starts at once, with those names: later rounds only add what the real names need.
-        todo += [f for f in files if not self._state(f).entry.celery and self._needs_names(f, interest)]
+        # Phase two starts at once, with those names; its files are picked while the workers parse phase one's.
+        # Later rounds only add what the real names need.
+        first_names = interest
+
+        def phase_two() -> List[SourceFile]:
+            return [f for f in files if not self._state(f).entry.celery and self._needs_names(f, first_names)]
+
+        more: Optional[Callable[[], List[SourceFile]]] = phase_two
         known: Set[str] = set()
         first_round = True
         while True:
-            self._summarise(todo, interest, first_round)
-            first_round = False
+            self._summarise(todo, interest, first_round, more)
+            first_round, more = False, None
             project = Project(list(self.summaries.values()), self.task_decorators)
             known.update(names_of_interest(project))
             names = sorted(known)
@@ -138,16 +144,21 @@ class FastPath:
         return sorted(names)
 
     # ----- summaries -----
-    def _summarise(self, todo: List[SourceFile], interest: Interest, first_round: bool) -> None:
+    def _summarise(self, todo: List[SourceFile], interest: Interest, first_round: bool,
+                   more: Optional[Callable[[], List[SourceFile]]] = None) -> None:
         """Summaries from the cache where content and slice are unchanged; the rest in parallel: a changed file's
-        last summary with its lines moved where the edit touched only what the slicer cuts, else LibCST."""
+        last summary with its lines moved where the edit touched only what the slicer cuts, else LibCST.
+        ``more``: the rest of ``todo``, asked for once the workers have their first files."""
         to_parse: List[SourceFile] = []
-        for f in todo:
-            if not self._from_cache(f, interest, first_round):
-                to_parse.append(f)
-        work = [Work(self._source(f), f.relative, f.module, f.is_package, interest, self.states[f.relative].previous)
-                for f in to_parse]
-        for f, done in zip(to_parse, self.workers.run(work)):
+
+        def work_for(files: List[SourceFile]) -> List[Work]:
+            new = [f for f in files if not self._from_cache(f, interest, first_round)]
+            to_parse.extend(new)
+            return [Work(self._source(f), f.relative, f.module, f.is_package, interest,
+                         self.states[f.relative].previous) for f in new]
+
+        done_list = self.workers.run(work_for(todo), (lambda: work_for(more())) if more is not None else None)
+        for f, done in zip(to_parse, done_list):
             state = self.states[f.relative]
             self.summaries[f.relative] = ModuleSummary.from_json(done.summary)
             self.records[f.relative] = record = SliceRecord.from_json(done.record)

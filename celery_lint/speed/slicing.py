@@ -6,11 +6,13 @@ summary of what remains exactly what it would be on the whole file:
 - a top-level statement that mentions nothing of interest (no Celery token, no name of interest, no import,
   no run-time lookup) goes;
 - inside a kept function or class, a statement goes unless it mentions something of interest, or a variable
-  that a kept statement mentions (to a fixed point), or encloses a kept statement. Results flow only through
-  local variables (the summary follows a variable's other mentions; anything stored on an object or passed
-  along escapes), and a name resolves through its bindings, which mention it. Parameters are not followed
-  unless reassigned (``self`` never holds a result), a class body keeps only the bindings its kept statements
-  use (class variables escape anyway), and a function that calls ``locals()`` or the like is kept whole.
+  that a kept statement mentions (to a fixed point), or encloses a kept statement. A nested function whose
+  whole text mentions nothing of interest is weighed as one statement (its names are its own), and looked
+  into only if it must stay. Results flow only through local variables (the summary follows a variable's
+  other mentions; anything stored on an object or passed along escapes), and a name resolves through its
+  bindings, which mention it. Parameters are not followed unless reassigned (``self`` never holds a result),
+  a class body keeps only the bindings its kept statements use (class variables escape anyway), and a
+  function that calls ``locals()`` or the like is kept whole.
   What the summary reads without a Celery token is kept too (all named in ``celery_api``): ``self.request``,
   ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``; and at the top
   level, the binding of any name spread with ``**`` (a decorator's shared options);
@@ -198,7 +200,7 @@ class _Unit:
     ``else:``/``except E as e:`` lines, not its blocks) mention and bind."""
 
     __slots__ = ("node", "start", "end", "parent", "scope", "inner", "blocks", "words", "bound", "needs",
-                 "provides", "seed", "kept")
+                 "provides", "seed", "kept", "closed")
 
     def __init__(self, node, start: int, end: int, parent: Optional["_Unit"], scope: Optional[_Scope]):
         self.node, self.start, self.end, self.parent, self.scope = node, start, end, parent, scope
@@ -210,6 +212,7 @@ class _Unit:
         self.provides: Set[tuple] = set()  # (scope, name) it mentions in a way that matters to whoever needs it
         self.seed = False
         self.kept = False
+        self.closed = False  # a nested function taken whole (``_BodySlicer._closed``)
 
 
 class _BodySlicer:
@@ -232,9 +235,19 @@ class _BodySlicer:
         units: List[_Unit] = []
         scope = _Scope(self.definition, None)
         root.blocks = [self._block(block, root, scope, units) for block in _blocks(self.definition)]
-        for unit in units:
-            self._link(unit)
-        _close(units)
+        while True:
+            for unit in units:
+                self._link(unit)
+            _close(units)
+            # A closed function that must stay is opened, and the closure done again from the start, so that
+            # only the statements in it that matter stay (and only the names those need).
+            kept_closed = [unit for unit in units if unit.closed and unit.kept]
+            if not kept_closed:
+                break
+            for unit in kept_closed:
+                self._open(unit, units)
+            for unit in units:
+                unit.kept, unit.needs, unit.provides = False, set(), set()
         cuts: List[_Cut] = []
         self._collect(root, cuts)
         for unit in units:  # a unit and its parent's blocks hold each other: let reference counting free them
@@ -251,21 +264,47 @@ class _BodySlicer:
             statement, start, end = group[0]
             unit = _Unit(statement, start, end, parent, scope)
             units.append(unit)
-            if isinstance(statement, _SCOPES):
-                unit.inner = _Scope(statement, scope)
-            unit.blocks = [self._block(nested, unit, unit.inner, units) for nested in _blocks(statement)]
-            segments = self._own_segments(unit)
-            own = b"".join(b"".join(self.lines[first - 1:last]) for first, last in segments)
-            unit.words = set(WORD.findall(own))
-            unit.bound = _bindings(statement, b":=" in own)
-            scope.bound.update(unit.bound)
-            if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
-                scope.locals_escape = True
-            unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
-                         or not _owns_first_line(statement, self.lines, unit.start)
-                         or (scope.is_class and _sets_class_attr(statement)))
+            if not self._closed(unit):
+                self._open(unit, units)
             block.append(unit)
         return block
+
+    def _closed(self, unit: _Unit) -> bool:
+        """Is ``unit`` a nested function whose whole text mentions nothing of interest (most methods of a kept
+        class)? Then it is one closed unit, with no unit for each statement in it, and is cut whole unless a
+        kept statement needs a name it mentions. Its own names live in a scope nothing outside it sees, so it
+        mentions (needs and provides) every word of its text, as its statements would together."""
+        statement = unit.node
+        if not isinstance(statement, _FUNCTIONS):
+            return False
+        text = b"".join(self.lines[unit.start - 1:unit.end])
+        words = set(WORD.findall(text))
+        if (b";" in text or not LOCALS_ESCAPE.isdisjoint(words) or not _owns_first_line(statement, self.lines, unit.start)
+                or self.relevant([(unit.start, unit.end)], words, text)):
+            return False
+        unit.closed = True
+        unit.words = words
+        unit.bound = _bindings(statement, b":=" in text)
+        unit.scope.bound.update(unit.bound)
+        return True
+
+    def _open(self, unit: _Unit, units: List[_Unit]) -> None:
+        """A unit for each statement nested in ``unit``; what its own lines mention and bind."""
+        statement, scope = unit.node, unit.scope
+        unit.closed = False
+        if isinstance(statement, _SCOPES):
+            unit.inner = _Scope(statement, scope)
+        unit.blocks = [self._block(nested, unit, unit.inner, units) for nested in _blocks(statement)]
+        segments = self._own_segments(unit)
+        own = b"".join(b"".join(self.lines[first - 1:last]) for first, last in segments)
+        unit.words = set(WORD.findall(own))
+        unit.bound = _bindings(statement, b":=" in own)
+        scope.bound.update(unit.bound)
+        if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
+            scope.locals_escape = True
+        unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
+                     or not _owns_first_line(statement, self.lines, unit.start)
+                     or (scope.is_class and _sets_class_attr(statement)))
 
     def _shared_line_unit(self, group: list, parent: _Unit, scope: _Scope, units: List[_Unit]) -> _Unit:
         (first, start, _), end = group[0], group[-1][2]
@@ -331,7 +370,8 @@ class _BodySlicer:
                     cuts.append(_Cut(child.start, child.end, None))
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = _FUNCTIONS + (ast.ClassDef,)
 
 
 def _close(units: List[_Unit]) -> None:
