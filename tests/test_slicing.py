@@ -21,6 +21,18 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
+LOCALS_AROUND_A_FUNCTION = """
+def view(request):
+    job = send.delay()
+
+    def label():
+        noise = 1
+        return "x"
+
+    return render(request, "t.html", locals())
+"""  # nothing is cut: the expected text is the source
+
+
 CASES = {
     "top-level statements without interest go, imports stay": (
         """
@@ -151,27 +163,7 @@ CASES = {
         """,
     ),
     "locals() in the enclosing function keeps a nested function whole": (
-        """
-        def view(request):
-            job = send.delay()
-
-            def label():
-                noise = 1
-                return "x"
-
-            return render(request, "t.html", locals())
-        """,
-        """
-        def view(request):
-            job = send.delay()
-
-            def label():
-                noise = 1
-                return "x"
-
-            return render(request, "t.html", locals())
-        """,
-    ),
+        LOCALS_AROUND_A_FUNCTION, LOCALS_AROUND_A_FUNCTION),
     "locals() keeps the whole function": (
         """
         def view(request):

@@ -255,14 +255,17 @@ class Walk:
         """(first, last) line of a simple statement line or a decorator, from Python's parser."""
         if isinstance(statement, cst.SimpleStatementLine):
             return self._spans.get(statement)
-        definition = self.parents.get(statement)
+        found = self._ast_decorator(statement)
+        return None if found is None else (found.lineno, found.end_lineno or found.lineno)
+
+    def _ast_decorator(self, decorator: cst.Decorator) -> Optional[ast.expr]:
+        """Python's node for a decorator's expression (it knows the lines), when its definition was matched."""
+        definition = self.parents.get(decorator)
         if definition not in self._ast_nodes:
             return None
+        index = next(i for i, each in enumerate(definition.decorators) if each is decorator)
         decorators = self._ast_nodes[definition].decorator_list
-        index = next(i for i, decorator in enumerate(definition.decorators) if decorator is statement)
-        if index >= len(decorators):
-            return None
-        return decorators[index].lineno, decorators[index].end_lineno or decorators[index].lineno
+        return decorators[index] if index < len(decorators) else None
 
     def _line_in(self, node: cst.CSTNode, span: tuple) -> Optional[int]:
         """The line of ``node`` within a statement on lines ``span``, if its first word tells it: a name, or an
@@ -348,14 +351,11 @@ class Walk:
                 if match.group(1) == keyword and match.group(2) == node.value:
                     return line, match.start(2)
             return None
-        if isinstance(node, cst.Decorator) and parent in self._ast_nodes:
-            index = next(i for i, decorator in enumerate(parent.decorators) if decorator is node)
-            decorators = self._ast_nodes[parent].decorator_list
-            if index < len(decorators):
-                line = decorators[index].lineno
-                text = self._source_line(line)
-                column = len(text) - len(text.lstrip())
-                return (line, column) if text[column:column + 1] == "@" else None
+        found = self._ast_decorator(node) if isinstance(node, cst.Decorator) else None
+        if found is not None:
+            text = self._source_line(found.lineno)
+            column = len(text) - len(text.lstrip())
+            return (found.lineno, column) if text[column:column + 1] == "@" else None
         return None
 
     def _source_line(self, number: int) -> str:

@@ -63,11 +63,11 @@ class Summarizers:
         """``summarise_one`` of each item, in order. ``more``: called once, when the workers have their first
         files, for the rest of the work (the caller prepares it while they parse); its items follow ``work``."""
         work = list(work)
-        if self._pool is None and (self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD):
-            if more is not None:  # no worker to keep busy: the rest of the work now, then decide
+        if self._pool is None:
+            if more is not None and self._here(work):  # no worker to keep busy: the rest of the work now
                 work += more()
                 more = None
-            if self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
+            if self._here(work):
                 return [summarise_one(item) for item in work]
         self.start()
         # Largest first: the last file to finish is a small one, so no core idles long.
@@ -89,6 +89,10 @@ class Summarizers:
                 if self._run_some(deque([index]), work, results, 1):
                     results[index] = Done(_failed(work[index], CRASHED), None, False)
         return [results[index] for index in range(len(work))]
+
+    def _here(self, work: List[Work]) -> bool:
+        """Is this work better done in this process (while no pool has been started)?"""
+        return self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD
 
     def _run_some(self, todo: deque, work, results, in_flight: int, started: Optional[Callable[[], None]] = None
                   ) -> List[int]:
