@@ -10,6 +10,7 @@ A new Celery API is one new row here, the analysis that reads it, and a rule if 
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -183,6 +184,7 @@ TERMS: Tuple[Term, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=None)  # the summary asks on every attribute it visits
 def names(*roles: Role) -> FrozenSet[str]:
     """Every name the table gives these roles."""
     return frozenset(name for term in TERMS if term.role in roles for name in term.names)

@@ -30,8 +30,9 @@ def find_root(path: Path) -> Path:
 def locate_root(path: Path, cwd: Optional[Path] = None) -> Tuple[Path, bool]:
     """(root, whether a marker said so). The nearest directory at or above ``path`` holding a project marker.
     Without one: the current directory when it holds ``path`` (so ``celery-lint``, ``celery-lint shop`` and
-    ``celery-lint shop/tasks.py`` run from the same place see the same project), else the directory above
-    ``path``'s topmost package (where its imports start)."""
+    ``celery-lint shop/tasks.py`` run from the same place see the same project), unless that is the filesystem's
+    root or the home directory (``celery-lint /srv/app`` run from ``/`` would read the whole machine); else the
+    directory above ``path``'s topmost package (where its imports start)."""
     start = lexical(path)
     if not start.is_dir():
         start = start.parent
@@ -39,11 +40,20 @@ def locate_root(path: Path, cwd: Optional[Path] = None) -> Tuple[Path, bool]:
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
             return directory, True
     here = Path(os.path.realpath(cwd or os.getcwd()))
-    if start == here or here in start.parents:
+    if (start == here or here in start.parents) and not _everything(here):
         return here, False
     while (start / "__init__.py").exists() and start.parent != start:
         start = start.parent
     return start, False
+
+
+def _everything(directory: Path) -> bool:
+    """The filesystem's root or the home directory: never a project for want of a marker."""
+    try:
+        home = Path(os.path.realpath(Path.home()))
+    except (RuntimeError, KeyError, OSError):  # no home directory to be found
+        home = None
+    return directory.parent == directory or directory == home
 
 
 def module_name(path: Path, root: Optional[Path] = None) -> tuple:
@@ -83,17 +93,39 @@ def _is_package(directory: str) -> bool:
     return os.path.exists(os.path.join(directory, "__init__.py"))
 
 
+class _Excludes:
+    """ruff-style matching: a pattern matches the relative path, or (without a slash) any component. A plain
+    name (``venv``: every default is one) is matched by a set; only the patterns left are compiled, which on
+    the defaults took longer than a warm run's look at a small project."""
+
+    def __init__(self, patterns: tuple):
+        self.names = frozenset(p for p in patterns if not _GLOB.search(p))  # no glob character, no slash
+        globs = [p for p in patterns if p not in self.names]
+        whole = [fnmatch.translate(p.rstrip("/")) for p in globs] + [fnmatch.translate(p.rstrip("/") + "/*") for p in globs]
+        parts = [fnmatch.translate(p) for p in globs if "/" not in p.rstrip("/")]
+        self._whole = re.compile("|".join(whole)) if whole else None
+        self._parts = re.compile("|".join(parts)) if parts else None
+
+    def name(self, name: str) -> bool:
+        """Does a pattern match this one component?"""
+        return name in self.names or (self._parts is not None and self._parts.match(name) is not None)
+
+    def whole(self, relative: str) -> bool:
+        """Does a pattern with a slash or a glob match the relative path (or a directory above it)?"""
+        return self._whole is not None and self._whole.match(relative) is not None
+
+
+_GLOB = re.compile(r"[*?\[/]")
+
+
 @functools.lru_cache(maxsize=32)
-def _exclude_regexes(patterns: tuple):
-    """ruff-style matching, compiled once: a pattern matches the relative path, or (without a slash) any component."""
-    whole = [fnmatch.translate(p.rstrip("/")) for p in patterns] + [fnmatch.translate(p.rstrip("/") + "/*") for p in patterns]
-    parts = [fnmatch.translate(p) for p in patterns if "/" not in p.rstrip("/")]
-    return re.compile("|".join(whole)), re.compile("|".join(parts) or "(?!)")
+def _excludes(patterns: tuple) -> _Excludes:
+    return _Excludes(patterns)
 
 
 def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
-    whole, parts = _exclude_regexes(tuple(patterns))
-    return bool(whole.match(relative)) or any(parts.match(part) for part in relative.split("/"))
+    excludes = _excludes(tuple(patterns))
+    return excludes.whole(relative) or any(excludes.name(part) for part in relative.split("/"))
 
 
 def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None,
@@ -105,7 +137,7 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
     that was (or could have been) read: while none of them changes, neither does the answer."""
     found: List[Path] = []
     root = root.resolve()
-    whole, parts = _exclude_regexes(tuple(excludes))
+    matcher = _excludes(tuple(excludes))
     ignores = _root_ignores(root) if respect_gitignore else ()
     if looked_at is None:
         looked_at = []
@@ -139,7 +171,7 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
             is_dir = entry.is_dir(follow_symlinks=False)
             # ``is_excluded``, with only the last component left to check: we never entered an excluded one
             rel = relative + name
-            if parts.match(name) or whole.match(rel) or (ignores and _ignored(ignores, rel, is_dir)):
+            if matcher.name(name) or matcher.whole(rel) or (ignores and _ignored(ignores, rel, is_dir)):
                 continue
             if is_dir:
                 subdirectories.append((entry.path, rel + "/", ignores))

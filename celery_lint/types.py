@@ -1,6 +1,7 @@
 """The typed data every layer shares: the kinds the analysis speaks in, and what a run reports."""
 from __future__ import annotations
 
+import copy
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
@@ -134,7 +135,36 @@ class Report:
     stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
 
 
-# ----- loading typed data from JSON (the cache) -----
+# ----- typed data to JSON and back (the cache, and summaries sent back by worker processes) -----
+
+def dump_dataclass(value) -> dict:
+    """``dataclasses.asdict(value)``, the same dicts and lists, made faster: each class's field names are looked
+    up once, and the values JSON holds as they are (str, int, bool, None, a ``Kind``) are not deep-copied. A
+    worker sends every summary it makes this way; ``asdict`` was 3% of a cold run."""
+    return _plain(value)
+
+
+_ATOMS = frozenset({str, int, bool, float, type(None)})
+_FIELD_NAMES: Dict[type, Optional[Tuple[str, ...]]] = {}  # a dataclass's field names; None: not a dataclass
+
+
+def _plain(value):
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [_plain(item) for item in value]
+    if kind is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if kind is tuple:
+        return tuple(_plain(item) for item in value)
+    if kind not in _FIELD_NAMES:
+        _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+    names = _FIELD_NAMES[kind]
+    if names is None:
+        return value if isinstance(value, Enum) else copy.deepcopy(value)  # as ``asdict`` does
+    return {name: _plain(getattr(value, name)) for name in names}
+
 
 def load_dataclass(cls, data):
     """``cls`` (a dataclass) from its JSON form, every field checked against its annotation: cached data is

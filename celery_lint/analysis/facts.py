@@ -5,10 +5,10 @@ Every class round-trips through ``to_json``/``from_json``; loading checks every 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from ..types import Kind, OutcomeKind, UseKind, load_dataclass
+from ..types import Kind, OutcomeKind, UseKind, dump_dataclass, load_dataclass
 
 
 @dataclass
@@ -203,7 +203,7 @@ class ModuleSummary:
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:
-        return asdict(self)
+        return dump_dataclass(self)
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "ModuleSummary":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .. import celery_api
 from ..types import DYNAMIC, Kind, OutcomeKind, UseKind
@@ -55,6 +55,7 @@ class Project:
         self.symbols = Symbols(self.summaries, frozenset(task_decorators))
         self.tasks: List[Task] = []
         self._task_by_symbol: Dict[Tuple[str, str], Task] = {}
+        self._package_names: Optional[Set[str]] = None  # see ``_packages``
         self._find_tasks()
         self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
         self._name_namespace_tasks()
@@ -236,10 +237,17 @@ class Project:
         package, _, name = dotted.rpartition(".")
         if not package or package in self.symbols.modules:
             return []
-        prefix = package + "."
-        if not any(module.startswith(prefix) for module in self.symbols.modules):
+        if package not in self._packages():
             return []  # not a package of this project
+        prefix = package + "."
         return [t for t in self.tasks if t.qualname.startswith(prefix) and t.short_name == name]
+
+    def _packages(self) -> Set[str]:
+        """Every dotted name that has a summarised module under it (``a`` and ``a.b`` for ``a.b.c``)."""
+        if self._package_names is None:
+            self._package_names = {module[:i] for module in self.symbols.modules
+                                   for i, char in enumerate(module) if char == "."}
+        return self._package_names
 
     def _name_namespace_tasks(self) -> None:
         """A task in a namespace package answers to every name its module may be imported by (Celery names it

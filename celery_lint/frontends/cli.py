@@ -5,7 +5,7 @@ configuration error, or a fix that could not be applied.
 """
 from __future__ import annotations
 
-import difflib
+import gc
 import os
 import sys
 from collections import Counter
@@ -271,6 +271,8 @@ class _Run:
 
 
 def _print_diff(shown: str, old: bytes, new: bytes) -> None:
+    import difflib  # only for --diff
+
     encoding = _encoding(old)
     old_lines = old.decode(encoding, "replace").splitlines(keepends=True)
     new_lines = new.decode(encoding, "replace").splitlines(keepends=True)
@@ -329,5 +331,16 @@ from .report_command import report as report_command  # noqa: E402
 main.add_command(report_command)
 
 
+def run() -> None:
+    """The ``celery-lint`` command: ``main`` in a process of its own. Everything loaded before the command runs
+    (modules, classes), and everything it builds, lives until the process ends: frozen (``gc.freeze``), the
+    garbage collector never walks it again, mid-run or at exit, where it cost a tenth of a warm run."""
+    gc.freeze()
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -9,12 +9,14 @@ lines instead, and needs no LibCST (an editor saving such a file pays for Python
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
-from typing import Callable, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 from ..analysis.facts import ModuleSummary
-from ..types import load_dataclass
-from .slicing import Sliced
+from ..types import dump_dataclass, load_dataclass
+
+if TYPE_CHECKING:  # a warm run loads records without slicing anything: it need not import the slicer
+    from .slicing import Sliced
 
 
 @dataclass
@@ -29,7 +31,7 @@ class SliceRecord:
     kept: List[List[int]] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return dump_dataclass(self)
 
     @classmethod
     def from_json(cls, data) -> "SliceRecord":
