@@ -95,8 +95,8 @@ def _is_package(directory: str) -> bool:
 
 class _Excludes:
     """ruff-style matching: a pattern matches the relative path, or (without a slash) any component. A plain
-    name (``venv``: every default is one) is matched by a set; only the patterns left are compiled, which on
-    the defaults took longer than a warm run's look at a small project."""
+    name (``venv``: every default is one) is matched by a set; only the patterns left are compiled (compiling
+    the defaults took 3.5 ms of every run)."""
 
     def __init__(self, patterns: tuple):
         self.names = frozenset(p for p in patterns if not _GLOB.search(p))  # no glob character, no slash

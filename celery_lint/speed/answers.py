@@ -16,12 +16,11 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from .. import __version__
-from ..types import FileMessage, Finding, Report, load_dataclass
+from ..types import FileMessage, Finding, Report, dump_dataclass, load_dataclass
 from .cache_dir import RACY_NS, CacheDirectory, code_digest
 
 _MISSING = [-1, -1, -1]
@@ -95,8 +94,9 @@ class Answers:
         if any(stamp[0] > started - RACY_NS for stamp in stamped):
             return
         paths = self._watched(looked_at)
-        stored = {"files": report.files, "findings": [asdict(f) for f in report.findings],
-                  "errors": [asdict(e) for e in report.errors], "warnings": [asdict(w) for w in report.warnings]}
+        stored = {"files": report.files, "findings": [dump_dataclass(f) for f in report.findings],
+                  "errors": [dump_dataclass(e) for e in report.errors],
+                  "warnings": [dump_dataclass(w) for w in report.warnings]}
         self.place.write(self.name, json.dumps(
             {"key": self.key, "paths": paths, "stamps": stamped, "report": stored}, separators=(",", ":")))
 
