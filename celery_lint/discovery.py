@@ -93,6 +93,9 @@ def _is_package(directory: str) -> bool:
     return os.path.exists(os.path.join(directory, "__init__.py"))
 
 
+_GLOB = re.compile(r"[*?\[/]")  # what makes a pattern more than a plain name
+
+
 class _Excludes:
     """ruff-style matching: a pattern matches the relative path, or (without a slash) any component. A plain
     name (``venv``: every default is one) is matched by a set; only the patterns left are compiled (compiling
@@ -113,9 +116,6 @@ class _Excludes:
     def whole(self, relative: str) -> bool:
         """Does a pattern with a slash or a glob match the relative path (or a directory above it)?"""
         return self._whole is not None and self._whole.match(relative) is not None
-
-
-_GLOB = re.compile(r"[*?\[/]")
 
 
 @functools.lru_cache(maxsize=32)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli, flake8, write
+from helpers import REPO, cli, flake8, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
 TASKS = "from shop.celery import app\n\n\n@app.task\ndef ping():\n    return None\n"
@@ -243,7 +243,6 @@ def test_the_fast_entry_writer_writes_what_asdict_does(raw):
     assert Entry.from_json(entry.to_json()) == entry
 
 
-REPO = Path(__file__).resolve().parent.parent
 FIXTURE_FILES = sorted((REPO / "fixtures").rglob("*.py")) + sorted((REPO / "examples").rglob("*.py"))
 
 

@@ -1,6 +1,7 @@
 """How the project links: which names are tasks, and every place that enqueues, schedules or hands on each."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -55,7 +56,6 @@ class Project:
         self.symbols = Symbols(self.summaries, frozenset(task_decorators))
         self.tasks: List[Task] = []
         self._task_by_symbol: Dict[Tuple[str, str], Task] = {}
-        self._package_names: Optional[Set[str]] = None  # see ``_packages``
         self._find_tasks()
         self.tasks_by_name = {t.name: t for t in self.tasks if t.name}
         self._name_namespace_tasks()
@@ -237,17 +237,15 @@ class Project:
         package, _, name = dotted.rpartition(".")
         if not package or package in self.symbols.modules:
             return []
-        if package not in self._packages():
+        if package not in self._packages:
             return []  # not a package of this project
         prefix = package + "."
         return [t for t in self.tasks if t.qualname.startswith(prefix) and t.short_name == name]
 
+    @functools.cached_property
     def _packages(self) -> Set[str]:
         """Every dotted name that has a summarised module under it (``a`` and ``a.b`` for ``a.b.c``)."""
-        if self._package_names is None:
-            self._package_names = {module[:i] for module in self.symbols.modules
-                                   for i, char in enumerate(module) if char == "."}
-        return self._package_names
+        return {module[:i] for module in self.symbols.modules for i, char in enumerate(module) if char == "."}
 
     def _name_namespace_tasks(self) -> None:
         """A task in a namespace package answers to every name its module may be imported by (Celery names it
