@@ -27,6 +27,7 @@ class Role(Enum):
     TASK_CLASS = "the base class of class-based tasks"
     TASK_CLASS_ATTRIBUTE = "a class attribute of a class-based task the analysis reads"
     ENQUEUE = "sends a task and returns its AsyncResult"
+    ENQUEUE_ON_COMMIT = "sends a task once the transaction commits and returns None: nothing can read it"
     SEND_BY_NAME = "sends a task by its registered name"
     SIGNATURE = "builds a signature of a task"
     SIGNATURE_CLASS = "builds a signature from a name"
@@ -116,6 +117,8 @@ TERMS: Tuple[Term, ...] = (
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    abstract = True  # <-\n"),
     Term(Role.ENQUEUE, ("delay",), attribute("delay"), example=TASK + "    job.delay(y)  # <-\n"),
     Term(Role.ENQUEUE, ("apply_async",), word("apply_async"), example=TASK + "    job.apply_async((y,))  # <-\n"),
+    Term(Role.ENQUEUE_ON_COMMIT, ("delay_on_commit", "apply_async_on_commit"), rb"_on_commit\b",
+         example=TASK + "    job.delay_on_commit(y)  # <-\n"),
     Term(Role.SEND_BY_NAME, ("send_task",), word("send_task"),
          example="def view(app):\n    y = 1\n    app.send_task('proj.job', (y,))  # <-\n"),
     Term(Role.SIGNATURE, ("s",), attribute("s", rb"\("), example=TASK + "    sig = job.s(y)  # <-\n"),
@@ -202,6 +205,7 @@ TASK_CLASSES = names(Role.TASK_CLASS)
 APP_NAMES = names(Role.APP_NAME)
 TASK_CLASS_ATTRIBUTES = names(Role.TASK_CLASS_ATTRIBUTE)
 ENQUEUE = names(Role.ENQUEUE)
+ENQUEUE_ON_COMMIT = names(Role.ENQUEUE_ON_COMMIT)
 SIGNATURE = names(Role.SIGNATURE)
 SIGNATURE_CHAINABLE = names(Role.SIGNATURE_CHAINABLE)
 CHAIN, GROUP, CHORD = names(Role.CHAIN), names(Role.GROUP), names(Role.CHORD)

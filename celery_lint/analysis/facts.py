@@ -66,6 +66,9 @@ class ClassInfo:
     attrs: Dict[str, Any]  # literal class attributes we care about (ignore_result, name, ...)
     updates_state: bool
     noqa: List[str]
+    # ``task = render_invoice`` in the class body: what ``self.task`` may be (None: not a name this module resolves)
+    held: Dict[str, List[Optional[str]]] = field(default_factory=dict)
+    instance_attrs: List[str] = field(default_factory=list)  # ``self.x = ...`` in its methods: x is not only held
 
 
 @dataclass
@@ -131,6 +134,9 @@ class Call:
     star: bool  # ``*args``/``**kwargs`` passed: the arguments are not all known
     outcome: Outcome
     line: int
+    refs: List[Optional[str]] = field(default_factory=list)  # beside ``args``: each one's dotted name, if a name
+    kwrefs: Dict[str, Optional[str]] = field(default_factory=dict)
+    scope: str = ""  # qualname of the function (or class) the call sits in: who calls it
 
 
 @dataclass
@@ -142,9 +148,12 @@ class Use:
     target: Optional[str] = None  # dotted reference to the task, when written as a name
     by_name: Optional[str] = None  # the task's registered name, when written as a string
     dynamic_module: Optional[str] = None  # getattr(<module>, <non-literal>): any task of that module
-    via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
+    # ...unless the name is a parameter whose callers we can read; without dynamic_module: the receiver is that
+    # parameter (``def fire(task): task.delay()``), the tasks its callers pass
+    via_param: Optional[ViaParam] = None
     bound_as: Optional[str] = None  # getattr(<a module known at run time>, "name"): the task a module binds so
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
+    class_attr: Optional[str] = None  # ``self.task`` in a method: ``<module>.<class qualname>:task``
 
 
 class Setting(Kind):

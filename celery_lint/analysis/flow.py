@@ -22,7 +22,7 @@ DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
 # What may be asked of a task object (a use of the task); anything else belongs to some other object.
-TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE
+TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE
                    | celery_api.EAGER | celery_api.names(Role.SEND_BY_NAME)
                    | {"AsyncResult", "name", "run", "request", "update_state", "retry"})
 FILLS = frozenset({"append", "extend", "insert", "add"})  # list and set methods that only add to them
@@ -189,17 +189,47 @@ class ResultFlow:
         if name in celery_api.CHAIN:
             return self._member(self.signature(call, seen), "chain link")
         if name in celery_api.GROUP:
+            if self.runs_before_a_task(call):  # Celery upgrades the group and the task after it to a chord
+                return Outcome(READ, "chord header (a group followed by a task in a chain)", line)
             return self._member(self.signature(call, seen), "group member")
         if name in _SIGNATURE_WRAPPERS:
             return self.signature(call, seen)
         return Outcome(ESCAPES, f"signature passed to {name or 'a call'}()", line)
 
     def _piped(self, op: cst.BinaryOperation, node: cst.CSTNode, seen) -> Outcome:
-        """``a | b``: a chain, or a chord when a group is piped into a task."""
-        line = self.line_of(node)
-        if node is op.left and self._is_group(op.left):
-            return Outcome(READ, "chord header (group piped into a task)", line)
+        """``a | b``: a chain (a group in it is a chord's header: ``runs_before_a_task``)."""
         return self._member(self.signature(op, seen), "chain link")
+
+    # ----- the canvas algebra: where a canvas sits in the chain that holds it -----
+    def runs_before_a_task(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> bool:
+        """Does a task run after the canvas ``node`` in a chain? ``chain(c, t)``, ``c | t``: yes; ``chain(t, c)``,
+        ``t | c``: only if something runs after that whole chain. Celery (``_chain.prepare_steps``,
+        ``__or__``) turns a group with a task after it into a chord, whose header tasks need results."""
+        seen = seen if seen is not None else set()
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.BitOr):
+            return node is parent.left or self.runs_before_a_task(parent, seen)
+        if isinstance(parent, cst.Arg) and _call_named(self.parents.get(parent), celery_api.CHAIN):
+            return self._before_last_link(self.parents[parent], parent, seen)
+        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
+            return self.runs_before_a_task(parent, seen)
+        if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \
+                and _call_named(self.parents.get(parent), celery_api.SIGNATURE_CHAINABLE):
+            return self.runs_before_a_task(self.parents[parent], seen)  # ``group(...).set(queue=q) | t.s()``
+        if isinstance(parent, cst.Assign) and parent.value is node:  # ``header = group(...)``, piped later
+            return any(self.runs_before_a_task(mention, seen) for target in parent.targets
+                       if isinstance(target.target, cst.Name) for mention in self.mentions(target.target) or ()
+                       if not self.rebinds(mention))
+        return False
+
+    def _before_last_link(self, chain: cst.Call, arg: cst.Arg, seen) -> bool:
+        links = [a for a in chain.args if a.keyword is None]
+        if arg.star or arg not in links:
+            return False  # ``chain(*sigs)``: where it sits is not known (the members escape anyway)
+        return links[-1] is not arg or self.runs_before_a_task(chain, seen)
 
     def _member(self, whole: Outcome, role: str) -> Outcome:
         # A member needs its result exactly when the canvas result is used: every link of a read chain,
@@ -211,8 +241,32 @@ class ResultFlow:
             return True
         return isinstance(node, cst.Call) and call_name(node) in celery_api.CANVAS
 
-    def _is_group(self, node) -> bool:
-        return isinstance(node, cst.Call) and call_name(node) in celery_api.GROUP
+    # ----- bound enqueue methods (``start = t.apply_async``) -----
+    def bound_method(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        """The outcome for a task whose bound ``.delay``/``.apply_async`` (or a table or partial holding it) is
+        ``node``: calling it enqueues the task, so the handle it returns is the task's result."""
+        seen = seen if seen is not None else set()
+        if id(node) in seen:
+            return Outcome(DISCARDED, "already followed", self.line_of(node))
+        seen.add(id(node))
+        parent = self.parents.get(node)
+        line = self.line_of(node)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return self.result(parent, seen)  # ``start(1)``: the enqueue itself
+        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)) or _is_lookup_of(parent, node, self.parents) \
+                or (isinstance(parent, cst.Subscript) and parent.value is node):
+            return self.bound_method(parent if not isinstance(parent, cst.Attribute) else self.parents[parent], seen)
+        if isinstance(parent, (cst.Element, cst.DictElement)) and parent.value is node:
+            return self.bound_method(self._container_of(parent), seen)  # a table of bound methods
+        if isinstance(parent, cst.Arg) and _is_partial_of(self.parents.get(parent), parent):
+            return self.bound_method(self.parents[parent], seen)  # ``partial(t.delay, x)`` is one too
+        if isinstance(parent, cst.Arg) and _call_named(self.parents.get(parent), celery_api.names(Role.ON_COMMIT)):
+            return Outcome(DISCARDED, "sent from on_commit()", line)  # on_commit drops what it returns
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
+            return self._assigned(parent, node, self.bound_method, seen)
+        if isinstance(parent, cst.Lambda):
+            return self._lambda(parent, line)
+        return Outcome(ESCAPES, "its .delay handed on as a value", line)
 
     # ----- task objects (not results) held in a local variable -----
     def only_called(self, targets) -> bool:
@@ -311,3 +365,18 @@ class ResultFlow:
         if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is name:
             return True  # ``def signal(...)``: a binding (of the enclosing scope), not a use
         return isinstance(parent, cst.AsName) and parent.name is name
+
+
+def _call_named(node, names) -> bool:
+    return isinstance(node, cst.Call) and call_name(node) in names
+
+
+def _is_partial_of(call, arg: cst.Arg) -> bool:
+    """``functools.partial(method, ...)``: ``method`` is its first positional argument."""
+    return _call_named(call, {"partial"}) and arg.keyword is None and not arg.star and call.args[0] is arg
+
+
+def _is_lookup_of(parent, node, parents) -> bool:
+    """``table.get(key)`` / ``table.pop(key)``: one of the table's values."""
+    return isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in ("get", "pop") \
+        and isinstance(parents.get(parent), cst.Call) and parents[parent].func is parent

@@ -9,6 +9,7 @@ from .. import celery_api
 from ..types import DYNAMIC, Kind, OutcomeKind, UseKind
 from .facts import (Call, ClassInfo, Decorator, Errback, FunctionInfo, ModuleSummary, Outcome, Registration,
                     RunningTaskFact, Use, ViaParam)
+from .reach import ClassAttributes, link_running_tasks, passed_names
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -61,12 +62,13 @@ class Project:
         self._name_namespace_tasks()
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
-        self._calls, self._function_values = self._index_calls()
+        self._calls, self.function_values = self._index_calls()
+        self.class_attributes = ClassAttributes(self.summaries, self.symbols)
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
         self.settings: Settings = project_settings(self.summaries, self.symbols)
-        self._link_running_tasks()
+        link_running_tasks(self)
         self._link_errbacks()
         self._drop_base_classes()
 
@@ -355,7 +357,7 @@ class Project:
     def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, Call]]]:
         """All calls of a module-level function, or None when we cannot know them all."""
         key = self.symbols.function_key(function)
-        if key is None or key in self._function_values or not self._calls.get(key):
+        if key is None or key in self.function_values or not self._calls.get(key):
             return None  # not ours, handed on as a value, or called from elsewhere (a library's users)
         return self._calls[key]
 
@@ -421,12 +423,31 @@ class Project:
             return use, list(self.tasks)
         if use.bound_as is not None:
             return use, self.tasks_bound_as(use.bound_as)
+        if use.class_attr is not None:  # ``self.task``: the class attributes of the hierarchy
+            return use, self._carried(self.class_attributes.values(use.class_attr))
+        if use.via_param is not None:  # ``def fire(task): task.delay()``: what its callers pass
+            return use, self._carried(passed_names(self._callers(use.via_param.function), use.via_param))
         if use.by_name is not None:
             task = self.tasks_by_name.get(use.by_name)
             return use, [task] if task else []
         if use.target is not None:
             return self._named_targets(use)
         return use, []
+
+    def _carried(self, names: Optional[List[str]]) -> List[Task]:
+        """The tasks among the names a carrier may hold; none (an unknown use) when one may hold a task this
+        analysis cannot name (a module variable, an alias): only functions, classes and outside objects are not."""
+        if names is None:
+            return []
+        found = []
+        for name in names:
+            task = self.task_for(name)
+            kind, _summary, _obj, tail = self.symbols.resolve(name)
+            if task is None and not (kind in (Symbol.FUNCTION, Symbol.CLASS, Symbol.EXTERNAL) and not tail):
+                return []
+            if task is not None:
+                found.append(task)
+        return list({id(task): task for task in found}.values())
 
     def _dynamic_module_targets(self, use: Use) -> Tuple[Use, List[Task]]:
         """``getattr(module, name)``: the tasks every caller names, when all pass literals; else any task of
@@ -454,22 +475,17 @@ class Project:
         return use, tasks
 
     # ----- running tasks -----
-    def _link_running_tasks(self) -> None:
-        """Attribute each running-task fact to the task whose body holds it, or to no task in particular."""
-        for summary in self.summaries:
-            for fact in summary.running:
-                where = f"{summary.path}:{fact.line}"
-                parts = fact.scope.split(".") if fact.scope else []
-                owner = None
-                for i in range(len(parts), 0, -1):
-                    owner = self._task_by_symbol.get((summary.module, ".".join(parts[:i])))
-                    if owner is not None:
-                        break
-                if owner is not None:
-                    owner.running.append((where, fact))
-                elif fact.who == "current_task":
-                    self.settings.running_anywhere.append((where, fact))
-                # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
+    def owner_of(self, module: str, scope: str) -> Optional[Task]:
+        """The task whose body ``scope`` (a qualname in ``module``) is, or sits in."""
+        parts = scope.split(".") if scope else []
+        for i in range(len(parts), 0, -1):
+            owner = self._task_by_symbol.get((module, ".".join(parts[:i])))
+            if owner is not None:
+                return owner
+        return None
+
+    def calls_of(self, key) -> List[Tuple[str, Call]]:
+        return self._calls.get(key, [])
 
 
 def _old_style_errback(kwargs, function: FunctionInfo) -> bool:

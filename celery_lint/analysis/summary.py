@@ -46,7 +46,8 @@ DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
-RECEIVER_METHODS = celery_api.ENQUEUE | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
+RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
 # unittest.mock: what a test (only there: elsewhere the names may be anything) gives these configures or checks
 # a mock, and is never enqueued or read
 MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec",
@@ -54,6 +55,7 @@ MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "No
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
 ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
+LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float)  # hold no task
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
@@ -65,6 +67,7 @@ class Reference(NamedTuple):
     dynamic_module: Optional[str] = None  # ``getattr(module, name)``: any task of that module...
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
+    class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
 
     def __bool__(self) -> bool:
         return any(value is not None for value in self)
@@ -397,7 +400,7 @@ class _Summarizer:
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.append(node.name.value)
-        attrs = {}
+        attrs, held = {}, {}
         for statement in node.body.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
@@ -405,6 +408,8 @@ class _Summarizer:
                         target = small.targets[0].target
                         if isinstance(target, cst.Name) and target.value in celery_api.TASK_CLASS_ATTRIBUTES:
                             attrs[target.value] = literal(small.value)
+                        if isinstance(target, cst.Name):
+                            held.setdefault(target.value, []).append(self.held_name(small.value))
         info = ClassInfo(
             name=node.name.value,
             qualname=".".join(self.names),
@@ -414,11 +419,18 @@ class _Summarizer:
             attrs=attrs,
             updates_state=False,
             noqa=noqa_codes(self.lines, self.definition_lines(node)),
+            held=held,
         )
         if node.bases or len(self.names) == 1:  # (a module-level class may hold ``@staticmethod @app.task``s)
             self.summary.classes.append(info)
         self.stack.append(info)
         self.star_kwargs.append(None)
+
+    def held_name(self, value: cst.BaseExpression) -> Optional[str]:
+        """What a class attribute holds, as a dotted name ("None" for None and literals: no task); None: unknown."""
+        if isinstance(value, cst.Name) and value.value == "None" or isinstance(value, LITERALS):
+            return "None"
+        return self.ref_of(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.pop()
@@ -463,10 +475,15 @@ class _Summarizer:
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
+        owner = self.method_owner()
+        for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
+            name = target.target
+            if isinstance(name, cst.Attribute) and isinstance(name.value, cst.Name) and name.value.value in ("self", "cls"):
+                owner.instance_attrs.append(name.attr.value)
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
-        if not self.flow.only_called([target.target for target in node.targets]):
-            self.value_use(node.value)
+        # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
+        self.value_use(node.value, objects=not self.flow.only_called([target.target for target in node.targets]))
 
     def option_dict(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         """``_LIMITS = {"soft_time_limit": 60}`` / ``dict(soft_time_limit=60)``: every key known, or not recorded."""
@@ -543,7 +560,7 @@ class _Summarizer:
 
     # ----- uses -----
     def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
-        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result))
+        self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, **where._asdict()))
 
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
@@ -567,6 +584,24 @@ class _Summarizer:
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
             return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
         return Reference()
+
+    def carrier_reference(self, receiver: cst.BaseExpression) -> Reference:
+        """A receiver that carries a task from elsewhere: a parameter (its callers' arguments) or ``self.x``
+        (the class attributes ``x`` of the class hierarchy); the project links them."""
+        param = self.parameter_of(receiver)
+        if param is not None:
+            return Reference(via_param=param)
+        owner = self.method_owner()
+        if owner is not None and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) \
+                and receiver.value.value in ("self", "cls"):
+            return Reference(class_attr=f"{self.summary.module}.{owner.qualname}:{receiver.attr.value}")
+        return Reference()
+
+    def method_owner(self) -> Optional[ClassInfo]:
+        """The class whose method (directly) is being visited."""
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], ClassInfo) and isinstance(self.stack[-1], FunctionInfo):
+            return self.stack[-2]
+        return None
 
     def getattr_reference(self, node: cst.Call) -> Reference:
         """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``
@@ -630,7 +665,8 @@ class _Summarizer:
             return  # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
-        for arg in node.args:  # (a callback runs, and a base class is built on: neither is handed on)
+        # (a callback runs, a base class is built on, and getattr's module is looked into: none is handed on)
+        for arg in node.args[1:] if _is_getattr(node) else node.args:
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
 
@@ -642,15 +678,18 @@ class _Summarizer:
         ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if ref is None:
             return
-        args, kwargs, star = [], {}, False
+        call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names))
         for arg in node.args:
+            value_ref = self.ref_of(arg.value) if isinstance(arg.value, (cst.Name, cst.Attribute)) else None
             if arg.star:
-                star = True
+                call.star = True
             elif arg.keyword is not None:
-                kwargs[arg.keyword.value] = literal(arg.value)
+                call.kwargs[arg.keyword.value] = literal(arg.value)
+                call.kwrefs[arg.keyword.value] = value_ref
             else:
-                args.append(literal(arg.value))
-        self.summary.calls.append(Call(ref, args, kwargs, star, self.flow.result(node), self.line_of(node)))
+                call.args.append(literal(arg.value))
+                call.refs.append(value_ref)
+        self.summary.calls.append(call)
 
     def forwarded_kwargs(self, node: cst.Call) -> None:
         """``shared_task(**kwargs)`` inside ``def background_task(func=None, **kwargs)``: the enclosing function
@@ -727,14 +766,14 @@ class _Summarizer:
             return  # ``inspect.signature(func).parameters``
         if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
             return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
-        where = self.task_reference(receiver)
+        where = self.task_reference(receiver) or self.carrier_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
             where = Reference(by_name=DYNAMIC)
-        if not where and name in celery_api.ENQUEUE | celery_api.SIGNATURE and self.held_tasks(node, receiver, name):
+        if not where and name in SENDS | celery_api.SIGNATURE and self.held_tasks(node, receiver, name):
             return
-        if name in celery_api.ENQUEUE:
+        if name in SENDS:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node))
+            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node))
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
         elif where:
@@ -809,14 +848,20 @@ class _Summarizer:
         held = values.names(receiver)
         if not held:
             return False
-        kind = UseKind.ENQUEUE if name in celery_api.ENQUEUE else UseKind.SIGNATURE
-        outcome = self.flow.result(node) if kind is UseKind.ENQUEUE else self.flow.signature(node)
+        kind = UseKind.ENQUEUE if name in SENDS else UseKind.SIGNATURE
+        outcome = self.enqueued(node, name) if kind is UseKind.ENQUEUE else self.flow.signature(node)
         ignore = self.call_ignore(node)
         for ref in held:
             self.use(kind, outcome, Reference(target=ref), ignore)
         if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
             self.use(kind, outcome, Reference(), ignore)
         return True
+
+    def enqueued(self, node: cst.Call, name: str) -> Outcome:
+        """Where the result of an enqueue goes; ``.delay_on_commit()`` returns None, so nothing can read it."""
+        if name in celery_api.ENQUEUE_ON_COMMIT:
+            return Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
+        return self.flow.result(node)
 
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
         """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
@@ -883,19 +928,20 @@ class _Summarizer:
         return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
 
     # ----- tasks handed on as values -----
-    def value_use(self, value: Optional[cst.BaseExpression]) -> None:
-        """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere."""
+    def value_use(self, value: Optional[cst.BaseExpression], objects: bool = True) -> None:
+        """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere. ``objects``
+        False: only bound enqueue methods count (the task objects are only called, in this process)."""
         if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
-            self.value_use(value.body)
-            self.value_use(value.orelse)
+            self.value_use(value.body, objects)
+            self.value_use(value.orelse, objects)
         elif isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
-            self.value_use(value.left)
-            self.value_use(value.right)
+            self.value_use(value.left, objects)
+            self.value_use(value.right, objects)
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
             ref = self.ref_of(value.value)
             if ref:
                 self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
-        elif value is not None:
+        elif value is not None and objects:
             found = self.value_reference(value)
             if found is not None:
                 self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value)), found[0])
@@ -934,7 +980,7 @@ class _Summarizer:
             if call_name(call) != "partial":
                 break
             node = call
-        return Outcome(ESCAPES, "its .delay handed on as a value", line)
+        return self.flow.bound_method(method)  # called later: the handle it returns is the task's result
 
     def visit_Element(self, node: cst.Element) -> None:
         self.value_use(node.value)
@@ -976,8 +1022,7 @@ class _Summarizer:
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if not self.flow.only_called([node.target]):
-            self.value_use(node.value)
+        self.value_use(node.value, objects=not self.flow.only_called([node.target]))
 
 
 OBJECT_IMPORTS = frozenset({"import_string", "symbol_by_name"})  # (import_module gives a module, not an object)

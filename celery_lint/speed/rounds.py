@@ -203,9 +203,13 @@ def names_of_interest(project: Project) -> List[str]:
                 names.add(function.name)
             for decorator in function.decorators:  # shared options spread in, defined in another module
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
+            if function.updates_state:  # a helper reporting progress: the tasks calling it report it
+                names.add(function.name)
         for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
             if use.outcome.via:
                 names.add(use.outcome.via.rpartition(".")[2])
             if use.via_param:
                 names.add(use.via_param.function.rpartition(".")[2])
+            if use.class_attr:  # ``self.task``: every ``self.task = ...`` of the hierarchy must be seen
+                names.add(use.class_attr.rpartition(":")[2])
     return sorted(names)

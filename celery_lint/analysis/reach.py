@@ -1,0 +1,148 @@
+"""What reaches what across the project: the carriers of task values the per-file facts leave open.
+
+- a parameter (``def fire(task): task.delay()``): the arguments every call of the function passes;
+- ``self.task`` in a method: the class attributes ``task`` of that class, its bases and its subclasses;
+- a helper that reports progress (``update_state``): the tasks that call it.
+
+Each answer is a set of tasks, or None when some source cannot be followed (a caller passes something that is not
+a name, the function is handed on as a value, an instance sets the attribute): the caller then keeps the use
+unknown, as before, so an unknown stays with the uses it may hold, and never names a task it cannot hold.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, ViaParam
+from .symbols import Symbol, Symbols
+
+MAX_CLASSES = 64  # a hierarchy wider than this is not followed: the use stays unknown
+
+
+def argument(call: Call, via: ViaParam) -> Tuple[bool, object, Optional[str]]:
+    """(found, literal value, dotted name) of what ``call`` passes for the parameter ``via``."""
+    if via.param in call.kwargs:
+        return True, call.kwargs[via.param], call.kwrefs.get(via.param)
+    if via.index is not None and via.index < len(call.args):
+        return True, call.args[via.index], call.refs[via.index] if via.index < len(call.refs) else None
+    return False, None, None
+
+
+def passed_names(callers: Optional[List[Tuple[str, Call]]], via: ViaParam) -> Optional[List[str]]:
+    """The dotted names every call passes for the parameter ``via``; None when one passes anything else."""
+    if callers is None:
+        return None
+    names = []
+    for _path, call in callers:
+        found, _value, ref = argument(call, via)
+        if call.star or not found or ref is None:
+            return None
+        names.append(ref)
+    return names
+
+
+class ClassAttributes:
+    """``self.x`` in a method of a class: the values the class bodies of its hierarchy give ``x``."""
+
+    def __init__(self, summaries: Iterable[ModuleSummary], symbols: Symbols):
+        self.symbols = symbols
+        self.classes: Dict[str, ClassInfo] = {}  # dotted name -> class
+        for summary in summaries:
+            for cls in summary.classes:
+                self.classes[f"{summary.module}.{cls.qualname}"] = cls
+        self._subclasses: Dict[str, List[str]] = {}
+        for dotted, cls in self.classes.items():
+            for base in self.bases(cls):
+                self._subclasses.setdefault(base, []).append(dotted)
+
+    def bases(self, cls: ClassInfo) -> List[str]:
+        found = []
+        for base in cls.bases:
+            kind, summary, obj, tail = self.symbols.resolve(base)
+            if kind is Symbol.CLASS and not tail:
+                found.append(f"{summary.module}.{obj.qualname}")
+        return found
+
+    def values(self, holder: str) -> Optional[List[str]]:
+        """The dotted names ``self.<attr>`` may hold in a method of ``<class>`` (``holder``: ``class:attr``)."""
+        owner, _, attr = holder.rpartition(":")
+        hierarchy = self._hierarchy(owner)
+        if hierarchy is None:
+            return None
+        values: List[Optional[str]] = []
+        for dotted in hierarchy:
+            cls = self.classes[dotted]
+            if attr in cls.instance_attrs:
+                return None  # an instance sets it: any value
+            values += cls.held.get(attr, [])
+        if not values or any(value is None for value in values):
+            return None  # not a class attribute here (a base we cannot read may set it), or not a name
+        return [value for value in values if value != "None"]
+
+    def _hierarchy(self, owner: str) -> Optional[List[str]]:
+        """The class, every base the project defines, and every subclass (each holds ``self`` sometimes)."""
+        if owner not in self.classes:
+            return None
+        found = [owner]
+        pending = [owner]
+        while pending:  # up: the bases
+            for base in self.bases(self.classes[pending.pop()]):
+                if base in self.classes and base not in found:
+                    found.append(base)
+                    pending.append(base)
+        pending = [owner]
+        while pending:  # down: the subclasses
+            for sub in self._subclasses.get(pending.pop(), ()):
+                if sub not in found:
+                    found.append(sub)
+                    pending.append(sub)
+            if len(found) > MAX_CLASSES:
+                return None
+        return found
+
+
+def link_running_tasks(project) -> None:
+    """Each progress report and published id goes to the task whose body holds it; one in a module-level helper
+    goes to the tasks that call the helper; one whose tasks cannot all be found, to any task (``running_anywhere``)."""
+    module_at = {summary.path: summary.module for summary in project.summaries}
+    for summary in project.summaries:
+        helpers = {f.qualname for f in summary.functions if f.updates_state and "." not in f.qualname
+                   and project.owner_of(summary.module, f.qualname) is None}
+        for fact in summary.running:
+            where = f"{summary.path}:{fact.line}"
+            owner = project.owner_of(summary.module, fact.scope)
+            if owner is not None:
+                owner.running.append((where, fact))
+            elif fact.who == "current_task" and not (fact.kind is Running.PROGRESS and fact.scope in helpers):
+                project.settings.running_anywhere.append((where, fact))
+            # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
+        for helper in sorted(helpers):
+            _progress_of_callers(project, summary, helper, module_at)
+
+
+def _progress_of_callers(project, summary: ModuleSummary, helper: str, module_at: Dict[str, str]) -> None:
+    """``def report_progress(...): ...update_state(...)``: the tasks that call it report progress."""
+    function = next(f for f in summary.functions if f.qualname == helper)
+    where = f"{summary.path}:{function.line}"
+    callers = _tasks_calling(project, (summary.module, helper), module_at)
+    if callers is None:
+        detail = f"{helper}() reports progress and is called from where this analysis cannot name the task"
+        project.settings.running_anywhere.append((where, RunningTaskFact(Running.PROGRESS, "helper", helper, detail,
+                                                                        function.line)))
+        return
+    for call_at, task in callers:
+        detail = f"through {helper}(), called at {call_at}"
+        task.running.append((where, RunningTaskFact(Running.PROGRESS, "helper", helper, detail, function.line)))
+
+
+def _tasks_calling(project, key, module_at: Dict[str, str]):
+    """(where, task) for every call of the module-level function ``key``; None when one is not in a task's
+    body or the function is handed on as a value (whoever calls it then is not known)."""
+    if key in project.function_values:
+        return None
+    found = []
+    for path, call in project.calls_of(key):
+        owner = project.owner_of(module_at[path], call.scope)
+        if owner is None:
+            return None
+        found.append((f"{path}:{call.line}", owner))
+    return found
