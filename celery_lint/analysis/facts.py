@@ -134,8 +134,9 @@ class Call:
     star: bool  # ``*args``/``**kwargs`` passed: the arguments are not all known
     outcome: Outcome
     line: int
-    refs: List[Optional[str]] = field(default_factory=list)  # beside ``args``: each one's dotted name, if a name
-    kwrefs: Dict[str, Optional[str]] = field(default_factory=dict)
+    # beside ``args``: the dotted names each one may be (``a if x else b``, a local holding one), None: not names
+    refs: List[Optional[List[str]]] = field(default_factory=list)
+    kwrefs: Dict[str, Optional[List[str]]] = field(default_factory=dict)
     scope: str = ""  # qualname of the function (or class) the call sits in: who calls it
 
 

@@ -18,8 +18,8 @@ from .symbols import Symbol, Symbols
 MAX_CLASSES = 64  # a hierarchy wider than this is not followed: the use stays unknown
 
 
-def argument(call: Call, via: ViaParam) -> Tuple[bool, object, Optional[str]]:
-    """(found, literal value, dotted name) of what ``call`` passes for the parameter ``via``."""
+def argument(call: Call, via: ViaParam) -> Tuple[bool, object, Optional[List[str]]]:
+    """(found, literal value, the dotted names it may be) of what ``call`` passes for the parameter ``via``."""
     if via.param in call.kwargs:
         return True, call.kwargs[via.param], call.kwrefs.get(via.param)
     if via.index is not None and via.index < len(call.args):
@@ -36,7 +36,7 @@ def passed_names(callers: Optional[List[Tuple[str, Call]]], via: ViaParam) -> Op
         found, _value, ref = argument(call, via)
         if call.star or not found or ref is None:
             return None
-        names.append(ref)
+        names += ref
     return names
 
 

@@ -680,7 +680,8 @@ class _Summarizer:
             return
         call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names))
         for arg in node.args:
-            value_ref = self.ref_of(arg.value) if isinstance(arg.value, (cst.Name, cst.Attribute)) else None
+            value_ref = self.held.names(arg.value)
+            value_ref = None if self.held.open_table else value_ref  # other modules may add to that table
             if arg.star:
                 call.star = True
             elif arg.keyword is not None:
