@@ -12,8 +12,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "celery_lint"
 PIPELINE = [
     "celery_lint", "celery_lint.celery_api", "celery_lint.types", "celery_lint.text",
     "celery_lint.analysis", "celery_lint.analysis.facts", "celery_lint.analysis.statements",
-    "celery_lint.analysis.guard", "celery_lint.analysis.walk", "celery_lint.analysis.flow", "celery_lint.analysis.containers",
-    "celery_lint.analysis.summary", "celery_lint.analysis.symbols", "celery_lint.analysis.reach", "celery_lint.analysis.settings",
+    "celery_lint.analysis.guard", "celery_lint.analysis.walk", "celery_lint.analysis.canvas", "celery_lint.analysis.flow",
+    "celery_lint.analysis.containers", "celery_lint.analysis.literals", "celery_lint.analysis.carriers",
+    "celery_lint.analysis.sinks", "celery_lint.analysis.definitions", "celery_lint.analysis.summary", "celery_lint.analysis.symbols", "celery_lint.analysis.reach", "celery_lint.analysis.settings",
     "celery_lint.analysis.project", "celery_lint.analysis.verdicts",
     "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
     "celery_lint.rules",

@@ -15,18 +15,18 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
 from .facts import Outcome
-from .walk import last_name
+from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
 # What may be asked of a task object (a use of the task); anything else belongs to some other object.
-TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE
-                   | celery_api.EAGER | celery_api.names(Role.SEND_BY_NAME)
+TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE
+                   | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE | celery_api.EAGER
+                   | celery_api.names(Role.SEND_BY_NAME)
                    | {"AsyncResult", "name", "run", "request", "update_state", "retry"})
 FILLS = frozenset({"append", "extend", "insert", "add"})  # list and set methods that only add to them
-_SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
 
 
 def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
@@ -37,12 +37,8 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
     return best or default
 
 
-def call_name(call: cst.Call) -> Optional[str]:
-    """The last name of the callee: ``chain`` for ``celery.chain(...)``, ``delay`` for ``t.delay()``."""
-    return last_name(call.func)
 
-
-class ResultFlow:
+class ResultFlow(CanvasFlow):
     """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
     def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None):
@@ -68,205 +64,73 @@ class ResultFlow:
         return outcome
 
     def _result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        return self.follow(node, seen, _RESULT_STEPS, "used in a {}")
+
+    def follow(self, node: cst.CSTNode, seen: Optional[Set[int]], steps, otherwise: str) -> Outcome:
+        """Where the value ``node`` goes, by what holds it: the first of ``steps`` (parent types, step) that
+        answers decides; none: it escapes (``otherwise`` says how, ``{}`` the parent's type)."""
         seen = seen if seen is not None else set()
         if id(node) in seen:
             return Outcome(DISCARDED, "already followed", self.line_of(node))
         seen.add(id(node))
         parent = self.parents.get(node)
-        line = self.line_of(node)
-        if isinstance(parent, cst.Expr):
-            return Outcome(DISCARDED, "result discarded", line)
-        held = self._in_a_list(node, parent, self.result, seen)
-        if held is not None:
-            return held
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            attr = parent.attr.value
-            if attr in celery_api.ID_ATTRIBUTES:
-                return Outcome(ID_TAKEN, f"its .{attr} is taken", line)
-            if attr in celery_api.NO_READ:
-                return Outcome(DISCARDED, f"only .{attr}()", line)
-            return Outcome(READ, f".{attr}", line)
-        if isinstance(parent, (cst.Await, cst.IfExp, cst.BooleanOperation)):
-            return self.result(parent, seen)
-        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.UnaryOperation)):
-            return Outcome(DISCARDED, "only tested", line)
-        if isinstance(parent, cst.NamedExpr):
-            return strongest(
-                [self.result(parent, seen), *self._through_variable(parent.target, self.result, seen)],
-                Outcome(DISCARDED, "result discarded", line),
-            )
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
-            return self._assigned(parent, node, self.result, seen)
-        if isinstance(parent, cst.Return):
-            return Outcome(ESCAPES, "returned to the caller", line, via=self.function_of(parent))
-        if isinstance(parent, cst.Yield):
-            return Outcome(ESCAPES, "yielded to the caller", line)
-        if isinstance(parent, cst.Lambda):
-            return self._lambda(parent, line)
-        if isinstance(parent, cst.Arg):
-            call = self.parents.get(parent)
-            if isinstance(call, cst.Call) and call_name(call) in celery_api.LOGGING:
-                return Outcome(ID_TAKEN, "logged", line)
-            name = call_name(call) if isinstance(call, cst.Call) else None
-            return Outcome(ESCAPES, f"passed to {name or 'a call'}()", line)
-        if isinstance(parent, (cst.FormattedStringExpression,)):
-            return Outcome(ID_TAKEN, "formatted into a string", line)
-        if isinstance(parent, (cst.Element, cst.DictElement, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            container = self._container_of(parent)
-            inner = self.result(container, seen)
-            if inner.kind == DISCARDED:
-                return inner
-            return Outcome(ESCAPES, "kept in a container", line)
-        return Outcome(ESCAPES, f"used in a {type(parent).__name__}", line)
+        for types, step in steps:
+            if isinstance(parent, types):
+                outcome = step(self, node, parent, seen)
+                if outcome is not None:
+                    return outcome
+        return Outcome(ESCAPES, otherwise.format(type(parent).__name__), self.line_of(node))
 
-    # ----- signatures and canvases (``t.s()``, ``chain(...)``, ``a.s() | b.s()``) -----
-    def signature(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
-        """The outcome for a task whose signature is ``node``."""
-        seen = seen if seen is not None else set()
-        if id(node) in seen:
-            return Outcome(DISCARDED, "already followed", self.line_of(node))
-        seen.add(id(node))
-        parent = self.parents.get(node)
-        line = self.line_of(node)
-        held = self._in_a_list(node, parent, self.signature, seen)
-        if held is not None:
-            return held
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            call = self.parents.get(parent)
-            attr = parent.attr.value
-            if not (isinstance(call, cst.Call) and call.func is parent):
-                return Outcome(ESCAPES, f"signature .{attr} taken", line)
-            if attr in celery_api.ENQUEUE:
-                return self.result(call, seen)
-            if attr in celery_api.EAGER:
-                return Outcome(DISCARDED, "run eagerly with .apply()", line)
-            if attr in celery_api.SIGNATURE_CHAINABLE:
-                return self._chosen_id(call, self.signature(call, seen)) if attr == "set" else self.signature(call, seen)
-            if attr == "link":
-                return Outcome(ESCAPES, "linked callbacks", line)
-            return Outcome(ESCAPES, f"signature .{attr}()", line)
-        if isinstance(parent, cst.Call) and parent.func is node:
-            if self._is_canvas(node):  # calling a canvas sends it, like apply_async()
-                return self.result(parent, seen)
-            return Outcome(DISCARDED, "signature called in-process", line)
-        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.BitOr):
-            return self._piped(parent, node, seen)
-        if isinstance(parent, cst.Arg):
-            return self._signature_argument(parent, node, seen)
-        if isinstance(parent, (cst.Element, cst.ListComp, cst.GeneratorExp, cst.SetComp)):
-            container = self._container_of(parent)
-            return self.signature(container, seen)
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
-            return self._assigned(parent, node, self.signature, seen)
-        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
-            return self.signature(parent, seen)
-        if isinstance(parent, cst.Expr):
-            return Outcome(DISCARDED, "signature never sent", line)
-        if isinstance(parent, (cst.Return, cst.Yield)):
-            return Outcome(ESCAPES, "signature returned to the caller", line)
-        return Outcome(ESCAPES, f"signature used in a {type(parent).__name__}", line)
+    def _result_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
+        """``res.get()``, ``res.id``, ``res.forget()``."""
+        if parent.value is not node:
+            return None
+        attr, line = parent.attr.value, self.line_of(node)
+        if attr in celery_api.ID_ATTRIBUTES:
+            return Outcome(ID_TAKEN, f"its .{attr} is taken", line)
+        if attr in celery_api.NO_READ:
+            return Outcome(DISCARDED, f"only .{attr}()", line)
+        return Outcome(READ, f".{attr}", line)
 
-    def _signature_argument(self, arg: cst.Arg, node: cst.CSTNode, seen) -> Outcome:
-        call = self.parents.get(arg)
-        line = self.line_of(node)
-        if not isinstance(call, cst.Call):
-            return Outcome(ESCAPES, "signature passed on", line)
-        if isinstance(call.func, cst.Call) and call_name(call.func) in celery_api.CHORD:
-            return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
-        keyword = arg.keyword.value if arg.keyword else None
-        name = call_name(call)
-        if keyword in celery_api.LINK_KEYWORDS:
-            return Outcome(DISCARDED, f"{keyword} callback", line)
-        if name in celery_api.LINK_METHODS:
-            return Outcome(DISCARDED, "link callback", line)
-        if name in celery_api.names(Role.PERIODIC):
-            return Outcome(DISCARDED, "periodic task (beat never reads results)", line)
-        if name in celery_api.CHORD:
-            position = [a for a in call.args if a.keyword is None].index(arg) if keyword is None else None
-            if keyword == "header" or position == 0:
-                return Outcome(READ, "chord header", line)
-            return self._member(self.signature(call, seen), "chord body")
-        if name in celery_api.CHAIN:
-            return self._member(self.signature(call, seen), "chain link")
-        if name in celery_api.GROUP:
-            if self.runs_before_a_task(call):  # Celery upgrades the group and the task after it to a chord
-                return Outcome(READ, "chord header (a group followed by a task in a chain)", line)
-            return self._member(self.signature(call, seen), "group member")
-        if name in _SIGNATURE_WRAPPERS:
-            return self.signature(call, seen)
-        return Outcome(ESCAPES, f"signature passed to {name or 'a call'}()", line)
+    def _result_walrus(self, node, parent: cst.NamedExpr, seen) -> Outcome:
+        return strongest([self.result(parent, seen), *self._through_variable(parent.target, self.result, seen)],
+                         Outcome(DISCARDED, "result discarded", self.line_of(node)))
 
-    def _piped(self, op: cst.BinaryOperation, node: cst.CSTNode, seen) -> Outcome:
-        """``a | b``: a chain (a group in it is a chord's header: ``runs_before_a_task``)."""
-        return self._member(self.signature(op, seen), "chain link")
+    def _result_argument(self, node, parent: cst.Arg, seen) -> Outcome:
+        call = self.parents.get(parent)
+        if call_named(call, celery_api.LOGGING):
+            return Outcome(ID_TAKEN, "logged", self.line_of(node))
+        name = call_name(call) if isinstance(call, cst.Call) else None
+        return Outcome(ESCAPES, f"passed to {name or 'a call'}()", self.line_of(node))
 
-    # ----- the canvas algebra: where a canvas sits in the chain that holds it -----
-    def runs_before_a_task(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> bool:
-        """Does a task run after the canvas ``node`` in a chain? ``chain(c, t)``, ``c | t``: yes; ``chain(t, c)``,
-        ``t | c``: only if something runs after that whole chain. Celery (``_chain.prepare_steps``,
-        ``__or__``) turns a group with a task after it into a chord, whose header tasks need results."""
-        seen = seen if seen is not None else set()
-        if id(node) in seen:
-            return False
-        seen.add(id(node))
-        parent = self.parents.get(node)
-        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.BitOr):
-            return node is parent.left or self.runs_before_a_task(parent, seen)
-        if isinstance(parent, cst.Arg) and _call_named(self.parents.get(parent), celery_api.CHAIN):
-            return self._before_last_link(self.parents[parent], parent, seen)
-        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
-            return self.runs_before_a_task(parent, seen)
-        if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \
-                and _call_named(self.parents.get(parent), celery_api.SIGNATURE_CHAINABLE):
-            return self.runs_before_a_task(self.parents[parent], seen)  # ``group(...).set(queue=q) | t.s()``
-        if isinstance(parent, cst.Assign) and parent.value is node:  # ``header = group(...)``, piped later
-            return any(self.runs_before_a_task(mention, seen) for target in parent.targets
-                       if isinstance(target.target, cst.Name) for mention in self.mentions(target.target) or ()
-                       if not self.rebinds(mention))
-        return False
-
-    def _before_last_link(self, chain: cst.Call, arg: cst.Arg, seen) -> bool:
-        links = [a for a in chain.args if a.keyword is None]
-        if arg.star or arg not in links:
-            return False  # ``chain(*sigs)``: where it sits is not known (the members escape anyway)
-        return links[-1] is not arg or self.runs_before_a_task(chain, seen)
-
-    def _member(self, whole: Outcome, role: str) -> Outcome:
-        # A member needs its result exactly when the canvas result is used: every link of a read chain,
-        # every member of a read group. See celery-semantics.md, "Canvas".
-        return Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line)
-
-    def _is_canvas(self, node) -> bool:
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-            return True
-        return isinstance(node, cst.Call) and call_name(node) in celery_api.CANVAS
+    def _result_contained(self, node, parent, seen) -> Outcome:
+        inner = self.result(self.container_of(parent), seen)
+        return inner if inner.kind == DISCARDED else Outcome(ESCAPES, "kept in a container", self.line_of(node))
 
     # ----- bound enqueue methods (``start = t.apply_async``) -----
     def bound_method(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
         """The outcome for a task whose bound ``.delay``/``.apply_async`` (or a table or partial holding it) is
         ``node``: calling it enqueues the task, so the handle it returns is the task's result."""
-        seen = seen if seen is not None else set()
-        if id(node) in seen:
-            return Outcome(DISCARDED, "already followed", self.line_of(node))
-        seen.add(id(node))
-        parent = self.parents.get(node)
-        line = self.line_of(node)
-        if isinstance(parent, cst.Call) and parent.func is node:
-            return self.result(parent, seen)  # ``start(1)``: the enqueue itself
-        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)) or _is_lookup_of(parent, node, self.parents) \
-                or (isinstance(parent, cst.Subscript) and parent.value is node):
-            return self.bound_method(parent if not isinstance(parent, cst.Attribute) else self.parents[parent], seen)
-        if isinstance(parent, (cst.Element, cst.DictElement)) and parent.value is node:
-            return self.bound_method(self._container_of(parent), seen)  # a table of bound methods
-        if isinstance(parent, cst.Arg) and _is_partial_of(self.parents.get(parent), parent):
-            return self.bound_method(self.parents[parent], seen)  # ``partial(t.delay, x)`` is one too
-        if isinstance(parent, cst.Arg) and _call_named(self.parents.get(parent), celery_api.names(Role.ON_COMMIT)):
-            return Outcome(DISCARDED, "sent from on_commit()", line)  # on_commit drops what it returns
-        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
-            return self._assigned(parent, node, self.bound_method, seen)
-        if isinstance(parent, cst.Lambda):
-            return self._lambda(parent, line)
-        return Outcome(ESCAPES, "its .delay handed on as a value", line)
+        return self.follow(node, seen, _BOUND_STEPS, "its .delay handed on as a value")
+
+    def _bound_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
+        return self.result(parent, seen) if parent.func is node else None  # ``start(1)``: the enqueue itself
+
+    def _bound_looked_up(self, node, parent, seen) -> Optional[Outcome]:
+        """``methods[key]``, ``methods.get(key)``: one of a table's bound methods."""
+        if isinstance(parent, cst.Subscript) and parent.value is node:
+            return self.bound_method(parent, seen)
+        if _is_lookup_of(parent, node, self.parents):
+            return self.bound_method(self.parents[parent], seen)
+        return None
+
+    def _bound_passed(self, node, parent: cst.Arg, seen) -> Optional[Outcome]:
+        call = self.parents.get(parent)
+        if _is_partial_of(call, parent):
+            return self.bound_method(call, seen)  # ``partial(t.delay, x)`` is one too
+        if call_named(call, celery_api.names(Role.ON_COMMIT)):
+            return Outcome(DISCARDED, "sent from on_commit()", self.line_of(node))  # on_commit drops its value
+        return Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node))
 
     # ----- task objects (not results) held in a local variable -----
     def only_called(self, targets) -> bool:
@@ -287,7 +151,7 @@ class ResultFlow:
         return True
 
     # ----- helpers -----
-    def _lambda(self, lam: cst.Lambda, line: int) -> Outcome:
+    def lambda_outcome(self, lam: cst.Lambda, line: int) -> Outcome:
         """``on_commit(lambda: t.delay())``: Django's on_commit drops the callback's return value."""
         arg = self.parents.get(lam)
         call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
@@ -295,7 +159,7 @@ class ResultFlow:
             return Outcome(DISCARDED, "sent from on_commit()", line)
         return Outcome(ESCAPES, "returned from a lambda", line)
 
-    def _in_a_list(self, node, parent, follow, seen) -> Optional[Outcome]:
+    def in_a_list(self, node, parent, follow, seen) -> Optional[Outcome]:
         """A list of results or signatures built in steps: ``sigs.append(t.s())`` follows ``sigs``; a mention of
         such a list that adds to it, counts it, deletes it or tests it reads nothing; ``for s in sigs`` follows
         ``s``. None: not one of these."""
@@ -324,13 +188,13 @@ class ResultFlow:
             return Outcome(ESCAPES, "looped over", line)
         return None
 
-    def _container_of(self, node: cst.CSTNode) -> cst.CSTNode:
+    def container_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """Climb from an element to the list/tuple/dict/comprehension holding it."""
         while isinstance(node, (cst.Element, cst.DictElement, cst.StarredElement)):
             node = self.parents.get(node)
         return node
 
-    def _assigned(self, assign, node, follow, seen) -> Outcome:
+    def assigned(self, assign, node, follow, seen) -> Outcome:
         targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
         line = self.line_of(node)
         outcomes = []
@@ -367,16 +231,92 @@ class ResultFlow:
         return isinstance(parent, cst.AsName) and parent.name is name
 
 
-def _call_named(node, names) -> bool:
-    return isinstance(node, cst.Call) and call_name(node) in names
-
 
 def _is_partial_of(call, arg: cst.Arg) -> bool:
     """``functools.partial(method, ...)``: ``method`` is its first positional argument."""
-    return _call_named(call, {"partial"}) and arg.keyword is None and not arg.star and call.args[0] is arg
+    return call_named(call, {"partial"}) and arg.keyword is None and not arg.star and call.args[0] is arg
 
 
 def _is_lookup_of(parent, node, parents) -> bool:
     """``table.get(key)`` / ``table.pop(key)``: one of the table's values."""
     return isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in ("get", "pop") \
         and isinstance(parents.get(parent), cst.Call) and parents[parent].func is parent
+
+
+def _discarded(flow, node, parent, seen) -> Outcome:
+    return Outcome(DISCARDED, "result discarded", flow.line_of(node))
+
+
+def _tested(flow, node, parent, seen) -> Outcome:
+    return Outcome(DISCARDED, "only tested", flow.line_of(node))
+
+
+def _wrapped(flow, node, parent, seen) -> Outcome:
+    return flow.result(parent, seen)
+
+
+def _assigned(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.assigned(parent, node, flow.result, seen) if parent.value is node else None
+
+
+def _returned(flow, node, parent, seen) -> Outcome:
+    return Outcome(ESCAPES, "returned to the caller", flow.line_of(node), via=flow.function_of(parent))
+
+
+def _yielded(flow, node, parent, seen) -> Outcome:
+    return Outcome(ESCAPES, "yielded to the caller", flow.line_of(node))
+
+
+def _in_lambda(flow, node, parent, seen) -> Outcome:
+    return flow.lambda_outcome(parent, flow.line_of(node))
+
+
+def _formatted(flow, node, parent, seen) -> Outcome:
+    return Outcome(ID_TAKEN, "formatted into a string", flow.line_of(node))
+
+
+def _listed(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.in_a_list(node, parent, flow.result, seen)
+
+
+# (parent types, step) for a result: the first step that answers decides (``ResultFlow.follow``).
+_RESULT_STEPS = (
+    (cst.Expr, _discarded),
+    (object, _listed),
+    (cst.Attribute, ResultFlow._result_attribute),
+    ((cst.Await, cst.IfExp, cst.BooleanOperation), _wrapped),
+    ((cst.If, cst.While, cst.Comparison, cst.UnaryOperation), _tested),
+    (cst.NamedExpr, ResultFlow._result_walrus),
+    ((cst.Assign, cst.AnnAssign), _assigned),
+    (cst.Return, _returned),
+    (cst.Yield, _yielded),
+    (cst.Lambda, _in_lambda),
+    (cst.Arg, ResultFlow._result_argument),
+    (cst.FormattedStringExpression, _formatted),
+    ((cst.Element, cst.DictElement, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp),
+     ResultFlow._result_contained),
+)
+
+
+def _bound_wrapped(flow, node, parent, seen) -> Outcome:
+    return flow.bound_method(parent, seen)
+
+
+def _bound_contained(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.bound_method(flow.container_of(parent), seen) if parent.value is node else None  # a table of them
+
+
+def _bound_assigned(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.assigned(parent, node, flow.bound_method, seen) if parent.value is node else None
+
+
+# (parent types, step) for a bound enqueue method (``ResultFlow.follow``).
+_BOUND_STEPS = (
+    (cst.Call, ResultFlow._bound_called),
+    ((cst.IfExp, cst.BooleanOperation, cst.Await), _bound_wrapped),
+    ((cst.Subscript, cst.Attribute), ResultFlow._bound_looked_up),
+    ((cst.Element, cst.DictElement), _bound_contained),
+    (cst.Arg, ResultFlow._bound_passed),
+    ((cst.Assign, cst.AnnAssign), _bound_assigned),
+    (cst.Lambda, _in_lambda),
+)

@@ -7,9 +7,25 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .. import celery_api
 from ..types import DYNAMIC, Kind, OutcomeKind, UseKind
-from .facts import (Call, ClassInfo, Decorator, Errback, FunctionInfo, ModuleSummary, Outcome, Registration,
-                    RunningTaskFact, Use, ViaParam)
-from .reach import ClassAttributes, link_running_tasks, passed_names
+from .facts import (
+    Call,
+    ClassInfo,
+    Decorator,
+    Errback,
+    FunctionInfo,
+    ModuleSummary,
+    Outcome,
+    Registration,
+    RunningTaskFact,
+    Use,
+)
+from .reach import (
+    ClassAttributes,
+    index_calls,
+    link_running_tasks,
+    passed_literals,
+    passed_names,
+)
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -62,7 +78,7 @@ class Project:
         self._name_namespace_tasks()
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
-        self._calls, self.function_values = self._index_calls()
+        self._calls, self.function_values = index_calls(self.summaries, self.symbols)
         self.class_attributes = ClassAttributes(self.summaries, self.symbols)
         for summary in self.summaries:
             for use in summary.uses:
@@ -337,23 +353,6 @@ class Project:
         return list({id(task): task for task in found}.values())
 
     # ----- calls of project functions (results returned by helpers, getattr dispatchers) -----
-    def _index_calls(self):
-        """Every recorded call of a project function, and the functions handed on as values (whose callers
-        we therefore cannot all see)."""
-        calls: Dict[tuple, List[Tuple[str, Call]]] = {}
-        values = set()
-        for summary in self.summaries:
-            for call in summary.calls:
-                key = self.symbols.function_key(call.ref)
-                if key is not None:
-                    calls.setdefault(key, []).append((summary.path, call))
-            for use in summary.uses:
-                if use.kind is UseKind.VALUE and use.target is not None:
-                    key = self.symbols.function_key(use.target)
-                    if key is not None:
-                        values.add(key)
-        return calls, values
-
     def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, Call]]]:
         """All calls of a module-level function, or None when we cannot know them all."""
         key = self.symbols.function_key(function)
@@ -375,26 +374,6 @@ class Project:
             detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
             outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
         return use if outcome is use.outcome else replace(use, outcome=outcome)
-
-    def _literal_arguments(self, via: ViaParam) -> Optional[List[str]]:
-        """The names a getattr dispatcher receives, when every call passes a string literal."""
-        callers = self._callers(via.function)
-        if callers is None:
-            return None
-        names = []
-        for _path, call in callers:
-            if call.star:
-                return None
-            if via.param in call.kwargs:
-                value = call.kwargs[via.param]
-            elif via.index is not None and via.index < len(call.args):
-                value = call.args[via.index]
-            else:
-                return None  # the default value, or passed some other way
-            if not isinstance(value, str) or value == DYNAMIC:
-                return None
-            names.append(value)
-        return names
 
     # ----- linking each use to the tasks it may touch -----
     def _link(self, path: str, use: Use) -> None:
@@ -452,7 +431,7 @@ class Project:
     def _dynamic_module_targets(self, use: Use) -> Tuple[Use, List[Task]]:
         """``getattr(module, name)``: the tasks every caller names, when all pass literals; else any task of
         the module (as good as a receiver we cannot name when it is not a module of the project)."""
-        names = self._literal_arguments(use.via_param) if use.via_param else None
+        names = passed_literals(self._callers(use.via_param.function), use.via_param) if use.via_param else None
         if names is not None:
             tasks = [self.task_for(f"{use.dynamic_module}.{name}") for name in names]
             return replace(use, dynamic_module=None), [t for t in tasks if t is not None]

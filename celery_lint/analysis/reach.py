@@ -10,8 +10,9 @@ unknown, as before, so an unknown stays with the uses it may hold, and never nam
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from ..types import DYNAMIC, UseKind
 from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, ViaParam
 from .symbols import Symbol, Symbols
 
@@ -38,6 +39,37 @@ def passed_names(callers: Optional[List[Tuple[str, Call]]], via: ViaParam) -> Op
             return None
         names += ref
     return names
+
+
+def passed_literals(callers: Optional[List[Tuple[str, Call]]], via: ViaParam) -> Optional[List[str]]:
+    """The names a getattr dispatcher receives, when every call passes a string literal."""
+    if callers is None:
+        return None
+    names = []
+    for _path, call in callers:
+        found, value, _ref = argument(call, via)
+        if call.star or not found or not isinstance(value, str) or value == DYNAMIC:
+            return None  # the default value, passed some other way, or not a literal
+        names.append(value)
+    return names
+
+
+def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):
+    """Every recorded call of a project function, and the functions handed on as values (whose callers
+    we therefore cannot all see)."""
+    calls: Dict[tuple, List[Tuple[str, Call]]] = {}
+    values = set()
+    for summary in summaries:
+        for call in summary.calls:
+            key = symbols.function_key(call.ref)
+            if key is not None:
+                calls.setdefault(key, []).append((summary.path, call))
+        for use in summary.uses:
+            if use.kind is UseKind.VALUE and use.target is not None:
+                key = symbols.function_key(use.target)
+                if key is not None:
+                    values.add(key)
+    return calls, values
 
 
 class ClassAttributes:
@@ -146,3 +178,14 @@ def _tasks_calling(project, key, module_at: Dict[str, str]):
             return None
         found.append((f"{path}:{call.line}", owner))
     return found
+
+
+def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
+    """What the carriers need every mention of (the speed layer keeps those statements and records those calls):
+    helpers that report progress (the tasks calling them report it) and the attributes ``self.<name>`` carries
+    (every ``self.<name> = ...`` of the hierarchy)."""
+    names = set()
+    for summary in summaries:
+        names.update(f.name for f in summary.functions if f.updates_state)
+        names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
+    return names

@@ -4,73 +4,36 @@ cacheable data.
 Names are resolved only as far as this module can see (its imports and its own definitions); linking
 across modules is the project's job. Nothing here knows which names are tasks yet, so the summary keeps
 every use that *could* be a task's. What a result's use means (read, escapes, discarded) is ``flow``'s.
+
+The handlers live by job in mixins: ``definitions`` (what the file defines and configures), ``sinks`` (where
+tasks are used), ``carriers`` (task values handed on); ``literals`` spells the small syntactic questions.
 """
 from __future__ import annotations
 
 import ast
 import gc
-import re
-from typing import Collection, Dict, List, NamedTuple, Optional, Tuple
+from typing import Collection, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from .. import celery_api
-from ..celery_api import Role
-from ..types import DYNAMIC, OutcomeKind, UseKind
+from ..types import DYNAMIC
+from .carriers import MOCK_CALLS, SELF, Carriers
+from .containers import PossibleValues
+from .definitions import Definitions
 from .facts import (
-    Alias,
     Call,
-    ClassInfo,
-    ConfigFact,
-    Decorator,
-    Errback,
-    FunctionInfo,
     ModuleSummary,
-    OptionDict,
-    Outcome,
-    Registration,
-    Running,
-    RunningTaskFact,
-    Setting,
-    Use,
-    ViaParam,
     is_test_path,
 )
-from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .literals import is_getattr, literal
+from .sinks import Sinks
 from .statements import SourceCut
-from .walk import Walk, dotted_name, last_name
+from .walk import Walk, last_name
 
-DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
-SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
-                         | celery_api.names(Role.SIGNATURE_CLASS))
-BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
-SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
-RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
-# unittest.mock: what a test (only there: elsewhere the names may be anything) gives these configures or checks
-# a mock, and is never enqueued or read
-MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec",
-                        "PropertyMock", "call"})
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
-ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
-APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
-LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float)  # hold no task
-NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-
-
-class Reference(NamedTuple):
-    """How an expression names a task (at most one of these is set; none: a receiver we cannot name)."""
-
-    target: Optional[str] = None  # a dotted name
-    by_name: Optional[str] = None  # a registered name (DYNAMIC: any task)
-    dynamic_module: Optional[str] = None  # ``getattr(module, name)``: any task of that module...
-    via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
-    bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
-    class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
-
-    def __bool__(self) -> bool:
-        return any(value is not None for value in self)
 
 
 def summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut] = None,
@@ -173,65 +136,7 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
-def literal(node: Optional[cst.BaseExpression]):
-    """The value of a literal keyword argument, or DYNAMIC."""
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else DYNAMIC
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0) if node.value.isdigit() else DYNAMIC
-    return DYNAMIC
-
-
-def setting_value(node: Optional[cst.BaseExpression]):
-    """A setting's value: a literal, or ``{"env": VAR, "default": value}`` for a value read from the environment
-    with a default (``os.environ.get("X", "True")``, ``env.bool("X", default=True)``, decouple's
-    ``config("X", default=True, cast=bool)``): the default is what the code says, unless the environment says
-    otherwise. ``default`` is what Celery would get: the raw default, or cast to bool where the call casts."""
-    value = literal(node)
-    if value != DYNAMIC or not isinstance(node, cst.Call):
-        return value
-    name, receiver = last_name(node.func), last_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-    positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-    variable = literal(positional[0]) if positional else DYNAMIC
-    if not isinstance(variable, str) or variable == DYNAMIC:
-        return DYNAMIC
-    if name in ("get", "getenv") and receiver in ("environ", "os"):  # os.environ.get / os.getenv: the raw string
-        default = keywords.get("default", positional[1] if len(positional) > 1 else None)
-        cast = False
-    elif name == "bool" and receiver in ("env", "environ", "Env"):  # django-environ
-        default, cast = keywords.get("default"), True
-    elif name in ("config", "env"):  # python-decouple's config(...), django-environ's env(...)
-        default = keywords.get("default")
-        cast = isinstance(keywords.get("cast"), cst.Name) and keywords["cast"].value == "bool"
-    else:
-        return DYNAMIC
-    found = literal(default) if default is not None else None
-    if found == DYNAMIC:
-        return DYNAMIC
-    if cast and isinstance(found, str):
-        found = found.strip().lower() in ("true", "yes", "on", "1", "y", "t")
-    return {"env": variable, "default": found}
-
-
-def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
-    codes: List[str] = []
-    for number in line_numbers:
-        if not 0 < number <= len(lines):
-            continue
-        match = NOQA.search(lines[number - 1].decode("utf-8", "replace"))
-        if match is None:
-            continue
-        if match.group("codes") is None:
-            return ["*"]
-        codes.extend(code.upper() for code in re.split(r"[,\s]+", match.group("codes")) if code)
-    return codes
-
-
-class _Summarizer:
+class _Summarizer(Carriers, Sinks, Definitions):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -251,7 +156,7 @@ class _Summarizer:
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
-        self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``_values_by_name``
+        self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``values_by_name``
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -270,65 +175,6 @@ class _Summarizer:
     def col_of(self, node: cst.CSTNode) -> int:
         return self.walk.position(node)[1]
 
-    def package(self) -> str:
-        s = self.summary
-        return s.module if s.is_package else s.module.rpartition(".")[0]
-
-    def absolute(self, module: str, dots: int) -> str:
-        if not dots:
-            return module
-        base = self.package().split(".") if self.package() else []
-        if dots > 1:
-            base = base[: len(base) - (dots - 1)]
-        return ".".join([*base, module] if module else base)
-
-    def import_target(self, node, local: str) -> Optional[str]:
-        """The dotted name bound to ``local`` by an Import/ImportFrom node."""
-        if isinstance(node, cst.Import):
-            for alias in node.names:
-                dotted = dotted_name(alias.name)
-                if alias.asname is not None and dotted_name(alias.asname.name) == local:
-                    return dotted
-                if alias.asname is None and dotted.split(".")[0] == local:
-                    return local
-            return None
-        if isinstance(node, cst.ImportFrom):
-            module = dotted_name(node.module) if node.module is not None else ""
-            base = self.absolute(module, len(node.relative))
-            if isinstance(node.names, cst.ImportStar):
-                return None
-            for alias in node.names:
-                original = dotted_name(alias.name)
-                bound = dotted_name(alias.asname.name) if alias.asname is not None else original
-                if bound == local:
-                    return f"{base}.{original}" if base else original
-        return None
-
-    def function_of(self, node: cst.CSTNode) -> Optional[str]:
-        """The module-level function ``node`` sits in (``module.name``), or None (methods, nested, module)."""
-        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            node = self.parents.get(node)
-        if isinstance(node, cst.FunctionDef) and isinstance(self.parents.get(node), cst.Module):
-            return f"{self.summary.module}.{node.name.value}"
-        return None
-
-    def parameter_of(self, name: cst.BaseExpression) -> Optional[ViaParam]:
-        """Where ``name`` is a parameter of its module-level function, which one."""
-        if not isinstance(name, cst.Name):
-            return None
-        function = name
-        while function is not None and not isinstance(function, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            function = self.parents.get(function)
-        if not (isinstance(function, cst.FunctionDef) and isinstance(self.parents.get(function), cst.Module)):
-            return None
-        positional = [*function.params.posonly_params, *function.params.params]
-        for index, param in enumerate(positional):
-            if param.name.value == name.value:
-                return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, index)
-        if any(p.name.value == name.value for p in function.params.kwonly_params):
-            return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, None)
-        return None
-
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
         return self.walk.resolve(name, self.summary.module)
@@ -344,122 +190,6 @@ class _Summarizer:
         if base is None:
             return None
         return ".".join([base, *reversed(parts)])
-
-    # ----- definitions -----
-    def definition_lines(self, node) -> List[int]:
-        """Where a ``# noqa`` for a definition may stand: any line of its decorators, and its def/class line."""
-        lines = [number for decorator in node.decorators for number in self.walk.lines_of(decorator, decorator.decorator)]
-        return [*lines, self.line_of(node.name)]
-
-    def decorator(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Decorator:
-        line, col = self.line_of(at), self.col_of(at)
-        if isinstance(expr, cst.Call):
-            kwargs, star = self.keywords(expr)
-            spread = [self.ref_of(a.value) if isinstance(a.value, (cst.Name, cst.Attribute)) else None
-                      for a in expr.args if a.star == "**"]
-            return Decorator(self.ref_of(expr.func), True, kwargs, star, line, col, spread)
-        return Decorator(self.ref_of(expr), False, {}, False, line, col)
-
-    def keywords(self, call: cst.Call):
-        kwargs, star = {}, False
-        for arg in call.args:
-            if arg.star == "**":
-                star = True
-            elif arg.keyword is not None:
-                value = literal(arg.value)
-                if value == DYNAMIC:
-                    ref = self.ref_of(arg.value)
-                    value = {"ref": ref} if ref else DYNAMIC
-                kwargs[arg.keyword.value] = value
-        return kwargs, star
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.names.append(node.name.value)
-        params = node.params
-        info = FunctionInfo(
-            name=node.name.value,
-            qualname=".".join(self.names),
-            line=self.line_of(node.name),
-            col=self.col_of(node.name),
-            decorators=[self.decorator(d.decorator, d) for d in node.decorators],
-            updates_state=False,
-            noqa=noqa_codes(self.lines, self.definition_lines(node)),
-            keywords_only=all(p.default is not None for p in [*params.posonly_params, *params.params]),
-            positional=len(params.posonly_params) + len(params.params),
-            varargs=isinstance(params.star_arg, cst.Param),
-        )
-        if node.decorators or len(self.names) == 1:
-            self.summary.functions.append(info)
-        self.star_kwargs.append(params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None)
-        self.stack.append(info)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.names.pop()
-        self.stack.pop()
-        self.star_kwargs.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.names.append(node.name.value)
-        attrs, held = {}, {}
-        for statement in node.body.body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                        target = small.targets[0].target
-                        if isinstance(target, cst.Name) and target.value in celery_api.TASK_CLASS_ATTRIBUTES:
-                            attrs[target.value] = literal(small.value)
-                        if isinstance(target, cst.Name):
-                            held.setdefault(target.value, []).append(self.held_name(small.value))
-        info = ClassInfo(
-            name=node.name.value,
-            qualname=".".join(self.names),
-            line=self.line_of(node.name),
-            col=self.col_of(node.name),
-            bases=[self.ref_of(arg.value) for arg in node.bases],
-            attrs=attrs,
-            updates_state=False,
-            noqa=noqa_codes(self.lines, self.definition_lines(node)),
-            held=held,
-        )
-        if node.bases or len(self.names) == 1:  # (a module-level class may hold ``@staticmethod @app.task``s)
-            self.summary.classes.append(info)
-        self.stack.append(info)
-        self.star_kwargs.append(None)
-
-    def held_name(self, value: cst.BaseExpression) -> Optional[str]:
-        """What a class attribute holds, as a dotted name ("None" for None and literals: no task); None: unknown."""
-        if isinstance(value, cst.Name) and value.value == "None" or isinstance(value, LITERALS):
-            return "None"
-        return self.ref_of(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.names.pop()
-        self.stack.pop()
-        self.star_kwargs.pop()
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if self.stack:
-            return
-        for alias in node.names:
-            dotted = dotted_name(alias.name)
-            if alias.asname is not None:
-                self.summary.imports[dotted_name(alias.asname.name)] = dotted
-            else:
-                top = dotted.split(".")[0]
-                self.summary.imports[top] = top
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if self.stack or isinstance(node.names, cst.ImportStar):
-            if isinstance(node.names, cst.ImportStar) and not self.stack:
-                module = dotted_name(node.module) if node.module is not None else ""
-                stars = [k for k in self.summary.imports if k.startswith("*")]  # ``*``, ``*2``, ``*3``...
-                self.summary.imports["*" if not stars else f"*{len(stars) + 1}"] = self.absolute(module, len(node.relative))
-            return
-        for alias in node.names:
-            bound = dotted_name(alias.asname.name) if alias.asname is not None else dotted_name(alias.name)
-            target = self.import_target(node, bound)
-            if target:
-                self.summary.imports[bound] = target
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -478,169 +208,12 @@ class _Summarizer:
         owner = self.method_owner()
         for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
             name = target.target
-            if isinstance(name, cst.Attribute) and isinstance(name.value, cst.Name) and name.value.value in ("self", "cls"):
+            if isinstance(name, cst.Attribute) and isinstance(name.value, cst.Name) and name.value.value in SELF:
                 owner.instance_attrs.append(name.attr.value)
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
         self.value_use(node.value, objects=not self.flow.only_called([target.target for target in node.targets]))
-
-    def option_dict(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
-        """``_LIMITS = {"soft_time_limit": 60}`` / ``dict(soft_time_limit=60)``: every key known, or not recorded."""
-        keys = {}
-        if isinstance(value, cst.Dict):
-            for element in value.elements:
-                key = literal(element.key) if isinstance(element, cst.DictElement) else DYNAMIC
-                if not isinstance(key, str) or key == DYNAMIC:
-                    return
-                keys[key] = literal(element.value)
-        elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
-            if any(arg.keyword is None for arg in value.args):
-                return
-            keys = {arg.keyword.value: literal(arg.value) for arg in value.args}
-        else:
-            return
-        self.summary.option_dicts[name] = OptionDict(keys, self.line_of(at))
-
-    def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
-        """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
-        if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, setting_value(value), at)
-        elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, setting_value(value), at)
-        elif key in celery_api.ANNOTATIONS_SETTINGS:
-            self.fact(Setting.ANNOTATIONS, "ignore_result" in _code(value), at)
-        elif key in celery_api.EXPIRES_SETTINGS:
-            self.fact(Setting.EXPIRES, setting_value(value), at)
-        elif key in celery_api.EXTENDED_SETTINGS:
-            self.fact(Setting.EXTENDED, setting_value(value), at)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
-        if node.attr.value not in celery_api.names(Role.REQUEST):
-            return
-        receiver = node.value
-        if isinstance(receiver, cst.Name) and receiver.value == "self":
-            who = "self"
-        elif self.ref_of(receiver) in celery_api.CURRENT_TASK:
-            who = "current_task"
-        else:
-            return
-        parent = self.parents.get(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            if parent.attr.value not in celery_api.REQUEST_IDS:
-                return  # ``.retries``, ``.headers``...: nothing that names a stored result
-            outcome = self.flow.result(parent)
-        else:
-            outcome = self.flow.result(node)  # the whole request handed on: any of its ids may be read
-        if outcome.kind != DISCARDED:
-            self.running_task(Running.ID, f"{who}.request id {outcome.detail}", node, who=who)
-
-    def running_task(self, kind: Running, detail: str, at: cst.CSTNode, who: str = "current_task") -> None:
-        self.summary.running.append(RunningTaskFact(kind, who, ".".join(self.names), detail, self.line_of(at)))
-
-    def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
-        if isinstance(value, cst.Call):
-            ref = self.ref_of(_unsubscripted(value.func))  # ``Celery[DjangoTask]("x")``: a generic alias
-            if ref is not None:
-                kwargs, star = self.keywords(value)
-                first = value.args[0].value if value.args and value.args[0].keyword is None else None
-                if isinstance(first, cst.Call):  # ``register_task(FTask())``: the class
-                    first = first.func
-                first_arg = self.ref_of(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
-                self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at), first_arg,
-                                                  imported_name(value)))
-        elif isinstance(value, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(value)
-            if ref is not None:
-                self.summary.aliases.append(Alias(name, ref, False, {}, False, self.line_of(at)))
-
-    def fact(self, key: Setting, value, at: cst.CSTNode) -> None:
-        self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
-
-    # ----- uses -----
-    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
-        self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, **where._asdict()))
-
-    def task_reference(self, node: cst.CSTNode) -> Reference:
-        """How a receiver names a task."""
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node))
-        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
-                and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
-            index = node.slice[0].slice if len(node.slice) == 1 else None
-            key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
-            return Reference(by_name=key if isinstance(key, str) else DYNAMIC)  # DYNAMIC: ``app.tasks[name]``
-        if _is_getattr(node):
-            return self.getattr_reference(node)
-        if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
-            # ``import_string("proj.tasks.send")``: that task; ``import_string(f"{app}.tasks.send")``: a task some
-            # module binds as ``send``; ``import_string(path)``: any task
-            first = _first_literal(node)
-            if first is not None:
-                return Reference(target=first.replace(":", "."))
-            tail = imported_name(node)
-            return Reference(bound_as=tail) if tail else Reference(by_name=DYNAMIC)
-        if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
-        return Reference()
-
-    def carrier_reference(self, receiver: cst.BaseExpression) -> Reference:
-        """A receiver that carries a task from elsewhere: a parameter (its callers' arguments) or ``self.x``
-        (the class attributes ``x`` of the class hierarchy); the project links them."""
-        param = self.parameter_of(receiver)
-        if param is not None:
-            return Reference(via_param=param)
-        owner = self.method_owner()
-        if owner is not None and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) \
-                and receiver.value.value in ("self", "cls"):
-            return Reference(class_attr=f"{self.summary.module}.{owner.qualname}:{receiver.attr.value}")
-        return Reference()
-
-    def method_owner(self) -> Optional[ClassInfo]:
-        """The class whose method (directly) is being visited."""
-        if len(self.stack) >= 2 and isinstance(self.stack[-2], ClassInfo) and isinstance(self.stack[-1], FunctionInfo):
-            return self.stack[-2]
-        return None
-
-    def getattr_reference(self, node: cst.Call) -> Reference:
-        """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``
-        is a parameter whose callers all pass literals; ``getattr(import_module(path), "send")``: a task some
-        module binds as ``send``; ``getattr(import_module(path), name)``: any task."""
-        if len(node.args) < 2:
-            return Reference()
-        holder = node.args[0].value
-        attr = literal(node.args[1].value)
-        if self.imported_at_run_time(holder):
-            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
-        module = self.ref_of(holder)
-        if module and isinstance(attr, str) and attr != DYNAMIC:
-            return Reference(target=f"{module}.{attr}")
-        if module:
-            return Reference(dynamic_module=module, via_param=self.parameter_of(node.args[1].value))
-        return Reference()
-
-    def imported_at_run_time(self, node: cst.BaseExpression, depth: int = 0) -> bool:
-        """Something imported from a path known only at run time: ``import_string(path)``,
-        ``getattr(import_module(m), name)``, ``import_module(m).attr``, or a local variable assigned one of them."""
-        if depth > 4:
-            return False
-        if isinstance(node, cst.Call):
-            if call_name(node) in celery_api.RUN_TIME_IMPORTS:
-                return _first_literal(node) is None
-            if _is_getattr(node) and node.args:
-                return self.imported_at_run_time(node.args[0].value, depth + 1)
-            return False
-        if isinstance(node, cst.Attribute):
-            return self.imported_at_run_time(node.value, depth + 1)
-        if not isinstance(node, cst.Name):
-            return False
-        for mention in self.flow.mentions(node) or []:
-            target = self.parents.get(mention)
-            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-            if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
-                return True
-        return False
 
     # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:
@@ -666,7 +239,7 @@ class _Summarizer:
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
         # (a callback runs, a base class is built on, and getattr's module is looked into: none is handed on)
-        for arg in node.args[1:] if _is_getattr(node) else node.args:
+        for arg in node.args[1:] if is_getattr(node) else node.args:
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
 
@@ -692,394 +265,4 @@ class _Summarizer:
                 call.refs.append(value_ref)
         self.summary.calls.append(call)
 
-    def forwarded_kwargs(self, node: cst.Call) -> None:
-        """``shared_task(**kwargs)`` inside ``def background_task(func=None, **kwargs)``: the enclosing function
-        hands its keyword arguments on to this callee (so a fix may add one to its decorator)."""
-        for arg in node.args:
-            if arg.star != "**" or not isinstance(arg.value, cst.Name):
-                continue
-            for info, star_kwargs in zip(reversed(self.stack), reversed(self.star_kwargs)):
-                if star_kwargs == arg.value.value:
-                    callee = node.func if isinstance(node.func, (cst.Name, cst.Attribute)) else None
-                    info.forwards_kwargs.append(self.ref_of(callee))
-                    break
 
-    def progress(self, node: cst.Call, name: Optional[str]) -> None:
-        """``update_state()``: the task itself, or the class-based task, reports progress someone polls."""
-        if name not in celery_api.names(Role.PROGRESS):
-            return
-        for info in self.stack:
-            info.updates_state = True
-        if isinstance(node.func, cst.Attribute) and self.ref_of(node.func.value) in celery_api.CURRENT_TASK:
-            # A helper reporting the progress of whichever task runs it: the project decides whose.
-            self.running_task(Running.PROGRESS, "current_task.update_state()", node)
-
-    def read_by_id(self, node: cst.Call, name: Optional[str]) -> None:
-        """``AsyncResult(x)``, ``GroupResult.restore(x)``: whatever id reaches it is read."""
-        func = node.func
-        restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
-        if name in celery_api.READ_BY_ID or restore:
-            if self.testing and _first_literal(node) is not None:
-                return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
-            self.summary.reads_by_id.append(self.line_of(node))
-            for info in self.stack:
-                if isinstance(info, FunctionInfo):
-                    info.reads_by_id = True
-
-    def app_and_config(self, node: cst.Call, name: Optional[str]) -> None:
-        """``Celery("x", backend=...)``, ``app.config_from_envvar(...)``, ``conf.update(task_ignore_result=...)``."""
-        if name in APP_CLASS_NAMES:
-            kwargs, star = self.keywords(node)
-            positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            backend = next((setting_value(arg.value) for arg in node.args
-                            if arg.keyword is not None and arg.keyword.value == "backend"), None)
-            self.fact(Setting.APP, backend is not None or star or len(positional) >= 3, node)  # backend=None: none
-            if "backend" in kwargs:
-                self.fact(Setting.BACKEND, backend, node)
-        if name in celery_api.names(Role.DYNAMIC_CONFIG):
-            self.fact(Setting.DYNAMIC_CONFIG, True, node)
-        for arg in node.args:
-            if arg.keyword is not None:
-                self.setting(arg.keyword.value, arg.value, node)
-
-    def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
-        """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""
-        if not name or not any(model in name for model in celery_api.names(Role.PERIODIC_TASK_MODEL)):
-            return
-        for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value == "task":
-                value = literal(arg.value)
-                if isinstance(value, str) and value != DYNAMIC:
-                    outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
-                    self.use(UseKind.BEAT, outcome, Reference(by_name=value))
-
-    def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
-        receiver = func.value
-        if name in celery_api.names(Role.SEND_BY_NAME):
-            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
-            return
-        if name == "signature" and _first_is_string(node):
-            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
-            return
-        if name not in RECEIVER_METHODS:
-            return
-        if name == "signature" and self.ref_of(receiver) in celery_api.NOT_CELERY_SIGNATURE:
-            return  # ``inspect.signature(func).parameters``
-        if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
-            return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
-        where = self.task_reference(receiver) or self.carrier_reference(receiver)
-        if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
-            where = Reference(by_name=DYNAMIC)
-        if not where and name in SENDS | celery_api.SIGNATURE and self.held_tasks(node, receiver, name):
-            return
-        if name in SENDS:
-            # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node))
-        elif name in celery_api.SIGNATURE:
-            self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
-        elif where:
-            self.use(*self.receiver_use(node, receiver, name), where)
-
-    def errback(self, node: cst.Call, name: Optional[str]) -> None:
-        """``R.on_error(E)``, ``R.link_error(E)``, ``R.apply_async(link_error=E)``, ``signature(..., link_error=E)``:
-        the tasks named in ``R`` (followed into the local variables it names) and in ``E``."""
-        attached = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "link_error"]
-        func = node.func
-        if isinstance(func, cst.Attribute) and name in ERRBACK_METHODS and node.args and node.args[0].keyword is None:
-            attached.append(node.args[0].value)
-        if not attached:
-            return
-        parents, parent_names = self.tasks_named_in(func.value if isinstance(func, cst.Attribute) else node, attached)
-        errbacks, errback_names = [], []
-        for expression in attached:
-            refs, names = self.tasks_named_in(expression, ())
-            errbacks += refs
-            errback_names += names
-        self.summary.errbacks.append(Errback(parents, parent_names, errbacks, errback_names, self.line_of(node)))
-
-    def tasks_named_in(self, expression: cst.CSTNode, skip, depth: int = 0) -> Tuple[List[str], List[str]]:
-        """Every dotted name (and string first argument, a registered name) in an expression: more than the tasks
-        it names, which is what a conservative caller wants. A local variable: what is assigned to it."""
-        refs: List[str] = []
-        names: List[str] = []
-        pending = [expression]
-        while pending:
-            node = pending.pop()
-            if any(node is s for s in skip):
-                continue
-            if isinstance(node, cst.Name):
-                ref = self.ref_of(node)
-                if ref is not None:
-                    refs.append(ref)
-                elif depth < 2:
-                    for value in self.local_values(node):
-                        more, more_names = self.tasks_named_in(value, skip, depth + 1)
-                        refs += more
-                        names += more_names
-                continue
-            if isinstance(node, cst.Attribute):
-                ref = self.ref_of(node)
-                if ref is not None:
-                    refs.append(ref)
-            if isinstance(node, cst.Call):
-                first = _first_literal(node)
-                if first is not None:
-                    names.append(first)
-            pending.extend(node.children)
-        return refs, names
-
-    def local_values(self, name: cst.Name, assignments_only: bool = False) -> List[cst.BaseExpression]:
-        """What the enclosing function assigns to (or appends to) a local variable."""
-        scope = name
-        while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
-            scope = self.parents.get(scope)
-        if scope is None:
-            return []
-        by_name = self.values_in.get(scope)
-        if by_name is None:  # one pass over the scope, however many names are asked about
-            by_name = self.values_in[scope] = _values_by_name(scope)
-        return [value for assigned, values in by_name.get(name.value, ()) if assigned or not assignments_only
-                for value in values]
-
-    def held_tasks(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
-        """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
-        table, a loop over a literal, a conditional). Each gets the use; a result that may be read through a
-        module-level table is also kept as one of a task we cannot name: other modules may add to the table."""
-        values = self.held
-        held = values.names(receiver)
-        if not held:
-            return False
-        kind = UseKind.ENQUEUE if name in SENDS else UseKind.SIGNATURE
-        outcome = self.enqueued(node, name) if kind is UseKind.ENQUEUE else self.flow.signature(node)
-        ignore = self.call_ignore(node)
-        for ref in held:
-            self.use(kind, outcome, Reference(target=ref), ignore)
-        if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
-            self.use(kind, outcome, Reference(), ignore)
-        return True
-
-    def enqueued(self, node: cst.Call, name: str) -> Outcome:
-        """Where the result of an enqueue goes; ``.delay_on_commit()`` returns None, so nothing can read it."""
-        if name in celery_api.ENQUEUE_ON_COMMIT:
-            return Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
-        return self.flow.result(node)
-
-    def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
-        """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
-        line = self.line_of(node)
-        if name in celery_api.INLINE:
-            return UseKind.EAGER, Outcome(DISCARDED, f"run inline by .{name}()", line)
-        if name in celery_api.EAGER:
-            return UseKind.EAGER, Outcome(DISCARDED, "run eagerly with .apply()", line)
-        return UseKind.ASYNC_RESULT, Outcome(READ, f"{_code(receiver)}.AsyncResult()", line)
-
-    def function_call(self, node: cst.Call, func: cst.Name) -> None:
-        """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
-        if func.value not in BY_NAME_FUNCTIONS:
-            return
-        if func.value in celery_api.names(Role.SEND_BY_NAME):
-            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
-        elif (self.ref_of(func) or "celery").startswith("celery"):  # not ``from inspect import signature``
-            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
-
-    def by_name_call(self, node: cst.Call, outcome: Outcome, kind: UseKind) -> None:
-        first = node.args[0].value if node.args and node.args[0].keyword is None else None
-        if first is None:  # ``send_task(name="x")``
-            first = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "name"), None)
-        value = literal(first) if first is not None else DYNAMIC
-        if isinstance(value, str) and value != DYNAMIC:
-            where = Reference(by_name=value)
-        elif isinstance(first, cst.Attribute) and first.attr.value == "name" and self.ref_of(first.value):
-            where = Reference(target=self.ref_of(first.value))
-        else:  # a name we cannot know: it may be any task's
-            where = Reference(by_name=DYNAMIC)
-        self.use(kind, outcome, where, self.call_ignore(node))
-
-    def registration(self, node: cst.Call, task_call: cst.Call) -> None:
-        """``app.task(name=...)(func)``."""
-        if not node.args:
-            return
-        target = self.ref_of(node.args[0].value)
-        decorator = self.decorator(task_call, node)
-        assign = self.parents.get(node)
-        bound_to = None
-        if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) \
-                and isinstance(self.parents.get(assign), cst.SimpleStatementLine) \
-                and isinstance(self.parents.get(self.parents.get(assign)), cst.Module):
-            bound_to = assign.targets[0].target.value  # ``send = app.task(name="x")(_send)``
-        self.summary.registrations.append(
-            Registration(decorator, target, noqa_codes(self.lines, self.walk.lines_of(node)), bound_to))
-
-    def call_ignore(self, call: cst.Call):
-        """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == "ignore_result":
-                return literal(arg.value)
-            if arg.star == "**":
-                return DYNAMIC
-        parent = self.parents.get(self.parents.get(call))
-        if isinstance(parent, cst.Call) and call_name(parent) == "set":
-            return self.call_ignore(parent)
-        return None
-
-    def is_signature_expr(self, node) -> bool:
-        """A signature or canvas expression (whose uses ResultFlow.signature follows)."""
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-            return True
-        return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
-
-    # ----- tasks handed on as values -----
-    def value_use(self, value: Optional[cst.BaseExpression], objects: bool = True) -> None:
-        """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere. ``objects``
-        False: only bound enqueue methods count (the task objects are only called, in this process)."""
-        if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
-            self.value_use(value.body, objects)
-            self.value_use(value.orelse, objects)
-        elif isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
-            self.value_use(value.left, objects)
-            self.value_use(value.right, objects)
-        elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
-            ref = self.ref_of(value.value)
-            if ref:
-                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
-        elif value is not None and objects:
-            found = self.value_reference(value)
-            if found is not None:
-                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value)), found[0])
-
-    def value_reference(self, value: cst.BaseExpression):
-        """(reference, how it is handed on) for an expression that may be a task, or None."""
-        if _is_getattr(value):
-            where = self.task_reference(value)
-            return (where, "looked up with getattr()") if where else None
-        if isinstance(value, cst.Call) and call_name(value) in celery_api.RUN_TIME_IMPORTS:
-            where = self.task_reference(value)  # a run-time path: whatever it imports is caught where enqueued
-            if where.target is None and where.bound_as is None:
-                return None
-            return where, f"imported with {call_name(value)}()"
-        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
-            where = self.task_reference(value)
-            return (where, "looked up in app.tasks") if where else None
-        if isinstance(value, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(value)
-            return (Reference(target=ref), "handed on as a value") if ref else None
-        return None
-
-    def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
-        """``on_commit(partial(t.delay, x))``: whoever calls the bound method decides; on_commit drops it."""
-        line = self.line_of(method)
-        node = method
-        for _ in range(3):
-            arg = self.parents.get(node)
-            call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
-            if not isinstance(call, cst.Call):
-                break
-            if call_name(call) in celery_api.names(Role.ON_COMMIT):
-                return Outcome(DISCARDED, "sent from on_commit()", line)
-            if self.testing and call_name(call) in MOCK_CALLS:
-                return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", line)
-            if call_name(call) != "partial":
-                break
-            node = call
-        return self.flow.bound_method(method)  # called later: the handle it returns is the task's result
-
-    def visit_Element(self, node: cst.Element) -> None:
-        self.value_use(node.value)
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key = literal(node.key)
-        if key == "task":
-            value = literal(node.value)
-            if isinstance(value, str) and value != DYNAMIC:
-                outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
-                self.use(UseKind.BEAT, outcome, Reference(by_name=value))
-        if isinstance(key, str) and key != DYNAMIC:
-            self.setting(key, node.value, node)
-        self.value_use(node.value)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.value_use(node.value)
-        self.returned(node.value)
-
-    def returned(self, value: Optional[cst.BaseExpression]) -> None:
-        """What a module-level function returns, as dotted names (``Celery`` for an app factory)."""
-        info = self.stack[-1] if self.stack else None
-        if not isinstance(info, FunctionInfo) or len(self.names) != 1 or value is None:
-            return
-        values = self.local_values(value, assignments_only=True) if isinstance(value, cst.Name) \
-            and self.resolve_name(value) is None else [value]
-        for found in values:
-            if isinstance(found, cst.Call):
-                found = _unsubscripted(found.func)
-            ref = self.ref_of(found) if isinstance(found, (cst.Name, cst.Attribute)) else None
-            if ref is not None and ref not in info.returns:
-                info.returns.append(ref)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        if not isinstance(node.value, cst.From):
-            self.value_use(node.value)
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.value_use(node.body)  # ``lambda: my_task``
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.value_use(node.value, objects=not self.flow.only_called([node.target]))
-
-
-OBJECT_IMPORTS = frozenset({"import_string", "symbol_by_name"})  # (import_module gives a module, not an object)
-
-
-def imported_name(call: cst.Call) -> Optional[str]:
-    """``import_string(f"{app.name}.urls.urlpatterns")``: the object's name, when the path ends in a literal one."""
-    if call_name(call) not in OBJECT_IMPORTS or not call.args:
-        return None
-    path = call.args[0].value
-    if not isinstance(path, cst.FormattedString) or not path.parts:
-        return None
-    last = path.parts[-1]
-    if not isinstance(last, cst.FormattedStringText) or "." not in last.value.replace(":", "."):
-        return None
-    name = last.value.replace(":", ".").rpartition(".")[2]
-    return name if name.isidentifier() else None
-
-
-def _is_getattr(node) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"
-
-
-def _values_by_name(scope: cst.CSTNode) -> Dict[str, List[Tuple[bool, list]]]:
-    """Per variable name, what ``scope`` assigns to it, ``(True, [value])``, and passes to its methods,
-    ``(False, [args])`` (``sigs.append(t.s())``), in one fixed order; class bodies aside."""
-    by_name: Dict[str, List[Tuple[bool, list]]] = {}
-    pending = [scope]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.Assign):
-            for target in dict.fromkeys(t.target.value for t in node.targets if isinstance(t.target, cst.Name)):
-                by_name.setdefault(target, []).append((True, [node.value]))
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
-            by_name.setdefault(node.func.value.value, []).append((False, [arg.value for arg in node.args]))
-        pending.extend(c for c in node.children if not isinstance(c, cst.ClassDef))
-    return by_name
-
-
-def _first_literal(call: cst.Call) -> Optional[str]:
-    """The string literal given as the first positional argument, or None."""
-    first = literal(call.args[0].value) if call.args and call.args[0].keyword is None else DYNAMIC
-    return first if isinstance(first, str) and first != DYNAMIC else None
-
-
-def _first_is_string(call: cst.Call) -> bool:
-    first = call.args[0] if call.args else None
-    return first is not None and first.keyword is None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
-
-
-def _unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:
-    """``Celery[DjangoTask]`` → ``Celery``: a subscripted generic class is still the class."""
-    while isinstance(node, cst.Subscript):
-        node = node.value
-    return node
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)

@@ -15,6 +15,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
+from ..analysis.reach import carried_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
 from .parallel import Summarizers, Work
@@ -203,13 +204,10 @@ def names_of_interest(project: Project) -> List[str]:
                 names.add(function.name)
             for decorator in function.decorators:  # shared options spread in, defined in another module
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
-            if function.updates_state:  # a helper reporting progress: the tasks calling it report it
-                names.add(function.name)
         for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
             if use.outcome.via:
                 names.add(use.outcome.via.rpartition(".")[2])
             if use.via_param:
                 names.add(use.via_param.function.rpartition(".")[2])
-            if use.class_attr:  # ``self.task``: every ``self.task = ...`` of the hierarchy must be seen
-                names.add(use.class_attr.rpartition(":")[2])
+    names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
     return sorted(names)

@@ -1,0 +1,188 @@
+"""Signatures and the canvases built from them: what a task's signature becomes (``t.s()``, ``chain(...)``,
+``group(...)``, ``chord(...)``, ``a.s() | b.s()``), as a mixin of ``flow.ResultFlow``.
+
+The canvas algebra, from celery-semantics.md ("Canvas") and Celery's ``canvas.py``:
+
+- ``chain(x, y)`` and ``x | y``: each operand is a chain link; a read chain reads every link;
+- ``group(x, y)``: each operand is a group member; a read group reads every member;
+- a group with a task after it in a chain (``chain(g, t)``, ``g | t``, ``x | g | t``, ``g`` held in a variable and
+  piped later) is a chord (``_chain.prepare_steps``, ``__or__``): its members are chord headers, always read;
+  a group last in its chain, with nothing after it, stays a group;
+- ``chord(header, body)`` / ``chord(header)(body)``: header tasks are read; the body is the chord's result.
+"""
+from __future__ import annotations
+
+from typing import Optional, Set
+
+import libcst as cst
+
+from .. import celery_api
+from ..celery_api import Role
+from ..types import OutcomeKind
+from .facts import Outcome
+from .walk import last_name
+
+DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+_SIGNATURE_WRAPPERS = {"maybe_signature"} | celery_api.names(Role.SIGNATURE_CLASS)  # give back the signature
+_NOT_READ_BY = (  # callers of a signature that never read the task's result: (names, why)
+    (celery_api.LINK_METHODS, "link callback"),
+    (celery_api.names(Role.PERIODIC), "periodic task (beat never reads results)"),
+)
+
+
+def call_name(call: cst.Call) -> Optional[str]:
+    """The last name of the callee: ``chain`` for ``celery.chain(...)``, ``delay`` for ``t.delay()``."""
+    return last_name(call.func)
+
+
+def call_named(node, names) -> bool:
+    return isinstance(node, cst.Call) and call_name(node) in names
+
+
+def is_pipe(node) -> bool:
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr)
+
+
+class CanvasFlow:
+    """Follows signatures; the ``ResultFlow`` it is mixed into gives ``parents``, ``mentions``, ``line_of``, the
+    result and variable following."""
+
+    def signature(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        """The outcome for a task whose signature is ``node``."""
+        return self.follow(node, seen, _SIGNATURE_STEPS, "signature used in a {}")
+
+    def _signature_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
+        """``sig.delay()``, ``sig.apply()``, ``sig.set(...)``, ``sig.link(...)``."""
+        if parent.value is not node:
+            return None
+        call, attr, line = self.parents.get(parent), parent.attr.value, self.line_of(node)
+        if not (isinstance(call, cst.Call) and call.func is parent):
+            return Outcome(ESCAPES, f"signature .{attr} taken", line)
+        if attr in celery_api.ENQUEUE:
+            return self.result(call, seen)
+        if attr in celery_api.EAGER:
+            return Outcome(DISCARDED, "run eagerly with .apply()", line)
+        if attr in celery_api.SIGNATURE_CHAINABLE:
+            return self._chosen_id(call, self.signature(call, seen)) if attr == "set" else self.signature(call, seen)
+        return Outcome(ESCAPES, "linked callbacks" if attr == "link" else f"signature .{attr}()", line)
+
+    def _signature_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
+        if parent.func is not node:
+            return None
+        if is_pipe(node) or call_named(node, celery_api.CANVAS):  # calling a canvas sends it, like apply_async()
+            return self.result(parent, seen)
+        return Outcome(DISCARDED, "signature called in-process", self.line_of(node))
+
+    def _signature_piped(self, node, parent, seen) -> Optional[Outcome]:
+        """``a | b``: a chain link (a group in it is a chord's header: ``runs_before_a_task``)."""
+        return self._member(self.signature(parent, seen), "chain link") if is_pipe(parent) else None
+
+    def _signature_argument(self, node, arg: cst.Arg, seen) -> Outcome:
+        call = self.parents.get(arg)
+        line = self.line_of(node)
+        if not isinstance(call, cst.Call):
+            return Outcome(ESCAPES, "signature passed on", line)
+        if call_named(call.func, celery_api.CHORD):
+            return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
+        keyword = arg.keyword.value if arg.keyword else None
+        if keyword in celery_api.LINK_KEYWORDS:
+            return Outcome(DISCARDED, f"{keyword} callback", line)
+        for names, why in _NOT_READ_BY:
+            if call_name(call) in names:
+                return Outcome(DISCARDED, why, line)
+        operand = self._operand(call, arg, line, seen)
+        if operand is not None:
+            return operand
+        if call_name(call) in _SIGNATURE_WRAPPERS:
+            return self.signature(call, seen)
+        return Outcome(ESCAPES, f"signature passed to {call_name(call) or 'a call'}()", line)
+
+    # ----- the canvas algebra -----
+    def _operand(self, call: cst.Call, arg: cst.Arg, line: int, seen) -> Optional[Outcome]:
+        """What ``chain``/``group``/``chord`` make of a signature given as one of their arguments."""
+        name = call_name(call)
+        if name in celery_api.CHORD:
+            positional = [a for a in call.args if a.keyword is None]
+            if (arg.keyword is not None and arg.keyword.value == "header") or (positional and positional[0] is arg):
+                return Outcome(READ, "chord header", line)
+            return self._member(self.signature(call, seen), "chord body")
+        if name in celery_api.CHAIN:
+            return self._member(self.signature(call, seen), "chain link")
+        if name in celery_api.GROUP:
+            if self.runs_before_a_task(call):  # Celery upgrades the group and the task after it to a chord
+                return Outcome(READ, "chord header (a group followed by a task in a chain)", line)
+            return self._member(self.signature(call, seen), "group member")
+        return None
+
+    def runs_before_a_task(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> bool:
+        """Does a task run after the canvas ``node`` in a chain? ``chain(c, t)``, ``c | t``: yes; ``chain(t, c)``,
+        ``t | c``: only if something runs after that whole chain."""
+        seen = seen if seen is not None else set()
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        parent = self.parents.get(node)
+        if is_pipe(parent):
+            return node is parent.left or self.runs_before_a_task(parent, seen)
+        if isinstance(parent, cst.Arg) and call_named(self.parents.get(parent), celery_api.CHAIN):
+            return self._before_last_link(self.parents[parent], parent, seen)
+        if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
+            return self.runs_before_a_task(parent, seen)
+        if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \
+                and call_named(self.parents.get(parent), celery_api.SIGNATURE_CHAINABLE):
+            return self.runs_before_a_task(self.parents[parent], seen)  # ``group(...).set(queue=q) | t.s()``
+        if isinstance(parent, cst.Assign) and parent.value is node:  # ``header = group(...)``, piped later
+            return any(self.runs_before_a_task(mention, seen) for target in parent.targets
+                       if isinstance(target.target, cst.Name) for mention in self.mentions(target.target) or ()
+                       if not self.rebinds(mention))
+        return False
+
+    def _before_last_link(self, chain: cst.Call, arg: cst.Arg, seen) -> bool:
+        links = [a for a in chain.args if a.keyword is None]
+        if arg.star or arg not in links:
+            return False  # ``chain(*sigs)``: where it sits is not known (the members escape anyway)
+        return links[-1] is not arg or self.runs_before_a_task(chain, seen)
+
+    def _member(self, whole: Outcome, role: str) -> Outcome:
+        # A member needs its result exactly when the canvas result is used: every link of a read chain,
+        # every member of a read group. See celery-semantics.md, "Canvas".
+        return Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line)
+
+
+def _never_sent(flow, node, parent, seen) -> Outcome:
+    return Outcome(DISCARDED, "signature never sent", flow.line_of(node))
+
+
+def _returned(flow, node, parent, seen) -> Outcome:
+    return Outcome(ESCAPES, "signature returned to the caller", flow.line_of(node))
+
+
+def _contained(flow, node, parent, seen) -> Outcome:
+    return flow.signature(flow.container_of(parent), seen)
+
+
+def _wrapped(flow, node, parent, seen) -> Outcome:
+    return flow.signature(parent, seen)
+
+
+def _assigned(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.assigned(parent, node, flow.signature, seen) if parent.value is node else None
+
+
+def _listed(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.in_a_list(node, parent, flow.signature, seen)
+
+
+# (parent types, step): the first step that answers decides; ``flow.follow`` runs them.
+_SIGNATURE_STEPS = (
+    (object, _listed),
+    (cst.Attribute, CanvasFlow._signature_attribute),
+    (cst.Call, CanvasFlow._signature_called),
+    (cst.BinaryOperation, CanvasFlow._signature_piped),
+    (cst.Arg, CanvasFlow._signature_argument),
+    ((cst.Element, cst.ListComp, cst.GeneratorExp, cst.SetComp), _contained),
+    ((cst.Assign, cst.AnnAssign), _assigned),
+    ((cst.IfExp, cst.BooleanOperation, cst.Await), _wrapped),
+    (cst.Expr, _never_sent),
+    ((cst.Return, cst.Yield), _returned),
+)

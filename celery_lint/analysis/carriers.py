@@ -1,0 +1,180 @@
+"""Task values handed on: which expressions may carry a task (a name, ``getattr``, a bound ``.delay``, a parameter,
+``self.x``), and what the summary records where one leaves what this module can follow.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import libcst as cst
+
+from .. import celery_api
+from ..celery_api import Role
+from ..types import DYNAMIC, OutcomeKind, UseKind
+from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
+from .flow import call_name
+from .literals import is_getattr, literal, unsubscripted
+
+DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+SELF = ("self", "cls")  # the instance (or class) a method is called on, by convention
+# unittest.mock: what a test (only there: elsewhere the names may be anything) gives these configures or checks
+# a mock, and is never enqueued or read
+MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec",
+                        "PropertyMock", "call"})
+
+
+class Reference(NamedTuple):
+    """How an expression names a task (at most one of these is set; none: a receiver we cannot name)."""
+
+    target: Optional[str] = None  # a dotted name
+    by_name: Optional[str] = None  # a registered name (DYNAMIC: any task)
+    dynamic_module: Optional[str] = None  # ``getattr(module, name)``: any task of that module...
+    via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
+    bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
+    class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in self)
+
+
+class Carriers:
+    """The ``_Summarizer``'s handlers for task values handed on (a mixin: it shares the summarizer's state)."""
+
+    # ----- tasks handed on as values -----
+    def value_use(self, value: Optional[cst.BaseExpression], objects: bool = True) -> None:
+        """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere. ``objects``
+        False: only bound enqueue methods count (the task objects are only called, in this process)."""
+        if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
+            self.value_use(value.body, objects)
+            self.value_use(value.orelse, objects)
+        elif isinstance(value, cst.BooleanOperation):  # ``t = custom_task or default_task``
+            self.value_use(value.left, objects)
+            self.value_use(value.right, objects)
+        elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
+            ref = self.ref_of(value.value)
+            if ref:
+                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
+        elif value is not None and objects:
+            found = self.value_reference(value)
+            if found is not None:
+                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value)), found[0])
+
+    def value_reference(self, value: cst.BaseExpression):
+        """(reference, how it is handed on) for an expression that may be a task, or None."""
+        if is_getattr(value):
+            where = self.task_reference(value)
+            return (where, "looked up with getattr()") if where else None
+        if isinstance(value, cst.Call) and call_name(value) in celery_api.RUN_TIME_IMPORTS:
+            where = self.task_reference(value)  # a run-time path: whatever it imports is caught where enqueued
+            if where.target is None and where.bound_as is None:
+                return None
+            return where, f"imported with {call_name(value)}()"
+        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
+            where = self.task_reference(value)
+            return (where, "looked up in app.tasks") if where else None
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            ref = self.ref_of(value)
+            return (Reference(target=ref), "handed on as a value") if ref else None
+        return None
+
+    def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
+        """``on_commit(partial(t.delay, x))``: whoever calls the bound method decides; on_commit drops it."""
+        line = self.line_of(method)
+        node = method
+        for _ in range(3):
+            arg = self.parents.get(node)
+            call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
+            if not isinstance(call, cst.Call):
+                break
+            if call_name(call) in celery_api.names(Role.ON_COMMIT):
+                return Outcome(DISCARDED, "sent from on_commit()", line)
+            if self.testing and call_name(call) in MOCK_CALLS:
+                return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", line)
+            if call_name(call) != "partial":
+                break
+            node = call
+        return self.flow.bound_method(method)  # called later: the handle it returns is the task's result
+
+    def carrier_reference(self, receiver: cst.BaseExpression) -> Reference:
+        """A receiver that carries a task from elsewhere: a parameter (its callers' arguments) or ``self.x``
+        (the class attributes ``x`` of the class hierarchy); the project links them."""
+        param = self.parameter_of(receiver)
+        if param is not None:
+            return Reference(via_param=param)
+        owner = self.method_owner()
+        if owner is not None and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) \
+                and receiver.value.value in SELF:
+            return Reference(class_attr=f"{self.summary.module}.{owner.qualname}:{receiver.attr.value}")
+        return Reference()
+
+    def method_owner(self) -> Optional[ClassInfo]:
+        """The class whose method (directly) is being visited."""
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], ClassInfo) and isinstance(self.stack[-1], FunctionInfo):
+            return self.stack[-2]
+        return None
+
+    def parameter_of(self, name: cst.BaseExpression) -> Optional[ViaParam]:
+        """Where ``name`` is a parameter of its module-level function, which one."""
+        if not isinstance(name, cst.Name):
+            return None
+        function = name
+        while function is not None and not isinstance(function, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            function = self.parents.get(function)
+        if not (isinstance(function, cst.FunctionDef) and isinstance(self.parents.get(function), cst.Module)):
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        for index, param in enumerate(positional):
+            if param.name.value == name.value:
+                return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, index)
+        if any(p.name.value == name.value for p in function.params.kwonly_params):
+            return ViaParam(f"{self.summary.module}.{function.name.value}", name.value, None)
+        return None
+
+    def function_of(self, node: cst.CSTNode) -> Optional[str]:
+        """The module-level function ``node`` sits in (``module.name``), or None (methods, nested, module)."""
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            node = self.parents.get(node)
+        if isinstance(node, cst.FunctionDef) and isinstance(self.parents.get(node), cst.Module):
+            return f"{self.summary.module}.{node.name.value}"
+        return None
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self.value_use(node.value)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = literal(node.key)
+        if key == "task":
+            value = literal(node.value)
+            if isinstance(value, str) and value != DYNAMIC:
+                outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
+                self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+        if isinstance(key, str) and key != DYNAMIC:
+            self.setting(key, node.value, node)
+        self.value_use(node.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.value_use(node.value)
+        self.returned(node.value)
+
+    def returned(self, value: Optional[cst.BaseExpression]) -> None:
+        """What a module-level function returns, as dotted names (``Celery`` for an app factory)."""
+        info = self.stack[-1] if self.stack else None
+        if not isinstance(info, FunctionInfo) or len(self.names) != 1 or value is None:
+            return
+        values = self.local_values(value, assignments_only=True) if isinstance(value, cst.Name) \
+            and self.resolve_name(value) is None else [value]
+        for found in values:
+            if isinstance(found, cst.Call):
+                found = unsubscripted(found.func)
+            ref = self.ref_of(found) if isinstance(found, (cst.Name, cst.Attribute)) else None
+            if ref is not None and ref not in info.returns:
+                info.returns.append(ref)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if not isinstance(node.value, cst.From):
+            self.value_use(node.value)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.value_use(node.body)  # ``lambda: my_task``
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.value_use(node.value, objects=not self.flow.only_called([node.target]))

@@ -1,0 +1,275 @@
+"""Where tasks are used: enqueues, signatures, sends by name, errbacks; and how a receiver names the task."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from .. import celery_api
+from ..celery_api import Role
+from ..types import DYNAMIC, OutcomeKind, UseKind
+from .carriers import Reference
+from .facts import Errback, Outcome, Use
+from .flow import call_name
+from .literals import (
+    code_of,
+    first_is_string,
+    first_literal,
+    imported_name,
+    is_getattr,
+    literal,
+)
+
+DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
+                         | celery_api.names(Role.SIGNATURE_CLASS))
+BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
+SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
+RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
+ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
+
+
+def values_by_name(scope: cst.CSTNode) -> Dict[str, List[Tuple[bool, list]]]:
+    """Per variable name, what ``scope`` assigns to it, ``(True, [value])``, and passes to its methods,
+    ``(False, [args])`` (``sigs.append(t.s())``), in one fixed order; class bodies aside."""
+    by_name: Dict[str, List[Tuple[bool, list]]] = {}
+    pending = [scope]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Assign):
+            for target in dict.fromkeys(t.target.value for t in node.targets if isinstance(t.target, cst.Name)):
+                by_name.setdefault(target, []).append((True, [node.value]))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+            by_name.setdefault(node.func.value.value, []).append((False, [arg.value for arg in node.args]))
+        pending.extend(c for c in node.children if not isinstance(c, cst.ClassDef))
+    return by_name
+
+
+class Sinks:
+    """The ``_Summarizer``'s handlers for uses of tasks (a mixin: it shares the summarizer's state)."""
+
+    # ----- uses -----
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
+        self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, **where._asdict()))
+
+    def task_reference(self, node: cst.CSTNode) -> Reference:
+        """How a receiver names a task."""
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            return Reference(target=self.ref_of(node))
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
+                and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
+            return Reference(by_name=key if isinstance(key, str) else DYNAMIC)  # DYNAMIC: ``app.tasks[name]``
+        if is_getattr(node):
+            return self.getattr_reference(node)
+        if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
+            # ``import_string("proj.tasks.send")``: that task; ``import_string(f"{app}.tasks.send")``: a task some
+            # module binds as ``send``; ``import_string(path)``: any task
+            first = first_literal(node)
+            if first is not None:
+                return Reference(target=first.replace(":", "."))
+            tail = imported_name(node)
+            return Reference(bound_as=tail) if tail else Reference(by_name=DYNAMIC)
+        if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
+            return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
+        return Reference()
+
+    def getattr_reference(self, node: cst.Call) -> Reference:
+        """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``
+        is a parameter whose callers all pass literals; ``getattr(import_module(path), "send")``: a task some
+        module binds as ``send``; ``getattr(import_module(path), name)``: any task."""
+        if len(node.args) < 2:
+            return Reference()
+        holder = node.args[0].value
+        attr = literal(node.args[1].value)
+        if self.imported_at_run_time(holder):
+            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
+        module = self.ref_of(holder)
+        if module and isinstance(attr, str) and attr != DYNAMIC:
+            return Reference(target=f"{module}.{attr}")
+        if module:
+            return Reference(dynamic_module=module, via_param=self.parameter_of(node.args[1].value))
+        return Reference()
+
+    def imported_at_run_time(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """Something imported from a path known only at run time: ``import_string(path)``,
+        ``getattr(import_module(m), name)``, ``import_module(m).attr``, or a local variable assigned one of them."""
+        if depth > 4:
+            return False
+        if isinstance(node, cst.Call):
+            if call_name(node) in celery_api.RUN_TIME_IMPORTS:
+                return first_literal(node) is None
+            if is_getattr(node) and node.args:
+                return self.imported_at_run_time(node.args[0].value, depth + 1)
+            return False
+        if isinstance(node, cst.Attribute):
+            return self.imported_at_run_time(node.value, depth + 1)
+        if not isinstance(node, cst.Name):
+            return False
+        for mention in self.flow.mentions(node) or []:
+            target = self.parents.get(mention)
+            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
+                return True
+        return False
+
+    def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
+        receiver = func.value
+        if name in celery_api.names(Role.SEND_BY_NAME):
+            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
+            return
+        if name == "signature" and first_is_string(node):
+            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
+            return
+        if name not in RECEIVER_METHODS:
+            return
+        if name == "signature" and self.ref_of(receiver) in celery_api.NOT_CELERY_SIGNATURE:
+            return  # ``inspect.signature(func).parameters``
+        if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
+            return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
+        where = self.task_reference(receiver) or self.carrier_reference(receiver)
+        if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
+            where = Reference(by_name=DYNAMIC)
+        if not where and name in SENDS | celery_api.SIGNATURE and self.held_tasks(node, receiver, name):
+            return
+        if name in SENDS:
+            # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
+            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node))
+        elif name in celery_api.SIGNATURE:
+            self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
+        elif where:
+            self.use(*self.receiver_use(node, receiver, name), where)
+
+    def function_call(self, node: cst.Call, func: cst.Name) -> None:
+        """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
+        if func.value not in BY_NAME_FUNCTIONS:
+            return
+        if func.value in celery_api.names(Role.SEND_BY_NAME):
+            self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
+        elif (self.ref_of(func) or "celery").startswith("celery"):  # not ``from inspect import signature``
+            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
+
+    def by_name_call(self, node: cst.Call, outcome: Outcome, kind: UseKind) -> None:
+        first = node.args[0].value if node.args and node.args[0].keyword is None else None
+        if first is None:  # ``send_task(name="x")``
+            first = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "name"), None)
+        value = literal(first) if first is not None else DYNAMIC
+        if isinstance(value, str) and value != DYNAMIC:
+            where = Reference(by_name=value)
+        elif isinstance(first, cst.Attribute) and first.attr.value == "name" and self.ref_of(first.value):
+            where = Reference(target=self.ref_of(first.value))
+        else:  # a name we cannot know: it may be any task's
+            where = Reference(by_name=DYNAMIC)
+        self.use(kind, outcome, where, self.call_ignore(node))
+
+    def held_tasks(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
+        """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
+        table, a loop over a literal, a conditional). Each gets the use; a result that may be read through a
+        module-level table is also kept as one of a task we cannot name: other modules may add to the table."""
+        values = self.held
+        held = values.names(receiver)
+        if not held:
+            return False
+        kind = UseKind.ENQUEUE if name in SENDS else UseKind.SIGNATURE
+        outcome = self.enqueued(node, name) if kind is UseKind.ENQUEUE else self.flow.signature(node)
+        ignore = self.call_ignore(node)
+        for ref in held:
+            self.use(kind, outcome, Reference(target=ref), ignore)
+        if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
+            self.use(kind, outcome, Reference(), ignore)
+        return True
+
+    def enqueued(self, node: cst.Call, name: str) -> Outcome:
+        """Where the result of an enqueue goes; ``.delay_on_commit()`` returns None, so nothing can read it."""
+        if name in celery_api.ENQUEUE_ON_COMMIT:
+            return Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
+        return self.flow.result(node)
+
+    def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
+        """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
+        line = self.line_of(node)
+        if name in celery_api.INLINE:
+            return UseKind.EAGER, Outcome(DISCARDED, f"run inline by .{name}()", line)
+        if name in celery_api.EAGER:
+            return UseKind.EAGER, Outcome(DISCARDED, "run eagerly with .apply()", line)
+        return UseKind.ASYNC_RESULT, Outcome(READ, f"{code_of(receiver)}.AsyncResult()", line)
+
+    def call_ignore(self, call: cst.Call):
+        """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "ignore_result":
+                return literal(arg.value)
+            if arg.star == "**":
+                return DYNAMIC
+        parent = self.parents.get(self.parents.get(call))
+        if isinstance(parent, cst.Call) and call_name(parent) == "set":
+            return self.call_ignore(parent)
+        return None
+
+    def is_signature_expr(self, node) -> bool:
+        """A signature or canvas expression (whose uses ResultFlow.signature follows)."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            return True
+        return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
+
+    def errback(self, node: cst.Call, name: Optional[str]) -> None:
+        """``R.on_error(E)``, ``R.link_error(E)``, ``R.apply_async(link_error=E)``, ``signature(..., link_error=E)``:
+        the tasks named in ``R`` (followed into the local variables it names) and in ``E``."""
+        attached = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "link_error"]
+        func = node.func
+        if isinstance(func, cst.Attribute) and name in ERRBACK_METHODS and node.args and node.args[0].keyword is None:
+            attached.append(node.args[0].value)
+        if not attached:
+            return
+        parents, parent_names = self.tasks_named_in(func.value if isinstance(func, cst.Attribute) else node, attached)
+        errbacks, errback_names = [], []
+        for expression in attached:
+            refs, names = self.tasks_named_in(expression, ())
+            errbacks += refs
+            errback_names += names
+        self.summary.errbacks.append(Errback(parents, parent_names, errbacks, errback_names, self.line_of(node)))
+
+    def tasks_named_in(self, expression: cst.CSTNode, skip, depth: int = 0) -> Tuple[List[str], List[str]]:
+        """Every dotted name (and string first argument, a registered name) in an expression: more than the tasks
+        it names, which is what a conservative caller wants. A local variable: what is assigned to it."""
+        refs: List[str] = []
+        names: List[str] = []
+        pending = [expression]
+        while pending:
+            node = pending.pop()
+            if any(node is s for s in skip):
+                continue
+            if isinstance(node, cst.Name):
+                ref = self.ref_of(node)
+                if ref is not None:
+                    refs.append(ref)
+                elif depth < 2:
+                    for value in self.local_values(node):
+                        more, more_names = self.tasks_named_in(value, skip, depth + 1)
+                        refs += more
+                        names += more_names
+                continue
+            if isinstance(node, cst.Attribute):
+                ref = self.ref_of(node)
+                if ref is not None:
+                    refs.append(ref)
+            if isinstance(node, cst.Call):
+                first = first_literal(node)
+                if first is not None:
+                    names.append(first)
+            pending.extend(node.children)
+        return refs, names
+
+    def local_values(self, name: cst.Name, assignments_only: bool = False) -> List[cst.BaseExpression]:
+        """What the enclosing function assigns to (or appends to) a local variable."""
+        scope = name
+        while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
+            scope = self.parents.get(scope)
+        if scope is None:
+            return []
+        by_name = self.values_in.get(scope)
+        if by_name is None:  # one pass over the scope, however many names are asked about
+            by_name = self.values_in[scope] = values_by_name(scope)
+        return [value for assigned, values in by_name.get(name.value, ()) if assigned or not assignments_only
+                for value in values]
