@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from conftest import analyse_both_ways
 from helpers import cli
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -43,3 +45,71 @@ def test_global_strategy_keeps_exactly_the_tasks_carriers_bring_to_a_read(case, 
         module, _, name = qualname.rpartition(".")
         source = (root / (module.replace(".", "/") + ".py")).read_text()
         assert re.search(rf"ignore_result=False\)\ndef {name}\(", source), qualname
+
+
+# ----- where a carrier cannot tell, it stays silent (and only about the tasks it may hold) -----
+
+TASKS = """
+    from celery import Celery
+
+    app = Celery("proj", backend="redis://")
+
+
+    @app.task
+    def render(x):
+        return x
+
+
+    @app.task
+    def audit(x):
+        pass
+"""
+
+
+def verdicts(root):
+    return {task.short_name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
+
+
+@pytest.mark.parametrize("views, render", [
+    # an instance sets the attribute: self.task may be anything
+    ("""
+     from proj.tasks import render, audit
+     class Base:
+         task = render
+         def __init__(self, task=None):
+             self.task = task or self.task
+         def post(self):
+             return self.task.delay(1).get()
+     """, "maybe"),
+    # a property in a subclass: not a class attribute
+    ("""
+     from proj.tasks import render, audit
+     class Base:
+         task = None
+         def post(self):
+             return self.task.delay(1).get()
+     class Pick(Base):
+         @property
+         def task(self):
+             return render
+     """, "maybe"),
+    # a caller passes something that is not a name
+    ("""
+     from proj.tasks import render, audit
+     def run(task):
+         return task.delay(1).get()
+     REGISTRY = {"render": render}
+     def view(name):
+         return run(REGISTRY[name])
+     """, "maybe"),
+    # the bound method kept in a module variable: anyone may call it
+    ("""
+     from proj.tasks import render, audit
+     START = render.delay
+     """, "maybe"),
+])
+def test_an_unknown_carrier_is_silent_about_what_it_may_hold_only(project, views, render):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": textwrap.dedent(views) + "\ndef other():\n    audit.delay(1)\n"})
+    found = verdicts(root)
+    assert found["render"] == render
+    assert found["audit"] == "unread"  # the unknown cannot hold it: it keeps its finding

@@ -56,7 +56,9 @@ class Carriers:
         elif value is not None and objects:
             found = self.value_reference(value)
             if found is not None:
-                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value)), found[0])
+                # returned from a module-level function: its callers decide where it goes (``load(path)(config)``)
+                via = self.function_of(value) if isinstance(self.parents.get(value), cst.Return) else None
+                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value), via), found[0])
 
     def value_reference(self, value: cst.BaseExpression):
         """(reference, how it is handed on) for an expression that may be a task, or None."""

@@ -132,7 +132,7 @@ class Definitions:
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.append(node.name.value)
-        attrs, held = {}, {}
+        attrs = {}
         for statement in node.body.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
@@ -140,8 +140,6 @@ class Definitions:
                         target = small.targets[0].target
                         if isinstance(target, cst.Name) and target.value in celery_api.TASK_CLASS_ATTRIBUTES:
                             attrs[target.value] = literal(small.value)
-                        if isinstance(target, cst.Name):
-                            held.setdefault(target.value, []).append(self.held_name(small.value))
         info = ClassInfo(
             name=node.name.value,
             qualname=".".join(self.names),
@@ -151,12 +149,30 @@ class Definitions:
             attrs=attrs,
             updates_state=False,
             noqa=noqa_codes(self.lines, self.definition_lines(node)),
-            held=held,
+            held=self.class_body_holds(node),
         )
         if node.bases or len(self.names) == 1:  # (a module-level class may hold ``@staticmethod @app.task``s)
             self.summary.classes.append(info)
         self.stack.append(info)
         self.star_kwargs.append(None)
+
+    def class_body_holds(self, node: cst.ClassDef) -> Dict[str, List[Optional[str]]]:
+        """What each name the class body binds may hold (what ``self.<name>`` is, unless an instance sets it):
+        ``task = send_mail`` a dotted name; a method, a property, an unpacking or an annotation without a value:
+        None, unknown."""
+        held: Dict[str, List[Optional[str]]] = {}
+        for statement in node.body.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                held.setdefault(statement.name.value, []).append(None)
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                    [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
+                value = getattr(small, "value", None)
+                for target in targets:
+                    for name in (n for n in _walk_names(target)):
+                        plain = target is name and isinstance(small, (cst.Assign, cst.AnnAssign)) and value is not None
+                        held.setdefault(name.value, []).append(self.held_name(value) if plain else None)
+        return held
 
     def held_name(self, value: cst.BaseExpression) -> Optional[str]:
         """What a class attribute holds, as a dotted name ("None" for None and literals: no task); None: unknown."""
@@ -341,3 +357,14 @@ class Definitions:
                 if isinstance(value, str) and value != DYNAMIC:
                     outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
                     self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+
+
+def _walk_names(target: cst.BaseExpression) -> List[cst.Name]:
+    """The names an assignment target binds (``a``, ``a, b``, ``(a, [b, *c])``); attributes and subscripts bind none."""
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in _walk_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _walk_names(target.value)
+    return []

@@ -138,6 +138,7 @@ class Call:
     refs: List[Optional[List[str]]] = field(default_factory=list)
     kwrefs: Dict[str, Optional[List[str]]] = field(default_factory=dict)
     scope: str = ""  # qualname of the function (or class) the call sits in: who calls it
+    value_outcome: Optional[Outcome] = None  # where its value goes, were it a task object (``ResultFlow.task_object``)
 
 
 @dataclass

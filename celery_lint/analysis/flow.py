@@ -132,7 +132,20 @@ class ResultFlow(CanvasFlow):
             return Outcome(DISCARDED, "sent from on_commit()", self.line_of(node))  # on_commit drops its value
         return Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node))
 
-    # ----- task objects (not results) held in a local variable -----
+    # ----- task objects (not results): ``plugin = load_plugin(path, name)`` -----
+    def task_object(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
+        """Where a value that may be a task object goes: called (run in this process, or a class made into a task
+        that goes on), asked for what no task has, or dropped: never enqueued from there."""
+        return self.follow(node, seen, _OBJECT_STEPS, "task handed on in a {}")
+
+    def _object_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
+        if parent.value is not node:
+            return None
+        if parent.attr.value in TASK_ATTRIBUTES:  # ``.delay()`` on it: recorded where it happens, as a task unnamed
+            return Outcome(ESCAPES, f"its .{parent.attr.value} used", self.line_of(node))
+        return Outcome(DISCARDED, f"only its .{parent.attr.value}, which no task has", self.line_of(node))
+
+
     def only_called(self, targets) -> bool:
         """Are these assignment targets local variables that are only ever called directly afterwards
         (``handler = getattr(module, name)`` then ``handler(x)``), or only asked for something no task has
@@ -308,6 +321,30 @@ def _bound_contained(flow, node, parent, seen) -> Optional[Outcome]:
 
 def _bound_assigned(flow, node, parent, seen) -> Optional[Outcome]:
     return flow.assigned(parent, node, flow.bound_method, seen) if parent.value is node else None
+
+
+def _object_called(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.task_object(parent, seen) if parent.func is node else None
+
+
+def _object_wrapped(flow, node, parent, seen) -> Outcome:
+    return flow.task_object(parent, seen)
+
+
+def _object_assigned(flow, node, parent, seen) -> Optional[Outcome]:
+    return flow.assigned(parent, node, flow.task_object, seen) if parent.value is node else None
+
+
+# (parent types, step) for a task object (``ResultFlow.follow``).
+_OBJECT_STEPS = (
+    (cst.Expr, _discarded),
+    (cst.Attribute, ResultFlow._object_attribute),
+    (cst.Call, _object_called),
+    ((cst.Await, cst.IfExp, cst.BooleanOperation), _object_wrapped),
+    ((cst.If, cst.While, cst.Comparison, cst.UnaryOperation), _tested),
+    ((cst.Assign, cst.AnnAssign), _object_assigned),
+    (cst.Return, _returned),
+)
 
 
 # (parent types, step) for a bound enqueue method (``ResultFlow.follow``).

@@ -369,8 +369,11 @@ class Project:
             callers = self._callers(outcome.via)
             if callers is None:
                 break
-            path, call = max(callers, key=lambda pc: pc[1].outcome.kind.rank)
-            best = call.outcome
+            outcomes = [(path, call.value_outcome if use.kind is UseKind.VALUE else call.outcome)
+                         for path, call in callers]
+            if any(found is None for _path, found in outcomes):
+                break
+            path, best = max(outcomes, key=lambda po: po[1].kind.rank)
             detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
             outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
         return use if outcome is use.outcome else replace(use, outcome=outcome)
@@ -378,6 +381,8 @@ class Project:
     # ----- linking each use to the tasks it may touch -----
     def _link(self, path: str, use: Use) -> None:
         use = self._followed(use)
+        if use.kind is UseKind.VALUE and use.outcome.kind is OutcomeKind.DISCARDED:
+            return  # a task object returned to callers that only call it or drop it: never enqueued from there
         if use.by_name == DYNAMIC and use.kind is not UseKind.VALUE and use.dynamic_module is None:
             if use.kind in SENDS:  # ``send_task(name)`` / ``app.tasks[name]``: a name known at run time
                 self.dynamic_name_uses.append((path, use))

@@ -251,7 +251,8 @@ class _Summarizer(Carriers, Sinks, Definitions):
         ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if ref is None:
             return
-        call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names))
+        call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names),
+                    value_outcome=self.flow.task_object(node))
         for arg in node.args:
             value_ref = self.held.names(arg.value)
             value_ref = None if self.held.open_table else value_ref  # other modules may add to that table
