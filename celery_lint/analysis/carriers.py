@@ -8,7 +8,6 @@ from typing import NamedTuple, Optional
 import libcst as cst
 
 from .. import celery_api
-from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
 from .flow import call_name
@@ -79,22 +78,20 @@ class Carriers:
         return None
 
     def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
-        """``on_commit(partial(t.delay, x))``: whoever calls the bound method decides; on_commit drops it."""
-        line = self.line_of(method)
+        """Whoever calls the bound method decides (``ResultFlow.bound_method``: called later, kept in a table or
+        a partial, sent from on_commit); in a test, handing it (or a partial of it) to a mock configures the mock."""
         node = method
         for _ in range(3):
             arg = self.parents.get(node)
             call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
-            if not isinstance(call, cst.Call):
+            if not (self.testing and isinstance(call, cst.Call)):
                 break
-            if call_name(call) in celery_api.names(Role.ON_COMMIT):
-                return Outcome(DISCARDED, "sent from on_commit()", line)
-            if self.testing and call_name(call) in MOCK_CALLS:
-                return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", line)
+            if call_name(call) in MOCK_CALLS:
+                return Outcome(DISCARDED, f"given to {call_name(call)}() in a test", self.line_of(method))
             if call_name(call) != "partial":
                 break
             node = call
-        return self.flow.bound_method(method)  # called later: the handle it returns is the task's result
+        return self.flow.bound_method(method)
 
     def carrier_reference(self, receiver: cst.BaseExpression) -> Reference:
         """A receiver that carries a task from elsewhere: a parameter (its callers' arguments) or ``self.x``
