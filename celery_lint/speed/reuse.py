@@ -109,6 +109,8 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for call in summary.calls:
         call.line = move(call.line)
         call.outcome.line = move(call.outcome.line)
+        if call.value_outcome is not None:  # where its value goes, were it a task object
+            call.value_outcome.line = move(call.value_outcome.line)
     for errback in summary.errbacks:
         errback.line = move(errback.line)
     for options in summary.option_dicts.values():
