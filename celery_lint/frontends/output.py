@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..rules import RULES, rule_for
-from ..text import printable
+from ..text import printable, python_lines
 from ..types import Finding, Report
 
 DOCS = "https://github.com/celery-lint/celery-lint/blob/main/README.md"
@@ -79,7 +79,7 @@ def _lines(path: Path) -> List[str]:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
     except SyntaxError:
         encoding = "utf-8"
-    return data.decode(encoding, "replace").splitlines()
+    return python_lines(data.decode(encoding, "replace"))
 
 
 def _decorator_end(lines: List[str], line: int, col: int) -> Tuple[int, int]:
@@ -104,7 +104,7 @@ def _edits(change: Tuple[bytes, bytes], first: int, last: int) -> List[dict]:
     the new file where they stood (a fix changes only its decorator's lines)."""
     import difflib
 
-    old, new = (text.decode("utf-8", "replace").splitlines(keepends=True) for text in change)
+    old, new = (python_lines(text.decode("utf-8", "replace"), keepends=True) for text in change)
     edits = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal" or i2 < first or i1 + 1 > last + 1:
