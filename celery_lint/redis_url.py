@@ -7,6 +7,7 @@ the caller shows the masked URL beside them.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
@@ -22,7 +23,6 @@ IGNORED_PARAMETERS = ("socket_timeout", "socket_connect_timeout", "socket_keepal
                       "health_check_interval", "client_name", "max_connections", "protocol")
 # "scheme:/..." of any scheme, or "redis:" without slashes; anything else has no scheme ("user:pw@host").
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://|/)|(?:redis|rediss|unix):", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
 EXPECTED = "expected redis://[[user]:password@]host[:port][/db], rediss://... or unix://[:password@]/path?db=N"
 
 
@@ -59,11 +59,12 @@ def split(url: str) -> Tuple[str, Optional[str], str]:
 def mask_url(url: str) -> str:
     """The URL with its password (and a ?password= value) replaced by '***'.
 
-    A user-info part without ':' is masked whole: redis://SECRET@host is a common way to write a password.
+    A user-info part without ':' is masked whole: redis://SECRET@host is a common way to write a password. So is
+    a query piece that is not a known name=value: "?hunter2" may be a misplaced password.
     """
     prefix, userinfo, rest = split(url)
     location, question, query = rest.partition("?")
-    shown = location + question + _QUERY_PASSWORD.sub(r"\g<1>***", query)
+    shown = location + question + "&".join(map(_mask_query_piece, query.split("&"))) if question else location
     if userinfo is None:
         return prefix + shown
     user, colon, _ = userinfo.partition(":")
@@ -78,8 +79,7 @@ def parse(url: str) -> Target:
         raise UrlError("the URL must start with redis://, rediss:// or unix://")
     location, _, query = rest.partition("?")
     params = _parameters(query, scheme)
-    username, password = _credentials(userinfo)
-    password = params.get("password", password)
+    username, password = _credentials(userinfo, params.get("password"))
     username = params.get("username", username)
     tls = {name: params[name] for name in TLS_PARAMETERS if name in params}
     if scheme == "unix":
@@ -90,6 +90,14 @@ def parse(url: str) -> Target:
     host, port, path = _location(location)
     return Target(scheme, host=host, port=port, username=username, password=password,
                   db=_db(params.get("db", path.strip("/"))), tls=tls)
+
+
+def _mask_query_piece(piece: str) -> str:
+    name, equals, _ = piece.partition("=")
+    known = equals and unquote(name).lower() in PARAMETERS + IGNORED_PARAMETERS
+    if not known:
+        return "***" if piece else piece
+    return f"{name}=***" if unquote(name).lower() == "password" else piece
 
 
 def _looks_like_query(text: str) -> bool:
@@ -106,20 +114,29 @@ def _parameters(query: str, scheme: str) -> Dict[str, str]:
         if name in IGNORED_PARAMETERS:
             continue
         if name not in PARAMETERS:
-            # The name is shown only when it looks like one: "?hunter2" may be a misplaced password.
-            shown = repr(name) if re.fullmatch(r"[a-z_]{1,40}", name) else "a parameter"
-            raise UrlError(f"unknown URL parameter {shown} (known: {', '.join(PARAMETERS)})")
+            raise UrlError(_unknown(name))
         if name in TLS_PARAMETERS and scheme != "rediss":
             raise UrlError(f"{name} goes with a rediss:// URL (TLS)")
         params[name] = unquote(value)
     return params
 
 
-def _credentials(userinfo: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
-    """(username, password); a user-info without ':' is a password (Redis before 6 had no users)."""
+def _unknown(name: str) -> str:
+    """The name is shown only as a typo of a known one: "?hunter2" may be a misplaced password."""
+    close = difflib.get_close_matches(name, PARAMETERS + IGNORED_PARAMETERS, n=1, cutoff=0.8)
+    if close:
+        return f"an unknown URL parameter {name!r}: did you mean {close[0]}?"
+    return f"an unknown URL parameter (masked above); known: {', '.join(PARAMETERS)}"
+
+
+def _credentials(userinfo: Optional[str], query_password: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(username, password); a user-info without ':' is the password (Redis before 6 had no users), unless the
+    query gives the password (redis://user@host?password=pw). The query's password wins, as in redis-py."""
+    user, colon, password = (userinfo or "").partition(":")
+    if query_password is not None:
+        return unquote(user) or None, query_password
     if userinfo is None:
         return None, None
-    user, colon, password = userinfo.partition(":")
     if not colon:
         return None, unquote(user) or None
     return unquote(user) or None, unquote(password)

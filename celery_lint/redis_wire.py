@@ -161,21 +161,37 @@ def connect(target: Target, clock: Clock) -> Connection:
 
 
 def _open(target: Target, clock: Clock) -> socket.socket:
+    sock = None
     try:
-        if target.scheme == "unix":
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(clock.wait())
-            sock.connect(target.socket_path)
-            return sock
-        sock = socket.create_connection((target.host, target.port), timeout=clock.wait())
+        sock = _plain_socket(target, clock)
         if target.scheme == "rediss":
             sock.settimeout(clock.wait())
             sock = _tls_context(target).wrap_socket(sock, server_hostname=target.host)
         return sock
     except socket.timeout:
+        _close(sock)
         raise clock.timed_out() from None
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        _close(sock)
         raise ConnectFailed(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__) from None
+
+
+def _plain_socket(target: Target, clock: Clock) -> socket.socket:
+    if target.scheme != "unix":
+        return socket.create_connection((target.host, target.port), timeout=clock.wait())
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(clock.wait())
+        sock.connect(target.socket_path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _close(sock: Optional[socket.socket]) -> None:
+    if sock is not None:
+        sock.close()
 
 
 def _tls_context(target: Target) -> ssl.SSLContext:
