@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 from .redis_url import EXPECTED, UrlError, mask_url, parse as parse_url
 from .redis_wire import (AuthFailed, BadReply, Clock, ConnectFailed, DeadlinePassed, ReplyError, WireError,
                          connect)
+from .text import printable
 
 __all__ = ["KeyspaceScan", "RedisScanError", "TaskKeys", "mask_url", "scan_results"]
 
@@ -337,9 +338,9 @@ class _Tally:
 
 
 def _describe(exc: Exception, target, shown: str) -> str:
-    """One line saying what went wrong and what to do; text from the server is cut short and never shows
-    the password (a hostile server could echo what AUTH sent)."""
-    detail = " ".join(str(exc).split())[:SERVER_TEXT_CHARS] or type(exc).__name__
+    """One line saying what went wrong and what to do; text from the server is cut short, escaped (no terminal
+    control codes) and never shows the password (a hostile server could echo what AUTH sent)."""
+    detail = printable(" ".join(str(exc).split())[:SERVER_TEXT_CHARS]) or type(exc).__name__
     if target.password:
         detail = detail.replace(target.password, "***")
     code = exc.code if isinstance(exc, ReplyError) else ""

@@ -377,6 +377,12 @@ def test_a_server_echoing_the_password_never_shows_it():
                                          f"or password (WRONGPASS no user has the password ***)")
 
 
+def test_an_error_reply_is_cut_short_and_escaped():
+    with FakeRedis(DBSIZE=b"-ERR \x1b[2J" + b"x" * 300 + b"\r\n") as server:
+        shown = "ERR \\x1b[2J" + "x" * 192  # 200 characters, then escaped
+        assert bounded_error(server) == f"redis://:***@127.0.0.1:{server.port}/0: {shown}"
+
+
 @pytest.mark.parametrize("sizes, sample_bytes, estimated, unmeasured", [
     ((bulk(b"100"), bulk(b"100")), 0, 0, 2),  # a bulk string, not an integer
     ((integer(-10), integer(-10)), 0, 0, 2),  # was shown as "≈ -10 B"
