@@ -20,6 +20,9 @@ from celery_lint.redis_url import parse
 from celery_lint.redis_wire import READ_ONLY, encode
 from helpers import cli, write
 
+# A fake server that breaks (an exception in its thread) fails the test instead of passing as a hostile reply.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 SECRET = "s3cr3t-PW"
 SCAN_DEADLINE_S = 2  # the scan's --deadline in the hostile tests
 TEST_BOUND_S = 20  # what the test allows for the whole run
@@ -192,16 +195,20 @@ def command_name(command):
 
 def read_command(buffer: bytes):
     """(the first complete RESP command in buffer as a list of bytes, the rest), or (None, buffer)."""
-    lines = buffer.split(b"\r\n")
-    if len(lines) < 2 or not lines[0].startswith(b"*"):
+    end = buffer.find(b"\r\n")
+    if end < 0 or not buffer.startswith(b"*"):
         return None, buffer
-    count, parts, used = int(lines[0][1:]), [], len(lines[0]) + 2
-    for i in range(count):
-        if len(lines) < 2 * i + 3:
+    parts, at = [], end + 2
+    for _ in range(int(buffer[1:end])):
+        end = buffer.find(b"\r\n", at)
+        if end < 0:
             return None, buffer
-        parts.append(lines[2 * i + 2])
-        used += len(lines[2 * i + 1]) + len(lines[2 * i + 2]) + 4
-    return parts, buffer[used:]
+        size = int(buffer[at + 1:end])  # "$size"
+        if len(buffer) < end + 2 + size + 2:
+            return None, buffer  # the argument has not all arrived
+        parts.append(buffer[end + 2:end + 2 + size])
+        at = end + 2 + size + 2
+    return parts, buffer[at:]
 
 
 class FakeRedis:
