@@ -93,7 +93,10 @@ def _file_size(value, key: str = "max-file-size") -> int:
     match = _SIZE.fullmatch(value) if isinstance(value, str) else None
     if match is None or float(match.group(1)) <= 0:
         raise ConfigError(f'{key} must be a size such as "10MB" or a number of bytes, got {value!r}')
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    size = int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    if size < 1:  # "0.0000001KB" rounds to nothing: every file would be skipped
+        raise ConfigError(f'{key} must be at least 1 byte, got {value!r} (under 1 byte); give a size such as "10MB"')
+    return size
 
 
 def _boolean(value, key: str) -> bool:
