@@ -18,6 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .discovery import DEFAULT_EXCLUDES
+from .project_files import Unreadable, read_project_file
 from .rules import KNOWN_CODES
 
 DEFAULT_MAX_FILE_SIZE = 10_000_000
@@ -164,9 +165,9 @@ def load(root: Path, explicit: Optional[Path] = None) -> Config:
             raise ConfigError(f"config file not found: {explicit}")
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = tomllib.loads(read_project_file(path).decode("utf-8"))
+    except Unreadable as exc:  # a FIFO or /dev/zero stops the run as a malformed file does, at once
+        raise ConfigError(f"{path}: {exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(f"{path}: invalid TOML: {reason}") from None

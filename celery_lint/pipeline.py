@@ -110,4 +110,5 @@ def _judge(report: Report, project: Project, unparsed, config: Config, targets: 
                 report.findings.append(finding)
     report.findings.sort(key=Finding.sort_key)
     report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
-    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+    report.warnings = [w for w in report.warnings  # an ignore file shapes the whole project, whatever the targets
+                       if discovery.is_ignore_file(w.path) or discovery.under_any(root / w.path, targets)]

@@ -17,7 +17,7 @@ PIPELINE = [
     "celery_lint.analysis.project", "celery_lint.analysis.verdicts",
     "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
     "celery_lint.rules",
-    "celery_lint.discovery", "celery_lint.config", "celery_lint.sources",
+    "celery_lint.project_files", "celery_lint.discovery", "celery_lint.config", "celery_lint.sources",
     "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
     "celery_lint.speed.cache_dir", "celery_lint.speed.cache", "celery_lint.speed.answers", "celery_lint.speed.parallel", "celery_lint.speed.rounds",
     "celery_lint.fixing", "celery_lint.fixing.edits", "celery_lint.fixing.writing", "celery_lint.fixing.noqa",

@@ -2,8 +2,15 @@
 silent gap. Every run goes through the real CLI in a subprocess with a deadline."""
 from __future__ import annotations
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
+from celery_lint import project_files
+from celery_lint.project_files import MAX_PROJECT_FILE_SIZE
 from helpers import cli, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
@@ -36,3 +43,112 @@ def test_a_max_file_size_of_one_byte_is_accepted(tmp_path):
     result = cli(root, "-q", "--no-cache", ".")
     assert "shop/tasks.py: error: skipped: 68 bytes is over max-file-size (1 byte)\n" in result.stderr
     assert result.returncode == 1
+
+
+# ----- 1. project files that are not small regular files ---------------------------------------------------------
+
+NOT_REGULAR = "not a regular file (a FIFO, a device or a socket); not read"
+TOO_LARGE = "over 1 MB, the limit for a project file; not read"
+
+
+def make_hostile(path: Path, kind: str) -> None:
+    """``path`` as a FIFO, a link to /dev/zero, or a regular file one byte over the limit."""
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_text("#" * MAX_PROJECT_FILE_SIZE + "\n")
+
+
+REASONS = {"fifo": NOT_REGULAR, "zero": NOT_REGULAR, "large": TOO_LARGE}
+
+
+@pytest.mark.parametrize("kind", sorted(REASONS))
+def test_a_hostile_gitignore_is_a_warning_and_the_run_goes_on_without_it(tmp_path, kind):
+    """A .gitignore that is a FIFO hung the run; one linking to /dev/zero read until memory ran out."""
+    root = shop(tmp_path / "proj", **{"shop/skipped.py": "from shop.tasks import ping\nping.delay().get()\n"})
+    make_hostile(root / ".gitignore", kind)
+    result = cli(root, "-q", "--no-cache", ".", timeout=60)
+    assert result.stderr == f".gitignore: warning: {REASONS[kind]}; its patterns are not applied\n"
+    assert result.stdout == "" and result.returncode == 0  # shop/skipped.py, not ignored, reads the result
+
+
+def test_a_hostile_ignore_file_is_reported_whatever_the_paths_checked(tmp_path):
+    root = shop(tmp_path / "proj", **{"shop/.gitignore": "", ".git/info/exclude": ""})
+    make_hostile(root / "shop" / ".gitignore", "fifo")
+    make_hostile(root / ".git" / "info" / "exclude", "zero")
+    result = cli(root, "-q", "--no-cache", "shop/views.py", timeout=60)
+    assert result.stderr == (f".git/info/exclude: warning: {NOT_REGULAR}; its patterns are not applied\n"
+                             f"shop/.gitignore: warning: {NOT_REGULAR}; its patterns are not applied\n")
+    assert result.stdout == "" and result.returncode == 0
+
+
+@pytest.mark.parametrize("kind", sorted(REASONS))
+@pytest.mark.parametrize("option", [False, True])
+def test_a_hostile_config_file_is_a_config_error(tmp_path, kind, option):
+    """As a malformed pyproject.toml (or --config FILE) is: the settings are unknown, so nothing is run."""
+    root = shop(tmp_path / "proj")
+    name = "lint.toml" if option else "pyproject.toml"
+    make_hostile(root / name, kind)
+    result = cli(root, "-q", "--no-cache", *(["--config", name] if option else []), ".", timeout=60)
+    shown = name if option else root / name
+    assert result.stderr == f"celery-lint: error: {shown}: {REASONS[kind]}\n"
+    assert result.stdout == "" and result.returncode == 2
+
+
+def test_a_fifo_swapped_in_after_the_check_is_refused_without_blocking(tmp_path, monkeypatch):
+    regular, fifo = tmp_path / "regular", tmp_path / "fifo"
+    regular.write_text("x = 1\n")
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    monkeypatch.setattr(project_files.os, "stat", lambda path: real_stat(regular))  # the check sees a file
+    signal.alarm(10)  # a blocking open would hang the suite
+    try:
+        with pytest.raises(project_files.Unreadable, match="not a regular file"):
+            project_files.read_project_file(fifo)
+    finally:
+        signal.alarm(0)
+
+
+def test_a_file_grown_over_the_limit_after_the_check_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("#" * (MAX_PROJECT_FILE_SIZE + 10))
+    monkeypatch.setattr(project_files, "_check", lambda info: None)  # as if it had been small when checked
+    with pytest.raises(project_files.Unreadable, match="over 1 MB"):
+        project_files.read_project_file(path)
+
+
+# ----- 2. .gitignore patterns that backtrack ---------------------------------------------------------------------
+
+BACKTRACKS = "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"
+
+
+def test_a_pattern_with_too_many_wildcards_is_reported_and_skipped(tmp_path):
+    """That pattern against a 200-character file name ran past 120 s (pathspec's regexes backtrack)."""
+    name = "a" * 200 + ".py"
+    root = shop(tmp_path / "proj", **{f"shop/{name}": "from shop.tasks import ping\nping.delay().get()\n",
+                                      ".gitignore": f"*.pyc\n{BACKTRACKS}\n**/a/**/a/**/b\nshop/views.py\n"})
+    started = time.monotonic()
+    result = cli(root, "-q", "--no-cache", ".", timeout=60)
+    assert time.monotonic() - started < 20
+    assert result.stderr == (
+        f".gitignore: warning: line 2: pattern '{BACKTRACKS}' not applied: 15 wildcards (0 **): more than 3 "
+        "wildcards or 2 ** can take minutes to match\n"
+        ".gitignore: warning: line 3: pattern '**/a/**/a/**/b' not applied: 3 wildcards (3 **): more than 3 "
+        "wildcards or 2 ** can take minutes to match\n")
+    # the long name is analysed (it reads the result); shop/views.py stays ignored by line 4
+    assert result.stdout == "" and result.returncode == 0
+
+
+@pytest.mark.parametrize("pattern,ignored", [
+    ("*.py[cod]", False), ("shop/v*.py", True), ("**/views.py", True), ("**/shop/**/v*.py", True),
+    ("s*o*p/v*.py", True), (r"\*\*\*\*v*", False), ("shop/v*e*w*s.py", True),
+])
+def test_patterns_within_the_limit_are_applied(tmp_path, pattern, ignored):
+    root = shop(tmp_path / "proj", **{".gitignore": pattern + "\n"})
+    result = cli(root, "-q", "--no-cache", ".")
+    assert result.stderr == ""
+    assert result.stdout == ("" if ignored else FINDING)
