@@ -152,3 +152,43 @@ def test_patterns_within_the_limit_are_applied(tmp_path, pattern, ignored):
     result = cli(root, "-q", "--no-cache", ".")
     assert result.stderr == ""
     assert result.stdout == ("" if ignored else FINDING)
+
+
+# ----- 5. temporary files a killed --fix left behind -------------------------------------------------------------
+
+READS = "from shop.tasks import ping\nping.delay().get()\n"
+
+
+def test_a_fix_removes_stale_temporary_files_of_ours_and_nothing_else(tmp_path):
+    """A --fix killed by SIGKILL between writing its temporary file and the rename left it (14 of 60 kills).
+    The next writing run removes those over a minute old beside the files it writes; a fresh one may belong
+    to a run writing right now, and a link or another name is not ours."""
+    root = shop(tmp_path / "proj", **{"other/keep.py": ""})
+    stale, fresh = root / "shop" / ".tasks.py.k2_x9abc.celery-lint", root / "shop" / ".views.py.a1b2c3d4.celery-lint"
+    odd, link = root / "shop" / ".tasks.py.short.celery-lint", root / "shop" / ".tasks.py.zzzzzzzz.celery-lint"
+    elsewhere = root / "other" / ".keep.py.abcdefgh.celery-lint"
+    for path in (stale, fresh, odd, elsewhere):
+        path.write_text(READS)  # were they analysed, ping would be read: no finding
+    link.symlink_to(stale.name)
+    old = time.time() - 120
+    for path in (stale, odd, elsewhere):
+        os.utime(path, (old, old))
+    os.utime(link, (old, old), follow_symlinks=False)
+    result = cli(root, "-q", "--no-cache", "--fix", ".")
+    assert (result.stdout, result.stderr, result.returncode) == ("", "", 0)
+    assert "ignore_result=True" in (root / "shop" / "tasks.py").read_text()
+    assert sorted(p.name for p in (root / "shop").iterdir() if p.name.startswith(".")) == [
+        ".tasks.py.short.celery-lint", ".tasks.py.zzzzzzzz.celery-lint", ".views.py.a1b2c3d4.celery-lint"]
+    assert elsewhere.exists()  # no file written there
+
+
+def test_a_temporary_file_removed_under_a_fix_is_an_error_line(tmp_path, monkeypatch):
+    """The rename failing (the temporary file removed by someone else meanwhile) was a traceback."""
+    from celery_lint.fixing import writing
+
+    path = tmp_path / "tasks.py"
+    path.write_bytes(b"old\n")
+    monkeypatch.setattr(writing.os, "replace", lambda src, dst: os.unlink(src) or os.rename(src, dst))
+    with pytest.raises(writing.WriteRefused, match="cannot write: No such file or directory"):
+        writing.write_fixed(path, tmp_path, b"old\n", b"new\n")
+    assert path.read_bytes() == b"old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["tasks.py"]

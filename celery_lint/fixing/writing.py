@@ -9,19 +9,31 @@ leaves half a file. It writes through a symbolic link to the file it names, insi
 the file's mode, owner and group, or writes nothing. It leaves alone a file it cannot replace without damage
 (read-only, hard-linked: a rename would break the other links) and a file whose content is no longer what was
 analysed (the user edited it during the run): each of these is a message naming the file, never a traceback.
+
+The temporary file is ``.{name}.XXXXXXXX.celery-lint`` beside the file. A run killed by SIGKILL (which no
+handler sees) between writing it and the rename leaves it behind, so before the first write into a directory a
+run removes the leftovers of ours there: regular files (never links) whose whole name has that shape and that
+are over ``STALE_AFTER_S`` old. A run writing at the same moment is safe: its temporary file lives a few
+milliseconds, far less than that. Discovery never analyses them either: their names do not end in ``.py``.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 CHANGED = "changed since it was analysed; not fixed (run celery-lint again)"
 OWNED = "owned by another user or group; not fixed (its owner would change)"
+TEMP_SUFFIX = ".celery-lint"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX), re.DOTALL)  # mkstemp: 8 of [a-z0-9_]
+STALE_AFTER_S = 60  # a temporary file of a live run lives milliseconds; one this old was left by a killed run
+_swept: Set[str] = set()  # directories already cleared by this process
 
 
 class WriteRefused(Exception):
@@ -140,10 +152,22 @@ def check_target(path: Path, root: Path, expected: bytes) -> Tuple[Path, os.stat
 
 
 def _replace(target: Path, info: os.stat_result, expected: bytes, new: bytes) -> None:
+    sweep_stale_temps(target.parent)
     try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".celery-lint")
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise WriteRefused(f"cannot write: {exc.strerror} ({target.parent})") from None
+    try:
+        _write_and_rename(fd, temp, target, info, expected, new)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _write_and_rename(fd: int, temp: str, target: Path, info: os.stat_result, expected: bytes, new: bytes) -> None:
+    """Write ``new`` to the temporary file (open as ``fd``) with the target's mode and owner, then rename it over
+    the target, if the target still holds ``expected``."""
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(new)
@@ -154,10 +178,37 @@ def _replace(target: Path, info: os.stat_result, expected: bytes, new: bytes) ->
         if _content(target) != expected:  # a last look: an editor may have saved it meanwhile
             raise WriteRefused(CHANGED)
         os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    except OSError as exc:  # a full disk, or the temporary file removed under us
+        raise WriteRefused(f"cannot write: {exc.strerror or exc}") from None
+
+
+def sweep_stale_temps(directory: Path) -> None:
+    """Remove the temporary files of ours that killed runs left in ``directory`` (once per process)."""
+    key = str(directory)
+    if key in _swept:
+        return
+    _swept.add(key)
+    now = time.time()
+    try:
+        with os.scandir(directory) as entries:
+            stale = [entry.path for entry in entries if _is_stale_temp(entry, now)]
+    except OSError:
+        return
+    for path in stale:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass  # gone already, or not ours to remove: it costs nothing to leave
+
+
+def _is_stale_temp(entry: os.DirEntry, now: float) -> bool:
+    if not _TEMP_NAME.fullmatch(entry.name):
+        return False
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER_S
 
 
 def _keep_owner(fd: int, info: os.stat_result) -> None:
