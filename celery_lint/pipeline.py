@@ -44,6 +44,9 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
             project = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
         else:
             project = _plain(report, sources, config, workers)
+    except BaseException:  # interrupted (or a bug of ours): the workers' files are no longer wanted
+        workers.abandon()
+        raise
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from celery_lint import project_files
 from celery_lint.project_files import MAX_PROJECT_FILE_SIZE
-from helpers import cli, write
+from helpers import REPO, cli, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
 TASKS = "from shop.celery import app\n\n\n@app.task\ndef ping():\n    return None\n"
@@ -192,3 +194,51 @@ def test_a_temporary_file_removed_under_a_fix_is_an_error_line(tmp_path, monkeyp
     with pytest.raises(writing.WriteRefused, match="cannot write: No such file or directory"):
         writing.write_fixed(path, tmp_path, b"old\n", b"new\n")
     assert path.read_bytes() == b"old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["tasks.py"]
+
+
+# ----- 6. Ctrl-C ------------------------------------------------------------------------------------------------
+
+def _children(pid: int) -> set:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the workers")
+def test_sigint_to_the_main_process_stops_the_run_at_once_with_status_130(tmp_path):
+    """SIGINT to the main process alone waited a minute for the workers to finish the files they held, then
+    printed click's ``Aborted!`` with status 1."""
+    files = {f"shop/mod{i}.py": f"from shop.tasks import ping\n\n\ndef f{i}(x):\n" + "    ping.delay(x)\n" * 60
+             for i in range(3000)}
+    root = shop(tmp_path / "proj", **files)
+    run = subprocess.Popen([sys.executable, "-m", "celery_lint", "--no-cache", "."], cwd=root,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
+    workers: set = set()
+    deadline = time.monotonic() + 60
+    while not workers and time.monotonic() < deadline and run.poll() is None:
+        workers = _children(run.pid)
+        time.sleep(0.05)
+    time.sleep(1)  # the workers busy with files
+    assert run.poll() is None, "the run finished before it could be interrupted"
+    os.kill(run.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    stdout, stderr = run.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 15
+    assert (run.returncode, stdout, stderr) == (130, "", "celery-lint: interrupted\n")
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -1,7 +1,7 @@
 """``celery-lint [check] [PATHS]``, ``celery-lint rule CODE``: the command line, over the one engine.
 
 Exit status of ``check``: 0 nothing found, 1 findings (or files that do not parse or cannot be read), 2 usage or
-configuration error, or a fix that could not be applied.
+configuration error, or a fix that could not be applied; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from ..config import OUTPUT_FORMATS, STRATEGIES, ConfigError
 from ..rules import RULES, rule_for
 from ..text import printable, python_lines
 from . import output
+
+INTERRUPTED = 130  # 128 + SIGINT, the status a shell gives a command Ctrl-C stopped
 
 
 def _shown(root: Path, relative: str) -> str:
@@ -38,6 +40,15 @@ class _CheckByDefault(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        """Ctrl-C (SIGINT) ends the run with one line and status 130, as a shell reports it, not click's
+        ``Aborted!`` and status 1 (the worker processes are stopped on the way out)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("celery-lint: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
