@@ -242,3 +242,36 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+# ----- 7. the global strategy's refusal, for a task that must keep storing -------------------------------------------
+
+PLAIN_DECORATOR = "from celery import shared_task\n\n\ndef background_task(func):\n    return shared_task(func)\n"
+BARE_DECORATOR = ("from celery import shared_task\n\n\ndef background_task(func, **options):\n"
+                  "    def wrap(func):\n        return shared_task(**options)(func)\n    return wrap\n")
+GLOBAL_TASKS = ("from shop.celery import app\nfrom shop.jobs import background_task\n\n\n@background_task\n"
+                "def report():\n    return 1\n\n\n@app.task\ndef ping():\n    return None\n")
+GLOBAL_VIEWS = ("from shop.tasks import ping, report\n\n\ndef view():\n    ping.delay()\n"
+                "    return report.delay().get(timeout=5)\n")
+
+
+@pytest.mark.parametrize("jobs,advice", [
+    (PLAIN_DECORATOR, "background_task does not pass keyword arguments on to Celery: write "
+                      "`report.ignore_result = False` after the task's definition"),
+    (BARE_DECORATOR, "background_task cannot be called with keyword arguments alone, so add ignore_result=False "
+                     "where it creates the task"),
+])
+def test_the_global_refusal_advises_what_keeps_the_task_storing(tmp_path, jobs, advice):
+    """It advised "add ignore_result=True where it creates the task" for a task whose result is read (that
+    would stop it storing), and to a decorator that drops keyword arguments (which breaks on them)."""
+    root = write(tmp_path / "proj", {
+        "pyproject.toml": '[tool.celery-lint]\ntask-decorators = ["shop.jobs.background_task"]\n',
+        "shop/__init__.py": "", "shop/celery.py": APP, "shop/jobs.py": jobs, "shop/tasks.py": GLOBAL_TASKS,
+        "shop/views.py": GLOBAL_VIEWS})
+    result = cli(root, "-q", "--no-cache", "--strategy", "global", "--fix", ".")
+    assert (root / "shop" / "tasks.py").read_text() == GLOBAL_TASKS
+    assert result.stderr == (
+        "celery-lint: --strategy global: not applied, nothing changed: these tasks must keep storing but "
+        "ignore_result=False cannot be added to them, so the global flag would silently stop them: "
+        f"shop.tasks.report (shop/tasks.py:5: {advice}); set it by hand first\n")
+    assert result.returncode == 2

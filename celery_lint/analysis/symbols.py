@@ -38,6 +38,31 @@ class TaskDecorator:
     manual_fix: Optional[str] = None  # when not fixable for a reason worth saying: why, and what to do
 
 
+class HandFix(str):
+    """A task's ``manual_fix`` when its decorator cannot take ``ignore_result=...``: as text, the advice for
+    CEL001 (ignore_result=True); ``keep_storing`` says it for a task that must keep storing (the global
+    strategy's refusal). ``forwards``: whether the decorator hands keyword arguments on to Celery (None: unseen)."""
+
+    reason: str
+    forwards: Optional[bool]
+
+    def __new__(cls, reason: str, forwards: Optional[bool]) -> "HandFix":
+        made = super().__new__(cls, f"{reason}, so add ignore_result=True where it creates the task")
+        made.reason, made.forwards = reason, forwards
+        return made
+
+    def __getnewargs__(self):  # a copy (or pickle) is made again from its parts
+        return self.reason, self.forwards
+
+    def keep_storing(self, function: str) -> str:
+        """The advice for ignore_result=False on the task bound to ``function``. A decorator that drops keyword
+        arguments would break on one (a TypeError, or Celery never sees it): the task's attribute, set after it
+        is made, is what works."""
+        if self.forwards is False:
+            return f"{self.reason}: write `{function}.ignore_result = False` after the task's definition"
+        return f"{self.reason}, so add ignore_result=False where it creates the task"
+
+
 class Symbols:
     """Name resolution across the project's modules (one module per dotted name: the first path wins)."""
 
@@ -156,19 +181,18 @@ class Symbols:
                 return TaskDecorator(dict(obj.kwargs), obj.star_kwargs, False)
         return None
 
-    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional[str]:
+    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional["HandFix"]:
         """Why ``ignore_result=...`` may not be added to a project decorator, or None when it visibly hands
         its keyword arguments on to a Celery decorator (and can take them in the form the task uses)."""
         name = decorator.ref.rpartition(".")[2]
-        where = "so add ignore_result=True where it creates the task"
         kind, _summary, function, tail = self.resolve(decorator.ref)
         if kind is not Symbol.FUNCTION or tail:
-            return f"celery-lint cannot see whether {name} passes keyword arguments on to Celery, {where}"
+            return HandFix(f"celery-lint cannot see whether {name} passes keyword arguments on to Celery", None)
         if not any(ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None
                    for ref in function.forwards_kwargs):
-            return f"{name} does not pass keyword arguments on to Celery, {where}"
+            return HandFix(f"{name} does not pass keyword arguments on to Celery", False)
         if not decorator.called and not function.keywords_only:
-            return f"{name} cannot be called with keyword arguments alone, {where}"
+            return HandFix(f"{name} cannot be called with keyword arguments alone", True)
         return None
 
     def function_key(self, ref: Optional[str]):

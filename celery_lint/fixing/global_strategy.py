@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..analysis.facts import is_test_path
+from ..analysis.symbols import HandFix
 from ..types import DYNAMIC, Backend, Fix, FixAction, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
@@ -90,13 +91,19 @@ def plan(report) -> Plan:
         if ok:
             chosen.resolved.add((task.path, task.line))
         elif verdict.state in KEEPS:
-            cannot.append(f"{task.name or task.qualname} ({task.path}:{task.line}"
-                          f"{': ' + task.manual_fix if task.manual_fix else ''})")
+            cannot.append(f"{task.name or task.qualname} ({task.path}:{task.line}{_keep_storing_by_hand(task)})")
     if cannot:
         chosen.refused = ("these tasks must keep storing but ignore_result=False cannot be added to them, so the "
                           f"global flag would silently stop them: {', '.join(cannot)}; set it by hand first")
         chosen.setting, chosen.edits = None, []
     return chosen
+
+
+def _keep_storing_by_hand(task) -> str:
+    """``: what to do`` so that ``task`` keeps storing (never CEL001's ignore_result=True advice), or nothing."""
+    if isinstance(task.manual_fix, HandFix):
+        return f": {task.manual_fix.keep_storing(task.qualname.rpartition('.')[2])}"
+    return f": {task.manual_fix}" if task.manual_fix else ""
 
 
 def _ambiguous(settings, config: AppConfig) -> Optional[str]:
