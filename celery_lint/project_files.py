@@ -43,10 +43,10 @@ def _check(info: os.stat_result) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise Unreadable("cannot read: Is a directory")
     if not stat.S_ISREG(info.st_mode):
-        raise Unreadable("not a regular file (a FIFO, a device or a socket); not read")
+        raise Unreadable("not a regular file (a FIFO, a device or a socket)")
     if info.st_size > MAX_PROJECT_FILE_SIZE:
         raise Unreadable(_too_large())
 
 
 def _too_large() -> str:
-    return f"over {MAX_PROJECT_FILE_SIZE // 1_000_000} MB, the limit for a project file; not read"
+    return f"over {MAX_PROJECT_FILE_SIZE // 1_000_000} MB, the limit for a project file"

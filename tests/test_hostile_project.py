@@ -49,8 +49,8 @@ def test_a_max_file_size_of_one_byte_is_accepted(tmp_path):
 
 # ----- 1. project files that are not small regular files ---------------------------------------------------------
 
-NOT_REGULAR = "not a regular file (a FIFO, a device or a socket); not read"
-TOO_LARGE = "over 1 MB, the limit for a project file; not read"
+NOT_REGULAR = "not a regular file (a FIFO, a device or a socket)"
+TOO_LARGE = "over 1 MB, the limit for a project file"
 
 
 def make_hostile(path: Path, kind: str) -> None:
