@@ -227,7 +227,7 @@ def big(tmp_path_factory):
             ttl, _ = pick(BIG_TTLS, rng.random())
             task_id = str(uuid.UUID(int=rng.getrandbits(128)))
             rows.append((f"celery-task-meta-{task_id}", result_meta(task_id, name, result, i), ttl and ttl * 1000))
-        for i in range(BIG_GROUPS):
+        for _ in range(BIG_GROUPS):
             group_id = str(uuid.UUID(int=rng.getrandbits(128)))
             rows.append((f"celery-taskset-meta-{group_id}", json.dumps({"result": [[group_id, None], None]}),
                          DAY_MS))

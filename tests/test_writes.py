@@ -5,9 +5,7 @@ Each test states what happened before."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import stat
 from pathlib import Path
 
 import pytest
