@@ -1,0 +1,93 @@
+"""CEL003's fix: one enqueue call passes ``ignore_result=True``, its formatting kept.
+
+``t.apply_async(...)`` gains the keyword. ``t.delay(a, b=1)`` cannot take it (delay hands every keyword to
+the task), so it becomes ``t.apply_async((a,), {"b": 1}, ignore_result=True)``: the same arguments, as
+apply_async's ``args`` tuple and ``kwargs`` dict, each value's own code unchanged. The summary marks a call
+with ``*``/``**`` arguments or a comment between its arguments as not fixable (``analysis.sites``); this
+module checks again, on the file as it is now.
+"""
+from __future__ import annotations
+
+from typing import List
+
+import libcst as cst
+
+from ..analysis.sites import REWRITTEN, rewritable
+from .arguments import append_keyword, first_keyword
+
+
+class CallFixError(Exception):
+    pass
+
+
+def pass_ignore_result(call: cst.Call, indent: str) -> cst.Call:
+    """``call`` (a ``.delay()`` or ``.apply_async()``) passing ``ignore_result=True``."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in REWRITTEN:
+        raise CallFixError("no .delay() or .apply_async() call there")
+    if not rewritable(call, func.attr.value):
+        raise CallFixError("its arguments use * or ** or hold a comment: pass ignore_result=True by hand")
+    if any(arg.keyword is not None and arg.keyword.value == "ignore_result" for arg in call.args) \
+            and func.attr.value == "apply_async":
+        raise CallFixError("it already passes ignore_result")
+    if func.attr.value == "delay":
+        call = call.with_changes(func=func.with_changes(attr=cst.Name("apply_async")), args=_as_apply_async(call))
+    value = cst.Name("True")
+    if not call.args:
+        return first_keyword(call, value, indent)
+    return call.with_changes(args=append_keyword(call, value))
+
+
+def _as_apply_async(call: cst.Call) -> List[cst.Arg]:
+    """``delay``'s arguments as ``apply_async``'s: ``(a,)`` then ``{"b": 1}`` (``kwargs=`` when no positional
+    argument), in the layout the call already uses (one line, or one argument per line)."""
+    positional = [arg.value for arg in call.args if arg.keyword is None]
+    keywords = [arg for arg in call.args if arg.keyword is not None]
+    new: List[cst.Arg] = []
+    if positional:
+        new.append(cst.Arg(_tuple(positional)))
+    if keywords:
+        mapping = _dict(keywords)
+        new.append(cst.Arg(mapping) if positional else cst.Arg(mapping, keyword=cst.Name("kwargs"), equal=_no_spaces()))
+    if not new:
+        return []
+    separator = _separator(call)
+    laid = [arg.with_changes(comma=cst.Comma(whitespace_after=separator)) for arg in new[:-1]]
+    last = call.args[-1]
+    laid.append(new[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
+    return laid
+
+
+def _separator(call: cst.Call):
+    """What stands between two arguments: the call's own line break and indentation when it has one."""
+    args = call.args
+    if len(args) >= 2 and isinstance(args[0].comma, cst.Comma):
+        return args[0].comma.whitespace_after
+    before = call.whitespace_before_args
+    if isinstance(before, cst.ParenthesizedWhitespace):
+        return before
+    return cst.SimpleWhitespace(" ")
+
+
+def _tuple(values: List[cst.BaseExpression]) -> cst.Tuple:
+    elements = []
+    for i, value in enumerate(values):
+        if isinstance(value, cst.GeneratorExp) and not value.lpar:  # ``delay(x for x in y)``: its own parentheses
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        last = i == len(values) - 1
+        comma = cst.Comma() if last and len(values) == 1 else cst.MaybeSentinel.DEFAULT if last else \
+            cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        elements.append(cst.Element(value, comma=comma))
+    return cst.Tuple(elements)
+
+
+def _dict(keywords: List[cst.Arg]) -> cst.Dict:
+    elements = []
+    for i, arg in enumerate(keywords):
+        comma = cst.MaybeSentinel.DEFAULT if i == len(keywords) - 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        elements.append(cst.DictElement(cst.SimpleString(f'"{arg.keyword.value}"'), arg.value, comma=comma))
+    return cst.Dict(elements)
+
+
+def _no_spaces() -> cst.AssignEqual:
+    return cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
