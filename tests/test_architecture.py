@@ -24,7 +24,7 @@ PIPELINE = [
     "celery_lint.fixing", "celery_lint.fixing.arguments", "celery_lint.fixing.call_edits", "celery_lint.fixing.edits", "celery_lint.fixing.writing", "celery_lint.fixing.noqa",
     "celery_lint.fixing.config_scan", "celery_lint.fixing.global_setting", "celery_lint.fixing.global_strategy",
     "celery_lint.pipeline", "celery_lint.engine",
-    "celery_lint.redis_scan", "celery_lint.report", "celery_lint.report.costs", "celery_lint.report.returns",
+    "celery_lint.redis_scan", "celery_lint.report", "celery_lint.report.costs", "celery_lint.report.expiry_advice", "celery_lint.report.returns",
     "celery_lint.report.audit", "celery_lint.report.live", "celery_lint.report.render",
     "celery_lint.frontends", "celery_lint.frontends.output", "celery_lint.frontends.global_fix",
     "celery_lint.frontends.explain", "celery_lint.frontends.report_command", "celery_lint.frontends.cli",

@@ -8,12 +8,14 @@ is a chain or a chord, which changes the code's shape.
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Tuple
 
-from ..analysis.facts import Use, is_test_path
 from ..text import printable
 from ..types import Finding, OutcomeKind, UseKind
 from .base import Example, Rule
+
+if TYPE_CHECKING:  # importing the rules (for their codes) must not load the analysis: a kept answer needs none
+    from ..analysis.facts import Use
 
 BLOCKING = frozenset({".get", ".wait", ".join", ".join_native"})  # each calls assert_will_not_block()
 # A file that mentions these may wait on purpose, and knows it: silent for the whole file.
@@ -55,7 +57,7 @@ class ResultReadInTask(Rule):
         seen = set()
         for path, use, read in _blocking_reads(project):
             owner = project.task_holding(modules.get(path, ""), use.scope)
-            if owner is None or _runs_in_process_only(owner) or is_test_path(path) or (path, use.outcome.line) in seen:
+            if owner is None or _runs_in_process_only(owner) or _is_test_path(path) or (path, use.outcome.line) in seen:
                 continue
             if source_of is None or any(word in (source_of(path) or b"") for word in ALLOWED):
                 continue
@@ -88,3 +90,9 @@ def _waits(use: Use) -> bool:
 def _runs_in_process_only(task) -> bool:
     """Only ever ``.apply()``-ed or run inline: no worker runs it, and nothing raises."""
     return bool(task.uses) and all(use.kind is UseKind.EAGER for _path, use in task.uses)
+
+
+def _is_test_path(path: str) -> bool:
+    from ..analysis.facts import is_test_path
+
+    return is_test_path(path)

@@ -8,12 +8,14 @@ workers run Celery 5.1 or later, which the project's code does not say.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
-from ..analysis.facts import Use, is_test_path
 from ..text import printable
 from ..types import Backend, Finding, Fix, FixAction, OutcomeKind, UseKind, VerdictState
 from .base import Example, Rule, effective_ignore
+
+if TYPE_CHECKING:  # importing the rules (for their codes) must not load the analysis: a kept answer needs none
+    from ..analysis.facts import Use
 
 TASKS = "from celery import shared_task\n\n\n@shared_task\ndef add(x, y=0):\n    return x + y\n"
 READER = "from tasks import add\n\n\ndef total():\n    return add.delay(1, 2).get(timeout=5)\n\n\n"
@@ -71,12 +73,16 @@ class UnreadCallResult(Rule):
     def findings(self, project, verdicts) -> Iterator[Tuple[Finding, List[str]]]:
         targets = _tasks_per_site(project)
         children_read = any(use.outcome.detail in CHILDREN_READS for task in project.tasks for _p, use in task.uses)
+        modules = {summary.path: summary.module for summary in project.summaries}
         for task, verdict in verdicts:
             if children_read or not _task_allows(task, verdict, project):
                 continue
             for path, use in task.uses:
-                if _site_allows(path, use) and targets.get(_key(path, use)) == 1:
-                    yield _finding(task, verdict, path, use), use.site.noqa
+                if not _site_allows(path, use) or targets.get(_key(path, use)) != 1:
+                    continue
+                if project.settings.reads_by_id_at and project.task_holding(modules.get(path, ""), use.scope):
+                    continue  # a run a task enqueues is its child: ``AsyncResult(parent_id).children`` reaches it
+                yield _finding(task, verdict, path, use), use.site.noqa
 
 
 def _key(path: str, use: Use) -> SITE_KEY:
@@ -106,7 +112,7 @@ def _task_allows(task, verdict, project) -> bool:
 
 def _site_allows(path: str, use: Use) -> bool:
     """A bare ``t.delay(...)``/``t.apply_async(...)`` statement naming the task, passing no ignore_result."""
-    if use.kind is not UseKind.ENQUEUE or use.site is None or use.target is None or is_test_path(path):
+    if use.kind is not UseKind.ENQUEUE or use.site is None or use.target is None or _is_test_path(path):
         return False
     if use.by_name is not None or use.dynamic_module is not None or use.bound_as is not None:
         return False
@@ -124,3 +130,9 @@ def _finding(task, verdict, path: str, use: Use) -> Finding:
     message = (f"this call of task '{task.name or task.qualname}' throws its result away, but the task's results "
                f"are stored (read at {verdict.first_read}); {advice}")
     return Finding(path, use.outcome.line, site.col + 1, UnreadCallResult.code, printable(message), fix)
+
+
+def _is_test_path(path: str) -> bool:
+    from ..analysis.facts import is_test_path
+
+    return is_test_path(path)
