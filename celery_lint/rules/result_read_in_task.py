@@ -48,7 +48,8 @@ class ResultReadInTask(Rule):
     INVALID = (
         Example({"tasks.py": TASKS.format(body="    pending = add.delay(n, 1)\n    return pending.get(timeout=10)\n")},
                 finding="tasks.py:12:1: CEL004 task 'tasks.total' waits for the result of 'tasks.add' (.get): Celery "
-                        "raises RuntimeError (\"Never call result.get() within a task!\"); use a chain or a chord"),
+                        "raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within a task!\"); use a "
+                        "chain or a chord"),
     )
 
     def findings(self, project, verdicts) -> Iterator[Tuple[Finding, List[str]]]:
@@ -63,7 +64,8 @@ class ResultReadInTask(Rule):
                 continue
             seen.add((path, use.outcome.line))
             message = (f"task '{owner.name or owner.qualname}' waits for the result of {read} ({_method(use)}): "
-                       "Celery raises RuntimeError (\"Never call result.get() within a task!\"); use a chain or a chord")
+                       "Celery raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within "
+                       "a task!\"); use a chain or a chord")
             yield Finding(path, use.outcome.line, 1, self.code, printable(message)), []
 
 
