@@ -70,22 +70,27 @@ def _separator(call: cst.Call):
 
 
 def _tuple(values: List[cst.BaseExpression]) -> cst.Tuple:
-    elements = []
-    for i, value in enumerate(values):
-        if isinstance(value, cst.GeneratorExp) and not value.lpar:  # ``delay(x for x in y)``: its own parentheses
-            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        last = i == len(values) - 1
-        comma = cst.Comma() if last and len(values) == 1 else cst.MaybeSentinel.DEFAULT if last else \
-            cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        elements.append(cst.Element(value, comma=comma))
-    return cst.Tuple(elements)
+    """``(a,)`` for one value (its comma makes it a tuple), ``(a, b)`` for more."""
+    elements = [cst.Element(_parenthesized(value), comma=_comma()) for value in values[:-1]]
+    last = cst.Comma() if len(values) == 1 else cst.MaybeSentinel.DEFAULT
+    return cst.Tuple([*elements, cst.Element(_parenthesized(values[-1]), comma=last)])
+
+
+def _parenthesized(value: cst.BaseExpression) -> cst.BaseExpression:
+    """``delay(x for x in y)``: a bare generator needs its own parentheses once it is one element among others."""
+    if isinstance(value, cst.GeneratorExp) and not value.lpar:
+        return value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return value
+
+
+def _comma() -> cst.Comma:
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
 def _dict(keywords: List[cst.Arg]) -> cst.Dict:
-    elements = []
-    for i, arg in enumerate(keywords):
-        comma = cst.MaybeSentinel.DEFAULT if i == len(keywords) - 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        elements.append(cst.DictElement(cst.SimpleString(f'"{arg.keyword.value}"'), arg.value, comma=comma))
+    """``{"b": 1, "c": x}``: each keyword's name as a string key, its value's code unchanged."""
+    elements = [cst.DictElement(cst.SimpleString(f'"{arg.keyword.value}"'), arg.value, comma=_comma()) for arg in keywords]
+    elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return cst.Dict(elements)
 
 
