@@ -5,6 +5,12 @@ statement, the call names the task directly (never ``send_task`` by name, never 
 and nothing in the project can reach a run by its id (no progress, no id published, no errback, no read of a
 result's children). Off by default (``opt_in``): the fix edits call sites, and it saves storage only where the
 workers run Celery 5.1 or later, which the project's code does not say.
+
+The versions (``VERSIONS``): Celery 4.2.0's changelog adds ``ignore_result`` as an execution option (#4709,
+#3834), used by the client only; the worker reads it from the request from 5.1.0 (celery#6713, which broke
+celery-batches' ``SimpleRequest`` in May 2021); celery#7939 shows ``apply_async(ignore_result=True)`` storing
+nothing on 5.2.7; celery#10184 (5.6.3) makes the call's value win both ways. Installed 5.7.0: ``trace.py``
+asks ``get_actual_ignore_result(task, request)``.
 """
 from __future__ import annotations
 
