@@ -57,6 +57,18 @@ def test_fix_stores_five_times_fewer_results_with_identical_workflow_values(redi
     assert keys_before >= 5 * keys_after
 
 
+def test_cel003_fix_stops_the_discarding_calls_storing_and_the_readers_still_get_their_values(redis_server, tmp_path):
+    """CEL003 (opt-in) on top of CEL001: ``refresh_stock``'s ``stock_level.delay(sku)`` passes ignore_result=True;
+    its 10 runs store nothing, while ``stock_check``'s ``.get()`` on the same task still returns the stock."""
+    project = harness.copy_shop(tmp_path)
+    before = harness.measure_shop(project, redis_server, ITERATIONS, tmp_path)
+    lint_output = harness.run_celery_lint_fix(project, "--extend-select", "CEL003")
+    assert "stock_level.apply_async((sku,), ignore_result=True)" in (project / "shop" / "views.py").read_text()
+    after = harness.measure_shop(project, redis_server, ITERATIONS, tmp_path)
+    assert after.values == before.values and after.values["stock"], f"a workflow value changed:\n{lint_output}"
+    assert after.result_keys == READ_RUNS - 10, lint_output
+
+
 PROBE_TASKS = '''
 import os
 
