@@ -139,7 +139,6 @@ class Site:
     (CEL003) and a fix that edits it need."""
 
     col: int  # 0-based column of the call's first character
-    method: str  # delay | apply_async
     fixable: bool  # ``ignore_result=True`` can be passed by rewriting it (no ``*``/``**``, no comment inside)
     noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
 
