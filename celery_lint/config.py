@@ -19,7 +19,7 @@ else:  # pragma: no cover
 
 from .discovery import DEFAULT_EXCLUDES
 from .project_files import Unreadable, read_project_file
-from .rules import KNOWN_CODES
+from .rules import DEFAULT_CODES, KNOWN_CODES, OPT_IN_CODES
 
 DEFAULT_MAX_FILE_SIZE = 10_000_000
 STRATEGIES = ("per-task", "global")  # how --fix stops unread results being stored
@@ -35,7 +35,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    select: tuple = KNOWN_CODES
+    select: tuple = DEFAULT_CODES
     extend_select: tuple = ()
     ignore: tuple = ()
     exclude: tuple = DEFAULT_EXCLUDES
@@ -52,7 +52,10 @@ class Config:
         return tuple(self.exclude) + tuple(self.extend_exclude)
 
     def enabled(self, code: str, relative_path: str) -> bool:
-        if not any(code.startswith(prefix) for prefix in (*self.select, *self.extend_select)):
+        selected = (*self.select, *self.extend_select)
+        if code in OPT_IN_CODES and code not in selected:
+            return False  # an opt-in rule is never turned on by a prefix (``CEL``): only by its own code
+        if not any(code.startswith(prefix) for prefix in selected):
             return False
         if any(code.startswith(prefix) for prefix in self.ignore):
             return False

@@ -50,6 +50,8 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
+    by_path = {f.relative: f for f in sources.files}
+    project.source_of = lambda relative: sources.read(by_path[relative]) if relative in by_path else None  # CEL004
     _judge(report, project, _unparsed(report, sources), config, targets)
     if answers is not None and report.cache_refused is None:
         answers.save(report, sources.looked_at, stamps, started)
@@ -100,14 +102,10 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
     root = report.root
     report.settings = project.settings
-    for task in project.tasks:
-        verdict = judge(task, project, unparsed)
-        report.verdicts.append((task, verdict))
-        for rule in RULES:
-            finding = rule.check(task, verdict, project)
-            if finding is None or not config.enabled(finding.code, finding.path):
-                continue
-            if "*" in task.noqa or finding.code in task.noqa:
+    report.verdicts = [(task, judge(task, project, unparsed)) for task in project.tasks]
+    for rule in RULES:
+        for finding, noqa in rule.findings(project, report.verdicts):
+            if not config.enabled(finding.code, finding.path) or "*" in noqa or finding.code in noqa:
                 continue
             if discovery.under_any(root / finding.path, targets):
                 report.findings.append(finding)

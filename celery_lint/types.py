@@ -72,11 +72,13 @@ class FixAction(Kind):
     ADD = "add"
     SET = "set"
     REMOVE = "remove"
+    CALL = "call"  # the enqueue call at line:col passes ignore_result=True (``.delay()`` becomes ``.apply_async()``)
 
 
 @dataclass(frozen=True)
 class Fix:
-    """Set, add or remove ``ignore_result`` on the decorator (or registration call) at ``line``:``col``."""
+    """Set, add or remove ``ignore_result`` on the decorator (or registration call) at ``line``:``col``; or
+    (``CALL``) pass ``ignore_result=True`` to the enqueue call there."""
 
     action: FixAction
     value: Optional[bool]

@@ -204,5 +204,5 @@ def test_a_bad_celery_lint_config_stops_flake8_with_its_message(project: Path) -
     result = flake8(project, "app/tasks.py")
     assert result.stdout == ("There was a critical error during execution of Flake8:\n"
                              f"celery-lint: error: {project / 'pyproject.toml'} [tool.celery-lint]: select: unknown "
-                             "rule code 'CEL999' (known: CEL001, CEL002)\n")
+                             "rule code 'CEL999' (known: CEL001, CEL002, CEL003, CEL004)\n")
     assert result.returncode == 1

@@ -275,7 +275,7 @@ def test_examples_shop_exact_edits(tmp_path):
     expected["shop/exports.py"] = before["shop/exports.py"].replace(
         b"@app.task\ndef export_orders_csv", b"@app.task(ignore_result=False)\ndef export_orders_csv")
     orders = before["shop/orders.py"]
-    for name in (b"compute_tax", b"price_item", b"summarise"):
+    for name in (b"compute_tax", b"price_item", b"summarise", b"stock_level"):
         orders = orders.replace(b"@app.task\ndef " + name, b"@app.task(ignore_result=False)\ndef " + name)
     expected["shop/orders.py"] = orders
     assert after == expected

@@ -134,6 +134,16 @@ class Call:
 
 
 @dataclass
+class Site:
+    """Where an enqueue call (``t.delay()``/``t.apply_async()``) stands: what a rule that reports at the call
+    (CEL003) and a fix that edits it need."""
+
+    col: int  # 0-based column of the call's first character
+    fixable: bool  # ``ignore_result=True`` can be passed by rewriting it (no ``*``/``**``, no comment inside)
+    noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
+
+
+@dataclass
 class Use:
     """One place that touches a task: enqueues it, builds a signature of it, schedules it, or lets it escape."""
 
@@ -145,6 +155,8 @@ class Use:
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     bound_as: Optional[str] = None  # getattr(<a module known at run time>, "name"): the task a module binds so
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
+    scope: str = ""  # qualname of the enclosing function or class ("" at module level)
+    site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
 
 
 class Setting(Kind):

@@ -454,17 +454,21 @@ class Project:
         return use, tasks
 
     # ----- running tasks -----
+    def task_holding(self, module: str, scope: str) -> Optional[Task]:
+        """The task whose body (or a function or class nested in it) is ``scope`` of ``module``, if any."""
+        parts = scope.split(".") if scope else []
+        for i in range(len(parts), 0, -1):
+            owner = self._task_by_symbol.get((module, ".".join(parts[:i])))
+            if owner is not None:
+                return owner
+        return None
+
     def _link_running_tasks(self) -> None:
         """Attribute each running-task fact to the task whose body holds it, or to no task in particular."""
         for summary in self.summaries:
             for fact in summary.running:
                 where = f"{summary.path}:{fact.line}"
-                parts = fact.scope.split(".") if fact.scope else []
-                owner = None
-                for i in range(len(parts), 0, -1):
-                    owner = self._task_by_symbol.get((summary.module, ".".join(parts[:i])))
-                    if owner is not None:
-                        break
+                owner = self.task_holding(summary.module, fact.scope)
                 if owner is not None:
                     owner.running.append((where, fact))
                 elif fact.who == "current_task":

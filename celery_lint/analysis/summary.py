@@ -39,6 +39,7 @@ from .facts import (
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .sites import enqueue_site
 from .statements import SourceCut
 from .walk import Walk, dotted_name, last_name
 
@@ -542,8 +543,10 @@ class _Summarizer:
         self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
 
     # ----- uses -----
-    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
-        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result))
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None) -> None:
+        site = enqueue_site(call, self.col_of(call), noqa_codes(self.lines, [self.line_of(call)])) if call else None
+        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result, scope=".".join(self.names),
+                                     site=site))
 
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
@@ -734,7 +737,7 @@ class _Summarizer:
             return
         if name in celery_api.ENQUEUE:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node))
+            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
         elif where:

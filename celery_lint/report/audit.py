@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from ..rules.base import effective_ignore, ignore_origin
 from ..types import DYNAMIC, Backend, Kind, OutcomeKind, Report, UseKind, VerdictState
 from . import costs
+from .expiry_advice import ExpiryAdvice, advise
 from .returns import ReturnsFinder
 
 
@@ -126,6 +127,7 @@ class Audit:
     errors: List[str]  # files the analysis could not read through: ``path: message``
     notes: List[str] = field(default_factory=list)
     live: Optional[object] = None  # live.Live, when --redis was given
+    expiry_advice: Optional[ExpiryAdvice] = None  # a result_expires the readers allow, or why none
 
 
 def build(report: Report, task_filter=None) -> Audit:
@@ -134,8 +136,9 @@ def build(report: Report, task_filter=None) -> Audit:
     config = configuration(settings)
     findings = {(f.path, f.line, f.col): f for f in report.findings}
     returns = ReturnsFinder(report.root, report.digests)
-    tasks = []
+    tasks, statuses = [], {}
     for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line, tv[0].col)):
+        statuses[id(task)] = str(_status(verdict.state, ignore_source(task, verdict, settings).value, config.backend)[0])
         if task_filter is None or task_filter(task):
             tasks.append(_task(task, verdict, settings, config, findings.get((task.path, task.line, task.col + 1)),
                                returns))
@@ -147,6 +150,7 @@ def build(report: Report, task_filter=None) -> Audit:
         expiry=_expiry(config, [t.returns_value for t in staying]),
         errors=[f"{e.path}: {e.message}" for e in report.errors],
         notes=_notes(config),
+        expiry_advice=advise(report, statuses, config.expires, config.expires_known),
     )
 
 

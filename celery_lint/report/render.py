@@ -28,6 +28,9 @@ written in a way celery-lint cannot evaluate)::
       "fix": {"tasks": int, "runs_each": 1000, "keys": int, "commands": int, "bytes_low": int, "bytes_high": int},
       "expiry": {"staying": [name], "options": [{"seconds": int, "current": bool, "keys_alive_per_run_per_second": int,
                                                  "bytes_low": int, "bytes_high": int}]},
+      "expiry_advice": {"seconds": int | null, "largest_timeout": float | null, "waits": ["path:line"],
+                        "retired_keys_per_runs_a_day": float | null, "runs_a_day": 1000, "formula": str,
+                        "why_not": [str]},
       "measured": {"by": "bench/redis_key_size.py", "memory_usage": {...}, "used_memory": {...}},
       "errors": [str], "notes": [str],
       "live": null | {"url", "db", "scanned", "complete", "meta_keys", "group_keys", "sampled", "estimated_bytes",
@@ -46,6 +49,7 @@ from ..text import printable
 from ..types import DYNAMIC
 from . import costs
 from .audit import Audit, Configuration, Status, TaskAudit
+from .expiry_advice import advice_dict, advice_lines
 from .live import NOT_HERE, Live
 
 JSON_VERSION = 1
@@ -247,6 +251,9 @@ def _table(audit: Audit, root: str) -> str:
         out += ["", f"Lowering result_expires: {expiry_sentence(audit)}"]
         rows = [("result_expires", "keys alive per run/s", "memory", "")] + expiry
         out += ["  " + line for line in _columns(rows, right=(1,))]
+    if audit.expiry_advice is not None:
+        out += ["", "result_expires advice"]
+        out += ["  " + line for line in advice_lines(audit.expiry_advice, audit.config.expires, duration)]
     if audit.live is not None:
         out += ["", *_live_table(audit.live)]
     if audit.errors:
@@ -321,6 +328,9 @@ def _markdown(audit: Audit, root: str) -> str:
     if expiry:
         out += ["", "### Lowering result_expires", "", _md(expiry_sentence(audit)) + ".", ""]
         out += _md_table(("result_expires", "keys alive per run/s", "memory", ""), expiry, right=(1, 2))
+    if audit.expiry_advice is not None:
+        out += ["", "### result_expires advice", ""]
+        out += [_md(line) for line in advice_lines(audit.expiry_advice, audit.config.expires, duration)]
     if audit.live is not None:
         out += ["", *_live_markdown(audit.live)]
     if audit.errors:
@@ -392,6 +402,7 @@ def audit_dict(audit: Audit) -> dict:
                                      "small_extended": costs.USED_MEMORY_SMALL[True],
                                      "typical": costs.USED_MEMORY_TYPICAL[False],
                                      "typical_extended": costs.USED_MEMORY_TYPICAL[True]}},
+        "expiry_advice": advice_dict(audit.expiry_advice) if audit.expiry_advice is not None else None,
         "errors": audit.errors,
         "notes": audit.notes,
         "live": _live_dict(audit.live) if audit.live is not None else None,
