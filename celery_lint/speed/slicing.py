@@ -47,6 +47,10 @@ SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
 _COMPOUND_BLOCKS = ("body", "orelse", "finalbody")
+# ``match`` came with Python 3.10: before it, no node is one of these (``isinstance(x, ())`` is False).
+_MATCH = tuple(getattr(ast, name) for name in ("Match",) if hasattr(ast, name))
+_MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+_MATCH_MAPPING = tuple(getattr(ast, name) for name in ("MatchMapping",) if hasattr(ast, name))
 _LOOKUP_WORDS = frozenset(_LOOKUPS.split(b"|"))
 _REQUEST_WORDS = frozenset(_REQUEST.split(b"|"))
 
@@ -449,13 +453,13 @@ def _bindings(statement, walrus: bool) -> Set[bytes]:
             names.add(handler.name)
     for target in targets:
         names.update(_target_names(target))
-    if walrus or isinstance(statement, ast.Match):  # deep only where it can bind: walrus (its text says), match
+    if walrus or isinstance(statement, _MATCH):  # deep only where it can bind: walrus (its text says), match
         for node in _own_nodes(statement):
             if isinstance(node, ast.NamedExpr):
                 names.update(_target_names(node.target))
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            elif isinstance(node, _MATCH_CAPTURES) and node.name:
                 names.add(node.name)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
+            elif isinstance(node, _MATCH_MAPPING) and node.rest:
                 names.add(node.rest)
     return {name.encode() for name in names}
 
@@ -517,10 +521,13 @@ def _local_aliases(spans, lines: List[bytes], keep, token_lines: List[int]) -> S
     """Names this module binds to something of interest (``from celery import shared_task as st``,
     ``job = shared_task``): a statement that only says ``@st()`` must be kept too."""
     names: Set[bytes] = set()
+    words_of: Dict[Tuple[int, int], Set[bytes]] = {}  # statements sharing their lines read them once
     for statement, start, end in spans:
         if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)):
             continue
-        words = set(WORD.findall(b"".join(lines[start - 1:end])))
+        words = words_of.get((start, end))
+        if words is None:
+            words = words_of[start, end] = set(WORD.findall(b"".join(lines[start - 1:end])))
         if not (_any_within(token_lines, start, end) or not keep.names.isdisjoint(words) or not names.isdisjoint(words)):
             continue
         if isinstance(statement, ast.Assign):
