@@ -68,7 +68,8 @@ class Walk:
         self.module = Scope("module", None)
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
         self._spans: Dict[cst.CSTNode, tuple] = {}  # simple statement line -> (first, last) line, Python's parser's
-        self._words: Dict[int, List[str]] = {}  # line -> the words on it
+        self._words: Dict[tuple, Dict[str, Optional[int]]] = {}  # statement lines -> word -> its line if once
+        self._statements: Dict[cst.CSTNode, Optional[cst.CSTNode]] = {}  # node -> ``_statement_of`` it
         self._ast_nodes: Dict[cst.CSTNode, ast.AST] = {}  # compound statement -> Python's node for it
         self._positions: Dict[cst.CSTNode, tuple] = {}
         self._source_lines: Optional[List[str]] = None
@@ -240,16 +241,33 @@ class Walk:
         else the line of the node's first word where that word is written once in the statement."""
         if node not in self._positions:
             self._statement_lines_map()
-            statement = node
-            while statement is not None and not isinstance(statement, cst.BaseCompoundStatement):
-                if isinstance(statement, (cst.SimpleStatementLine, cst.Decorator)):
-                    span = self._span(statement)
-                    found = self._line_in(node, span) if span is not None else None
-                    if found is not None:
-                        return self._original_line(found)
-                    break
-                statement = self.parents.get(statement)
+            statement = self._statement_of(node)
+            if type(statement) in _LINE_STATEMENTS:
+                span = self._span(statement)
+                found = self._line_in(node, span) if span is not None else None
+                if found is not None:
+                    return self._original_line(found)
         return self.position(node)[0]
+
+    def _statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost simple statement line, decorator or compound statement around ``node`` (itself
+        included). Remembered for every node on the way up, so that asking of every link of a 30,000-long
+        chain costs one climb in all, not one each."""
+        path = []
+        found = None
+        while node is not None:
+            if type(node) in _STATEMENTS:
+                found = node
+                break
+            known = self._statements.get(node, _UNKNOWN)
+            if known is not _UNKNOWN:
+                found = known
+                break
+            path.append(node)
+            node = self.parents.get(node)
+        for each in path:
+            self._statements[each] = found
+        return found
 
     def _span(self, statement) -> Optional[tuple]:
         """(first, last) line of a simple statement line or a decorator, from Python's parser."""
@@ -285,20 +303,18 @@ class Walk:
                 node = node.value
             else:
                 return None
-        found = None
-        for number in range(first, last + 1):
-            count = self._words_on(number).count(node.value)
-            if count:
-                if count > 1 or found is not None:
-                    return None
-                found = number
-        return found
+        return self._word_lines(span).get(node.value)
 
-    def _words_on(self, number: int) -> List[str]:
-        words = self._words.get(number)
-        if words is None:
-            words = self._words[number] = _WORDS.findall(self._source_line(number))
-        return words
+    def _word_lines(self, span: tuple) -> Dict[str, Optional[int]]:
+        """Each word of the lines ``span``: the line it is on, or None where it is written more than once.
+        Made once per statement (a statement of 10,000 lines must not be read again for each of its calls)."""
+        found = self._words.get(span)
+        if found is None:
+            found = self._words[span] = {}
+            for number in range(span[0], span[1] + 1):
+                for word in _WORDS.findall(self._source_line(number)):
+                    found[word] = number if word not in found else None
+        return found
 
     def lines_of(self, node: cst.CSTNode, body: Optional[cst.CSTNode] = None) -> range:
         """Every original line ``node`` spans (a comment line the slicer cut from inside it included). ``body``:
@@ -413,6 +429,7 @@ class Walk:
 
 
 _DEFINITIONS = {cst.FunctionDef, cst.ClassDef}
+_UNKNOWN = object()
 _BINDERS = {
     cst.FunctionDef: Walk._bind_definition,
     cst.ClassDef: Walk._bind_definition,
@@ -455,6 +472,10 @@ def _subclasses(classes: tuple) -> frozenset:
                 todo.extend(current.__subclasses__())
         found = _SUBCLASSES[classes] = frozenset(found)
     return found
+
+
+_LINE_STATEMENTS = frozenset({cst.SimpleStatementLine, cst.Decorator})  # Python's parser knows their lines
+_STATEMENTS = _LINE_STATEMENTS | _subclasses((cst.BaseCompoundStatement,))
 
 
 def _generate_positions(module: cst.Module):
