@@ -6,6 +6,7 @@ before, and takes seconds now; the deadline only catches a blow-up, never assert
 """
 from __future__ import annotations
 
+import ast
 import os
 import signal
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from celery_lint import config as config_module
 from celery_lint import engine
 from celery_lint.analysis.depth import MAX_DEPTH, too_deep
-from celery_lint.analysis.parsing import parse_module
+from celery_lint.analysis.parsing import parse_module, python_pieces
 from celery_lint.speed import slicing
 from helpers import REPO, cli, write
 
@@ -155,3 +156,11 @@ def test_a_killed_worker_is_the_files_error(tmp_path, monkeypatch):
     assert [(e.path, e.message) for e in report.errors] == [
         ("shop/big.py", "cannot analyse: out of memory (its worker was killed)")]
     assert [v.reason for _, v in report.verdicts] == ["shop/big.py mentions it but does not parse"]
+
+
+def test_pythons_tree_in_pieces_has_the_lines_of_the_whole():
+    """The walk and the depth guard read Python's tree a piece at a time: same statements, same lines."""
+    source = (REPO / "celery_lint" / "analysis" / "summary.py").read_bytes()
+    whole = [(s.lineno, s.end_lineno) for s in ast.parse(source).body]
+    pieces = [(s.lineno, s.end_lineno) for tree in python_pieces(source, piece_bytes=300) for s in tree.body]
+    assert pieces == whole

@@ -12,6 +12,8 @@ import ast
 from itertools import accumulate
 from typing import List, Optional
 
+from .parsing import python_pieces
+
 MAX_DEPTH = 1000  # LibCST parses an expression this deep in about a second
 
 
@@ -20,15 +22,29 @@ def too_deep(source: bytes) -> Optional[str]:
     own parser goes; else None (a syntax error included: LibCST may know newer syntax, or says what is wrong)."""
     if len(source) < MAX_DEPTH:
         return None
+    starts = [0, *accumulate(len(line) for line in source.splitlines(keepends=True))]
     try:
-        tree = ast.parse(source)
+        for tree in python_pieces(source, parse=_parsed):
+            found = _too_deep_in(tree, starts) if tree is not None else None
+            if found is not None:
+                return found
     except (RecursionError, MemoryError) as exc:  # "too complex", or the memory ran out
         if isinstance(exc, MemoryError) and "complex" not in str(exc) and str(exc):
             return "cannot analyse: out of memory"
         return "cannot analyse: nested too deeply for Python's own parser"
+    return None
+
+
+def _parsed(source: bytes) -> Optional[ast.Module]:
+    """Python's tree; None for a syntax error, which LibCST reports (or reads: newer syntax); Python's
+    refusal to nest deeper, and running out of memory, raised."""
+    try:
+        return ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    starts = [0, *accumulate(len(line) for line in source.splitlines(keepends=True))]
+
+
+def _too_deep_in(tree: ast.Module, starts: List[int]) -> Optional[str]:
     todo: List[ast.AST] = [tree]
     while todo:
         node = todo.pop()

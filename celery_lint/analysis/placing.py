@@ -9,7 +9,7 @@ from typing import Dict, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .statements import parse_statements
+from .parsing import python_pieces
 
 
 def generate_positions(module: cst.Module):
@@ -48,17 +48,20 @@ def statement_lines(module: cst.Module, source: bytes) -> Tuple[Dict[cst.CSTNode
     out: Dict[cst.CSTNode, int] = {}
     spans: dict = {}
     decorators: dict = {}
-    tree = parse_statements(source)
-    if tree is not None:
-        _map_block(module.body, tree.body, out, spans, decorators)
+    matched = 0  # top-level statements of ``module`` matched so far
+    for tree in python_pieces(source):
+        if tree is None:
+            break
+        matched += _map_block(module.body[matched:], tree.body, out, spans, decorators)
     return out, spans, decorators
 
 
-def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], spans: dict, decorators: dict) -> None:
+def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], spans: dict, decorators: dict) -> int:
+    """Match each of ``cst_statements`` to Python's; how many were matched before Python's ran out."""
     index = 0
-    for statement in cst_statements:
+    for count, statement in enumerate(cst_statements):
         if index >= len(ast_statements):
-            return
+            return count
         first = ast_statements[index]
         out[statement] = first.lineno  # both parsers put a decorated def at its ``def`` line
         if isinstance(statement, cst.SimpleStatementLine):
@@ -70,6 +73,7 @@ def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], span
         if getattr(first, "decorator_list", None):
             decorators[statement] = [(d.lineno, d.end_lineno or d.lineno) for d in first.decorator_list]
         _map_compound(statement, first, out, spans, decorators)
+    return len(cst_statements)
 
 
 def _map_compound(statement, node, out, spans: dict, decorators: dict) -> None:
