@@ -158,6 +158,8 @@ def _crash_reason(processes) -> str:
     signals = {-code for code in codes if code is not None and code < 0 and code != -signal.SIGTERM}
     if signal.SIGKILL in signals:
         return f"{OUT_OF_MEMORY} (its worker was killed)"
+    if signals == {signal.SIGABRT}:  # how LibCST's native parser ends when an allocation fails
+        return f"{CRASHED} (SIGABRT: most often out of memory)"
     if signals:
         return f"{CRASHED} ({', '.join(sorted(_signal_name(number) for number in signals))})"
     return CRASHED
