@@ -101,6 +101,9 @@ def test_a_file_parsed_in_pieces_is_the_tree_of_the_whole(path):
     b's = """\nnot = code\n"""\n' * 40,
     b"def f():\r\n  return 1\r\n\r\n" * 40,
     b"# header\n\nx = [\n1,\n]\n" * 40,
+    b"class A:\n    def f(self):\n        pass\n    \n    \nz = 3\n" * 40,  # lines of spaces: the block's
+    b"def f():\n  x = 1\n# c\n\t\n\ny = 2\n" * 40,
+    b"if x:\n    y\n\n\n\nelse:\n    z\n" * 40,
 ])
 def test_pieces_keep_comments_blocks_strings_and_newlines(source):
     tree = parse_module(source, piece_bytes=40)

@@ -4,8 +4,8 @@ LibCST's native parser holds about a kilobyte per byte of its input at its peak 
 lines: over 1 GB), and keeps much of it after. Parsed a piece at a time, only one piece's worth is ever in
 flight. A piece starts at a top-level statement written at column 0, after a line of code; the blank and
 column-0 comment lines between them open the next piece, whose header they become, and are given back to its
-first statement as the leading lines they are in a parse of the whole (an indented comment would belong to
-the block above it: no piece starts after one). Each piece must parse alone: one that does not (a cut inside
+first statement as the leading lines they are in a parse of the whole (an indented comment, or a line of
+spaces, would belong to the block above it: no piece starts after one). Each piece must parse alone: one that does not (a cut inside
 a string or brackets, ``else:`` at column 0, a real syntax error) and pieces that disagree on what the whole
 file's parse detects once (newline, indentation, encoding) send the whole file to LibCST instead, as before.
 """
@@ -23,6 +23,7 @@ PIECE_BYTES = 1 << 16
 # A column-0 line that continues the statement before it rather than starting one.
 _CONTINUES = re.compile(rb"(?:else|elif|except|finally)\b|[)\]}]")
 _NOT_CODE = b" \t\f\r\n#"
+_EMPTY = (b"\n", b"\r\n", b"\r")  # an empty line; one of spaces after a block is that block's (its footer)
 
 
 def parse_module(source: bytes, piece_bytes: int = PIECE_BYTES) -> cst.Module:
@@ -59,7 +60,7 @@ def _pieces(source: bytes, piece_bytes: int) -> List[bytes]:
         code = line[:1] not in _NOT_CODE and line.strip() != b""
         if code and size >= piece_bytes and last_code >= 0 and not _CONTINUES.match(line):
             gap = lines[last_code + 1:index]
-            if all(not g.strip() or g[:1] == b"#" for g in gap):  # no indented comment a block may own
+            if all(g in _EMPTY or g[:1] == b"#" for g in gap):  # no indented line a block above may own
                 pieces.append(b"".join(lines[start:last_code + 1]))
                 start, size = last_code + 1, sum(len(g) for g in gap)
         if line.strip() and not line.lstrip().startswith(b"#"):
