@@ -36,7 +36,7 @@ def _repeat_to(unit: str, size: int, head: str = HEAD, tail: str = "\n") -> str:
 SHAPES = {
     "lines": lambda size: _repeat_to("ping.delay()\n", size, tail=""),  # one call per line
     "calls": lambda size: _repeat_to(".delay()", size, HEAD + "x = ping"),  # x = ping.delay().delay()...
-    "attributes": lambda size: _repeat_to(".b", size, HEAD + "ping.delay()\nx = y") ,  # one attribute chain
+    "attributes": lambda size: _repeat_to(".b", size, HEAD + "ping.delay()\nx = y"),  # one attribute chain
     "unary": lambda size: _repeat_to("-", size, HEAD + "x = ", "ping.delay()\n"),  # x = ----ping.delay()
     "semicolons": lambda size: _repeat_to("x = ping.delay(); ", size),  # all on one line
 }
@@ -63,10 +63,10 @@ def measure_once(root: Path, plain: bool) -> dict:
     """Run in a fresh helper process: the CLI as its only child, so RUSAGE_CHILDREN is that run's alone."""
     command = [sys.executable, "-m", "celery_lint", "--no-cache", "-q", "--exit-zero", "."]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    if plain:
-        command = [sys.executable, "-c", "import sys; from celery_lint import engine; from celery_lint.config import "
-                   "load_config; from pathlib import Path; r = engine.analyse_root(Path('.'), load_config(Path('.')), "
-                   "speed=False); print(len(r.findings), [e.message for e in r.errors])"]
+    if plain:  # the engine's plain path: every file whole, no slicing, no cache
+        command = [sys.executable, "-c", "from pathlib import Path; from celery_lint import config, engine; "
+                   "r = engine.analyse_root(Path('.'), config.load(Path('.')), use_cache=False, speed=False); "
+                   "print(len(r.findings), [e.message for e in r.errors])"]
     started = time.monotonic()
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     seconds = time.monotonic() - started
