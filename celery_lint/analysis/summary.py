@@ -39,6 +39,8 @@ from .facts import (
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .depth import too_deep
+from .parsing import parse_module
 from .sites import enqueue_site
 from .statements import SourceCut
 from .walk import Walk, dotted_name, last_name
@@ -110,8 +112,11 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         refused = _refused_by_python(source)
         if refused is not None:
             return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}"), False
+    deep = too_deep(text)  # before LibCST, which would take minutes on it
+    if deep is not None:
+        return ModuleSummary(path, module, is_package, error=deep), False
     try:
-        tree = cst.parse_module(text)
+        tree = parse_module(text)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
         if line_numbers is None:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, exc)), False
@@ -119,7 +124,7 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         # LibCST gets the whole file.
         text, line_numbers = source, None
         try:
-            tree = cst.parse_module(source)
+            tree = parse_module(source)
         except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
     summary = ModuleSummary(path, module, is_package)
