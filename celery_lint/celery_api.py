@@ -59,6 +59,7 @@ class Role(Enum):
     EXTENDED_SETTING = "whether stored results also hold the task's name and arguments (the audit report's)"
     BEAT_SETTING = "the beat schedule (beat never reads results)"
     DYNAMIC_CONFIG = "configuration read at run time"
+    LOADED_CONFIG = "loads the app's configuration from an object, a module or a mapping"
     ON_COMMIT = "runs a callback after the transaction commits and drops its return value"
     LOGGING = "a call that only prints or logs what it is given"
     NOT_CELERY_SIGNATURE = "a module whose signature() is not Celery's"
@@ -176,6 +177,10 @@ TERMS: Tuple[Term, ...] = (
          example="DEBUG = True\nbeat_schedule = {'a': {'task': 'proj.job'}}  # <-\n"),
     Term(Role.DYNAMIC_CONFIG, ("config_from_envvar",), word("config_from_envvar"),
          example="def setup(app):\n    y = 1\n    app.config_from_envvar('PROJ_CONFIG')  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("config_from_object", "config_source"), word("config_from_object"),
+         example="def setup(app, load):\n    y = 1\n    app.config_from_object(load('celeryconfig'))  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("update",), attribute("conf", rb"(?:\s|\\)*\.(?:\s|\\)*update\b"),
+         example="def setup(app, extra):\n    y = 1\n    app.conf.update(extra)  # <-\n"),
     Term(Role.ON_COMMIT, ("on_commit",), None, DISCARDS, TASK + "    on_commit(lambda: job.delay(y))  # <-\n"),
     Term(Role.LOGGING, ("print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "str", "repr"),
          None, NOT_A_USE),

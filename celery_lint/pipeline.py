@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -23,7 +24,7 @@ from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
-from .types import FileMessage, Finding, Report
+from .types import Backend, FileMessage, Finding, Report
 
 
 def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Optional[Dict[Path, bytes]],
@@ -96,18 +97,43 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
 
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
     root = report.root
+    without_backend = project.settings.backend is Backend.ABSENT
+    if without_backend and config.assume_backend:
+        project.settings = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
+        without_backend = False
     report.settings = project.settings
+    assumed = replace(project.settings, backend=Backend.CONFIGURED, assumed=True) if without_backend else None
     for task in project.tasks:
         verdict = judge(task, project, unparsed)
         report.verdicts.append((task, verdict))
-        for rule in RULES:
-            finding = rule.check(task, verdict, project)
-            if finding is None or not config.enabled(finding.code, finding.path):
-                continue
-            if "*" in task.noqa or finding.code in task.noqa:
-                continue
-            if discovery.under_any(root / finding.path, targets):
-                report.findings.append(finding)
+        found = _findings(task, verdict, project, config, root, targets)
+        report.findings += found
+        if assumed is not None:  # what a backend would show: counted for the summary, never reported
+            with_backend = _findings(task, verdict, _Assuming(project, assumed), config, root, targets)
+            report.hidden_without_backend += len(with_backend) - len(found)
     report.findings.sort(key=Finding.sort_key)
     report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
     report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+
+
+def _findings(task, verdict, project, config: Config, root: Path, targets: List[Path]) -> List[Finding]:
+    found = []
+    for rule in RULES:
+        finding = rule.check(task, verdict, project)
+        if finding is None or not config.enabled(finding.code, finding.path):
+            continue
+        if "*" in task.noqa or finding.code in task.noqa:
+            continue
+        if discovery.under_any(root / finding.path, targets):
+            found.append(finding)
+    return found
+
+
+class _Assuming:
+    """The project as the rules would see it with a result backend (``assume-backend``)."""
+
+    def __init__(self, project: Project, settings):
+        self._project, self.settings = project, settings
+
+    def __getattr__(self, name):
+        return getattr(self._project, name)

@@ -36,6 +36,7 @@ from .facts import (
     ViaParam,
     is_test_path,
 )
+from .config_sources import loaded_config
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
@@ -698,6 +699,9 @@ class _Summarizer:
                 self.fact(Setting.BACKEND, backend, node)
         if name in celery_api.names(Role.DYNAMIC_CONFIG):
             self.fact(Setting.DYNAMIC_CONFIG, True, node)
+        source = loaded_config(node, name, name in APP_CLASS_NAMES, self.ref_of)
+        if source is not None:
+            self.fact(Setting.LOADED_CONFIG, source, node)
         for arg in node.args:
             if arg.keyword is not None:
                 self.setting(arg.keyword.value, arg.value, node)

@@ -63,6 +63,8 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
               help="per-task: ignore_result=True on each unread task (default); global: task_ignore_result = True "
                    "where the backend is configured, ignore_result=False on each task whose result may be read.")
+@click.option("--assume-backend", is_flag=True, default=None,
+              help="Report unread results even where no result backend is configured (assume-backend in the config).")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed (with --fix) or can be fixed.")
 @click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' where each finding is reported, and nothing else.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
@@ -84,7 +86,7 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
+def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
           respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
           no_cache, cache_dir, quiet):
     """Check PATHS (default: .); the whole project around them is analysed."""
@@ -96,6 +98,7 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
             select=_codes(select, "--select"), extend_select=_codes(extend_select, "--extend-select"),
             ignore=_codes(ignore, "--ignore"), exclude=_patterns(exclude), extend_exclude=_patterns(extend_exclude),
             respect_gitignore=respect_gitignore, output_format=output_format, strategy=strategy,
+            assume_backend=assume_backend or None,
         )
 
         configs = {}
@@ -145,6 +148,7 @@ class _Run:
         self.remaining: List[output.Located] = []
         self.fixed_findings: List[tuple] = []  # (shown path, finding) fixed by --fix
         self.fixed = self.errors = self.failed = self.noqa_added = self.files = 0
+        self.hidden: List[str] = []  # one line per project whose findings no backend hides
         self.format = "concise"
 
     @property
@@ -165,6 +169,8 @@ class _Run:
             click.echo(f"{_shown(report.root, error.path)}: error: {error.message}", err=True)
         self.errors += len(report.errors)
         self.files += report.files
+        if report.hidden_without_backend:
+            self.hidden.append(_hidden_line(report))
 
     def explain(self, report, config) -> None:
         from .explain import explain_lines
@@ -229,6 +235,8 @@ class _Run:
         if self.show_fixes:
             self._show_fixes(items, fixing)
         click.echo(self._summary(len(items), fixing))
+        for line in self.hidden:
+            click.echo(line)
 
     def _summary(self, remaining: int, fixing: bool) -> str:
         total = remaining + self.fixed
@@ -268,6 +276,16 @@ class _Run:
             for code, count in sorted(counts.items()):
                 rule = rule_for(code)
                 click.echo(f"    {count} × {code} ({rule.name if rule else code})")
+
+
+def _hidden_line(report) -> str:
+    """Said once: without a result backend nothing is stored, so unread results are not findings."""
+    hidden = report.hidden_without_backend
+    where = report.settings.no_backend_at if report.settings is not None else None
+    at = f" ({_shown(report.root, where)})" if where else ""
+    results = "unread result is" if hidden == 1 else "unread results are"
+    return (f"No result backend is configured{at}: {hidden} {results} not reported. If one is configured where "
+            "celery-lint cannot see, set assume-backend = true in [tool.celery-lint] (or pass --assume-backend).")
 
 
 def _print_diff(shown: str, old: bytes, new: bytes) -> None:
