@@ -77,7 +77,7 @@ def _plain(report: Report, sources: Sources, config: Config, workers: Summarizer
     report.parsed = len(files)
     report.digests = {f.relative: hashlib.sha1(f.source).hexdigest() for f in files}
     report.errors = _summary_errors(summaries)
-    return Project(list(summaries.values()), config.task_decorators)
+    return Project(list(summaries.values()), config.task_decorators, [f.module for f in sources.files])
 
 
 def _summary_errors(summaries: Dict[str, ModuleSummary]) -> List[FileMessage]:

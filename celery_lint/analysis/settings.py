@@ -10,7 +10,7 @@ application decides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..types import DYNAMIC, Backend
 from .facts import ConfigFact, ModuleSummary, RunningTaskFact, Setting, is_test_path
@@ -53,8 +53,8 @@ class Settings:
 class _Collected:
     """Every config fact of the project, sorted by what it says (one handler per ``Setting``)."""
 
-    def __init__(self, symbols: Symbols):
-        self.symbols = symbols
+    def __init__(self, symbols: Symbols, modules: FrozenSet[str]):
+        self.symbols, self.modules = symbols, modules
         self.ignores: List[Tuple[object, str]] = []
         self.backends: List[str] = []
         self.nones: List[str] = []  # ``CELERY_RESULT_BACKEND = None``: no backend
@@ -105,7 +105,7 @@ class _Collected:
             self.unseen.append(f"the config module is named by the environment (config_from_envvar at {where})")
 
     def loaded_config(self, value, where: str, testing: bool) -> None:
-        evidence = None if testing else _unseen_source(value, self.symbols)
+        evidence = None if testing else _unseen_source(value, self.symbols, self.modules)
         if evidence:
             self.unseen.append(f"{evidence} at {where}")
 
@@ -139,8 +139,10 @@ _HANDLERS = {
 }
 
 
-def project_settings(summaries, symbols: Symbols) -> Settings:
-    collected = _Collected(symbols)
+def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
+                     modules: FrozenSet[str] = frozenset()) -> Settings:
+    """``modules``: every module of the project, summarised or not."""
+    collected = _Collected(symbols, modules | set(symbols.modules))
     for summary in summaries:
         testing = is_test_path(summary.path)  # a test app or settings (eager, in memory) say nothing of production
         for fact in summary.config:
@@ -173,7 +175,7 @@ def _global_ignore(values: set) -> object:
     return values.pop() if len(values) == 1 and values <= {True, False} else DYNAMIC
 
 
-def _unseen_source(value, symbols: Symbols) -> Optional[str]:
+def _unseen_source(value, symbols: Symbols, modules: FrozenSet[str]) -> Optional[str]:
     """``config_from_object(x)`` / ``Celery(config_source=x)`` / ``conf.update(x)``: a sentence saying why x
     cannot be read (a module outside the project, an expression), or None when its settings are in the project."""
     if not isinstance(value, dict):
@@ -183,19 +185,20 @@ def _unseen_source(value, symbols: Symbols) -> Optional[str]:
         shown = code if len(code) <= SHOWN_CODE else code[:SHOWN_CODE - 3] + "..."
         return f"the config is loaded from {shown}, which celery-lint cannot read,"
     dotted = value.get("module") or value.get("ref")
-    if not dotted or dotted in DJANGO_SETTINGS or _in_project(dotted, symbols):
+    if not dotted or dotted in DJANGO_SETTINGS or _in_project(dotted, symbols, modules):
         return None
     return f"the config is loaded from {dotted}, outside the project,"
 
 
-def _in_project(dotted: str, symbols: Symbols) -> bool:
+def _in_project(dotted: str, symbols: Symbols, modules: FrozenSet[str]) -> bool:
     """A module or object of the project: by its full name, or by a name relative to one of its folders (an app
     run from inside its package imports ``celeryconfig`` for ``proj/celeryconfig.py``)."""
     dotted = dotted.replace(":", ".")
     if symbols.resolve(dotted).kind is not Symbol.EXTERNAL:
         return True
-    head = dotted.split(".")[0]
-    return any(module == head or module.endswith(f".{head}") for module in symbols.modules)
+    parts = dotted.split(".")
+    names = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}  # the module may end anywhere in it
+    return any(module in names or any(module.endswith(f".{name}") for name in names) for module in modules)
 
 
 def _is_project_backend(value, symbols: Symbols) -> bool:

@@ -37,6 +37,7 @@ from .facts import (
     is_test_path,
 )
 from .config_sources import loaded_config
+from .env_values import env_schema, literal, setting_value
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
@@ -171,50 +172,6 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
-def literal(node: Optional[cst.BaseExpression]):
-    """The value of a literal keyword argument, or DYNAMIC."""
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else DYNAMIC
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0) if node.value.isdigit() else DYNAMIC
-    return DYNAMIC
-
-
-def setting_value(node: Optional[cst.BaseExpression]):
-    """A setting's value: a literal, or ``{"env": VAR, "default": value}`` for a value read from the environment
-    with a default (``os.environ.get("X", "True")``, ``env.bool("X", default=True)``, decouple's
-    ``config("X", default=True, cast=bool)``): the default is what the code says, unless the environment says
-    otherwise. ``default`` is what Celery would get: the raw default, or cast to bool where the call casts."""
-    value = literal(node)
-    if value != DYNAMIC or not isinstance(node, cst.Call):
-        return value
-    name, receiver = last_name(node.func), last_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-    positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-    variable = literal(positional[0]) if positional else DYNAMIC
-    if not isinstance(variable, str) or variable == DYNAMIC:
-        return DYNAMIC
-    if name in ("get", "getenv") and receiver in ("environ", "os"):  # os.environ.get / os.getenv: the raw string
-        default = keywords.get("default", positional[1] if len(positional) > 1 else None)
-        cast = False
-    elif name == "bool" and receiver in ("env", "environ", "Env"):  # django-environ
-        default, cast = keywords.get("default"), True
-    elif name in ("config", "env"):  # python-decouple's config(...), django-environ's env(...)
-        default = keywords.get("default")
-        cast = isinstance(keywords.get("cast"), cst.Name) and keywords["cast"].value == "bool"
-    else:
-        return DYNAMIC
-    found = literal(default) if default is not None else None
-    if found == DYNAMIC:
-        return DYNAMIC
-    if cast and isinstance(found, str):
-        found = found.strip().lower() in ("true", "yes", "on", "1", "y", "t")
-    return {"env": variable, "default": found}
-
-
 def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
     codes: List[str] = []
     for number in line_numbers:
@@ -250,6 +207,7 @@ class _Summarizer:
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
         self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``_values_by_name``
+        self.env_schema: dict = {}  # ``env = environ.Env(X=(bool, True))``: defaults ``env("X")`` reads
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -453,6 +411,7 @@ class _Summarizer:
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.option_dict(node.targets[0].target.value, node.value, node)
+            self.env_schema.update(env_schema(node.value))
         for target in node.targets:
             name = target.target
             if isinstance(name, cst.Subscript):  # ``app.conf["task_ignore_result"] = True``: as ``app.conf.x = ...``
@@ -462,6 +421,8 @@ class _Summarizer:
                     self.setting(key, node.value, node, attribute=True)
                 continue
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
+            if isinstance(name, cst.Name) and self.in_function():
+                continue  # a local variable named like a setting (``result_extended = ...`` in a function) is not one
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -486,18 +447,21 @@ class _Summarizer:
             return
         self.summary.option_dicts[name] = OptionDict(keys, self.line_of(at))
 
+    def in_function(self) -> bool:
+        return any(isinstance(info, FunctionInfo) for info in self.stack)
+
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, setting_value(value), at)
+            self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at)
         elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, setting_value(value), at)
+            self.fact(Setting.BACKEND, setting_value(value, self.env_schema), at)
         elif key in celery_api.ANNOTATIONS_SETTINGS:
             self.fact(Setting.ANNOTATIONS, "ignore_result" in _code(value), at)
         elif key in celery_api.EXPIRES_SETTINGS:
-            self.fact(Setting.EXPIRES, setting_value(value), at)
+            self.fact(Setting.EXPIRES, setting_value(value, self.env_schema), at)
         elif key in celery_api.EXTENDED_SETTINGS:
-            self.fact(Setting.EXTENDED, setting_value(value), at)
+            self.fact(Setting.EXTENDED, setting_value(value, self.env_schema), at)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
@@ -692,7 +656,7 @@ class _Summarizer:
         if name in APP_CLASS_NAMES:
             kwargs, star = self.keywords(node)
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            backend = next((setting_value(arg.value) for arg in node.args
+            backend = next((setting_value(arg.value, self.env_schema) for arg in node.args
                             if arg.keyword is not None and arg.keyword.value == "backend"), None)
             self.fact(Setting.APP, backend is not None or star or len(positional) >= 3, node)  # backend=None: none
             if "backend" in kwargs:
@@ -702,6 +666,8 @@ class _Summarizer:
         source = loaded_config(node, name, name in APP_CLASS_NAMES, self.ref_of)
         if source is not None:
             self.fact(Setting.LOADED_CONFIG, source, node)
+        if env_schema(node):
+            return  # ``environ.Env(X=(bool, True))`` declares how X is read: the read is the setting
         for arg in node.args:
             if arg.keyword is not None:
                 self.setting(arg.keyword.value, arg.value, node)

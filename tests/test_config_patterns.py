@@ -1,0 +1,143 @@
+"""Where the backend and the global ignore come from: settings read from the environment, config loaded from
+elsewhere, locals that only look like settings. Each a 2–3 module project, both analysis paths."""
+from __future__ import annotations
+
+from conftest import analyse_both_ways, lint
+
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def sync(x):
+        return x
+"""
+VIEWS = """
+    from proj.tasks import sync
+
+    def view(x):
+        sync.delay(x)
+"""
+FINDING = ("proj/tasks.py:4:1: CEL001 result of task 'proj.tasks.sync' is stored but never read (enqueued at 1 "
+           "place); add ignore_result=True")
+
+
+def test_a_local_named_like_a_setting_is_not_the_setting(project):
+    """A function's ``result_backend = ...`` is a local variable: the app still has no backend."""
+    root = project({
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj", broker="redis://")
+
+            def describe():
+                result_backend = "redis://"
+                result_extended = True
+                return result_backend, result_extended
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert report.findings == [] and str(report.settings.backend) == "absent"
+    assert report.settings.extended is None
+
+
+def test_django_environ_schema_default_turns_the_global_ignore_on(project):
+    root = project({
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+        "proj/settings.py": """
+            import environ
+
+            env = environ.Env(CELERY_TASK_IGNORE_RESULT=(bool, True))
+            CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://localhost/1")
+            CELERY_TASK_IGNORE_RESULT = env("CELERY_TASK_IGNORE_RESULT")
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert report.findings == []
+    assert (report.settings.global_ignore, report.settings.global_ignore_env) == (True, "CELERY_TASK_IGNORE_RESULT")
+
+
+def test_literal_eval_of_an_environment_default(project):
+    root = project({
+        "proj/celeryconfig.py": """
+            import ast
+            import os
+
+            result_backend = os.environ.get("RESULT_BACKEND", "redis://")
+            task_ignore_result = ast.literal_eval(os.environ.get("TASK_IGNORE_RESULT", "False"))
+        """,
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.config_from_object("proj.celeryconfig")
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING]
+
+
+def test_conf_update_of_something_unseen_makes_the_backend_unknown(project):
+    root = project({
+        "proj/worker.py": """
+            from celery import Celery
+            from proj.deploy import load_overrides
+
+            app = Celery("proj", broker="redis://")
+            app.conf.update(load_overrides())
+        """,
+        "proj/deploy.py": "def load_overrides():\n    return {}\n",
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING + " (stored if a result backend is configured: the config is loaded from "
+                                    "load_overrides(), which celery-lint cannot read, at proj/worker.py:6)"]
+
+
+def test_conf_update_of_a_literal_mapping_is_read_where_it_is_written(project):
+    root = project({
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj", broker="redis://")
+            app.conf.update({"task_serializer": "json"})
+            app.conf.update(dict(result_expires=60))
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert report.findings == [] and str(report.settings.backend) == "absent"
+
+
+def test_config_module_outside_the_project_makes_the_backend_unknown(project):
+    root = project({
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.config_from_object("deployment_celeryconfig")
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING + " (stored if a result backend is configured: the config is loaded from "
+                                    "deployment_celeryconfig, outside the project, at proj/worker.py:5)"]
+
+
+def test_config_module_of_the_project_without_a_backend_is_absent(project):
+    root = project({
+        "proj/celeryconfig.py": "broker_url = 'redis://'\n",
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.config_from_object("proj.celeryconfig")
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert report.findings == [] and str(report.settings.backend) == "absent"
