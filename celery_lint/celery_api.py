@@ -179,6 +179,8 @@ TERMS: Tuple[Term, ...] = (
          example="def setup(app):\n    y = 1\n    app.config_from_envvar('PROJ_CONFIG')  # <-\n"),
     Term(Role.LOADED_CONFIG, ("config_from_object", "config_source"), word("config_from_object"),
          example="def setup(app, load):\n    y = 1\n    app.config_from_object(load('celeryconfig'))  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("DJANGO_SETTINGS_MODULE",), word("django_settings_module"),
+         example="import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')  # <-\n"),
     Term(Role.LOADED_CONFIG, ("update",), attribute("conf", rb"(?:\s|\\)*\.(?:\s|\\)*update\b"),
          example="def setup(app, extra):\n    y = 1\n    app.conf.update(extra)  # <-\n"),
     Term(Role.ON_COMMIT, ("on_commit",), None, DISCARDS, TASK + "    on_commit(lambda: job.delay(y))  # <-\n"),

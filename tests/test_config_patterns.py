@@ -141,3 +141,42 @@ def test_config_module_of_the_project_without_a_backend_is_absent(project):
     })
     report = analyse_both_ways(root)
     assert report.findings == [] and str(report.settings.backend) == "absent"
+
+
+DJANGO_APP = """
+    import os
+
+    from celery import Celery
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+
+    app = Celery("proj")
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+"""
+
+
+def test_the_settings_the_app_loads_by_default_are_cited_not_another_deployment_s(project):
+    """weblate: ``settings_docker.py`` sets a backend the default ``weblate.settings`` may not."""
+    root = project({
+        "proj/celery.py": DJANGO_APP,
+        "proj/base_settings.py": "CELERY_RESULT_BACKEND = 'redis://localhost/1'\n",
+        "proj/settings.py": "from proj.base_settings import *\n",
+        "proj/settings_docker.py": "CELERY_RESULT_BACKEND = 'redis://redis/1'\nCELERY_TASK_IGNORE_RESULT = True\n",
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert report.settings.backend_at == ["proj/base_settings.py:1"]
+    assert report.settings.global_ignore is False
+    assert [f.format() for f in report.findings] == [FINDING]
+
+
+def test_default_django_settings_outside_the_project_make_the_backend_unknown(project):
+    """weblate: ``weblate.settings`` is written at deployment (from ``settings_example.py``)."""
+    root = project({
+        "proj/celery.py": DJANGO_APP,
+        "proj/settings_example.py": "CELERY_RESULT_BACKEND = 'redis://localhost/1'\n",
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING + " (stored if a result backend is configured: the Django settings module "
+                                    "proj.settings (DJANGO_SETTINGS_MODULE at proj/celery.py:6) is outside the "
+                                    "project)"]

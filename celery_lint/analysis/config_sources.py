@@ -1,5 +1,5 @@
 """Where an app loads its configuration from, when it is not written as settings in this module:
-``app.config_from_object(x)``, ``Celery(config_source=x)``, ``app.conf.update(x)``.
+``app.config_from_object(x)``, ``Celery(config_source=x)``, ``app.conf.update(x)``; and which settings module Django loads by default (``DJANGO_SETTINGS_MODULE``).
 
 The summary records the source; the project decides whether it can read it (a module or object of its own, or
 Django's settings) or not (a module outside the project, ``pyfile_to_module(...)``, a mapping built at run time),
@@ -14,11 +14,15 @@ import libcst as cst
 from .walk import last_name
 
 APP_CONFIG_KEYWORD = "config_source"  # ``Celery("x", config_source=Config)``
+DJANGO_SETTINGS_MODULE = "DJANGO_SETTINGS_MODULE"
 
 
 def loaded_config(node: cst.Call, name: Optional[str], is_app_class: bool,
                   ref_of: Callable[[cst.BaseExpression], Optional[str]]) -> Optional[dict]:
     """The config source this call loads, as a ``Setting.LOADED_CONFIG`` value, or None."""
+    django = _django_settings_default(node, name)
+    if django is not None:
+        return {"django_settings": django}
     source = _source(node, name, is_app_class)
     if source is None:
         return None
@@ -34,6 +38,17 @@ def loaded_config(node: cst.Call, name: Optional[str], is_app_class: bool,
         if ref is not None:
             return {"ref": ref}
     return {"code": _code(source)}
+
+
+def _django_settings_default(node: cst.Call, name: Optional[str]) -> Optional[str]:
+    """``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")``: the settings Django loads unless
+    the environment names others."""
+    if name != "setdefault" or len(node.args) != 2:
+        return None
+    key, value = (arg.value for arg in node.args)
+    if not all(isinstance(v, cst.SimpleString) for v in (key, value)) or key.evaluated_value != DJANGO_SETTINGS_MODULE:
+        return None
+    return value.evaluated_value if isinstance(value.evaluated_value, str) else None
 
 
 def _source(node: cst.Call, name: Optional[str], is_app_class: bool):

@@ -10,7 +10,7 @@ application decides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..types import DYNAMIC, Backend
 from .facts import ConfigFact, ModuleSummary, RunningTaskFact, Setting, is_test_path
@@ -105,6 +105,8 @@ class _Collected:
             self.unseen.append(f"the config module is named by the environment (config_from_envvar at {where})")
 
     def loaded_config(self, value, where: str, testing: bool) -> None:
+        if "django_settings" in value:  # read before the facts (``DjangoSettings``)
+            return
         evidence = None if testing else _unseen_source(value, self.symbols, self.modules)
         if evidence:
             self.unseen.append(f"{evidence} at {where}")
@@ -142,8 +144,14 @@ _HANDLERS = {
 def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
                      modules: FrozenSet[str] = frozenset()) -> Settings:
     """``modules``: every module of the project, summarised or not."""
-    collected = _Collected(symbols, modules | set(symbols.modules))
+    known = modules | set(symbols.modules)
+    collected = _Collected(symbols, known)
+    django = DjangoSettings(summaries, symbols, known)
+    if django.outside_project:
+        collected.unseen.append(django.outside_project)
     for summary in summaries:
+        if summary.module in django.not_loaded:
+            continue  # another deployment's settings (``settings_docker.py``): not what the app loads by default
         testing = is_test_path(summary.path)  # a test app or settings (eager, in memory) say nothing of production
         for fact in summary.config:
             collected.add(fact, f"{summary.path}:{fact.line}", testing)
@@ -166,6 +174,64 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
         expires=collected.report_only.get(Setting.EXPIRES),
         extended=collected.report_only.get(Setting.EXTENDED),
     )
+
+
+class DjangoSettings:
+    """Which settings modules a Django project's app loads: ``config_from_object("django.conf:settings")`` reads
+    the module ``DJANGO_SETTINGS_MODULE`` names, by default the one ``os.environ.setdefault(...)`` gives (in the
+    module loading the settings, else anywhere), and whatever it star-imports (``from .base import *``). The
+    project's other settings modules (``settings_docker.py``, ``settings/dev.py``) are not read."""
+
+    def __init__(self, summaries: Sequence[ModuleSummary], symbols: Symbols, modules: FrozenSet[str]):
+        self.not_loaded: Set[str] = set()
+        self.outside_project: Optional[str] = None  # evidence: the default settings module is not in the project
+        defaults, loaders = self._defaults(summaries)
+        chosen = [(m, where) for m, where, module in defaults if module in loaders] or \
+            [(m, where) for m, where, _ in defaults]
+        if not loaders or not chosen:
+            return
+        loaded = _star_closure({m for m, _ in chosen}, symbols)
+        self.not_loaded = {s.module for s in summaries
+                           if s.config and _is_settings_module(s.module) and s.module not in loaded}
+        outside = [(m, where) for m, where in chosen if m not in modules]
+        if len(outside) == len(chosen):
+            module, where = outside[0]
+            self.outside_project = (f"the Django settings module {module} (DJANGO_SETTINGS_MODULE at {where}) is "
+                                    "outside the project")
+
+    @staticmethod
+    def _defaults(summaries: Sequence[ModuleSummary]):
+        """(default settings module, path:line, module setting it) and the modules loading Django's settings."""
+        defaults, loaders = [], set()
+        for summary in summaries:
+            if is_test_path(summary.path):
+                continue
+            for fact in summary.config:
+                if fact.key is not Setting.LOADED_CONFIG:
+                    continue
+                if "django_settings" in fact.value:
+                    defaults.append((fact.value["django_settings"], f"{summary.path}:{fact.line}", summary.module))
+                elif (fact.value.get("module") or fact.value.get("ref")) in DJANGO_SETTINGS:
+                    loaders.add(summary.module)
+        return defaults, loaders
+
+
+def _star_closure(modules: Set[str], symbols: Symbols) -> Set[str]:
+    """The modules and everything they star-import, transitively."""
+    found, todo = set(), list(modules)
+    while todo:
+        module = todo.pop()
+        if module in found:
+            continue
+        found.add(module)
+        summary = symbols.modules.get(module)
+        if summary is not None:
+            todo += [target for key, target in summary.imports.items() if key.startswith("*")]
+    return found
+
+
+def _is_settings_module(module: str) -> bool:
+    return any("settings" in part for part in module.split("."))
 
 
 def _global_ignore(values: set) -> object:
