@@ -12,7 +12,7 @@ import pytest
 from helpers import cli, write
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "global_strategy"
-FIXED = ["celery_app", "celeryconfig", "conf_update", "django"]  # cases the global fix applies to
+FIXED = ["celery_app", "celeryconfig", "conf_update", "django", "old_style"]  # cases the global fix applies to
 SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 PREFIX = "celery-lint: --strategy global"
 
@@ -159,6 +159,9 @@ APP = 'from celery import Celery\n\napp = Celery("proj", backend="redis://")\n'
      "several places configure the backend (proj/settings/base.py:1, proj/settings/prod.py:1)"),
     ({"proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\n'},
      "the project gives its app no result backend: nothing is stored, the flag would change nothing"),
+    ({"proj/app.py": APP + "app.conf.update(load_overrides())\n"},
+     "conf.update() at proj/app.py:4 loads settings celery-lint cannot read, which may name them in the other "
+     "style (Celery refuses a mix of old and new setting names)"),
     ({"proj/app.py": APP + "app.conf.task_ignore_result = False\n"},
      "task_ignore_result = False is set at proj/app.py:4: change it to True by hand"),
     ({"proj/app.py": 'from celery import Celery\n\n\ndef make():\n'
@@ -172,6 +175,10 @@ def test_ambiguous_places_change_nothing(files, reason, tmp_path):
     assert sources(root) == before
     assert f"{PREFIX}: not applied, nothing changed: {reason}" in result.stderr.splitlines()
     assert result.returncode == 2
+    # nothing contradicts the refusal: no "All checks passed!", no fix on offer
+    assert "All checks passed!" not in result.stdout and "fixable with --fix" not in result.stdout
+    planned = check(root, "--strategy", "global")
+    assert "All checks passed!" not in planned.stdout and "fixable with --fix" not in planned.stdout
 
 
 def test_a_read_task_that_cannot_be_marked_stops_the_plan(tmp_path):
@@ -331,3 +338,21 @@ def test_shop_keeps_every_workflow_value_with_the_global_flag(tmp_path):
     assert before.result_keys == RUNS
     assert after.values == before.values, lint.stdout + lint.stderr
     assert after.result_keys == READ_RUNS, lint.stdout + lint.stderr
+
+
+def test_a_base_class_never_used_as_a_task_does_not_block_the_plan(tmp_path):
+    """``class AuditedTask(Task)`` that no task uses yet: it never runs, so it never stores."""
+    base = """
+        from celery import Task
+
+
+        class AuditedTask(Task):
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                print("failed", task_id)
+    """
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": APP, "proj/tasks.py": TASKS,
+                                  "proj/base.py": base, "proj/views.py": VIEWS})
+    result = check(root, "--fix", "--strategy", "global")
+    assert result.returncode == 0, result.stderr
+    assert b"app.conf.task_ignore_result = True" in (root / "proj" / "app.py").read_bytes()
+    assert "AuditedTask" not in result.stderr

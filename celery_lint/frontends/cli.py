@@ -149,6 +149,7 @@ class _Run:
         self.fixed_findings: List[tuple] = []  # (shown path, finding) fixed by --fix
         self.fixed = self.errors = self.failed = self.noqa_added = self.files = 0
         self.hidden: List[str] = []  # one line per project whose findings no backend hides
+        self.refused = False  # --strategy global refused its plan: no fix is on offer
         self.format = "concise"
 
     @property
@@ -234,19 +235,21 @@ class _Run:
             return
         if self.show_fixes:
             self._show_fixes(items, fixing)
-        click.echo(self._summary(len(items), fixing))
+        summary = self._summary(len(items), fixing)
+        if summary:
+            click.echo(summary)
         for line in self.hidden:
             click.echo(line)
 
     def _summary(self, remaining: int, fixing: bool) -> str:
         total = remaining + self.fixed
         if total == 0 and not self.errors:
-            return "All checks passed!"
+            return "" if self.refused else "All checks passed!"
         noun = "error" if total == 1 else "errors"
         if fixing and self.fixed:
             return f"Found {total} {noun} ({self.fixed} fixed, {remaining} remaining)."
         line = f"Found {total} {noun}."
-        if self.fixable:
+        if self.fixable and not self.refused:
             line += f"\n{self.color.fixable('[*]')} {self.fixable} fixable with --fix."
         return line
 

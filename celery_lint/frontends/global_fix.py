@@ -19,6 +19,7 @@ def run_global(run, report, fix: bool, diff: bool, shown, print_diff) -> None:
     if plan.refused is not None:
         _say(f"{PREFIX}: not applied, nothing changed: {plan.refused}")
         run.failed += 1 if fix or diff else 0
+        run.refused = True  # the summary must not say otherwise (all passed, fixable with --fix)
         return
     if plan.note is not None or plan.empty:
         if not run.quiet:
