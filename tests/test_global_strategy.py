@@ -356,3 +356,40 @@ def test_a_base_class_never_used_as_a_task_does_not_block_the_plan(tmp_path):
     assert result.returncode == 0, result.stderr
     assert b"app.conf.task_ignore_result = True" in (root / "proj" / "app.py").read_bytes()
     assert "AuditedTask" not in result.stderr
+
+
+def test_the_reach_warning_lists_packages_that_may_define_tasks_and_the_rest_under_verbose(tmp_path):
+    settings = """
+        INSTALLED_APPS = ["click", "vendor_reports"]
+        CELERY_RESULT_BACKEND = "redis://"
+    """
+    app = APP.replace('backend="redis://"', "") + 'app.config_from_object("proj.settings", namespace="CELERY")\n'
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": app, "proj/settings.py": settings,
+                                  "proj/tasks.py": TASKS, "proj/views.py": VIEWS})
+    warning = f"{PREFIX}: warning: the global flag also reaches tasks the analysis cannot see; they stop storing " \
+              "results unless they set ignore_result=False:"
+    lines = check(root, "--strategy", "global").stderr.splitlines()
+    start = lines.index(warning)
+    assert lines[start + 1:start + 3] == [
+        "  vendor_reports  (INSTALLED_APPS at proj/settings.py:2)",  # not installed here: it may define tasks
+        "  ...and 1 installed package where no file mentions Celery (--verbose lists them)",
+    ]
+    lines = check(root, "--strategy", "global", "--verbose").stderr.splitlines()
+    start = lines.index(warning)
+    assert lines[start + 1:start + 3] == [
+        "  vendor_reports  (INSTALLED_APPS at proj/settings.py:2)",
+        "  click  (INSTALLED_APPS at proj/settings.py:2; installed, no file mentions Celery)",
+    ]
+
+
+def test_a_package_can_define_tasks_when_a_file_mentions_celery(tmp_path):
+    from celery_lint.fixing.task_packages import can_define_tasks
+
+    write(tmp_path, {"plain/__init__.py": "", "plain/util.py": "x = 1\n", "worker/__init__.py": "",
+                     "worker/jobs.py": "from celery import shared_task\n", "single.py": "y = 2\n"})
+    search = [str(tmp_path)]
+    assert not can_define_tasks("plain.apps.PlainConfig", "INSTALLED_APPS", search)
+    assert not can_define_tasks("single", "INSTALLED_APPS", search)
+    assert can_define_tasks("worker", "autodiscover_tasks()", search)
+    assert can_define_tasks("missing", "INSTALLED_APPS", search)  # not installed: it may
+    assert can_define_tasks("plain.tasks", "Celery(include=...)", search)  # a task module by name

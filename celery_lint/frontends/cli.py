@@ -86,9 +86,10 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Print the full lists (--strategy global: every package the flag reaches).")
 def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
           respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
-          no_cache, cache_dir, quiet):
+          no_cache, cache_dir, quiet, verbose):
     """Check PATHS (default: .); the whole project around them is analysed."""
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
