@@ -24,6 +24,7 @@ class Role(Enum):
     TASK_DECORATOR_HINT = "a name that looks like a task decorator alias (x_task = shared_task)"
     APP_CLASS = "the Celery application class"
     APP_NAME = "a name projects give an app imported from a package we cannot see"
+    APP_EXTENSION = "the Celery app an extension object holds (ext = FlaskCeleryExt(app); ext.celery)"
     TASK_CLASS = "the base class of class-based tasks"
     TASK_CLASS_ATTRIBUTE = "a class attribute of a class-based task the analysis reads"
     ENQUEUE = "sends a task and returns its AsyncResult"
@@ -109,6 +110,8 @@ TERMS: Tuple[Term, ...] = (
          example="from proj.jobs import nightly_task\n\n\n@nightly_task  # <-\ndef job():\n    pass\n"),
     Term(Role.APP_CLASS, ("celery.Celery", "celery.app.Celery", "celery.app.base.Celery"), None, IMPORTED,
          "import os\nfrom celery import Celery\n\napp = Celery('proj')  # <-\n"),
+    Term(Role.APP_EXTENSION, ("flask_celeryext.FlaskCeleryExt.celery", "flask_celeryext.ext.FlaskCeleryExt.celery"),
+         None, "its module makes the app, and holds the token 'celery'"),
     Term(Role.APP_NAME, ("app", "celery", "celery_app", "capp", "celeryapp", "current_app"), None, NOT_IN_SOURCE),
     Term(Role.TASK_CLASS, ("celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"), None, IMPORTED,
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    name = 'proj.job'  # <-\n"),

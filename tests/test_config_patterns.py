@@ -180,3 +180,56 @@ def test_default_django_settings_outside_the_project_make_the_backend_unknown(pr
     assert lint(root) == [FINDING + " (stored if a result backend is configured: the Django settings module "
                                     "proj.settings (DJANGO_SETTINGS_MODULE at proj/celery.py:6) is outside the "
                                     "project)"]
+
+
+def test_a_generic_app_subscripted_once_makes_tasks(project):
+    """``Celery[DjangoTask]("weblate")``: the class, whatever it is subscripted with."""
+    root = project({
+        "proj/celery.py": """
+            from celery import Celery
+            from celery.contrib.django.task import DjangoTask
+
+            app = Celery[DjangoTask]("proj", backend="redis://")
+        """,
+        "proj/tasks.py": """
+            from proj.celery import app
+
+            @app.task
+            def sync(x):
+                return x
+        """,
+        "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING]
+
+
+def test_a_loose_file_named_celery_does_not_shadow_the_library(project):
+    """``dockerfiles/settings/celery.py`` (no ``__init__.py`` above it) is not what ``from celery import ...``
+    imports from the project root."""
+    root = project({
+        "dockerfiles/settings/celery.py": "result_backend = 'redis://redis/1'\n",
+        "proj/__init__.py": "",
+        "proj/worker.py": 'from celery import Celery\n\napp = Celery("proj", backend="redis://")\n',
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == [FINDING]
+
+
+def test_a_bare_task_given_to_add_periodic_task_is_a_beat_entry(project):
+    root = project({
+        "proj/worker.py": 'from celery import Celery\n\napp = Celery("proj", backend="redis://")\n',
+        "proj/tasks.py": TASKS,
+        "proj/schedule.py": """
+            from celery.schedules import crontab
+
+            from proj.tasks import sync
+            from proj.worker import app
+
+            @app.on_after_configure.connect
+            def setup(sender, **kwargs):
+                sender.add_periodic_task(crontab(minute=0), sync, args=(1,))
+        """,
+    })
+    report = analyse_both_ways(root)
+    [(task, verdict)] = report.verdicts
+    assert str(verdict.state) == "unread" and [str(use.kind) for _path, use in task.uses] == ["beat"]

@@ -66,6 +66,9 @@ class ClassInfo:
     attrs: Dict[str, Any]  # literal class attributes we care about (ignore_result, name, ...)
     updates_state: bool
     noqa: List[str]
+    # methods that make a task of what they are given: method -> the decorators they call (dotted names, or
+    # ``self.task`` for the app's own); ``__call__`` makes the class a decorator factory
+    task_methods: Dict[str, List[str]] = field(default_factory=dict)
 
 
 @dataclass
