@@ -161,20 +161,31 @@ def test_the_settings_the_app_loads_by_default_are_cited_not_another_deployment_
         "proj/celery.py": DJANGO_APP,
         "proj/base_settings.py": "CELERY_RESULT_BACKEND = 'redis://localhost/1'\n",
         "proj/settings.py": "from proj.base_settings import *\n",
-        "proj/settings_docker.py": "CELERY_RESULT_BACKEND = 'redis://redis/1'\nCELERY_TASK_IGNORE_RESULT = True\n",
+        "proj/settings_docker.py": "CELERY_RESULT_BACKEND = 'redis://redis/1'\n",
         "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
     })
     report = analyse_both_ways(root)
     assert report.settings.backend_at == ["proj/base_settings.py:1"]
-    assert report.settings.global_ignore is False
     assert [f.format() for f in report.findings] == [FINDING]
+
+
+def test_another_deployment_s_global_ignore_still_keeps_tasks_silent(project):
+    """Production may load ``settings_docker.py`` (DJANGO_SETTINGS_MODULE set in its environment): its
+    ``CELERY_TASK_IGNORE_RESULT = True`` makes the global ignore differ between deployments, so nothing is said."""
+    root = project({
+        "proj/celery.py": DJANGO_APP,
+        "proj/settings.py": "CELERY_RESULT_BACKEND = 'redis://localhost/1'\n",
+        "proj/settings_docker.py": "CELERY_TASK_IGNORE_RESULT = True\n",
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    assert lint(root) == []
 
 
 def test_default_django_settings_outside_the_project_make_the_backend_unknown(project):
     """weblate: ``weblate.settings`` is written at deployment (from ``settings_example.py``)."""
     root = project({
         "proj/celery.py": DJANGO_APP,
-        "proj/settings_example.py": "CELERY_RESULT_BACKEND = 'redis://localhost/1'\n",
+        "proj/settings_example.py": "CELERY_BROKER_URL = 'redis://localhost/0'\n",
         "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
     })
     assert lint(root) == [FINDING + " (stored if a result backend is configured: the Django settings module "

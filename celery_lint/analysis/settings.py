@@ -18,6 +18,9 @@ from .symbols import Symbol, Symbols
 
 DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")  # the project's own settings modules
 SHOWN_CODE = 60  # characters of an unreadable config source quoted in a message
+# What another deployment's settings may still say: they can only make tasks silent (a global ignore set in
+# different ways, annotations), never report one
+SILENCING = frozenset({Setting.GLOBAL_IGNORE, Setting.ANNOTATIONS})
 
 
 @dataclass
@@ -150,10 +153,11 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
     if django.outside_project:
         collected.unseen.append(django.outside_project)
     for summary in summaries:
-        if summary.module in django.not_loaded:
-            continue  # another deployment's settings (``settings_docker.py``): not what the app loads by default
         testing = is_test_path(summary.path)  # a test app or settings (eager, in memory) say nothing of production
+        other_deployment = summary.module in django.not_loaded
         for fact in summary.config:
+            if other_deployment and fact.key not in SILENCING:
+                continue  # ``settings_docker.py``: not what the app loads by default, never cited
             collected.add(fact, f"{summary.path}:{fact.line}", testing)
     reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id]
     backend = collected.backend_state()
@@ -180,7 +184,9 @@ class DjangoSettings:
     """Which settings modules a Django project's app loads: ``config_from_object("django.conf:settings")`` reads
     the module ``DJANGO_SETTINGS_MODULE`` names, by default the one ``os.environ.setdefault(...)`` gives (in the
     module loading the settings, else anywhere), and whatever it star-imports (``from .base import *``). The
-    project's other settings modules (``settings_docker.py``, ``settings/dev.py``) are not read."""
+    project's other settings modules (``settings_docker.py``, ``settings/dev.py``) set no backend; their global
+    ignore still counts (it can only keep tasks silent). A default module outside the project may import any of
+    them: then all are read, and it is evidence that a backend may be set where celery-lint cannot see."""
 
     def __init__(self, summaries: Sequence[ModuleSummary], symbols: Symbols, modules: FrozenSet[str]):
         self.not_loaded: Set[str] = set()
@@ -190,14 +196,15 @@ class DjangoSettings:
             [(m, where) for m, where, _ in defaults]
         if not loaders or not chosen:
             return
-        loaded = _star_closure({m for m, _ in chosen}, symbols)
-        self.not_loaded = {s.module for s in summaries
-                           if s.config and _is_settings_module(s.module) and s.module not in loaded}
         outside = [(m, where) for m, where in chosen if m not in modules]
-        if len(outside) == len(chosen):
+        if len(outside) == len(chosen):  # it may import any of the project's settings modules: all are read
             module, where = outside[0]
             self.outside_project = (f"the Django settings module {module} (DJANGO_SETTINGS_MODULE at {where}) is "
                                     "outside the project")
+            return
+        loaded = _star_closure({m for m, _ in chosen}, symbols)
+        self.not_loaded = {s.module for s in summaries
+                           if s.config and _is_settings_module(s.module) and s.module not in loaded}
 
     @staticmethod
     def _defaults(summaries: Sequence[ModuleSummary]):
