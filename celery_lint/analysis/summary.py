@@ -38,6 +38,7 @@ from .facts import (
 )
 from .config_sources import loaded_config
 from .env_values import env_schema, literal, setting_value
+from .task_forms import TaskForms
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
@@ -186,7 +187,7 @@ def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
     return codes
 
 
-class _Summarizer:
+class _Summarizer(TaskForms):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -447,9 +448,6 @@ class _Summarizer:
             return
         self.summary.option_dicts[name] = OptionDict(keys, self.line_of(at))
 
-    def in_function(self) -> bool:
-        return any(isinstance(info, FunctionInfo) for info in self.stack)
-
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
@@ -597,25 +595,13 @@ class _Summarizer:
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
         for arg in node.args:  # (a callback runs, and a base class is built on: neither is handed on)
-            if self.bare_beat_entry(node, name, arg):
+            beat = self.bare_beat_entry(node, name, arg)
+            if beat is not None:
+                outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
+                self.use(UseKind.BEAT, outcome, Reference(target=beat))
                 continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
-
-    def bare_beat_entry(self, node: cst.Call, name: Optional[str], arg: cst.Arg) -> bool:
-        """``sender.add_periodic_task(crontab(), some_task)``: Celery schedules the task itself by its name, as
-        for ``some_task.s()``: a beat entry, never read."""
-        if name not in celery_api.names(Role.PERIODIC) or not isinstance(arg.value, (cst.Name, cst.Attribute)):
-            return False
-        positional = [a for a in node.args if a.keyword is None and not a.star]
-        if not (arg.keyword is not None and arg.keyword.value == "sig" or positional[1:2] == [arg]):
-            return False
-        ref = self.ref_of(arg.value)
-        if ref is None:
-            return False
-        outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
-        self.use(UseKind.BEAT, outcome, Reference(target=ref))
-        return True
 
     def record_call(self, node: cst.Call) -> None:
         """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):
@@ -634,23 +620,6 @@ class _Summarizer:
             else:
                 args.append(literal(arg.value))
         self.summary.calls.append(Call(ref, args, kwargs, star, self.flow.result(node), self.line_of(node)))
-
-    def task_method(self, node: cst.Call) -> None:
-        """``self.task(**options)(func)`` / ``shared_task(*self.args, **self.kwargs)(inner)`` in a method of a
-        module-level class: the method makes tasks (the project checks the callee is a task decorator)."""
-        if len(self.stack) < 2 or not isinstance(self.stack[0], ClassInfo) or not isinstance(self.stack[1], FunctionInfo):
-            return
-        func = node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
-                and func.attr.value == "task":
-            callee = "self.task"
-        elif isinstance(func, (cst.Name, cst.Attribute)) and call_name(node) in ("shared_task", "task"):
-            callee = self.ref_of(func)
-        else:
-            return
-        methods = self.stack[0].task_methods.setdefault(self.stack[1].name, [])
-        if callee is not None and callee not in methods:
-            methods.append(callee)
 
     def forwarded_kwargs(self, node: cst.Call) -> None:
         """``shared_task(**kwargs)`` inside ``def background_task(func=None, **kwargs)``: the enclosing function
@@ -973,16 +942,6 @@ class _Summarizer:
             ref = self.ref_of(found) if isinstance(found, (cst.Name, cst.Attribute)) else None
             if ref is not None and ref not in info.returns:
                 info.returns.append(ref)
-
-    def attribute_of_made(self, value: cst.BaseExpression) -> List[str]:
-        """``ext = FlaskCeleryExt(app); return ext.celery``: ``flask_celeryext.FlaskCeleryExt.celery``, the
-        attribute of an object this function makes (an extension holding the app)."""
-        if not isinstance(value, cst.Attribute) or not isinstance(value.value, cst.Name) \
-                or self.resolve_name(value.value) is not None:
-            return []
-        made = [v for v in self.local_values(value.value, assignments_only=True) if isinstance(v, cst.Call)]
-        refs = [self.ref_of(_unsubscripted(call.func)) for call in made]
-        return [f"{ref}.{value.attr.value}" for ref in refs if ref is not None]
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if not isinstance(node.value, cst.From):
