@@ -98,7 +98,7 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
     root = report.root
     without_backend = project.settings.backend is Backend.ABSENT
-    if without_backend and config.assume_backend:
+    if config.assume_backend and project.settings.backend is not Backend.CONFIGURED:  # absent or unknown: taken as set
         project.settings = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
         without_backend = False
     report.settings = project.settings

@@ -143,3 +143,9 @@ def test_assume_backend_reports_what_no_backend_hides(copy, how):
     assert [line.split(": CEL001 ")[0] for line in result.stdout.splitlines()] == ["mailer/tasks.py:4:1",
                                                                                    "mailer/tasks.py:9:1"]
     assert result.returncode == 1
+
+
+def test_assume_backend_drops_the_condition_of_an_unknown_backend(copy):
+    root = copy("backend_env")
+    result = run_cli(root, "--assume-backend", ".")
+    assert result.stdout == (FIXTURES / "backend_env" / "expected.txt").read_text().split(" (stored if")[0] + "\n"
