@@ -18,6 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .discovery import DEFAULT_EXCLUDES
+from .project_files import Unreadable, read_project_file
 from .rules import KNOWN_CODES
 
 DEFAULT_MAX_FILE_SIZE = 10_000_000
@@ -94,7 +95,10 @@ def _file_size(value, key: str = "max-file-size") -> int:
     match = _SIZE.fullmatch(value) if isinstance(value, str) else None
     if match is None or float(match.group(1)) <= 0:
         raise ConfigError(f'{key} must be a size such as "10MB" or a number of bytes, got {value!r}')
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    size = int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    if size < 1:  # "0.0000001KB" rounds to nothing: every file would be skipped
+        raise ConfigError(f'{key} must be at least 1 byte, got {value!r} (under 1 byte); give a size such as "10MB"')
+    return size
 
 
 def _boolean(value, key: str) -> bool:
@@ -163,9 +167,9 @@ def load(root: Path, explicit: Optional[Path] = None) -> Config:
             raise ConfigError(f"config file not found: {explicit}")
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = tomllib.loads(read_project_file(path).decode("utf-8"))
+    except Unreadable as exc:  # a FIFO or /dev/zero stops the run as a malformed file does, at once
+        raise ConfigError(f"{path}: {exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(f"{path}: invalid TOML: {reason}") from None

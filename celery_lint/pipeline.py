@@ -45,6 +45,9 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
             project = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
         else:
             project = _plain(report, sources, config, workers)
+    except BaseException:  # interrupted (or a bug of ours): the workers' files are no longer wanted
+        workers.abandon()
+        raise
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
@@ -113,7 +116,8 @@ def _judge(report: Report, project: Project, unparsed, config: Config, targets: 
             report.hidden_without_backend += len(with_backend) - len(found)
     report.findings.sort(key=Finding.sort_key)
     report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
-    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+    report.warnings = [w for w in report.warnings  # an ignore file shapes the whole project, whatever the targets
+                       if discovery.is_ignore_file(w.path) or discovery.under_any(root / w.path, targets)]
 
 
 def _findings(task, verdict, project, config: Config, root: Path, targets: List[Path]) -> List[Finding]:

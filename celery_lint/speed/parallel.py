@@ -5,7 +5,8 @@ keeps its last summary with its lines moved (``reuse``), which is tried first, i
 
 A worker that crashes (a parser bug on a strange file) costs that file, not the run: the files it may have
 held are tried again one at a time, and the one that crashes again becomes an error line. Workers die with
-the process that started them (a caller's timeout may kill it with SIGTERM or SIGKILL, without cleanup).
+the process that started them (a caller's timeout may kill it with SIGTERM or SIGKILL, without cleanup), and
+an interrupted run (Ctrl-C, SIGINT) kills them at once instead of waiting for the files they hold.
 """
 from __future__ import annotations
 
@@ -127,6 +128,18 @@ class Summarizers:
             self._pool.shutdown()
             self._pool = None
 
+    def abandon(self) -> None:
+        """Stop the workers now, their work unfinished (the run was interrupted): a clean ``shutdown`` would
+        wait for every file already handed to them, a minute on a large project."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()  # SIGKILL: they ignore SIGINT (see ``_start_worker``)
+        # Waiting is quick now (the pool sees its workers dead and breaks); not waiting left its manager thread
+        # closing a pipe while the interpreter's exit wrote to it: a traceback after the run.
+        pool.shutdown(wait=True, cancel_futures=True)
+
 
 def _largest_first(work: List[Work], indices: Iterable[int]) -> List[int]:
     return sorted(indices, key=lambda index: -len(work[index][0]))
@@ -139,10 +152,13 @@ def _failed(work: Work, error: str) -> dict:
 
 
 def _start_worker(parent: int) -> None:
-    """Die with the parent: at once where Linux can tell us (PR_SET_PDEATHSIG), else within a second."""
+    """Die with the parent: at once where Linux can tell us (PR_SET_PDEATHSIG), else within a second. Ctrl-C
+    is the parent's to handle: it stops the workers itself (a worker of its own would print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError):
