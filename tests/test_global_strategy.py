@@ -179,6 +179,8 @@ def test_ambiguous_places_change_nothing(files, reason, tmp_path):
     assert "All checks passed!" not in result.stdout and "fixable with --fix" not in result.stdout
     planned = check(root, "--strategy", "global")
     assert "All checks passed!" not in planned.stdout and "fixable with --fix" not in planned.stdout
+    diffed = check(root, "--diff", "--strategy", "global")
+    assert diffed.stdout == "" and "Would fix" not in diffed.stderr
 
 
 def test_a_read_task_that_cannot_be_marked_stops_the_plan(tmp_path):
