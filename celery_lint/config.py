@@ -46,6 +46,7 @@ class Config:
     respect_gitignore: bool = True
     output_format: str = "concise"
     strategy: str = "per-task"
+    assume_backend: bool = False  # report unread results even where no result backend is configured
 
     @property
     def excludes(self) -> tuple:
@@ -140,6 +141,7 @@ _KEYS = {
     "respect-gitignore": ("respect_gitignore", _boolean),
     "output-format": ("output_format", _output_format),
     "strategy": ("strategy", _strategy),
+    "assume-backend": ("assume_backend", _boolean),
 }
 
 

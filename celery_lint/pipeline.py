@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -23,7 +24,7 @@ from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
-from .types import FileMessage, Finding, Report
+from .types import Backend, FileMessage, Finding, Report
 
 
 def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Optional[Dict[Path, bytes]],
@@ -81,7 +82,7 @@ def _plain(report: Report, sources: Sources, config: Config, workers: Summarizer
     report.parsed = len(files)
     report.digests = {f.relative: hashlib.sha1(f.source).hexdigest() for f in files}
     report.errors = _summary_errors(summaries)
-    return Project(list(summaries.values()), config.task_decorators)
+    return Project(list(summaries.values()), config.task_decorators, [f.module for f in sources.files])
 
 
 def _summary_errors(summaries: Dict[str, ModuleSummary]) -> List[FileMessage]:
@@ -101,15 +102,40 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
 
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
     root = report.root
+    without_backend = project.settings.backend is Backend.ABSENT
+    if config.assume_backend and project.settings.backend is not Backend.CONFIGURED:  # absent or unknown: taken as set
+        project.settings = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
+        without_backend = False
     report.settings = project.settings
     report.verdicts = [(task, judge(task, project, unparsed)) for task in project.tasks]
-    for rule in RULES:
-        for finding, noqa in rule.findings(project, report.verdicts):
-            if not config.enabled(finding.code, finding.path) or "*" in noqa or finding.code in noqa:
-                continue
-            if discovery.under_any(root / finding.path, targets):
-                report.findings.append(finding)
+    found = _findings(report.verdicts, project, config, root, targets)
+    report.findings += found
+    if without_backend:  # what a backend would show: counted for the summary, never reported
+        assumed = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
+        with_backend = _findings(report.verdicts, _Assuming(project, assumed), config, root, targets)
+        report.hidden_without_backend += len(with_backend) - len(found)
     report.findings.sort(key=Finding.sort_key)
     report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
     report.warnings = [w for w in report.warnings  # an ignore file shapes the whole project, whatever the targets
                        if discovery.is_ignore_file(w.path) or discovery.under_any(root / w.path, targets)]
+
+
+def _findings(verdicts, project, config: Config, root: Path, targets: List[Path]) -> List[Finding]:
+    found = []
+    for rule in RULES:
+        for finding, noqa in rule.findings(project, verdicts):
+            if not config.enabled(finding.code, finding.path) or "*" in noqa or finding.code in noqa:
+                continue
+            if discovery.under_any(root / finding.path, targets):
+                found.append(finding)
+    return found
+
+
+class _Assuming:
+    """The project as the rules would see it with a result backend (``assume-backend``)."""
+
+    def __init__(self, project: Project, settings):
+        self._project, self.settings = project, settings
+
+    def __getattr__(self, name):
+        return getattr(self._project, name)

@@ -135,6 +135,8 @@ class Report:
     moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
     stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
+    # no result backend is configured, so CEL001 is silent: how many findings that hides (``assume-backend``)
+    hidden_without_backend: int = 0
 
 
 # ----- typed data to JSON and back (the cache, and summaries sent back by worker processes) -----

@@ -93,7 +93,7 @@ def test_shop_totals_configuration_and_savings_json(shop_json):
     assert project["totals"] == {"tasks": 14, "stored": 14, "read": 4, "unread": 9, "maybe": 1, "unused": 0,
                                  "ignored": 0, "ignored-but-read": 0, "unknown": 0, "no-backend": 0}
     assert project["config"] == {
-        "backend": {"state": "configured", "at": "shop/celery_app.py:21", "env": None},
+        "backend": {"state": "configured", "at": "shop/celery_app.py:21", "env": None, "evidence": None},
         "result_expires": {"seconds": 86400, "never": False, "known": True, "at": None},  # unset: Celery's one day
         "task_ignore_result": {"value": False, "at": None, "env": None},
         "result_extended": {"value": False, "at": None},
@@ -497,3 +497,12 @@ def test_live_keys_are_joined_with_the_verdicts(tmp_path):
     assert {t["name"]: t["live"]["keys"] for t in project["tasks"]} == counts
     assert project["config"]["result_extended"]["value"] is True
     assert "unread: 65 keys" in table and "(9 tasks)" in table
+
+
+def test_an_unknown_backend_is_shown_with_its_evidence(tmp_path):
+    root = tmp_path / "relay"
+    shutil.copytree(REPO / "fixtures" / "backend_unseen" / "project", root)
+    backend = report_json(root)["config"]["backend"]
+    assert backend == {"state": "unknown", "at": None, "env": None,
+                       "evidence": 'the config is loaded from pyfile_to_module(config["celery_config"], '
+                                   '"celeryconfig"), which celery-lint cannot read, at relay/worker.py:8'}

@@ -66,6 +66,9 @@ class ClassInfo:
     attrs: Dict[str, Any]  # literal class attributes we care about (ignore_result, name, ...)
     updates_state: bool
     noqa: List[str]
+    # methods that make a task of what they are given: method -> the decorators they call (dotted names, or
+    # ``self.task`` for the app's own); ``__call__`` makes the class a decorator factory
+    task_methods: Dict[str, List[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,6 +167,9 @@ class Setting(Kind):
     BACKEND = "result_backend"  # value: a literal, {"ref": dotted name}, or DYNAMIC
     ANNOTATIONS = "annotations"  # value: whether they mention ignore_result
     DYNAMIC_CONFIG = "dynamic_config"  # config_from_envvar(): anything may be set
+    # config_from_object(x), Celery(config_source=x), conf.update(x): value {"module": name} / {"ref": dotted
+    # name}, resolved by the project, or {"code": source text} for an expression nobody can read
+    LOADED_CONFIG = "loaded_config"
     APP = "app"  # a Celery app is made here; value: whether it is given a backend
     EXPIRES = "result_expires"  # value: seconds (a literal), or DYNAMIC (a timedelta, a name...)
     EXTENDED = "result_extended"  # value: True / False / DYNAMIC

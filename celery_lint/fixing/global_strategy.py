@@ -90,7 +90,7 @@ def plan(report) -> Plan:
             chosen.edits.append(TaskEdit(task, fix))
         if ok:
             chosen.resolved.add((task.path, task.line))
-        elif verdict.state in KEEPS:
+        elif verdict.state in KEEPS and not _base_class(task, verdict.state):
             cannot.append(f"{task.name or task.qualname} ({task.path}:{task.line}{_keep_storing_by_hand(task)})")
     if cannot:
         chosen.refused = ("these tasks must keep storing but ignore_result=False cannot be added to them, so the "
@@ -107,6 +107,14 @@ def _keep_storing_by_hand(task) -> str:
 
 
 def _ambiguous(settings, config: AppConfig) -> Optional[str]:
+    """Why the one place for the flag cannot be told, or None: the config first, then where the backend is."""
+    why = _config_unclear(settings, config)
+    if why is not None or settings.global_ignore is True:
+        return why  # with the flag already written, only the tasks are left
+    return _place_unclear(settings, config)
+
+
+def _config_unclear(settings, config: AppConfig) -> Optional[str]:
     if settings.annotations_at:
         return f"task_annotations at {settings.annotations_at} may set ignore_result for any task"
     if settings.global_ignore is DYNAMIC:
@@ -117,8 +125,10 @@ def _ambiguous(settings, config: AppConfig) -> Optional[str]:
         return f"the config comes from a module outside the project (config_from_object at {config.unseen_config[0]})"
     if len(config.apps) > 1:
         return f"several Celery apps ({', '.join(config.apps)}): the flag would reach only one"
-    if settings.global_ignore is True:
-        return None  # the flag is already written: only the tasks are left
+    return None
+
+
+def _place_unclear(settings, config: AppConfig) -> Optional[str]:
     if settings.global_ignore_at:
         return f"task_ignore_result = False is set at {settings.global_ignore_at}: change it to True by hand"
     if settings.backend is Backend.ABSENT:
@@ -127,6 +137,11 @@ def _ambiguous(settings, config: AppConfig) -> Optional[str]:
         return "no Celery app is made in the project: the settings are read by an app it cannot see"
     if len(config.namespaces) > 1:
         return f"config_from_object() is called with different namespaces ({', '.join(config.namespaces.values())})"
+    if config.unseen_update and (not config.namespaces or None in config.namespaces):
+        # Celery refuses a mix of old (CELERY_IGNORE_RESULT) and new (task_ignore_result) names: what it loads
+        # there decides which one may be written, and nobody can see it
+        return (f"conf.update() at {config.unseen_update[0]} loads settings celery-lint cannot read, which may name "
+                "them in the other style (Celery refuses a mix of old and new setting names)")
     places = _places(settings)
     if not places:
         return "no place in the project configures the result backend"
@@ -149,6 +164,13 @@ def _placement(report, settings, config: AppConfig) -> Placement:
     path, line = _places(settings)[0]  # one file: its first setting is the one every later one follows
     namespace = next(iter(config.namespaces)) if config.namespaces else NOT_KNOWN
     return place((report.root / path).read_bytes(), path, line, namespace)
+
+
+def _base_class(task, state: VerdictState) -> bool:
+    """A Task subclass nothing uses as a task (never enqueued, never handed on, no registered name of its own):
+    a base class others build on, which never runs, so it never stores; it cannot block the flag."""
+    return (str(task.kind) == "class" and state is VerdictState.UNUSED and not task.uses
+            and not task.value_escapes and task.name == task.qualname)
 
 
 def _stores(task) -> bool:

@@ -74,6 +74,8 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
               help="per-task: ignore_result=True on each unread task (default); global: task_ignore_result = True "
                    "where the backend is configured, ignore_result=False on each task whose result may be read.")
+@click.option("--assume-backend", is_flag=True, default=None,
+              help="Report unread results even where no result backend is configured (assume-backend in the config).")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed (with --fix) or can be fixed.")
 @click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' where each finding is reported, and nothing else.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
@@ -95,9 +97,10 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
+@click.option("-v", "--verbose", is_flag=True, help="Print the full lists (--strategy global: every package the flag reaches).")
+def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
           respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
-          no_cache, cache_dir, quiet):
+          no_cache, cache_dir, quiet, verbose):
     """Check PATHS (default: .); the whole project around them is analysed."""
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
@@ -107,6 +110,7 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
             select=_codes(select, "--select"), extend_select=_codes(extend_select, "--extend-select"),
             ignore=_codes(ignore, "--ignore"), exclude=_patterns(exclude), extend_exclude=_patterns(extend_exclude),
             respect_gitignore=respect_gitignore, output_format=output_format, strategy=strategy,
+            assume_backend=assume_backend or None,
         )
 
         configs = {}
@@ -156,6 +160,8 @@ class _Run:
         self.remaining: List[output.Located] = []
         self.fixed_findings: List[tuple] = []  # (shown path, finding) fixed by --fix
         self.fixed = self.errors = self.failed = self.noqa_added = self.files = 0
+        self.hidden: List[str] = []  # one line per project whose findings no backend hides
+        self.refused = False  # --strategy global refused its plan: no fix is on offer
         self.format = "concise"
 
     @property
@@ -176,6 +182,8 @@ class _Run:
             click.echo(f"{_shown(report.root, error.path)}: error: {error.message}", err=True)
         self.errors += len(report.errors)
         self.files += report.files
+        if report.hidden_without_backend:
+            self.hidden.append(_hidden_line(report))
 
     def explain(self, report, config) -> None:
         from .explain import explain_lines
@@ -244,11 +252,15 @@ class _Run:
             return
         if self.show_fixes:
             self._show_fixes(items, fixing)
-        click.echo(self._summary(len(items), fixing))
+        summary = self._summary(len(items), fixing)
+        if summary:
+            click.echo(summary)
+        for line in self.hidden:
+            click.echo(line)
 
     def _diff_summary(self, items: List[output.Located], add_noqa: bool) -> None:
         """With --diff, stdout holds the diff alone (it can go to ``git apply``); the count goes to stderr."""
-        if self.quiet:
+        if self.quiet or self.refused:  # a refused --strategy global said so: it would fix nothing
             return
         if add_noqa:
             count = self.noqa_added
@@ -261,12 +273,12 @@ class _Run:
     def _summary(self, remaining: int, fixing: bool) -> str:
         total = remaining + self.fixed
         if total == 0 and not self.errors:
-            return "All checks passed!"
+            return "" if self.refused else "All checks passed!"
         noun = "error" if total == 1 else "errors"
         if fixing and self.fixed:
             return f"Found {total} {noun} ({self.fixed} fixed, {remaining} remaining)."
         line = f"Found {total} {noun}."
-        if self.fixable:
+        if self.fixable and not self.refused:
             line += f"\n{self.color.fixable('[*]')} {self.fixable} fixable with --fix."
         return line
 
@@ -296,6 +308,16 @@ class _Run:
             for code, count in sorted(counts.items()):
                 rule = rule_for(code)
                 click.echo(f"    {count} × {code} ({rule.name if rule else code})")
+
+
+def _hidden_line(report) -> str:
+    """Said once: without a result backend nothing is stored, so unread results are not findings."""
+    hidden = report.hidden_without_backend
+    where = report.settings.no_backend_at if report.settings is not None else None
+    at = f" ({_shown(report.root, where)})" if where else ""
+    results = "unread result is" if hidden == 1 else "unread results are"
+    return (f"No result backend is configured{at}: {hidden} {results} not reported. If one is configured where "
+            "celery-lint cannot see, set assume-backend = true in [tool.celery-lint] (or pass --assume-backend).")
 
 
 def _print_diff(shown: str, old: bytes, new: bytes) -> None:

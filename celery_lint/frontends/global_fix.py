@@ -19,6 +19,7 @@ def run_global(run, report, fix: bool, diff: bool, shown, print_diff) -> None:
     if plan.refused is not None:
         _say(f"{PREFIX}: not applied, nothing changed: {plan.refused}")
         run.failed += 1 if fix or diff else 0
+        run.refused = True  # the summary must not say otherwise (all passed, fixable with --fix)
         return
     if plan.note is not None or plan.empty:
         if not run.quiet:
@@ -66,12 +67,26 @@ def _say(text: str) -> None:
 
 
 def _say_reaches(plan) -> None:
-    if not plan.reaches:
+    """One line per package that may define tasks; the packages that cannot (installed here, no file mentioning
+    Celery) only under --verbose."""
+    from ..fixing.task_packages import can_define_tasks
+
+    context = click.get_current_context(silent=True)
+    verbose = bool(context is not None and context.params.get("verbose"))
+    may = [(w, p, at) for w, p, at in plan.reaches if can_define_tasks(p, w)]
+    cannot = [reach for reach in plan.reaches if reach not in may]
+    if not may and not (verbose and cannot):
         return
     _say(f"{PREFIX}: warning: the global flag also reaches tasks the analysis cannot see; they stop storing "
          "results unless they set ignore_result=False:")
-    for what, package, where in plan.reaches:
+    for what, package, where in may:
         _say(f"  {package}  ({what} at {where})")
+    if verbose:
+        for what, package, where in cannot:
+            _say(f"  {package}  ({what} at {where}; installed, no file mentions Celery)")
+    elif cannot:
+        _say(f"  ...and {len(cannot)} installed package{'s' if len(cannot) != 1 else ''} where no file mentions "
+             "Celery (--verbose lists them)")
 
 
 def _say_plan(plan, writing: bool) -> None:

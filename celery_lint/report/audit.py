@@ -97,6 +97,9 @@ class Configuration:
     extended: object  # result_extended: True / False / DYNAMIC
     extended_at: Optional[str]
     annotations_at: Optional[str]  # task_annotations that may set ignore_result
+    # "unknown" with evidence: why a backend may be configured where celery-lint cannot see; or "assumed"
+    # (``assume-backend``) for a backend taken as configured though none is seen
+    backend_evidence: Optional[str] = None
 
 
 @dataclass
@@ -157,7 +160,7 @@ def build(report: Report, task_filter=None) -> Audit:
 def configuration(settings) -> Configuration:
     if settings is None:  # no Python file at all: Celery's defaults
         settings = SimpleNamespace(backend=Backend.UNKNOWN, backend_at=[], no_backend_at=None, backend_env=None,
-                                   expires=None, global_ignore=False, global_ignore_at=None, global_ignore_env=None,
+                                   backend_unknown=None, assumed=False, expires=None, global_ignore=False, global_ignore_at=None, global_ignore_env=None,
                                    extended=None, annotations_at=None)
     expires, expires_at, known = costs.DEFAULT_EXPIRES, None, True
     if settings.expires is not None:
@@ -174,6 +177,7 @@ def configuration(settings) -> Configuration:
         global_ignore_env=settings.global_ignore_env,
         extended=extended if extended in (True, False) else DYNAMIC, extended_at=extended_at,
         annotations_at=settings.annotations_at,
+        backend_evidence="assumed (assume-backend)" if settings.assumed else settings.backend_unknown,
     )
 
 
@@ -268,7 +272,11 @@ def _notes(config: Configuration) -> List[str]:
     if not config.expires_known:
         notes.append(f"result_expires is set at {config.expires_at} in a way celery-lint cannot read (a timedelta, "
                      "a name): the keys' lifetime is not shown.")
-    if config.backend == str(Backend.UNKNOWN):
+    if config.backend == str(Backend.UNKNOWN) and config.backend_evidence:
+        notes.append(f"No result backend is seen, but one may be configured where celery-lint cannot see: "
+                     f"{config.backend_evidence}. The tasks counted as storing their results store "
+                     "them only if it is.")
+    elif config.backend == str(Backend.UNKNOWN):
         notes.append("No Celery app with a result backend in this project (a library?): the application that "
                      "runs these tasks decides whether results are stored.")
     if config.annotations_at:

@@ -20,7 +20,8 @@ written in a way celery-lint cannot evaluate)::
         "live": null | {"keys": int, "bytes": int, "null_results": int}}],
       "totals": {"tasks": int, "stored": int, "read": int, "unread": int, "maybe": int, "unused": int, "ignored": int,
                  "ignored-but-read": int, "unknown": int, "no-backend": int},
-      "config": {"backend": {"state": "configured" | "absent" | "unknown", "at": str | null, "env": str | null},
+      "config": {"backend": {"state": "configured" | "absent" | "unknown", "at": str | null, "env": str | null,
+                             "evidence": str | null},
                  "result_expires": {"seconds": int | null, "never": bool, "known": bool, "at": str | null},
                  "task_ignore_result": {"value": bool | "dynamic", "at": str | null, "env": str | null},
                  "result_extended": {"value": bool | "dynamic", "at": str | null},
@@ -138,6 +139,8 @@ def config_rows(config: Configuration) -> List[Tuple[str, str, str]]:
     """(setting, value, where it comes from)."""
     default = "Celery's default"
     backend_from = config.backend_at or NONE
+    if config.backend_evidence:
+        backend_from = config.backend_evidence
     if config.backend_env:
         backend_from += f", unless ${config.backend_env} sets it"
     if config.expires is None:
@@ -383,7 +386,8 @@ def audit_dict(audit: Audit) -> dict:
         "tasks": [_task_dict(t, live_by_name.get(t.name)) for t in audit.tasks],
         "totals": {"tasks": audit.totals.tasks, "stored": audit.totals.stored, **audit.totals.by_status},
         "config": {
-            "backend": {"state": config.backend, "at": config.backend_at, "env": config.backend_env},
+            "backend": {"state": config.backend, "at": config.backend_at, "env": config.backend_env,
+                        "evidence": config.backend_evidence and config.backend_evidence},
             "result_expires": {"seconds": config.expires, "never": config.expires is None and config.expires_known,
                                "known": config.expires_known, "at": config.expires_at},
             "task_ignore_result": {"value": _json_value(config.global_ignore), "at": config.global_ignore_at,

@@ -57,4 +57,6 @@ class UnreadResult(Rule):
         else:
             advice = "remove ignore_result=False" if fix.action is FixAction.REMOVE else "add ignore_result=True"
         message = f"result of task '{task.name or task.qualname}' is stored but never read (enqueued at {places}); {advice}"
+        if project.settings.backend_condition:  # no backend seen, but one may be configured where we cannot see
+            message += f" ({project.settings.backend_condition})"
         return Finding(task.path, task.line, task.col + 1, self.code, printable(message), fix)

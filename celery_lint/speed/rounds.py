@@ -62,7 +62,7 @@ class FastPath:
         while True:
             self._summarise(todo, interest, first_round, more)
             first_round, more = False, None
-            project = Project(list(self.summaries.values()), self.task_decorators)
+            project = Project(list(self.summaries.values()), self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
             names = sorted(known)
             if self.cache.meta.get("names") != names:
