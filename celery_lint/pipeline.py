@@ -33,7 +33,8 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     (None: not kept)."""
     started = time.time_ns()
     report = Report(root)
-    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size, config.respect_gitignore)
+    sources = Sources(root, config.outside_project, report_on, overrides, config.max_file_size,
+                      config.respect_gitignore, config.unreported)
     report.files, report.warnings = len(sources.files), sources.warnings
     if not sources.files:
         cache_dir, answers = None, None  # nothing to keep: no cache directory is made where there is no Python
@@ -47,7 +48,7 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
-    _judge(report, project, _unparsed(report, sources), config, targets)
+    _judge(report, project, _unparsed(report, sources), config, targets, sources.unreported)
     if answers is not None and report.cache_refused is None:
         answers.save(report, sources.looked_at, stamps, started)
     return report
@@ -94,8 +95,14 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
     return unparsed
 
 
-def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
+def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path],
+           unreported: frozenset) -> None:
     root = report.root
+
+    def reported(path: str) -> bool:
+        """Under the paths checked and not excluded: the rest of the project is analysed, never reported."""
+        return path not in unreported and discovery.under_any(root / path, targets)
+
     report.settings = project.settings
     for task in project.tasks:
         verdict = judge(task, project, unparsed)
@@ -106,8 +113,8 @@ def _judge(report: Report, project: Project, unparsed, config: Config, targets: 
                 continue
             if "*" in task.noqa or finding.code in task.noqa:
                 continue
-            if discovery.under_any(root / finding.path, targets):
+            if reported(finding.path):
                 report.findings.append(finding)
     report.findings.sort(key=Finding.sort_key)
-    report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
-    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+    report.errors = [e for e in report.errors if reported(e.path)]
+    report.warnings = [w for w in report.warnings if reported(w.path)]

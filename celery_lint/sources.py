@@ -34,7 +34,8 @@ class SourceFile:
 class Sources:
     def __init__(self, root: Path, excludes: Sequence[str], report_on: Sequence[Path] = (),
                  overrides: Optional[Dict[Path, bytes]] = None, max_size: Optional[int] = None,
-                 respect_gitignore: bool = True):
+                 respect_gitignore: bool = True, unreported: Sequence[str] = ()):
+        """``excludes``: what is not part of the project; ``unreported``: what is analysed but not reported."""
         self.root = root
         self.max_size = max_size
         self.overrides = {discovery.lexical(p): src for p, src in (overrides or {}).items()}
@@ -51,6 +52,10 @@ class Sources:
         self.looked_at[:0] = [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
+        named_relative = {discovery.relative_to(path, root) for path in named}
+        # Relative paths of files analysed but never reported nor fixed (files named explicitly always are).
+        self.unreported = frozenset(f.relative for f in self.files if unreported and f.relative not in named_relative
+                                    and discovery.is_excluded(f.relative, unreported))
 
     def _describe(self, path: Path) -> SourceFile:
         module, is_package = discovery.module_name(path, self.root)

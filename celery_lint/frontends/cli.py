@@ -68,8 +68,11 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rule codes to enable on top of those selected.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to disable (comma-separated; repeatable).")
-@click.option("--exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude, replacing the defaults (comma-separated; repeatable).")
-@click.option("--extend-exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude on top of the defaults and config.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude, replacing the defaults (comma-separated; repeatable). Excluded files are not "
+                   "reported or fixed, but what they enqueue and read still counts.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude on top of the defaults and config (not reported; their reads still count).")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip what .gitignore files ignore (default: yes).")
 @click.option("-o", "--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,

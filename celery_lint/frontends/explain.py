@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from .. import discovery
 from ..config import Config
 from ..rules.base import effective_ignore
 from ..text import printable
@@ -49,4 +50,6 @@ def why_no_finding(task, report: Report, config: Config) -> Optional[str]:
         return "suppressed by a noqa comment"
     if not config.enabled("CEL001", task.path):
         return "CEL001 is not selected for this file (select / ignore / per-file-ignores)"
+    if config.unreported and discovery.is_excluded(task.path, config.unreported):
+        return "its file is excluded (exclude / extend-exclude): analysed, never reported"
     return "the task is outside the paths given"
