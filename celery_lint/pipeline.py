@@ -17,12 +17,13 @@ from .analysis.facts import ModuleSummary
 from .analysis.project import Project
 from .analysis.verdicts import judge
 from .config import Config
-from .rules import RULES
+from .rules import RULES, UNPARSABLE
 from .sources import Sources
 from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
+from .speed.syntax import unsummarised_errors
 from .types import FileMessage, Finding, Report
 
 
@@ -60,12 +61,13 @@ def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers
             workers.start()
         fast = FastPath(sources, cache, workers, config.task_decorators)
         project = fast.run()
+        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache)
         cache.prune(f.relative for f in sources.files)
         cache.save()
     if cache.refused is not None:
         report.cache_refused = (cache.requested, cache.refused)
     report.parsed, report.moved, report.digests = fast.parsed, fast.moved, fast.digests()
-    report.errors = _summary_errors(fast.summaries)
+    report.errors = _summary_errors(fast.summaries) + [FileMessage(p, e) for p, e in sorted(unsummarised.items())]
     return project
 
 
@@ -115,6 +117,9 @@ def _judge(report: Report, project: Project, unparsed, config: Config, targets: 
                 continue
             if reported(finding.path):
                 report.findings.append(finding)
+    errors = [e for e in report.errors if reported(e.path)]
+    # A file that does not parse is a finding (CEL000) whatever select and ignore say, as in ruff.
+    report.findings += [f for f in map(UNPARSABLE.finding, errors) if f is not None]
     report.findings.sort(key=Finding.sort_key)
-    report.errors = [e for e in report.errors if reported(e.path)]
+    report.errors = [e for e in errors if UNPARSABLE.finding(e) is None]
     report.warnings = [w for w in report.warnings if reported(w.path)]

@@ -176,7 +176,7 @@ def test_a_file_that_does_not_parse(project: Path) -> None:
         assert lines(result.stdout) == ["app/broken.py:4:13: E999 SyntaxError: invalid syntax", *EXPECTED]
         assert result.returncode == 1
     cli = run(project, "-m", "celery_lint", "-q", "app")
-    assert lines(cli.stdout) == EXPECTED
+    assert lines(cli.stdout) == ["app/broken.py:4:12: CEL000 cannot parse: invalid syntax", *EXPECTED]
 
 
 def test_options_from_the_flake8_config(project: Path) -> None:
@@ -204,5 +204,5 @@ def test_a_bad_celery_lint_config_stops_flake8_with_its_message(project: Path) -
     result = flake8(project, "app/tasks.py")
     assert result.stdout == ("There was a critical error during execution of Flake8:\n"
                              f"celery-lint: error: {project / 'pyproject.toml'} [tool.celery-lint]: select: unknown "
-                             "rule code 'CEL999' (known: CEL001, CEL002)\n")
+                             "rule code 'CEL999' (known: CEL001, CEL002, CEL000)\n")
     assert result.returncode == 1

@@ -21,6 +21,8 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)
 def add_noqa(report) -> List[FileFix]:
     by_path: Dict[str, Dict[int, Set[str]]] = {}
     for finding in report.findings:
+        if finding.code == "CEL000":
+            continue  # a file that does not parse: a noqa comment would not silence it, and it may not fit
         by_path.setdefault(finding.path, {}).setdefault(finding.line, set()).add(finding.code)
     done = []
     for relative, lines in sorted(by_path.items()):

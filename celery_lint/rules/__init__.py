@@ -7,9 +7,10 @@ from typing import Optional, Tuple
 
 from .base import Example, Rule, effective_ignore
 from .ignored_result_read import IgnoredResultRead
+from .unparsable_file import UNPARSABLE
 from .unread_result import UnreadResult
 
-RULES: Tuple[Rule, ...] = (UnreadResult(), IgnoredResultRead())
+RULES: Tuple[Rule, ...] = (UnreadResult(), IgnoredResultRead(), UNPARSABLE)
 KNOWN_CODES: Tuple[str, ...] = tuple(rule.code for rule in RULES)
 
 
@@ -17,4 +18,4 @@ def rule_for(code: str) -> Optional[Rule]:
     return next((rule for rule in RULES if rule.code == code.upper()), None)
 
 
-__all__ = ["Example", "KNOWN_CODES", "RULES", "Rule", "effective_ignore", "rule_for"]
+__all__ = ["Example", "KNOWN_CODES", "RULES", "UNPARSABLE", "Rule", "effective_ignore", "rule_for"]
