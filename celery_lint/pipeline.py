@@ -50,6 +50,7 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
     _judge(report, project, _unparsed(report, sources), config, targets, sources.unreported)
+    _drop_file_noqa(report, sources)
     if answers is not None and report.cache_refused is None:
         answers.save(report, sources.looked_at, stamps, started)
     return report
@@ -95,6 +96,14 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
     unparsed.update((problem.path, None) for problem in problems)
     report.errors = sorted(report.errors + problems, key=lambda e: e.path)
     return unparsed
+
+
+def _drop_file_noqa(report: Report, sources: Sources) -> None:
+    """Findings in a file exempted by a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line (only the
+    files with findings are read for it). A file that does not parse is still reported (CEL000), as in ruff."""
+    exempt = {path: sources.file_noqa(path) for path in {f.path for f in report.findings if f.code != UNPARSABLE.code}}
+    report.findings = [f for f in report.findings
+                       if f.code == UNPARSABLE.code or not {"*", f.code} & exempt[f.path]]
 
 
 def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path],

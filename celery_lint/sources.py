@@ -3,6 +3,7 @@ editor), each read at most once, and a file that cannot be read is a problem to 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -81,8 +82,28 @@ class Sources:
             file.problem = f"skipped: {_size(stat.st_size)} is over max-file-size ({_size(self.max_size)})"
         return file.problem is not None
 
+    def file_noqa(self, relative: str) -> frozenset:
+        """See ``file_noqa_codes``."""
+        file = next((f for f in self.files if f.relative == relative), None)
+        return file_noqa_codes(self.read(file) if file is not None else None)
+
     def problems(self) -> List[FileMessage]:
         return [FileMessage(f.relative, f.problem) for f in self.files if f.problem is not None]
+
+
+_FILE_NOQA = re.compile(rb"^[ \t]*#[ \t]*(?:flake8|ruff)[ \t]*[:=][ \t]*noqa"
+                        rb"(?:[ \t]*:[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?[ \t]*\r?$",
+                        re.IGNORECASE | re.MULTILINE)
+
+
+def file_noqa_codes(source: Optional[bytes]) -> frozenset:
+    """The codes a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line exempts the whole file from
+    (``*``: every code), as flake8 and ruff read them: a line holding only that comment."""
+    codes = set()
+    for match in _FILE_NOQA.finditer(source or b""):
+        listed = match.group("codes")
+        codes.update(re.findall(rb"[A-Z]+[0-9]+", listed.upper()) if listed else [b"*"])
+    return frozenset(code.decode() for code in codes)
 
 
 def _size(size: int) -> str:

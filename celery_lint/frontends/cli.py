@@ -39,6 +39,15 @@ class _CheckByDefault(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx, formatter):
+        """``celery-lint --help`` also lists check's options (the command run without one), as ruff's does."""
+        super().format_options(ctx, formatter)
+        check_command = self.commands["check"]
+        options = [param for param in check_command.get_params(ctx)
+                   if isinstance(param, click.Option) and "--help" not in param.opts]
+        with formatter.section("Options of check (celery-lint [OPTIONS] [PATHS])"):
+            formatter.write_dl([row for row in map(lambda option: option.get_help_record(ctx), options) if row])
+
 
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="celery-lint")
@@ -82,7 +91,8 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix fixed something, even if nothing is left.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
-@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why.")
+@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why "
+                                             "(celery-lint explain TASK... for some).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
@@ -111,6 +121,7 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
     except ConfigError as exc:
         click.echo(f"celery-lint: error: {exc}", err=True)
         sys.exit(2)
+    _refuse_statistics_format(statistics, configs.values())
     run = _Run(quiet, show_fixes, statistics, output.Color.for_stream(sys.stdout))
     for report in reports:
         run.notes(report)
@@ -132,6 +143,18 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
         sys.exit(0)
     changed = run.fixed if fix and not diff else 0
     sys.exit(1 if run.remaining or run.errors or (diff and run.fixable) or (exit_non_zero_on_fix and changed) else 0)
+
+
+STATISTICS_FORMATS = ("concise", "full", "json")  # as ruff: a table, or JSON
+
+
+def _refuse_statistics_format(statistics: bool, configs) -> None:
+    """``--statistics`` prints a table or JSON; any other format is refused before anything is fixed, as ruff does."""
+    refused = sorted({c.output_format for c in configs if c.output_format not in STATISTICS_FORMATS}) if statistics else []
+    if refused:
+        click.echo(f"celery-lint: error: --statistics cannot be printed as {refused[0]} "
+                   f"(use --output-format {', '.join(STATISTICS_FORMATS)})", err=True)
+        sys.exit(2)
 
 
 def _patterns(values: Sequence[str]) -> Optional[tuple]:
@@ -248,10 +271,15 @@ class _Run:
     def _statistics(self, items: List[output.Located]) -> None:
         counts = Counter(item.finding.code for item in items)
         fixable = {item.finding.code for item in items if item.finding.fix is not None}
-        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            rule = rule_for(code)
-            marker = "[*]" if code in fixable else "   "
-            click.echo(f"{count:>5}\t{code}\t{marker} {rule.name if rule else ''}")
+        rows = [{"code": code, "name": rule_for(code).name if rule_for(code) else "", "count": count,
+                 "fixable": code in fixable} for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        if self.format == "json":  # ruff's fields
+            import json
+
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            click.echo(f"{row['count']:>5}\t{row['code']}\t{'[*]' if row['fixable'] else '   '} {row['name']}")
 
     def _show_fixes(self, items: List[output.Located], fixing: bool) -> None:
         if fixing:
@@ -332,6 +360,10 @@ def rule_documentation(rule) -> str:
 from .report_command import report as report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from .explain import explain as explain_command  # noqa: E402
+
+main.add_command(explain_command)
 
 
 def run() -> None:

@@ -24,8 +24,9 @@ FORMATS = ("table", "json", "markdown")
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for a terminal, markdown for a pull request, json for tools.")
+@click.option("-o", "--output-format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="table (default) for a terminal, markdown for a pull request, json for tools.")
+@click.option("--format", "format_alias", type=click.Choice(FORMATS), default=None, hidden=True)  # its old name
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
@@ -35,8 +36,11 @@ FORMATS = ("table", "json", "markdown")
               help="With --redis: inspect at most N result keys (default 1000).")
 @click.option("--max-keys", type=click.IntRange(min=1), default=None, metavar="N",
               help="With --redis: stop scanning after N keys (default 1,000,000).")
-def report(paths, output_format, config_file, no_cache, redis_url, sample, max_keys):
+def report(paths, output_format, format_alias, config_file, no_cache, redis_url, sample, max_keys):
     """Audit PATHS (default: .): per task, is its result stored, read, worth keeping; what the fix saves."""
+    if output_format and format_alias and output_format != format_alias:
+        raise click.UsageError("-o/--output-format and --format (its old name) disagree")
+    output_format = output_format or format_alias or "table"
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
