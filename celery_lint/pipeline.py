@@ -62,7 +62,7 @@ def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers
             workers.start()
         fast = FastPath(sources, cache, workers, config.task_decorators)
         project = fast.run()
-        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache)
+        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache, workers)
         cache.prune(f.relative for f in sources.files)
         cache.save()
     if cache.refused is not None:

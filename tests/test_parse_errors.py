@@ -43,11 +43,13 @@ def test_a_task_named_in_a_file_without_celery_that_does_not_parse_is_maybe(tmp_
     assert [v.reason for _t, v in report.verdicts] == ["shop/report.py mentions it but does not parse"]
 
 
-def test_a_file_newer_than_this_python_is_not_an_error(tmp_path):
-    """Python's parser refuses it, LibCST reads it: not a parse error (LibCST decides, as for the summaries)."""
+def test_python_refuses_then_libcst_decides(tmp_path):
+    """A file Python's parser refuses goes to LibCST (the summaries' parser), whose answer decides."""
     from celery_lint.speed import syntax
-    from celery_lint.sources import SourceFile
 
-    f = SourceFile(tmp_path / "m.py", "m.py", "m", False)
-    assert syntax.parse_error(b"x = 1\n", f) is None
-    assert syntax.parse_error(b"x = = 1\n", f) == "cannot parse: invalid syntax (line 1, column 5)"
+    assert not syntax.python_refuses(b"x = 1\n") and not syntax.python_refuses(b"x = '\\d'\n")
+    assert syntax.python_refuses(b"x = = 1\n") and syntax.python_refuses(b"x = 1\0\n")
+    many = {f"shop/m{i}.py": "total = = 0\n" if i % 5 == 0 else "total = 0\n" for i in range(40)}
+    root = write_project(tmp_path / "p", {"shop/celery.py": APP, "shop/tasks.py": TASKS, **many})
+    report = analyse_both_ways(root)  # 40 files: the checks run in the workers when a pool is up
+    assert [f.path for f in report.findings if f.code == "CEL000"] == sorted(f"shop/m{i}.py" for i in range(0, 40, 5))
