@@ -94,3 +94,15 @@ def test_file_level_noqa_comments_exempt_the_file(tmp_path):
         assert findings(cli(root, "--no-cache").stdout) == expected, comment
     broken = shop(tmp_path / "broken", **{"shop/odd.py": "# ruff: noqa\ntotal = = 0\n"})
     assert "shop/odd.py:2:9: CEL000" in cli(broken, "--no-cache").stdout  # a parse error stays, as in ruff
+
+
+def test_the_audit_leaves_out_excluded_files_but_counts_their_reads(tmp_path):
+    root = shop(tmp_path / "p", **{"scripts/x.py": "from shop.tasks import weekly\nweekly.delay().get()\n",
+                                    "scripts/jobs.py": "from shop.celery import app\n\n\n@app.task\ndef job():\n"
+                                                       "    return 1\n\n\ndef go():\n    job.delay()\n"})
+    audit = json.loads(cli(root, "report", "--no-cache", "-o", "json", ".").stdout)
+    assert "jobs.job" in [t["name"] for p in audit["projects"] for t in p["tasks"]]
+    (root / "pyproject.toml").write_text('[tool.celery-lint]\nextend-exclude = ["scripts"]\n')
+    audit = json.loads(cli(root, "report", "--no-cache", "-o", "json", ".").stdout)
+    verdicts = {t["name"]: t["verdict"] for p in audit["projects"] for t in p["tasks"]}
+    assert verdicts == {"shop.tasks.nightly": "unread", "shop.tasks.weekly": "read"}

@@ -38,9 +38,7 @@ FORMATS = ("table", "json", "markdown")
               help="With --redis: stop scanning after N keys (default 1,000,000).")
 def report(paths, output_format, format_alias, config_file, no_cache, redis_url, sample, max_keys):
     """Audit PATHS (default: .): per task, is its result stored, read, worth keeping; what the fix saves."""
-    if output_format and format_alias and output_format != format_alias:
-        raise click.UsageError("-o/--output-format and --format (its old name) disagree")
-    output_format = output_format or format_alias or "table"
+    output_format = _output_format(output_format, format_alias)
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
@@ -48,7 +46,13 @@ def report(paths, output_format, format_alias, config_file, no_cache, redis_url,
         raise click.UsageError("--sample and --max-keys go with --redis URL")
     paths = list(paths) or [Path(".")]
     try:
-        reports = engine.analyse(paths, lambda root: config_module.load(root, config_file), use_cache=not no_cache)
+        configs = {}
+
+        def load_config(root: Path):
+            configs[root.resolve()] = config_module.load(root, config_file)
+            return configs[root.resolve()]
+
+        reports = engine.analyse(paths, load_config, use_cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
     from ..report import audit as audit_module, render
@@ -58,7 +62,7 @@ def report(paths, output_format, format_alias, config_file, no_cache, redis_url,
     audits = []
     for found in reports:
         _warn(found)
-        audits.append(audit_module.build(found, _under(found.root, targets)))
+        audits.append(audit_module.build(found, _under(found.root, targets, configs[found.root.resolve()].unreported)))
     if not any(found.files for found in reports):
         click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
     if redis_url is not None:
@@ -73,9 +77,17 @@ def report(paths, output_format, format_alias, config_file, no_cache, redis_url,
         sys.stdout.write(render.table(audits, _shown))
 
 
-def _under(root: Path, targets):
-    """The tasks reported: those defined under PATHS (the whole project is analysed, as check does)."""
-    return lambda task: discovery.under_any(root / task.path, targets)
+def _output_format(output_format, format_alias) -> str:
+    if output_format and format_alias and output_format != format_alias:
+        raise click.UsageError("-o/--output-format and --format (its old name) disagree")
+    return output_format or format_alias or "table"
+
+
+def _under(root: Path, targets, excluded: tuple):
+    """The tasks reported: those defined under PATHS and not excluded (the whole project is analysed, as check
+    does: what excluded files enqueue and read still counts)."""
+    return lambda task: (discovery.under_any(root / task.path, targets)
+                         and not (excluded and discovery.is_excluded(task.path, excluded)))
 
 
 def _scan(url: str, sample, max_keys):
