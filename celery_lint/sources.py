@@ -53,10 +53,13 @@ class Sources:
         self.looked_at[:0] = [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
-        named_relative = {discovery.relative_to(path, root) for path in named}
         # Relative paths of files analysed but never reported nor fixed (files named explicitly always are).
-        self.unreported = frozenset(f.relative for f in self.files if unreported and f.relative not in named_relative
-                                    and discovery.is_excluded(f.relative, unreported))
+        self.unreported = self._unreported(unreported, named) if unreported else frozenset()
+
+    def _unreported(self, patterns: Sequence[str], named: List[Path]) -> frozenset:
+        named_relative = {discovery.relative_to(path, self.root) for path in named}
+        return frozenset(f.relative for f in self.files
+                         if f.relative not in named_relative and discovery.is_excluded(f.relative, patterns))
 
     def _describe(self, path: Path) -> SourceFile:
         module, is_package = discovery.module_name(path, self.root)
