@@ -106,3 +106,11 @@ def test_the_audit_leaves_out_excluded_files_but_counts_their_reads(tmp_path):
     audit = json.loads(cli(root, "report", "--no-cache", "-o", "json", ".").stdout)
     verdicts = {t["name"]: t["verdict"] for p in audit["projects"] for t in p["tasks"]}
     assert verdicts == {"shop.tasks.nightly": "unread", "shop.tasks.weekly": "read"}
+
+
+def test_explain_says_when_a_finding_is_left_out_because_its_file_is_excluded(tmp_path):
+    root = shop(tmp_path / "p", **{"scripts/jobs.py": "from shop.celery import app\n\n\n@app.task\ndef job():\n"
+                                                      "    return 1\n\n\ndef go():\n    job.delay()\n"})
+    result = cli(root, "--no-cache", "--extend-exclude", "scripts", "--explain")
+    assert "    no finding: its file is excluded (exclude / extend-exclude): analysed, never reported" in result.stdout
+    assert not any(line.startswith("scripts/") for line in findings(result.stdout))
