@@ -68,6 +68,8 @@ def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers
     if cache.refused is not None:
         report.cache_refused = (cache.requested, cache.refused)
     report.parsed, report.moved, report.digests = fast.parsed, fast.moved, fast.digests()
+    names = cache.meta.get("names")
+    report.names = names if isinstance(names, list) else None
     report.errors = _summary_errors(fast.summaries) + [FileMessage(p, e) for p, e in sorted(unsummarised.items())]
     return project
 

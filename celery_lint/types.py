@@ -133,6 +133,7 @@ class Report:
     moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
     stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
+    names: Optional[List[str]] = None  # the names of interest the fast path ended with (speed.rounds)
 
 
 # ----- typed data to JSON and back (the cache, and summaries sent back by worker processes) -----

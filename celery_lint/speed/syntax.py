@@ -6,13 +6,13 @@ decides: a file using syntax newer than the running Python is not an error. The 
 cache entry, so a warm run parses nothing."""
 from __future__ import annotations
 
-import warnings
 from typing import Dict, List
 
 from ..analysis.facts import ModuleSummary
 from ..sources import SourceFile, Sources
 from .cache import Cache
 from .parallel import Summarizers, Work
+from .prefilter import python_refuses
 
 
 def unsummarised_errors(sources: Sources, states: dict, summarised, cache: Cache,
@@ -39,16 +39,3 @@ def unsummarised_errors(sources: Sources, states: dict, summarised, cache: Cache
             errors[f.relative] = states[f.relative].entry.syntax
     cache.dirty = cache.dirty or bool(unchecked)
     return errors
-
-
-def python_refuses(source: bytes) -> bool:
-    """Does Python's parser refuse the file (or give up on it)?"""
-    import ast
-
-    try:
-        with warnings.catch_warnings():  # invalid escapes and the like: the linted code's business, not ours
-            warnings.simplefilter("ignore")
-            compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-        return False
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
