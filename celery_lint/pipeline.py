@@ -23,7 +23,7 @@ from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
-from .speed.syntax import unsummarised_errors
+from .speed.syntax import file_noqa, unsummarised_errors
 from .types import FileMessage, Finding, Report
 
 
@@ -43,26 +43,28 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     workers = Summarizers(jobs, start_method)
     try:
         if speed:
-            project = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
+            project, exempt = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
         else:
-            project = _plain(report, sources, config, workers)
+            project, exempt = _plain(report, sources, config, workers), {}
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
     _judge(report, project, _unparsed(report, sources), config, targets, sources.unreported)
-    _drop_file_noqa(report, sources)
+    _drop_file_noqa(report, sources, exempt)
     if answers is not None and report.cache_refused is None:
         answers.save(report, sources.looked_at, stamps, started)
     return report
 
 
-def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache) -> Project:
+def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache):
+    """The project, and the file-level noqa of the files defining its tasks (kept in the cache)."""
     with cache.exclusive():
         if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
             workers.start()
         fast = FastPath(sources, cache, workers, config.task_decorators)
         project = fast.run()
         unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache, workers)
+        exempt = file_noqa(sources, fast.states, {task.path for task in project.tasks}, cache)
         cache.prune(f.relative for f in sources.files)
         cache.save()
     if cache.refused is not None:
@@ -71,7 +73,7 @@ def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers
     names = cache.meta.get("names")
     report.names = names if isinstance(names, list) else None
     report.errors = _summary_errors(fast.summaries) + [FileMessage(p, e) for p, e in sorted(unsummarised.items())]
-    return project
+    return project, exempt
 
 
 def _plain(report: Report, sources: Sources, config: Config, workers: Summarizers) -> Project:
@@ -100,10 +102,12 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
     return unparsed
 
 
-def _drop_file_noqa(report: Report, sources: Sources) -> None:
-    """Findings in a file exempted by a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line (only the
-    files with findings are read for it). A file that does not parse is still reported (CEL000), as in ruff."""
-    exempt = {path: sources.file_noqa(path) for path in {f.path for f in report.findings if f.code != UNPARSABLE.code}}
+def _drop_file_noqa(report: Report, sources: Sources, known: Dict[str, frozenset]) -> None:
+    """Findings in a file exempted by a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line (``known``:
+    what the cache kept; any other file with findings is read for it). A file that does not parse is still
+    reported (CEL000), as in ruff."""
+    paths = {f.path for f in report.findings if f.code != UNPARSABLE.code}
+    exempt = {path: known[path] if path in known else sources.file_noqa(path) for path in paths}
     report.findings = [f for f in report.findings
                        if f.code == UNPARSABLE.code or not {"*", f.code} & exempt[f.path]]
 

@@ -39,3 +39,18 @@ def unsummarised_errors(sources: Sources, states: dict, summarised, cache: Cache
             errors[f.relative] = states[f.relative].entry.syntax
     cache.dirty = cache.dirty or bool(unchecked)
     return errors
+
+
+def file_noqa(sources: Sources, states: dict, paths, cache: Cache) -> Dict[str, frozenset]:
+    """{relative path: codes its file-level noqa line exempts it from} for ``paths`` (the files defining tasks),
+    kept in the file's cache entry like its parse check: a warm run reads no file for it."""
+    exempt = {}
+    for f in sources.files:
+        state = states.get(f.relative)
+        if f.relative not in paths or state is None:
+            continue
+        if state.entry.file_noqa is None:
+            state.entry.file_noqa = sorted(sources.file_noqa(f.relative))
+            cache.dirty = True
+        exempt[f.relative] = frozenset(state.entry.file_noqa)
+    return exempt
