@@ -52,6 +52,17 @@ class Config:
     def excludes(self) -> tuple:
         return tuple(self.exclude) + tuple(self.extend_exclude)
 
+    @property
+    def outside_project(self) -> tuple:
+        """The default excludes in use (virtualenvs, build output, VCS folders): not part of the project at all."""
+        return tuple(p for p in self.excludes if p in DEFAULT_EXCLUDES)
+
+    @property
+    def unreported(self) -> tuple:
+        """The user's own excludes: not reported nor fixed, but still part of the project, so that a result
+        read there (a script, a management command) still counts as read."""
+        return tuple(p for p in self.excludes if p not in DEFAULT_EXCLUDES)
+
     def enabled(self, code: str, relative_path: str) -> bool:
         selected = (*self.select, *self.extend_select)
         if code in OPT_IN_CODES and code not in selected:

@@ -137,6 +137,7 @@ class Report:
     stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
     # no result backend is configured, so CEL001 is silent: how many findings that hides (``assume-backend``)
     hidden_without_backend: int = 0
+    names: Optional[List[str]] = None  # the names of interest the fast path ended with (speed.rounds)
 
 
 # ----- typed data to JSON and back (the cache, and summaries sent back by worker processes) -----

@@ -24,6 +24,8 @@ def add_noqa(report, write: bool = True) -> List[FileFix]:
     only with ``write``."""
     by_path: Dict[str, Dict[int, Set[str]]] = {}
     for finding in report.findings:
+        if finding.code == "CEL000":
+            continue  # a file that does not parse: a noqa comment would not silence it, and it may not fit
         by_path.setdefault(finding.path, {}).setdefault(finding.line, set()).add(finding.code)
     done = []
     for relative, lines in sorted(by_path.items()):

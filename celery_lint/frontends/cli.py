@@ -50,6 +50,15 @@ class _CheckByDefault(click.Group):
             click.echo("celery-lint: interrupted", err=True)
             ctx.exit(INTERRUPTED)
 
+    def format_options(self, ctx, formatter):
+        """``celery-lint --help`` also lists check's options (the command run without one), as ruff's does."""
+        super().format_options(ctx, formatter)
+        check_command = self.commands["check"]
+        options = [param for param in check_command.get_params(ctx)
+                   if isinstance(param, click.Option) and "--help" not in param.opts]
+        with formatter.section("Options of check (celery-lint [OPTIONS] [PATHS])"):
+            formatter.write_dl([row for row in map(lambda option: option.get_help_record(ctx), options) if row])
+
 
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="celery-lint")
@@ -81,8 +90,11 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rule codes to enable on top of those selected.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to disable (comma-separated; repeatable).")
-@click.option("--exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude, replacing the defaults (comma-separated; repeatable).")
-@click.option("--extend-exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude on top of the defaults and config.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude, replacing the defaults (comma-separated; repeatable). Excluded files are not "
+                   "reported or fixed, but what they enqueue and read still counts.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude on top of the defaults and config (not reported; their reads still count).")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip what .gitignore files ignore (default: yes).")
 @click.option("-o", "--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
@@ -92,7 +104,8 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix fixed something, even if nothing is left.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
-@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why.")
+@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why "
+                                             "(celery-lint explain TASK... for some).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
@@ -123,6 +136,7 @@ def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, sele
     except ConfigError as exc:
         click.echo(f"celery-lint: error: {exc}", err=True)
         sys.exit(2)
+    _refuse_statistics_format(statistics, configs.values())
     run = _Run(quiet, show_fixes, statistics, output.Color.for_stream(sys.stdout))
     for report in reports:
         run.notes(report)
@@ -144,6 +158,18 @@ def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, sele
         sys.exit(0)
     changed = run.fixed if fix and not diff else 0
     sys.exit(1 if run.remaining or run.errors or (diff and (run.fixable or run.noqa_added)) or (exit_non_zero_on_fix and changed) else 0)
+
+
+STATISTICS_FORMATS = ("concise", "full", "json")  # as ruff: a table, or JSON
+
+
+def _refuse_statistics_format(statistics: bool, configs) -> None:
+    """``--statistics`` prints a table or JSON; any other format is refused before anything is fixed, as ruff does."""
+    refused = sorted({c.output_format for c in configs if c.output_format not in STATISTICS_FORMATS}) if statistics else []
+    if refused:
+        click.echo(f"celery-lint: error: --statistics cannot be printed as {refused[0]} "
+                   f"(use --output-format {', '.join(STATISTICS_FORMATS)})", err=True)
+        sys.exit(2)
 
 
 def _patterns(values: Sequence[str]) -> Optional[tuple]:
@@ -285,10 +311,15 @@ class _Run:
     def _statistics(self, items: List[output.Located]) -> None:
         counts = Counter(item.finding.code for item in items)
         fixable = {item.finding.code for item in items if item.finding.fix is not None}
-        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            rule = rule_for(code)
-            marker = "[*]" if code in fixable else "   "
-            click.echo(f"{count:>5}\t{code}\t{marker} {rule.name if rule else ''}")
+        rows = [{"code": code, "name": rule_for(code).name if rule_for(code) else "", "count": count,
+                 "fixable": code in fixable} for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        if self.format == "json":  # ruff's fields
+            import json
+
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            click.echo(f"{row['count']:>5}\t{row['code']}\t{'[*]' if row['fixable'] else '   '} {row['name']}")
 
     def _show_fixes(self, items: List[output.Located], fixing: bool) -> None:
         if fixing:
@@ -379,6 +410,10 @@ def rule_documentation(rule) -> str:
 from .report_command import report as report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from .explain import explain as explain_command  # noqa: E402
+
+main.add_command(explain_command)
 
 
 def run() -> None:

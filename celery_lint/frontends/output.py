@@ -213,6 +213,9 @@ def gitlab(items: List[Located], color=None) -> str:
     return json.dumps(records, indent=2) + "\n"
 
 
+SARIF_LEVEL = "error"  # as the JSON formats' severity, and as ruff's SARIF says
+
+
 def sarif(items: List[Located], color=None) -> str:
     """SARIF 2.1.0, as GitHub code scanning takes it: every rule described, every result at a path relative
     to the project root, with a fingerprint that stays while the finding does."""
@@ -223,7 +226,7 @@ def sarif(items: List[Located], color=None) -> str:
         "fullDescription": {"text": rule.why},
         "help": {"text": f"{rule.why}\n\nFix: {rule.fix}.", "markdown": f"{rule.why}\n\n**Fix:** {rule.fix}."},
         "helpUri": rule_url(rule.code),
-        "defaultConfiguration": {"level": "warning"},
+        "defaultConfiguration": {"level": SARIF_LEVEL},
         "properties": {"tags": ["celery"]},
     } for rule in RULES]
     index = {rule.code: number for number, rule in enumerate(RULES)}
@@ -234,7 +237,7 @@ def sarif(items: List[Located], color=None) -> str:
         results.append({
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
-            "level": "warning",
+            "level": SARIF_LEVEL,
             "message": {"text": finding.message},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": _uri(item.relative), "uriBaseId": "%SRCROOT%"},

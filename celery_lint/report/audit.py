@@ -151,7 +151,7 @@ def build(report: Report, task_filter=None) -> Audit:
         fix_savings=_sum(t.savings for t in tasks),
         staying=[t.name for t in staying],
         expiry=_expiry(config, [t.returns_value for t in staying]),
-        errors=[f"{e.path}: {e.message}" for e in report.errors],
+        errors=_not_analysed(report),
         notes=_notes(config),
         expiry_advice=advise(report, statuses, config.expires, config.expires_known),
     )
@@ -283,3 +283,9 @@ def _notes(config: Configuration) -> List[str]:
         notes.append(f"task_annotations at {config.annotations_at} may set ignore_result: stored or not, "
                      "celery-lint cannot tell for any task.")
     return notes
+
+
+def _not_analysed(report) -> List[str]:
+    """``path: message`` for each file that could not be read or parsed (a parse error is a CEL000 finding)."""
+    unparsed = [(f.path, f"{f.message} (line {f.line}, column {f.col})") for f in report.findings if f.code == "CEL000"]
+    return [f"{path}: {message}" for path, message in sorted(unparsed + [(e.path, e.message) for e in report.errors])]

@@ -104,6 +104,13 @@ class Summarizers:
                     results[index] = Done(_failed(work[index], self._last_crash), None, False)
         return [results[index] for index in range(len(work))]
 
+    def map(self, function: Callable, items: list) -> list:
+        """``function`` (of this module's level, never crashing the process) over ``items``: in the workers when
+        they are running (a cold run) and the items are many, else here."""
+        if self._pool is None or len(items) < PARALLEL_THRESHOLD:
+            return [function(item) for item in items]
+        return list(self._pool.map(function, items, chunksize=8))
+
     def _here(self, work: List[Work]) -> bool:
         """Is this work better done in this process (while no pool has been started)?"""
         if any(len(item.source) >= ISOLATED_BYTES for item in work):
