@@ -161,6 +161,7 @@ class Carriers:
             return
         values = self.local_values(value, assignments_only=True) if isinstance(value, cst.Name) \
             and self.resolve_name(value) is None else [value]
+        info.returns += [ref for ref in self.attribute_of_made(value) if ref not in info.returns]
         for found in values:
             if isinstance(found, cst.Call):
                 found = unsubscripted(found.func)

@@ -3,7 +3,7 @@ whichever task runs its code (progress reports, ids handed on).
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import libcst as cst
 
@@ -11,6 +11,8 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
+from .config_sources import loaded_config
+from .env_values import env_schema, setting_value
 from .facts import (
     Alias,
     ClassInfo,
@@ -31,7 +33,6 @@ from .literals import (
     imported_name,
     literal,
     noqa_codes,
-    setting_value,
     unsubscripted,
 )
 from .walk import dotted_name, last_name
@@ -229,15 +230,15 @@ class Definitions:
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, setting_value(value), at)
+            self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at)
         elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, setting_value(value), at)
+            self.fact(Setting.BACKEND, setting_value(value, self.env_schema), at)
         elif key in celery_api.ANNOTATIONS_SETTINGS:
             self.fact(Setting.ANNOTATIONS, "ignore_result" in code_of(value), at)
         elif key in celery_api.EXPIRES_SETTINGS:
-            self.fact(Setting.EXPIRES, setting_value(value), at)
+            self.fact(Setting.EXPIRES, setting_value(value, self.env_schema), at)
         elif key in celery_api.EXTENDED_SETTINGS:
-            self.fact(Setting.EXTENDED, setting_value(value), at)
+            self.fact(Setting.EXTENDED, setting_value(value, self.env_schema), at)
 
     def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         if isinstance(value, cst.Call):
@@ -290,13 +291,18 @@ class Definitions:
         if name in APP_CLASS_NAMES:
             kwargs, star = self.keywords(node)
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            backend = next((setting_value(arg.value) for arg in node.args
+            backend = next((setting_value(arg.value, self.env_schema) for arg in node.args
                             if arg.keyword is not None and arg.keyword.value == "backend"), None)
             self.fact(Setting.APP, backend is not None or star or len(positional) >= 3, node)  # backend=None: none
             if "backend" in kwargs:
                 self.fact(Setting.BACKEND, backend, node)
         if name in celery_api.names(Role.DYNAMIC_CONFIG):
             self.fact(Setting.DYNAMIC_CONFIG, True, node)
+        source = loaded_config(node, name, name in APP_CLASS_NAMES, self.ref_of)
+        if source is not None:
+            self.fact(Setting.LOADED_CONFIG, source, node)
+        if env_schema(node):
+            return  # ``environ.Env(X=(bool, True))`` declares how X is read: the read is the setting
         for arg in node.args:
             if arg.keyword is not None:
                 self.setting(arg.keyword.value, arg.value, node)

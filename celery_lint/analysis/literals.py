@@ -9,8 +9,9 @@ from typing import List, Optional
 import libcst as cst
 
 from ..types import DYNAMIC, OutcomeKind
+from .env_values import literal  # noqa: F401  (re-exported: literals are read here)
 from .flow import call_name
-from .walk import last_name
+
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 
@@ -19,50 +20,6 @@ LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.I
 
 
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-
-
-def literal(node: Optional[cst.BaseExpression]):
-    """The value of a literal keyword argument, or DYNAMIC."""
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else DYNAMIC
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0) if node.value.isdigit() else DYNAMIC
-    return DYNAMIC
-
-
-def setting_value(node: Optional[cst.BaseExpression]):
-    """A setting's value: a literal, or ``{"env": VAR, "default": value}`` for a value read from the environment
-    with a default (``os.environ.get("X", "True")``, ``env.bool("X", default=True)``, decouple's
-    ``config("X", default=True, cast=bool)``): the default is what the code says, unless the environment says
-    otherwise. ``default`` is what Celery would get: the raw default, or cast to bool where the call casts."""
-    value = literal(node)
-    if value != DYNAMIC or not isinstance(node, cst.Call):
-        return value
-    name, receiver = last_name(node.func), last_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-    positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-    variable = literal(positional[0]) if positional else DYNAMIC
-    if not isinstance(variable, str) or variable == DYNAMIC:
-        return DYNAMIC
-    if name in ("get", "getenv") and receiver in ("environ", "os"):  # os.environ.get / os.getenv: the raw string
-        default = keywords.get("default", positional[1] if len(positional) > 1 else None)
-        cast = False
-    elif name == "bool" and receiver in ("env", "environ", "Env"):  # django-environ
-        default, cast = keywords.get("default"), True
-    elif name in ("config", "env"):  # python-decouple's config(...), django-environ's env(...)
-        default = keywords.get("default")
-        cast = isinstance(keywords.get("cast"), cst.Name) and keywords["cast"].value == "bool"
-    else:
-        return DYNAMIC
-    found = literal(default) if default is not None else None
-    if found == DYNAMIC:
-        return DYNAMIC
-    if cast and isinstance(found, str):
-        found = found.strip().lower() in ("true", "yes", "on", "1", "y", "t")
-    return {"env": variable, "default": found}
 
 
 def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:

@@ -68,7 +68,10 @@ class Task:
 
 
 class Project:
-    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = ()):
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = (),
+                 modules: Iterable[str] = ()):
+        """``modules``: the dotted name of every Python file of the project, summarised or not (a config module
+        without any Celery word is never summarised, but ``config_from_object`` may load it)."""
         self.summaries = [s for s in summaries if s.error is None]
         self.symbols = Symbols(self.summaries, frozenset(task_decorators))
         self.tasks: List[Task] = []
@@ -83,7 +86,7 @@ class Project:
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
-        self.settings: Settings = project_settings(self.summaries, self.symbols)
+        self.settings: Settings = project_settings(self.summaries, self.symbols, frozenset(modules))
         link_running_tasks(self)
         self._link_errbacks()
         self._drop_base_classes()

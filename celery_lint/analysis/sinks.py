@@ -18,7 +18,9 @@ from .literals import (
     imported_name,
     is_getattr,
     literal,
+    noqa_codes,
 )
+from .sites import enqueue_site
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
@@ -49,8 +51,10 @@ class Sinks:
     """The ``_Summarizer``'s handlers for uses of tasks (a mixin: it shares the summarizer's state)."""
 
     # ----- uses -----
-    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
-        self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, **where._asdict()))
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None) -> None:
+        site = enqueue_site(call, self.col_of(call), noqa_codes(self.lines, [self.line_of(call)])) if call else None
+        self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, scope=".".join(self.names),
+                                     site=site, **where._asdict()))
 
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
@@ -135,7 +139,7 @@ class Sinks:
             return
         if name in SENDS:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node))
+            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
         elif where:

@@ -17,23 +17,29 @@ from typing import Collection, Dict, List, Optional, Tuple
 import libcst as cst
 
 from .. import celery_api
-from ..types import DYNAMIC
-from .carriers import MOCK_CALLS, SELF, Carriers
+from ..types import DYNAMIC, OutcomeKind, UseKind
+from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
 from .definitions import Definitions
+from .depth import too_deep
+from .env_values import env_schema
 from .facts import (
     Call,
     ModuleSummary,
+    Outcome,
     is_test_path,
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .literals import is_getattr, literal
+from .parsing import parse_module
 from .sinks import Sinks
 from .statements import SourceCut
+from .task_forms import TaskForms
 from .walk import Walk, last_name
 
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
+DISCARDED = OutcomeKind.DISCARDED
 
 
 def summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut] = None,
@@ -75,8 +81,11 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         refused = _refused_by_python(source)
         if refused is not None:
             return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}"), False
+    deep = too_deep(text)  # before LibCST, which would take minutes on it
+    if deep is not None:
+        return ModuleSummary(path, module, is_package, error=deep), False
     try:
-        tree = cst.parse_module(text)
+        tree = parse_module(text)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
         if line_numbers is None:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, exc)), False
@@ -84,7 +93,7 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         # LibCST gets the whole file.
         text, line_numbers = source, None
         try:
-            tree = cst.parse_module(source)
+            tree = parse_module(source)
         except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
     summary = ModuleSummary(path, module, is_package)
@@ -136,7 +145,7 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
-class _Summarizer(Carriers, Sinks, Definitions):
+class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -157,6 +166,7 @@ class _Summarizer(Carriers, Sinks, Definitions):
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
         self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``values_by_name``
+        self.env_schema: dict = {}  # ``env = environ.Env(X=(bool, True))``: defaults ``env("X")`` reads
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -194,6 +204,7 @@ class _Summarizer(Carriers, Sinks, Definitions):
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.option_dict(node.targets[0].target.value, node.value, node)
+            self.env_schema.update(env_schema(node.value))
         for target in node.targets:
             name = target.target
             if isinstance(name, cst.Subscript):  # ``app.conf["task_ignore_result"] = True``: as ``app.conf.x = ...``
@@ -203,6 +214,8 @@ class _Summarizer(Carriers, Sinks, Definitions):
                     self.setting(key, node.value, node, attribute=True)
                 continue
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
+            if isinstance(name, cst.Name) and self.in_function():
+                continue  # a local variable named like a setting (``result_extended = ...`` in a function) is not one
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
         owner = self.method_owner()
@@ -222,6 +235,7 @@ class _Summarizer(Carriers, Sinks, Definitions):
         name = last_name(func.value) if isinstance(func, cst.Subscript) else call_name(node)
         self.record_call(node)
         self.forwarded_kwargs(node)
+        self.task_method(node)
         self.progress(node, name)
         self.read_by_id(node, name)
         self.app_and_config(node, name)
@@ -240,6 +254,11 @@ class _Summarizer(Carriers, Sinks, Definitions):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
         # (a callback runs, a base class is built on, and getattr's module is looked into: none is handed on)
         for arg in node.args[1:] if is_getattr(node) else node.args:
+            beat = self.bare_beat_entry(node, name, arg)
+            if beat is not None:
+                outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
+                self.use(UseKind.BEAT, outcome, Reference(target=beat))
+                continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
 

@@ -106,12 +106,16 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
         fact.line = move(fact.line)
     for fact in summary.running:
         fact.line = move(fact.line)
+    _move_calls(summary, move)
+    for errback in summary.errbacks:
+        errback.line = move(errback.line)
+    for options in summary.option_dicts.values():
+        options.line = move(options.line)
+
+
+def _move_calls(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for call in summary.calls:
         call.line = move(call.line)
         call.outcome.line = move(call.outcome.line)
         if call.value_outcome is not None:  # where its value goes, were it a task object
             call.value_outcome.line = move(call.value_outcome.line)
-    for errback in summary.errbacks:
-        errback.line = move(errback.line)
-    for options in summary.option_dicts.values():
-        options.line = move(options.line)
