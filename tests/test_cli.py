@@ -270,9 +270,9 @@ def test_config_errors_name_the_table_they_come_from(tmp_path):
         root, "--config", str(tmp_path / "project.toml")).stderr
 
 
-def test_the_readme_documents_the_default_excludes():
-    readme = (REPO / "README.md").read_text()
-    assert all(f"`{pattern}`" in readme for pattern in discovery.DEFAULT_EXCLUDES)
+def test_the_usage_doc_documents_the_default_excludes():
+    usage = (REPO / "docs" / "usage.md").read_text()
+    assert all(f"`{pattern}`" in usage for pattern in discovery.DEFAULT_EXCLUDES)
 
 
 @pytest.mark.parametrize("line", [1, 2, 3])
