@@ -13,7 +13,7 @@ from celery_lint import engine
 REPO = Path(__file__).resolve().parent.parent
 
 
-# The tests marked ``slow`` (the corpus, the multi-start-method runs, the big property and Redis runs) are left
+# The tests marked ``slow`` (the corpus, spawn and forkserver workers, real Redis workers, packaging) are left
 # out unless --run-slow is given: README's test command stays a few minutes on two cores, and .ci/run runs
 # the slow ones after it (``python -m pytest -q --run-slow -m slow``). Left out means deselected, not skipped:
 # a run that selects nothing exits 5, so a CI step whose selection went empty fails.
@@ -34,8 +34,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter, config):
     left_out = getattr(config, "_celery_lint_slow_left_out", 0)
     if left_out:
-        terminalreporter.write_line(f"{left_out} slow tests not run (the corpus, start methods, big property and "
-                                    f"Redis runs): python -m pytest -q --run-slow runs everything")
+        terminalreporter.write_line(f"{left_out} slow tests not run (the corpus, spawn and forkserver workers, real "
+                                    f"Redis workers, packaging): python -m pytest -q --run-slow runs everything")
 
 
 def write_project(root: Path, files: Dict[str, str]) -> Path:

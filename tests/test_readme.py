@@ -148,3 +148,19 @@ def test_the_links_follow_the_project_urls():
     pyproject = (REPO / "pyproject.toml").read_text()
     assert f'Source = "{SOURCE}"' in pyproject
     assert f'Documentation = "{BLOB}README.md"' in pyproject
+
+
+def collected(*args: str) -> set:
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+                            cwd=REPO, capture_output=True, text=True, timeout=DEADLINE_S)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_the_two_test_commands_split_the_suite_and_neither_is_empty():
+    """README's command leaves out the tests marked slow; .ci/run's second run takes exactly those."""
+    fast, slow = collected(), collected("--run-slow", "-m", "slow")
+    assert fast and slow and fast.isdisjoint(slow)
+    assert any(test.startswith("tests/test_corpus.py::") for test in slow)
+    assert not any(test.startswith("tests/test_corpus.py::") for test in fast)
+    assert any(test.startswith("tests/test_two_paths.py::") and "[fork]" in test for test in fast)
