@@ -157,6 +157,7 @@ def collected(*args: str) -> set:
     return {line for line in result.stdout.splitlines() if "::" in line}
 
 
+@pytest.mark.slow  # collects the whole suite twice
 def test_the_two_test_commands_split_the_suite_and_neither_is_empty():
     """README's command leaves out the tests marked slow; .ci/run's second run takes exactly those."""
     fast, slow = collected(), collected("--run-slow", "-m", "slow")
