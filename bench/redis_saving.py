@@ -3,11 +3,13 @@
     python bench/redis_saving.py --iterations 1000            # about 2,600 task runs per variant
     python bench/redis_saving.py --quick                       # 100 iterations, while developing
 
-Runs the shop's workload (examples/shop/run_workload.py) three times, each on its own
+Runs the shop's workload (examples/shop/run_workload.py) once per variant, each on its own
 fresh copy of examples/shop, with its own fresh redis-server and real Celery worker:
 
     none      the shop as it is
     per-task  after `celery-lint check --fix`: ignore_result=True on each unread task
+    per-task+call  the same with `--extend-select CEL003`: also ignore_result=True at each
+              call that discards a result other calls read (shop.views.refresh_stock)
     global    after `celery-lint check --fix --strategy global`: task_ignore_result = True
               where the app is configured, ignore_result=False on the tasks that are read
 
@@ -22,7 +24,7 @@ The sampler's own INFO calls are subtracted exactly, so polling costs nothing in
 figures. The window ends when the queue is drained (the harness's drain check, a few
 control broadcasts, is inside it for every variant alike).
 
-Prints each fix's changed lines, a table of the three variants with ratios none/variant,
+Prints each fix's changed lines, a table of the variants with ratios none/variant,
 and draws one PNG (--plot, default bench/redis_saving.png): four panels (keys, memory,
 commands, network), one line per variant. matplotlib is only needed for the PNG
 (`pip install matplotlib`); without it the PNG is skipped.
@@ -56,9 +58,11 @@ DEFAULT_PLOT = Path(__file__).resolve().with_name("redis_saving.png")
 FIXES = {
     "none": None,
     "per-task": ["check", "--fix", "--no-cache", "."],
+    # CEL001's fix plus CEL003's (opt-in): the calls that discard a result other calls read pass ignore_result=True
+    "per-task+call": ["check", "--fix", "--extend-select", "CEL003", "--no-cache", "."],
     "global": ["check", "--fix", "--strategy", "global", "--no-cache", "."],
 }
-COLOURS = {"none": "tab:red", "per-task": "tab:blue", "global": "tab:green"}
+COLOURS = {"none": "tab:red", "per-task": "tab:blue", "per-task+call": "tab:purple", "global": "tab:green"}
 
 
 def parse_args():
@@ -428,6 +432,12 @@ def report(runs, args):
         key_ratio = runs[0].result_keys / fixed.result_keys if fixed.result_keys else float("inf")
         verdict = "met" if key_ratio >= TARGET_RATIO else "NOT met"
         print(f"{fixed.name}: {key_ratio:.1f}x fewer celery-task-meta-* keys (target {TARGET_RATIO}x: {verdict})")
+    by_name = {run.name: run for run in runs}
+    if "per-task" in by_name and "per-task+call" in by_name:  # what CEL003 adds to CEL001's fix
+        task, call = by_name["per-task"], by_name["per-task+call"]
+        print(f"CEL003 on top of CEL001: {task.result_keys - call.result_keys:,} keys fewer "
+              f"({task.result_keys:,} -> {call.result_keys:,}), {task.result_key_bytes - call.result_key_bytes:,} B of "
+              f"MEMORY USAGE fewer, used_memory {task.final.used_memory - call.final.used_memory:,} B lower")
     print("\nworkflow values of none:")
     print("\n".join(describe_values(runs[0].values)))
     same = check_values(runs)

@@ -24,6 +24,7 @@ class Role(Enum):
     TASK_DECORATOR_HINT = "a name that looks like a task decorator alias (x_task = shared_task)"
     APP_CLASS = "the Celery application class"
     APP_NAME = "a name projects give an app imported from a package we cannot see"
+    APP_EXTENSION = "the Celery app an extension object holds (ext = FlaskCeleryExt(app); ext.celery)"
     TASK_CLASS = "the base class of class-based tasks"
     TASK_CLASS_ATTRIBUTE = "a class attribute of a class-based task the analysis reads"
     ENQUEUE = "sends a task and returns its AsyncResult"
@@ -59,6 +60,7 @@ class Role(Enum):
     EXTENDED_SETTING = "whether stored results also hold the task's name and arguments (the audit report's)"
     BEAT_SETTING = "the beat schedule (beat never reads results)"
     DYNAMIC_CONFIG = "configuration read at run time"
+    LOADED_CONFIG = "loads the app's configuration from an object, a module or a mapping"
     ON_COMMIT = "runs a callback after the transaction commits and drops its return value"
     LOGGING = "a call that only prints or logs what it is given"
     NOT_CELERY_SIGNATURE = "a module whose signature() is not Celery's"
@@ -108,6 +110,8 @@ TERMS: Tuple[Term, ...] = (
          example="from proj.jobs import nightly_task\n\n\n@nightly_task  # <-\ndef job():\n    pass\n"),
     Term(Role.APP_CLASS, ("celery.Celery", "celery.app.Celery", "celery.app.base.Celery"), None, IMPORTED,
          "import os\nfrom celery import Celery\n\napp = Celery('proj')  # <-\n"),
+    Term(Role.APP_EXTENSION, ("flask_celeryext.FlaskCeleryExt.celery", "flask_celeryext.ext.FlaskCeleryExt.celery"),
+         None, "its module makes the app, and holds the token 'celery'"),
     Term(Role.APP_NAME, ("app", "celery", "celery_app", "capp", "celeryapp", "current_app"), None, NOT_IN_SOURCE),
     Term(Role.TASK_CLASS, ("celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"), None, IMPORTED,
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    name = 'proj.job'  # <-\n"),
@@ -176,6 +180,12 @@ TERMS: Tuple[Term, ...] = (
          example="DEBUG = True\nbeat_schedule = {'a': {'task': 'proj.job'}}  # <-\n"),
     Term(Role.DYNAMIC_CONFIG, ("config_from_envvar",), word("config_from_envvar"),
          example="def setup(app):\n    y = 1\n    app.config_from_envvar('PROJ_CONFIG')  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("config_from_object", "config_source"), word("config_from_object"),
+         example="def setup(app, load):\n    y = 1\n    app.config_from_object(load('celeryconfig'))  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("DJANGO_SETTINGS_MODULE",), word("django_settings_module"),
+         example="import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')  # <-\n"),
+    Term(Role.LOADED_CONFIG, ("update",), attribute("conf", rb"(?:\s|\\)*\.(?:\s|\\)*update\b"),
+         example="def setup(app, extra):\n    y = 1\n    app.conf.update(extra)  # <-\n"),
     Term(Role.ON_COMMIT, ("on_commit",), None, DISCARDS, TASK + "    on_commit(lambda: job.delay(y))  # <-\n"),
     Term(Role.LOGGING, ("print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "str", "repr"),
          None, NOT_A_USE),

@@ -18,7 +18,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .discovery import DEFAULT_EXCLUDES
-from .rules import KNOWN_CODES
+from .project_files import Unreadable, read_project_file
+from .rules import DEFAULT_CODES, KNOWN_CODES, OPT_IN_CODES
 
 DEFAULT_MAX_FILE_SIZE = 10_000_000
 STRATEGIES = ("per-task", "global")  # how --fix stops unread results being stored
@@ -34,7 +35,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    select: tuple = KNOWN_CODES
+    select: tuple = DEFAULT_CODES
     extend_select: tuple = ()
     ignore: tuple = ()
     exclude: tuple = DEFAULT_EXCLUDES
@@ -45,13 +46,28 @@ class Config:
     respect_gitignore: bool = True
     output_format: str = "concise"
     strategy: str = "per-task"
+    assume_backend: bool = False  # report unread results even where no result backend is configured
 
     @property
     def excludes(self) -> tuple:
         return tuple(self.exclude) + tuple(self.extend_exclude)
 
+    @property
+    def outside_project(self) -> tuple:
+        """The default excludes in use (virtualenvs, build output, VCS folders): not part of the project at all."""
+        return tuple(p for p in self.excludes if p in DEFAULT_EXCLUDES)
+
+    @property
+    def unreported(self) -> tuple:
+        """The user's own excludes: not reported nor fixed, but still part of the project, so that a result
+        read there (a script, a management command) still counts as read."""
+        return tuple(p for p in self.excludes if p not in DEFAULT_EXCLUDES)
+
     def enabled(self, code: str, relative_path: str) -> bool:
-        if not any(code.startswith(prefix) for prefix in (*self.select, *self.extend_select)):
+        selected = (*self.select, *self.extend_select)
+        if code in OPT_IN_CODES and code not in selected:
+            return False  # an opt-in rule is never turned on by a prefix (``CEL``): only by its own code
+        if not any(code.startswith(prefix) for prefix in selected):
             return False
         if any(code.startswith(prefix) for prefix in self.ignore):
             return False
@@ -93,7 +109,10 @@ def _file_size(value, key: str = "max-file-size") -> int:
     match = _SIZE.fullmatch(value) if isinstance(value, str) else None
     if match is None or float(match.group(1)) <= 0:
         raise ConfigError(f'{key} must be a size such as "10MB" or a number of bytes, got {value!r}')
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    size = int(float(match.group(1)) * _UNITS[match.group(2).upper() if match.group(2) else None])
+    if size < 1:  # "0.0000001KB" rounds to nothing: every file would be skipped
+        raise ConfigError(f'{key} must be at least 1 byte, got {value!r} (under 1 byte); give a size such as "10MB"')
+    return size
 
 
 def _boolean(value, key: str) -> bool:
@@ -133,6 +152,7 @@ _KEYS = {
     "respect-gitignore": ("respect_gitignore", _boolean),
     "output-format": ("output_format", _output_format),
     "strategy": ("strategy", _strategy),
+    "assume-backend": ("assume_backend", _boolean),
 }
 
 
@@ -161,9 +181,9 @@ def load(root: Path, explicit: Optional[Path] = None) -> Config:
             raise ConfigError(f"config file not found: {explicit}")
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = tomllib.loads(read_project_file(path).decode("utf-8"))
+    except Unreadable as exc:  # a FIFO or /dev/zero stops the run as a malformed file does, at once
+        raise ConfigError(f"{path}: {exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise ConfigError(f"{path}: invalid TOML: {reason}") from None

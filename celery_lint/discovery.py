@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from .project_files import Unreadable, read_project_file
+
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", "manage.py")  # manage.py: a Django project
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pypackages__", "build", "dist", ".tox",
@@ -133,38 +135,23 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
     """Every .py file under ``root`` (resolved), skipping excluded directories without descending into them,
     and, with ``respect_gitignore``, what the project's ``.gitignore`` files (and ``.git/info/exclude``) ignore.
     Only regular files (or links to them) are read: a FIFO would block, ``/dev/zero`` never ends; those are
-    added to ``skipped`` as (path, reason). ``looked_at`` gets every directory listed and every ignore file
-    that was (or could have been) read: while none of them changes, neither does the answer."""
+    added to ``skipped`` as (path, reason), as are ignore files not read and ignore patterns not applied.
+    ``looked_at`` gets every directory listed and every ignore file that was (or could have been) read: while
+    none of them changes, neither does the answer."""
     found: List[Path] = []
     root = root.resolve()
     matcher = _excludes(tuple(excludes))
-    ignores = _root_ignores(root) if respect_gitignore else ()
-    if looked_at is None:
-        looked_at = []
-    if respect_gitignore:
-        looked_at.append(str(root / ".git" / "info" / "exclude"))
+    skipped = [] if skipped is None else skipped
+    looked_at = [] if looked_at is None else looked_at
+    ignores = _root_ignores(root, skipped, looked_at) if respect_gitignore else ()
     todo = [(str(root), "", ignores)]
     while todo:
         directory, relative, ignores = todo.pop()
         looked_at.append(directory)
-        try:
-            with os.scandir(directory) as listing:
-                entries = list(listing)
-        except OSError:
-            continue
-        # One pass sorts out the few entries that matter (most are neither .py files nor directories), then
-        # those are taken in name order, for a stable result.
-        candidates, has_gitignore = [], False
-        for entry in entries:
-            name = entry.name
-            if name.endswith(".py") or entry.is_dir(follow_symlinks=False):
-                candidates.append(entry)
-            elif name == ".gitignore":
-                has_gitignore = True
+        candidates, has_gitignore = _listing(directory)
         if respect_gitignore and has_gitignore:
             looked_at.append(os.path.join(directory, ".gitignore"))
-            ignores = (*ignores, _GitIgnore.read(looked_at[-1], relative))
-        candidates.sort(key=_entry_name)
+            ignores = (*ignores, _GitIgnore.read(looked_at[-1], relative, skipped))
         subdirectories = []
         for entry in candidates:
             name = entry.name
@@ -177,14 +164,40 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
                 subdirectories.append((entry.path, rel + "/", ignores))
             elif _is_regular(entry):
                 found.append(Path(entry.path))
-            elif skipped is not None:
+            else:
                 skipped.append((Path(entry.path), "skipped: not a regular file"))
         todo.extend(reversed(subdirectories))
     return found
 
 
+def _listing(directory: str) -> Tuple[List[os.DirEntry], bool]:
+    """(the .py files and directories in ``directory``, in name order; whether it holds a ``.gitignore``).
+    One pass sorts out the few entries that matter (most are neither .py files nor directories)."""
+    try:
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+    except OSError:
+        return [], False
+    candidates, has_gitignore = [], False
+    for entry in entries:
+        name = entry.name
+        if name.endswith(".py") or entry.is_dir(follow_symlinks=False):
+            candidates.append(entry)
+        elif name == ".gitignore":
+            has_gitignore = True
+    candidates.sort(key=_entry_name)  # a stable result
+    return candidates, has_gitignore
+
+
 def _entry_name(entry: os.DirEntry) -> str:
     return entry.name
+
+
+# pathspec turns each ``*`` into a regex part that backtracks: ``*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b`` against a
+# 200-character name ran past 120 s. With at most 3 wildcards, of which at most 2 are ``**`` directories (which
+# backtrack over the whole path), one match stays under a second even on a path 4,000 characters deep.
+MAX_WILDCARDS = 3
+MAX_DIRECTORY_WILDCARDS = 2
 
 
 class _GitIgnore:
@@ -195,20 +208,61 @@ class _GitIgnore:
         self.spec = spec
 
     @classmethod
-    def read(cls, path: str, base: str) -> "_GitIgnore":
+    def read(cls, path: str, base: str, skipped: list) -> "_GitIgnore":
+        """The file's patterns; an ignore file that cannot be read safely (see ``project_files``) counts as
+        absent, a pattern that could take minutes to match is left out: each is one line in ``skipped``."""
         import pathspec  # only for projects that have ignore files
 
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
+            lines = read_project_file(path).decode("utf-8", "replace").splitlines()
+        except Unreadable as exc:
+            skipped.append((Path(path), f"{exc}; its patterns are not applied"))
             lines = []
+        for number, line in enumerate(lines, start=1):
+            why = _too_many_wildcards(line)
+            if why is not None:
+                skipped.append((Path(path), f"line {number}: pattern {line.strip()!r} not applied: {why}"))
+                lines[number - 1] = ""
         return cls(base, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
-def _root_ignores(root: Path) -> tuple:
+def _too_many_wildcards(line: str) -> Optional[str]:
+    """Why the pattern on ``line`` is not matched (too many wildcards), or None."""
+    if line.startswith("#"):
+        return None
+    segments = line.strip().lstrip("!").split("/")
+    directories = sum(1 for segment in segments if segment == "**")
+    total = directories + sum(_stars(segment) for segment in segments if segment != "**")
+    if total > MAX_WILDCARDS or directories > MAX_DIRECTORY_WILDCARDS:
+        return (f"{total} wildcards ({directories} **): more than {MAX_WILDCARDS} wildcards or "
+                f"{MAX_DIRECTORY_WILDCARDS} ** can take minutes to match")
+    return None
+
+
+def _stars(segment: str) -> int:
+    """The ``*`` in one segment that are wildcards (not escaped by a backslash)."""
+    count, escaped = 0, False
+    for char in segment:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "*":
+            count += 1
+    return count
+
+
+def _root_ignores(root: Path, skipped: list, looked_at: List[str]) -> tuple:
     exclude = root / ".git" / "info" / "exclude"
-    return (_GitIgnore.read(str(exclude), ""),) if exclude.is_file() else ()
+    looked_at.append(str(exclude))
+    present = os.path.lexists(exclude)
+    return (_GitIgnore.read(str(exclude), "", skipped),) if present else ()
+
+
+def is_ignore_file(relative: str) -> bool:
+    """Is this one of the files that say what the project is (``.gitignore``, ``.git/info/exclude``)? A warning
+    about one concerns the whole project, whatever paths were asked about."""
+    return relative == ".git/info/exclude" or relative.rpartition("/")[2] == ".gitignore"
 
 
 def _ignored(ignores: tuple, relative: str, is_dir: bool) -> bool:

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import discovery
 from .config import Config
-from .speed.answers import Answers, answer_key
+from .speed.answers import Answers, answer_key, unchanged_by
 from .speed.cache_dir import CACHE_DIRNAME, CacheDirectory
 from .types import Report
 
@@ -47,11 +47,13 @@ def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), ove
     root = root.resolve()
     cache = (cache_dir or root / CACHE_DIRNAME) if use_cache else None
     answers = None
-    if speed and cache is not None and findings_only and not overrides:
+    if speed and cache is not None and findings_only:
         answers = Answers(CacheDirectory(cache, cache_within), root, answer_key(root, config, report_on))
         stored = answers.load()
-        if stored is not None:
+        # An editor's buffer of a file that cannot matter (most files of a project) leaves the answer as it is.
+        if stored is not None and (not overrides or unchanged_by(stored, overrides)):
             return stored
     from . import pipeline
 
-    return pipeline.run(root, config, report_on, overrides, cache, jobs, cache_within, speed, start_method, answers)
+    kept = answers if not overrides else None  # an answer is kept for the files on disk only
+    return pipeline.run(root, config, report_on, overrides, cache, jobs, cache_within, speed, start_method, kept)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -17,13 +18,14 @@ from .analysis.facts import ModuleSummary
 from .analysis.project import Project
 from .analysis.verdicts import judge
 from .config import Config
-from .rules import RULES
+from .rules import RULES, UNPARSABLE
 from .sources import Sources
 from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
-from .types import FileMessage, Finding, Report
+from .speed.syntax import file_noqa, unsummarised_errors
+from .types import Backend, FileMessage, Finding, Report
 
 
 def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Optional[Dict[Path, bytes]],
@@ -33,7 +35,8 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     (None: not kept)."""
     started = time.time_ns()
     report = Report(root)
-    sources = Sources(root, config.excludes, report_on, overrides, config.max_file_size, config.respect_gitignore)
+    sources = Sources(root, config.outside_project, report_on, overrides, config.max_file_size,
+                      config.respect_gitignore, config.unreported)
     report.files, report.warnings = len(sources.files), sources.warnings
     if not sources.files:
         cache_dir, answers = None, None  # nothing to keep: no cache directory is made where there is no Python
@@ -41,31 +44,42 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
     workers = Summarizers(jobs, start_method)
     try:
         if speed:
-            project = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
+            project, exempt = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
         else:
-            project = _plain(report, sources, config, workers)
+            project, exempt = _plain(report, sources, config, workers), {}
+    except BaseException:  # interrupted (or a bug of ours): the workers' files are no longer wanted
+        workers.abandon()
+        raise
     finally:
         workers.close()
     targets = [discovery.lexical(p) for p in report_on] or [root]
-    _judge(report, project, _unparsed(report, sources), config, targets)
+    by_path = {f.relative: f for f in sources.files}
+    project.source_of = lambda relative: sources.read(by_path[relative]) if relative in by_path else None  # CEL004
+    _judge(report, project, _unparsed(report, sources), config, targets, sources.unreported)
+    _drop_file_noqa(report, sources, exempt)
     if answers is not None and report.cache_refused is None:
         answers.save(report, sources.looked_at, stamps, started)
     return report
 
 
-def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache) -> Project:
+def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache):
+    """The project, and the file-level noqa of the files defining its tasks (kept in the cache)."""
     with cache.exclusive():
         if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
             workers.start()
         fast = FastPath(sources, cache, workers, config.task_decorators)
         project = fast.run()
+        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache, workers)
+        exempt = file_noqa(sources, fast.states, {task.path for task in project.tasks}, cache)
         cache.prune(f.relative for f in sources.files)
         cache.save()
     if cache.refused is not None:
         report.cache_refused = (cache.requested, cache.refused)
     report.parsed, report.moved, report.digests = fast.parsed, fast.moved, fast.digests()
-    report.errors = _summary_errors(fast.summaries)
-    return project
+    names = cache.meta.get("names")
+    report.names = names if isinstance(names, list) else None
+    report.errors = _summary_errors(fast.summaries) + [FileMessage(p, e) for p, e in sorted(unsummarised.items())]
+    return project, exempt
 
 
 def _plain(report: Report, sources: Sources, config: Config, workers: Summarizers) -> Project:
@@ -76,7 +90,7 @@ def _plain(report: Report, sources: Sources, config: Config, workers: Summarizer
     report.parsed = len(files)
     report.digests = {f.relative: hashlib.sha1(f.source).hexdigest() for f in files}
     report.errors = _summary_errors(summaries)
-    return Project(list(summaries.values()), config.task_decorators)
+    return Project(list(summaries.values()), config.task_decorators, [f.module for f in sources.files])
 
 
 def _summary_errors(summaries: Dict[str, ModuleSummary]) -> List[FileMessage]:
@@ -94,20 +108,61 @@ def _unparsed(report: Report, sources: Sources) -> Dict[str, Optional[bytes]]:
     return unparsed
 
 
-def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path]) -> None:
+def _drop_file_noqa(report: Report, sources: Sources, known: Dict[str, frozenset]) -> None:
+    """Findings in a file exempted by a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line (``known``:
+    what the cache kept; any other file with findings is read for it). A file that does not parse is still
+    reported (CEL000), as in ruff."""
+    paths = {f.path for f in report.findings if f.code != UNPARSABLE.code}
+    exempt = {path: known[path] if path in known else sources.file_noqa(path) for path in paths}
+    report.findings = [f for f in report.findings
+                       if f.code == UNPARSABLE.code or not {"*", f.code} & exempt[f.path]]
+
+
+def _judge(report: Report, project: Project, unparsed, config: Config, targets: List[Path],
+           unreported: frozenset) -> None:
     root = report.root
+
+    def reported(path: str) -> bool:
+        """Under the paths checked and not excluded: the rest of the project is analysed, never reported."""
+        return path not in unreported and discovery.under_any(root / path, targets)
+
+    without_backend = project.settings.backend is Backend.ABSENT
+    if config.assume_backend and project.settings.backend is not Backend.CONFIGURED:  # absent or unknown: taken as set
+        project.settings = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
+        without_backend = False
     report.settings = project.settings
-    for task in project.tasks:
-        verdict = judge(task, project, unparsed)
-        report.verdicts.append((task, verdict))
-        for rule in RULES:
-            finding = rule.check(task, verdict, project)
-            if finding is None or not config.enabled(finding.code, finding.path):
-                continue
-            if "*" in task.noqa or finding.code in task.noqa:
-                continue
-            if discovery.under_any(root / finding.path, targets):
-                report.findings.append(finding)
+    report.verdicts = [(task, judge(task, project, unparsed)) for task in project.tasks]
+    found = _findings(report.verdicts, project, config, reported)
+    report.findings += found
+    if without_backend:  # what a backend would show: counted for the summary, never reported
+        assumed = replace(project.settings, backend=Backend.CONFIGURED, assumed=True)
+        report.hidden_without_backend += len(_findings(report.verdicts, _Assuming(project, assumed), config,
+                                                       reported)) - len(found)
+    errors = [e for e in report.errors if reported(e.path)]
+    # A file that does not parse is a finding (CEL000) whatever select and ignore say, as in ruff.
+    report.findings += [f for f in map(UNPARSABLE.finding, errors) if f is not None]
     report.findings.sort(key=Finding.sort_key)
-    report.errors = [e for e in report.errors if discovery.under_any(root / e.path, targets)]
-    report.warnings = [w for w in report.warnings if discovery.under_any(root / w.path, targets)]
+    report.errors = [e for e in errors if UNPARSABLE.finding(e) is None]
+    report.warnings = [w for w in report.warnings  # an ignore file shapes the whole project, whatever the targets
+                       if discovery.is_ignore_file(w.path) or reported(w.path)]
+
+
+def _findings(verdicts, project, config: Config, reported) -> List[Finding]:
+    found = []
+    for rule in RULES:
+        for finding, noqa in rule.findings(project, verdicts):
+            if not config.enabled(finding.code, finding.path) or "*" in noqa or finding.code in noqa:
+                continue
+            if reported(finding.path):
+                found.append(finding)
+    return found
+
+
+class _Assuming:
+    """The project as the rules would see it with a result backend (``assume-backend``)."""
+
+    def __init__(self, project: Project, settings):
+        self._project, self.settings = project, settings
+
+    def __getattr__(self, name):
+        return getattr(self._project, name)

@@ -3,6 +3,7 @@ editor), each read at most once, and a file that cannot be read is a problem to 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -34,7 +35,8 @@ class SourceFile:
 class Sources:
     def __init__(self, root: Path, excludes: Sequence[str], report_on: Sequence[Path] = (),
                  overrides: Optional[Dict[Path, bytes]] = None, max_size: Optional[int] = None,
-                 respect_gitignore: bool = True):
+                 respect_gitignore: bool = True, unreported: Sequence[str] = ()):
+        """``excludes``: what is not part of the project; ``unreported``: what is analysed but not reported."""
         self.root = root
         self.max_size = max_size
         self.overrides = {discovery.lexical(p): src for p, src in (overrides or {}).items()}
@@ -51,6 +53,13 @@ class Sources:
         self.looked_at[:0] = [str(p) for p in (*paths, *named, *(path for path, _ in skipped))]
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
+        # Relative paths of files analysed but never reported nor fixed (files named explicitly always are).
+        self.unreported = self._unreported(unreported, named) if unreported else frozenset()
+
+    def _unreported(self, patterns: Sequence[str], named: List[Path]) -> frozenset:
+        named_relative = {discovery.relative_to(path, self.root) for path in named}
+        return frozenset(f.relative for f in self.files
+                         if f.relative not in named_relative and discovery.is_excluded(f.relative, patterns))
 
     def _describe(self, path: Path) -> SourceFile:
         module, is_package = discovery.module_name(path, self.root)
@@ -76,8 +85,28 @@ class Sources:
             file.problem = f"skipped: {_size(stat.st_size)} is over max-file-size ({_size(self.max_size)})"
         return file.problem is not None
 
+    def file_noqa(self, relative: str) -> frozenset:
+        """See ``file_noqa_codes``."""
+        file = next((f for f in self.files if f.relative == relative), None)
+        return file_noqa_codes(self.read(file) if file is not None else None)
+
     def problems(self) -> List[FileMessage]:
         return [FileMessage(f.relative, f.problem) for f in self.files if f.problem is not None]
+
+
+_FILE_NOQA = re.compile(rb"^[ \t]*#[ \t]*(?:flake8|ruff)[ \t]*[:=][ \t]*noqa"
+                        rb"(?:[ \t]*:[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?[ \t]*\r?$",
+                        re.IGNORECASE | re.MULTILINE)
+
+
+def file_noqa_codes(source: Optional[bytes]) -> frozenset:
+    """The codes a file-level ``# flake8: noqa`` / ``# ruff: noqa[: CODES]`` line exempts the whole file from
+    (``*``: every code), as flake8 and ruff read them: a line holding only that comment."""
+    codes = set()
+    for match in _FILE_NOQA.finditer(source or b""):
+        listed = match.group("codes")
+        codes.update(re.findall(rb"[A-Z]+[0-9]+", listed.upper()) if listed else [b"*"])
+    return frozenset(code.decode() for code in codes)
 
 
 def _size(size: int) -> str:
@@ -85,4 +114,4 @@ def _size(size: int) -> str:
     for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
         if size >= scale:
             return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
+    return f"{size} byte" if size == 1 else f"{size} bytes"

@@ -1,11 +1,33 @@
-"""Text from the linted code, made safe to print: file names and task names come from a repository, which may
-hold any character. Control characters (a newline would split an output line; an escape sequence would reach
-the terminal) and lone surrogates (which no encoding can print) are written as Python escapes."""
+"""Text from the linted code: its lines as Python counts them, and made safe to print.
+
+Lines: one model for every consumer (noqa comments, output, fixes, diffs). Python breaks lines at ``\\r\\n``,
+``\\r`` and ``\\n`` only; ``str.splitlines`` also breaks at ``\\f``, ``\\v``, ``\\x1c``-``\\x1e``, ``\\x85``,
+``\\u2028`` and ``\\u2029``, which Python reads as ordinary characters (in a string, or as whitespace). A line
+counted that way is not the line the finding names, and a comment added to it can land inside a string.
+
+Printing: file names and task names come from a repository, which may hold any character. Control characters
+(a newline would split an output line; an escape sequence would reach the terminal) and lone surrogates (which
+no encoding can print) are written as Python escapes.
+"""
 from __future__ import annotations
 
+import io
 import re
+from typing import List
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def python_lines(text: str, keepends: bool = False) -> List[str]:
+    """``text`` split at Python's own line breaks (``\\r\\n``, ``\\r``, ``\\n``), never at ``\\f`` and friends."""
+    lines = io.StringIO(text, newline="").readlines()  # newline="": universal breaks, kept as they are
+    return lines if keepends else [_without_break(line) for line in lines]
+
+
+def _without_break(line: str) -> str:
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith(("\r", "\n")) else line
 
 
 def printable(text: str) -> str:

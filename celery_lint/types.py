@@ -72,11 +72,13 @@ class FixAction(Kind):
     ADD = "add"
     SET = "set"
     REMOVE = "remove"
+    CALL = "call"  # the enqueue call at line:col passes ignore_result=True (``.delay()`` becomes ``.apply_async()``)
 
 
 @dataclass(frozen=True)
 class Fix:
-    """Set, add or remove ``ignore_result`` on the decorator (or registration call) at ``line``:``col``."""
+    """Set, add or remove ``ignore_result`` on the decorator (or registration call) at ``line``:``col``; or
+    (``CALL``) pass ``ignore_result=True`` to the enqueue call there."""
 
     action: FixAction
     value: Optional[bool]
@@ -133,6 +135,9 @@ class Report:
     moved: int = 0  # changed files whose last summary still held, lines moved (no LibCST)
     files: int = 0
     stored: bool = False  # the answer of an earlier run: nothing it looked at has changed since (speed.answers)
+    # no result backend is configured, so CEL001 is silent: how many findings that hides (``assume-backend``)
+    hidden_without_backend: int = 0
+    names: Optional[List[str]] = None  # the names of interest the fast path ended with (speed.rounds)
 
 
 # ----- typed data to JSON and back (the cache, and summaries sent back by worker processes) -----

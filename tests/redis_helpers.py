@@ -280,9 +280,9 @@ def celery_lint_command():
     return [sys.executable, "-m", "celery_lint"]
 
 
-def run_celery_lint_fix(project_dir):
-    """Run `celery-lint --fix` on project_dir; return its combined output."""
-    command = [*celery_lint_command(), "--fix", str(project_dir)]
+def run_celery_lint_fix(project_dir, *options):
+    """Run `celery-lint --fix [options]` on project_dir; return its combined output."""
+    command = [*celery_lint_command(), "--fix", *options, str(project_dir)]
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=LINT_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:

@@ -61,7 +61,8 @@ def test_an_unchanged_project_gives_its_kept_answer(root):
     second = kept(root)
     assert second.stored
     assert answer_of(second) == answer_of(first) == answer_of(plain(root))
-    assert second.errors[0].path == "mailer/broken.py" and len(second.findings) == 9
+    assert (second.findings[0].path, second.findings[0].code) == ("mailer/broken.py", "CEL000")
+    assert len(second.findings) == 10
 
 
 def _edit(root):
@@ -181,7 +182,7 @@ def test_a_full_report_is_never_a_kept_one(root):
     lambda data: data.update(report={"files": "9"}),
     lambda data: data.update(stamps=data["stamps"][1:]),
     lambda data: data["report"]["findings"][0].update(line="8"),
-    lambda data: data["report"]["findings"][0]["fix"].update(action="rewrite"),
+    lambda data: next(f for f in data["report"]["findings"] if f["fix"])["fix"].update(action="rewrite"),
     lambda data: data.update(report=["files", 6]),
     lambda data: data.update(paths=[1] * len(data["paths"])),
     lambda data: data.clear(),
@@ -216,7 +217,7 @@ def test_a_kept_answer_needs_none_of_the_analysis(root):
         print(report.stored, len(report.findings), loaded)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split(" ", 2)
-    assert out == ["True", "9", "['celery_lint.speed.cache_dir']\n"]
+    assert out == ["True", "10", "['celery_lint.speed.cache_dir']\n"]
 
 
 def test_a_cache_directory_inside_the_project_does_not_spoil_its_own_answer(root):
@@ -225,3 +226,40 @@ def test_a_cache_directory_inside_the_project_does_not_spoil_its_own_answer(root
     age(root)
     kept(root, cache_dir=cache)  # keeps the answer: writing it moves the cache directory's stamp
     assert kept(root, cache_dir=cache).stored
+
+
+def _with_buffer(root: Path, relative: str, buffer: str):
+    """The answer with an editor's buffer for ``relative``, and what the plain path says with it on disk."""
+    path = root / relative
+    old = path.read_bytes() if path.exists() else None
+    given = kept(root, overrides={path: buffer.encode()})
+    path.write_text(buffer)
+    truth = plain(root)
+    if old is None:
+        path.unlink()
+    else:
+        path.write_bytes(old)
+    age(root)
+    return given, truth
+
+
+@pytest.mark.parametrize("relative,buffer,stays", [
+    ("mailer/helpers.py", "def total(values):\n    return sum(values)  # edited\n", True),
+    ("mailer/helpers.py", "from mailer.tasks import quote\n\n\ndef total():\n    return quote.delay(1).get()\n", False),
+    ("mailer/helpers.py", "from mailer import tasks\n\n\ndef total():\n    return tasks.archive\n", False),
+    ("mailer/helpers.py", "def total(:\n", False),
+    ("mailer/tasks.py", None, False),  # the task module itself: its buffer runs the analysis
+    ("mailer/new.py", "x = 1\n", False),  # not on disk yet: it joins the project
+])
+def test_an_editor_buffer_of_a_file_that_cannot_matter_keeps_the_answer(root, relative, buffer, stays):
+    """Issue 22 (the editor case): a buffer that neither mentions Celery nor names a task, of a file that did not
+    either, leaves the answer as it was; any other buffer is analysed. Either way, the plain path's answer."""
+    (root / "mailer" / "helpers.py").write_text("def total(values):\n    return sum(values)\n")
+    age(root)
+    kept(root)
+    assert kept(root).stored
+    if buffer is None:
+        buffer = (root / relative).read_text() + "\n# edited\n"
+    given, truth = _with_buffer(root, relative, buffer)
+    assert given.stored == stays
+    assert answer_of(given) == answer_of(truth)

@@ -67,7 +67,7 @@ def test_unparsable_file_is_one_error_line_and_never_written(copy):
     root = copy("formatting")
     broken = (root / "billing" / "legacy.py").read_bytes()
     result = run_cli(root, "--fix", ".")
-    assert result.stderr.splitlines()[0] == "billing/legacy.py: error: cannot parse: invalid syntax (line 5, column 12)"
+    assert result.stdout.splitlines()[0] == "billing/legacy.py:5:12: CEL000 cannot parse: invalid syntax"
     assert "Traceback" not in result.stderr
     assert (root / "billing" / "legacy.py").read_bytes() == broken
     assert result.returncode == 1
@@ -77,7 +77,7 @@ def test_noqa_suppresses_only_its_task(copy):
     root = copy("formatting")
     (root / "billing" / "tasks.py").write_bytes((root / "billing" / "tasks.py").read_bytes().replace(b"  # noqa: CEL001 - kept", b"  # kept"))
     lines = run_cli(root, ".").stdout.splitlines()
-    assert [line.split(":")[1] for line in lines] == ["6", "14", "19"]
+    assert [line.split(":")[1] for line in lines] == ["5", "6", "14", "19"]  # 5: billing/legacy.py does not parse
 
 
 def test_explain_says_why_an_unread_task_has_no_finding_and_where_each_is_enqueued(copy):
@@ -118,3 +118,34 @@ def test_explain_never_says_never_enqueued_for_a_task_handed_on(copy):
     assert not any("never enqueued" in line for line in lines)
     assert "hooks/tasks.py:9: hooks.tasks.get_results: maybe: it is handed on as a value at hooks/services.py:23" \
            " and a task we cannot name has its result .get at hooks/services.py:20" in lines
+
+
+def test_without_a_backend_the_summary_says_how_many_findings_it_hides(copy):
+    root = copy("config_no_backend")
+    result = subprocess.run([sys.executable, "-m", "celery_lint", "--no-cache", "."], cwd=root, capture_output=True,
+                            text=True)
+    assert result.stdout.splitlines() == [
+        "All checks passed!",
+        "No result backend is configured (mailer/worker.py:4): 2 unread results are not reported. If one is "
+        "configured where celery-lint cannot see, set assume-backend = true in [tool.celery-lint] (or pass "
+        "--assume-backend).",
+    ]
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize("how", ["flag", "config"])
+def test_assume_backend_reports_what_no_backend_hides(copy, how):
+    root = copy("config_no_backend")
+    if how == "config":
+        with open(root / "pyproject.toml", "a") as handle:
+            handle.write("\n[tool.celery-lint]\nassume-backend = true\n")
+    result = run_cli(root, *(["--assume-backend"] if how == "flag" else []), ".")
+    assert [line.split(": CEL001 ")[0] for line in result.stdout.splitlines()] == ["mailer/tasks.py:4:1",
+                                                                                   "mailer/tasks.py:9:1"]
+    assert result.returncode == 1
+
+
+def test_assume_backend_drops_the_condition_of_an_unknown_backend(copy):
+    root = copy("backend_env")
+    result = run_cli(root, "--assume-backend", ".")
+    assert result.stdout == (FIXTURES / "backend_env" / "expected.txt").read_text().split(" (stored if")[0] + "\n"

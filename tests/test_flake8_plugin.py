@@ -176,7 +176,7 @@ def test_a_file_that_does_not_parse(project: Path) -> None:
         assert lines(result.stdout) == ["app/broken.py:4:13: E999 SyntaxError: invalid syntax", *EXPECTED]
         assert result.returncode == 1
     cli = run(project, "-m", "celery_lint", "-q", "app")
-    assert lines(cli.stdout) == EXPECTED
+    assert lines(cli.stdout) == ["app/broken.py:4:12: CEL000 cannot parse: invalid syntax", *EXPECTED]
 
 
 def test_options_from_the_flake8_config(project: Path) -> None:
@@ -204,5 +204,33 @@ def test_a_bad_celery_lint_config_stops_flake8_with_its_message(project: Path) -
     result = flake8(project, "app/tasks.py")
     assert result.stdout == ("There was a critical error during execution of Flake8:\n"
                              f"celery-lint: error: {project / 'pyproject.toml'} [tool.celery-lint]: select: unknown "
-                             "rule code 'CEL999' (known: CEL001, CEL002)\n")
+                             "rule code 'CEL999' (known: CEL001, CEL002, CEL003, CEL004, CEL000)\n")
     assert result.returncode == 1
+
+
+@pytest.mark.parametrize("args", [("--select", "E501"), ("--select", "CEL,E", "--extend-ignore", "CEL"),
+                                  ("--ignore", "CEL", "--select", "F")])
+def test_nothing_at_all_when_no_cel_code_is_selected(project: Path, args) -> None:
+    """Issue 22: flake8 runs every plugin whatever --select says; ours then neither analyses nor writes a cache."""
+    result = run(project, "-m", "flake8", *args, "app/tasks.py")
+    assert "CEL" not in result.stdout and result.stderr == ""
+    assert not (project / ".celery_lint_cache").exists()
+
+
+def test_the_default_selection_and_config_files_select_our_codes(project: Path) -> None:
+    assert lines(run(project, "-m", "flake8", "app/tasks.py").stdout)[0].startswith("app/tasks.py:4:1: CEL001")
+    write(project, "setup.cfg", "[flake8]\nextend-select = CEL001\nselect = E\n")
+    assert lines(run(project, "-m", "flake8", "app/tasks.py").stdout) == [CEL001_SEND_EMAIL]
+    write(project, "setup.cfg", "[flake8]\nextend-ignore = CEL\n")
+    assert "CEL" not in run(project, "-m", "flake8", "app/tasks.py").stdout
+
+
+def test_the_plugin_knows_every_code_without_importing_the_rules() -> None:
+    from celery_lint.frontends.flake8_plugin import CODES
+    from celery_lint.rules import KNOWN_CODES
+
+    assert sorted(CODES) == sorted(KNOWN_CODES)
+    imported = subprocess.run([sys.executable, "-c", "import sys, celery_lint.frontends.flake8_plugin; "
+                               "print(sorted(m for m in sys.modules if m.startswith('celery_lint')))"],
+                              capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "['celery_lint', 'celery_lint.frontends', 'celery_lint.frontends.flake8_plugin']"

@@ -12,7 +12,7 @@ import pytest
 from helpers import cli, write
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "global_strategy"
-FIXED = ["celery_app", "celeryconfig", "conf_update", "django"]  # cases the global fix applies to
+FIXED = ["celery_app", "celeryconfig", "conf_update", "django", "old_style"]  # cases the global fix applies to
 SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 PREFIX = "celery-lint: --strategy global"
 
@@ -159,6 +159,9 @@ APP = 'from celery import Celery\n\napp = Celery("proj", backend="redis://")\n'
      "several places configure the backend (proj/settings/base.py:1, proj/settings/prod.py:1)"),
     ({"proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\n'},
      "the project gives its app no result backend: nothing is stored, the flag would change nothing"),
+    ({"proj/app.py": APP + "app.conf.update(load_overrides())\n"},
+     "conf.update() at proj/app.py:4 loads settings celery-lint cannot read, which may name them in the other "
+     "style (Celery refuses a mix of old and new setting names)"),
     ({"proj/app.py": APP + "app.conf.task_ignore_result = False\n"},
      "task_ignore_result = False is set at proj/app.py:4: change it to True by hand"),
     ({"proj/app.py": 'from celery import Celery\n\n\ndef make():\n'
@@ -172,6 +175,12 @@ def test_ambiguous_places_change_nothing(files, reason, tmp_path):
     assert sources(root) == before
     assert f"{PREFIX}: not applied, nothing changed: {reason}" in result.stderr.splitlines()
     assert result.returncode == 2
+    # nothing contradicts the refusal: no "All checks passed!", no fix on offer
+    assert "All checks passed!" not in result.stdout and "fixable with --fix" not in result.stdout
+    planned = check(root, "--strategy", "global")
+    assert "All checks passed!" not in planned.stdout and "fixable with --fix" not in planned.stdout
+    diffed = check(root, "--diff", "--strategy", "global")
+    assert diffed.stdout == "" and "Would fix" not in diffed.stderr
 
 
 def test_a_read_task_that_cannot_be_marked_stops_the_plan(tmp_path):
@@ -253,9 +262,9 @@ def test_a_file_changed_after_the_analysis_stops_the_whole_plan(tmp_path):
     before = sources(root)
     results = global_strategy.apply(report, plan, write=True)
     assert sources(root) == before  # the setting is never written without the tasks that must keep storing
-    assert {r.path: r.error for r in results} == {
-        "worker/jobs.py": "changed since it was analysed; not fixed (run celery-lint again)",
-        "worker/app.py": "not fixed: another file of the global fix could not be",
+    assert {r.path: (r.error, r.held) for r in results} == {
+        "worker/jobs.py": ("changed since it was analysed; not fixed (run celery-lint again)", False),
+        "worker/app.py": (None, True),  # could be made, held back: the plan is all or nothing
     }
 
 
@@ -275,7 +284,7 @@ def test_examples_shop_exact_edits(tmp_path):
     expected["shop/exports.py"] = before["shop/exports.py"].replace(
         b"@app.task\ndef export_orders_csv", b"@app.task(ignore_result=False)\ndef export_orders_csv")
     orders = before["shop/orders.py"]
-    for name in (b"compute_tax", b"price_item", b"summarise"):
+    for name in (b"compute_tax", b"price_item", b"summarise", b"stock_level"):
         orders = orders.replace(b"@app.task\ndef " + name, b"@app.task(ignore_result=False)\ndef " + name)
     expected["shop/orders.py"] = orders
     assert after == expected
@@ -332,3 +341,58 @@ def test_shop_keeps_every_workflow_value_with_the_global_flag(tmp_path):
     assert before.result_keys == RUNS
     assert after.values == before.values, lint.stdout + lint.stderr
     assert after.result_keys == READ_RUNS, lint.stdout + lint.stderr
+
+
+def test_a_base_class_never_used_as_a_task_does_not_block_the_plan(tmp_path):
+    """``class AuditedTask(Task)`` that no task uses yet: it never runs, so it never stores."""
+    base = """
+        from celery import Task
+
+
+        class AuditedTask(Task):
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                print("failed", task_id)
+    """
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": APP, "proj/tasks.py": TASKS,
+                                  "proj/base.py": base, "proj/views.py": VIEWS})
+    result = check(root, "--fix", "--strategy", "global")
+    assert result.returncode == 0, result.stderr
+    assert b"app.conf.task_ignore_result = True" in (root / "proj" / "app.py").read_bytes()
+    assert "AuditedTask" not in result.stderr
+
+
+def test_the_reach_warning_lists_packages_that_may_define_tasks_and_the_rest_under_verbose(tmp_path):
+    settings = """
+        INSTALLED_APPS = ["click", "vendor_reports"]
+        CELERY_RESULT_BACKEND = "redis://"
+    """
+    app = APP.replace('backend="redis://"', "") + 'app.config_from_object("proj.settings", namespace="CELERY")\n'
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": app, "proj/settings.py": settings,
+                                  "proj/tasks.py": TASKS, "proj/views.py": VIEWS})
+    warning = f"{PREFIX}: warning: the global flag also reaches tasks the analysis cannot see; they stop storing " \
+              "results unless they set ignore_result=False:"
+    lines = check(root, "--strategy", "global").stderr.splitlines()
+    start = lines.index(warning)
+    assert lines[start + 1:start + 3] == [
+        "  vendor_reports  (INSTALLED_APPS at proj/settings.py:2)",  # not installed here: it may define tasks
+        "  ...and 1 installed package where no file mentions Celery (--verbose lists them)",
+    ]
+    lines = check(root, "--strategy", "global", "--verbose").stderr.splitlines()
+    start = lines.index(warning)
+    assert lines[start + 1:start + 3] == [
+        "  vendor_reports  (INSTALLED_APPS at proj/settings.py:2)",
+        "  click  (INSTALLED_APPS at proj/settings.py:2; installed, no file mentions Celery)",
+    ]
+
+
+def test_a_package_can_define_tasks_when_a_file_mentions_celery(tmp_path):
+    from celery_lint.fixing.task_packages import can_define_tasks
+
+    write(tmp_path, {"plain/__init__.py": "", "plain/util.py": "x = 1\n", "worker/__init__.py": "",
+                     "worker/jobs.py": "from celery import shared_task\n", "single.py": "y = 2\n"})
+    search = [str(tmp_path)]
+    assert not can_define_tasks("plain.apps.PlainConfig", "INSTALLED_APPS", search)
+    assert not can_define_tasks("single", "INSTALLED_APPS", search)
+    assert can_define_tasks("worker", "autodiscover_tasks()", search)
+    assert can_define_tasks("missing", "INSTALLED_APPS", search)  # not installed: it may
+    assert can_define_tasks("plain.tasks", "Celery(include=...)", search)  # a task module by name

@@ -246,8 +246,8 @@ def test_a_file_the_parser_cannot_handle_is_one_error_line(tmp_path, name):
     root = shop(tmp_path / "proj", **{"shop/hard.py": source, **others})
     result = cli(root, "-q", "--no-cache", "--explain", ".", timeout=90)
     assert "Traceback" not in result.stderr and "BrokenProcessPool" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
-    assert len(errors) == 1 and errors[0].startswith("shop/hard.py: error: cannot parse: ")
+    errors = [line for line in result.stdout.splitlines() if " CEL000 " in line]
+    assert len(errors) == 1 and re.match(r"shop/hard.py:\d+:\d+: CEL000 cannot parse: ", errors[0])
     assert "shop/tasks.py:4: shop.tasks.ping: maybe: shop/hard.py mentions it but does not parse" in result.stdout
     assert result.returncode == 1
     linted = flake8(root, "shop/tasks.py", timeout=90)
@@ -282,7 +282,7 @@ def test_a_parse_error_under_a_directory_with_a_colon_is_reported(tmp_path):
     """Errors were split at the first ``:`` to find their path: under ``a:b/`` they vanished (exit 0)."""
     root = shop(tmp_path / "proj", **{"odd:dir/broken.py": "from shop.tasks import ping\ndef f(:\n"})
     result = cli(root, "-q", "--no-cache", "odd:dir")
-    assert "odd:dir/broken.py: error: cannot parse: " in result.stderr
+    assert "odd:dir/broken.py:2:7: CEL000 cannot parse: " in result.stdout
     assert result.returncode == 1
 
 
@@ -298,13 +298,13 @@ def test_a_task_decorator_split_by_a_backslash_is_found(tmp_path):
 def test_a_nul_byte_error_says_where(tmp_path):
     root = shop(tmp_path / "proj", **{"shop/nul.py": "from shop.tasks import ping\nx = 1\x00\n"})
     result = cli(root, "-q", "--no-cache", ".")
-    assert "shop/nul.py: error: cannot parse: source code cannot contain null bytes (line 2, column 6)" in result.stderr
+    assert "shop/nul.py:2:6: CEL000 cannot parse: source code cannot contain null bytes" in result.stdout
 
 
 def test_a_newline_in_a_file_name_does_not_split_the_output_line(tmp_path):
     root = shop(tmp_path / "proj", **{"shop/bad\nname.py": "from shop.tasks import ping\ndef f(:\n"})
     result = cli(root, "-q", "--no-cache", ".")
-    assert "shop/bad\\nname.py: error: cannot parse: " in result.stderr
+    assert "shop/bad\\nname.py:2:7: CEL000 cannot parse: " in result.stdout
 
 
 def test_control_characters_in_task_names_are_escaped(tmp_path):

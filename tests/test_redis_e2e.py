@@ -27,12 +27,14 @@ ITERATIONS = 100
 # What run_workload.py does in 100 iterations, one stored key per task run:
 # 100 page views (track_event); 25 checkouts, each compute_tax + 4 fire-and-forget
 # tasks + 1 shipping notice; 2 chord quotes (3 price_item + summarise);
-# 2 exports; 1 nightly report (build_nightly_report + a chain of 3).
-RUNS = 100 + 25 * (1 + 4 + 1) + 2 * (3 + 1) + 2 + 1 * (1 + 3)
-# Only the tasks whose results are read keep storing: compute_tax, the chords, the exports.
+# 2 exports; 1 nightly report (build_nightly_report + a chain of 3); 10 stock refreshes
+# and 2 stock checks (stock_level: discarded at the refreshes, read at the checks).
+RUNS = 100 + 25 * (1 + 4 + 1) + 2 * (3 + 1) + 2 + 1 * (1 + 3) + 10 + 2
+# Only the tasks whose results are read keep storing: compute_tax, the chords, the exports,
+# stock_level (every run: CEL001's fix is per task; CEL003, off by default, is per call).
 # Counting them exactly also catches a fix that ignores chord headers, which the
 # workflow values cannot: on Redis such a chord still works (not on other backends).
-READ_RUNS = 25 + 2 * (3 + 1) + 2
+READ_RUNS = 25 + 2 * (3 + 1) + 2 + 10 + 2
 
 
 @pytest.fixture
@@ -53,6 +55,18 @@ def test_fix_stores_five_times_fewer_results_with_identical_workflow_values(redi
     assert after.values == before.values, f"a workflow value changed after the fix:\n{lint_output}"
     assert keys_after == READ_RUNS, f"expected only the read tasks to store after the fix:\n{lint_output}"
     assert keys_before >= 5 * keys_after
+
+
+def test_cel003_fix_stops_the_discarding_calls_storing_and_the_readers_still_get_their_values(redis_server, tmp_path):
+    """CEL003 (opt-in) on top of CEL001: ``refresh_stock``'s ``stock_level.delay(sku)`` passes ignore_result=True;
+    its 10 runs store nothing, while ``stock_check``'s ``.get()`` on the same task still returns the stock."""
+    project = harness.copy_shop(tmp_path)
+    before = harness.measure_shop(project, redis_server, ITERATIONS, tmp_path)
+    lint_output = harness.run_celery_lint_fix(project, "--extend-select", "CEL003")
+    assert "stock_level.apply_async((sku,), ignore_result=True)" in (project / "shop" / "views.py").read_text()
+    after = harness.measure_shop(project, redis_server, ITERATIONS, tmp_path)
+    assert after.values == before.values and after.values["stock"], f"a workflow value changed:\n{lint_output}"
+    assert after.result_keys == READ_RUNS - 10, lint_output
 
 
 PROBE_TASKS = '''

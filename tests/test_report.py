@@ -77,22 +77,23 @@ def test_shop_per_task_json(shop_json):
         ("shop.orders.fetch_orders", "unread", 1, {"signature": 1}, [], True, *default, "CEL001", value_returned),
         ("shop.orders.compute_totals", "unread", 1, {"signature": 1}, [], True, *default, "CEL001", value_returned),
         ("shop.orders.store_report", "unread", 1, {"signature": 1}, [], True, *default, "CEL001", value_returned),
+        ("shop.orders.stock_level", "read", 2, {"enqueue": 2}, ["shop/views.py:65 (.get)"], True, *default, None, None),
         ("shop.workflows.build_nightly_report", "unread", 2, {"enqueue": 1, "beat": 1}, [], False, *default, "CEL001",
          none_returned),
     ]
     nightly = tasks_by_name(project)["shop.workflows.build_nightly_report"]
     assert [(s["at"], s["kind"], s["outcome"]) for s in nightly["enqueued"]["sites"]] == [
-        ("run_workload.py:78", "enqueue", "discarded"), ("shop/celery_app.py:29", "beat", "discarded")]
+        ("run_workload.py:82", "enqueue", "discarded"), ("shop/celery_app.py:29", "beat", "discarded")]
     assert (nightly["path"], nightly["line"], nightly["kind"], nightly["stores"], nightly["fixable"]) == (
         "shop/workflows.py", 14, "function", True, True)
 
 
 def test_shop_totals_configuration_and_savings_json(shop_json):
     project = shop_json
-    assert project["totals"] == {"tasks": 13, "stored": 13, "read": 3, "unread": 9, "maybe": 1, "unused": 0,
+    assert project["totals"] == {"tasks": 14, "stored": 14, "read": 4, "unread": 9, "maybe": 1, "unused": 0,
                                  "ignored": 0, "ignored-but-read": 0, "unknown": 0, "no-backend": 0}
     assert project["config"] == {
-        "backend": {"state": "configured", "at": "shop/celery_app.py:21", "env": None},
+        "backend": {"state": "configured", "at": "shop/celery_app.py:21", "env": None, "evidence": None},
         "result_expires": {"seconds": 86400, "never": False, "known": True, "at": None},  # unset: Celery's one day
         "task_ignore_result": {"value": False, "at": None, "env": None},
         "result_extended": {"value": False, "at": None},
@@ -102,7 +103,7 @@ def test_shop_totals_configuration_and_savings_json(shop_json):
     assert project["fix"] == {"tasks": 9, "runs_each": 1000, "keys": 9000, "commands": 18000,
                               "bytes_low": 9 * 1000 * SMALL, "bytes_high": 1000 * (6 * SMALL + 3 * TYPICAL)}
     assert project["expiry"]["staying"] == ["shop.exports.export_orders_csv", "shop.orders.compute_tax",
-                                            "shop.orders.price_item", "shop.orders.summarise"]
+                                            "shop.orders.price_item", "shop.orders.summarise", "shop.orders.stock_level"]
     assert project["expiry"]["options"] == [
         {"seconds": s, "current": s == 86400, "keys_alive_per_run_per_second": s, "bytes_low": s * SMALL,
          "bytes_high": s * TYPICAL} for s in (86400, 3600, 600)]
@@ -113,8 +114,8 @@ def test_shop_totals_configuration_and_savings_json(shop_json):
 
 def test_json_keys_are_stable(shop_json):
     project = shop_json
-    assert sorted(project) == ["config", "errors", "expiry", "fix", "live", "measured", "notes", "root", "tasks",
-                               "totals"]
+    assert sorted(project) == ["config", "errors", "expiry", "expiry_advice", "fix", "live", "measured", "notes", "root",
+                               "tasks", "totals"]
     assert {tuple(sorted(task)) for task in project["tasks"]} == {(
         "enqueued", "finding", "fixable", "ignore_result", "kind", "line", "live", "name", "path", "qualname", "reads",
         "reason", "returns_value", "savings_per_1000_runs", "stores", "verdict")}
@@ -413,7 +414,7 @@ def test_a_file_that_does_not_parse_is_listed(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (["report", "no/such/dir"], "does not exist"),
     (["report", "--format", "yaml", "."], "'yaml' is not one of"),
-    (["report", "--sample", "10", "."], "--sample and --max-keys go with --redis URL"),
+    (["report", "--sample", "10", "."], "--sample, --max-keys and --deadline go with --redis URL"),
 ])
 def test_bad_usage_exits_2(tmp_path, args, says):
     write(tmp_path, {"a.py": ""})
@@ -477,22 +478,32 @@ def test_live_keys_are_joined_with_the_verdicts(tmp_path):
     assert result.returncode == 0, result.stderr
     project = json.loads(result.stdout)["projects"][0]
     live = project["live"]
-    assert (live["meta_keys"], live["sampled"], live["complete"], live["result_extended"]) == (77, 77, True, True)
-    # 26 page views + 7 orders; 7 orders and shipments; 1 basket of 3 lines; 1 export; 1 nightly report chain
+    assert (live["meta_keys"], live["sampled"], live["complete"], live["result_extended"]) == (81, 81, True, True)
+    # 26 page views + 7 orders; 7 orders and shipments; 1 basket of 3 lines; 1 export; 1 nightly report chain;
+    # 3 stock refreshes and 1 stock check
     counts = {"shop.analytics.track_event": 33, "shop.emails.send_order_confirmation": 7,
               "shop.emails.send_shipping_notice": 7, "shop.notifications.send_push": 7,
               "shop.notifications.notify_warehouse": 7, "shop.workflows.build_nightly_report": 1,
               "shop.orders.fetch_orders": 1, "shop.orders.compute_totals": 1, "shop.orders.store_report": 1,
               "shop.orders.compute_tax": 7, "shop.orders.price_item": 3, "shop.orders.summarise": 1,
-              "shop.exports.export_orders_csv": 1}
+              "shop.exports.export_orders_csv": 1, "shop.orders.stock_level": 4}
     assert {name: row[0] for name, row in stored.items()} == counts
     verdicts = {t["name"]: t["verdict"] for t in project["tasks"]}
     assert {t["name"]: (t["keys"], t["bytes"], t["verdict"]) for t in live["tasks"]} == {
         name: (n, stored[name][1], verdicts[name]) for name, n in counts.items()}
     by_verdict = {v: (k["tasks"], k["keys"]) for v, k in live["by_verdict"].items()}
-    assert by_verdict == {"unread": (9, 65), "read": (3, 11), "maybe": (1, 1)}
+    assert by_verdict == {"unread": (9, 65), "read": (4, 15), "maybe": (1, 1)}
     unread_bytes = sum(stored[name][1] for name, v in verdicts.items() if v == "unread")
     assert live["by_verdict"]["unread"]["bytes"] == unread_bytes
     assert {t["name"]: t["live"]["keys"] for t in project["tasks"]} == counts
     assert project["config"]["result_extended"]["value"] is True
     assert "unread: 65 keys" in table and "(9 tasks)" in table
+
+
+def test_an_unknown_backend_is_shown_with_its_evidence(tmp_path):
+    root = tmp_path / "relay"
+    shutil.copytree(REPO / "fixtures" / "backend_unseen" / "project", root)
+    backend = report_json(root)["config"]["backend"]
+    assert backend == {"state": "unknown", "at": None, "env": None,
+                       "evidence": 'the config is loaded from pyfile_to_module(config["celery_config"], '
+                                   '"celeryconfig"), which celery-lint cannot read, at relay/worker.py:8'}

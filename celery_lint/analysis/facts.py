@@ -66,6 +66,9 @@ class ClassInfo:
     attrs: Dict[str, Any]  # literal class attributes we care about (ignore_result, name, ...)
     updates_state: bool
     noqa: List[str]
+    # methods that make a task of what they are given: method -> the decorators they call (dotted names, or
+    # ``self.task`` for the app's own); ``__call__`` makes the class a decorator factory
+    task_methods: Dict[str, List[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,6 +137,16 @@ class Call:
 
 
 @dataclass
+class Site:
+    """Where an enqueue call (``t.delay()``/``t.apply_async()``) stands: what a rule that reports at the call
+    (CEL003) and a fix that edits it need."""
+
+    col: int  # 0-based column of the call's first character
+    fixable: bool  # ``ignore_result=True`` can be passed by rewriting it (no ``*``/``**``, no comment inside)
+    noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
+
+
+@dataclass
 class Use:
     """One place that touches a task: enqueues it, builds a signature of it, schedules it, or lets it escape."""
 
@@ -145,6 +158,8 @@ class Use:
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     bound_as: Optional[str] = None  # getattr(<a module known at run time>, "name"): the task a module binds so
     ignore_result: Any = None  # call-site ignore_result (apply_async/.set/send_task), None if absent
+    scope: str = ""  # qualname of the enclosing function or class ("" at module level)
+    site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
 
 
 class Setting(Kind):
@@ -152,6 +167,9 @@ class Setting(Kind):
     BACKEND = "result_backend"  # value: a literal, {"ref": dotted name}, or DYNAMIC
     ANNOTATIONS = "annotations"  # value: whether they mention ignore_result
     DYNAMIC_CONFIG = "dynamic_config"  # config_from_envvar(): anything may be set
+    # config_from_object(x), Celery(config_source=x), conf.update(x): value {"module": name} / {"ref": dotted
+    # name}, resolved by the project, or {"code": source text} for an expression nobody can read
+    LOADED_CONFIG = "loaded_config"
     APP = "app"  # a Celery app is made here; value: whether it is given a backend
     EXPIRES = "result_expires"  # value: seconds (a literal), or DYNAMIC (a timedelta, a name...)
     EXTENDED = "result_extended"  # value: True / False / DYNAMIC

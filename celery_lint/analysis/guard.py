@@ -44,9 +44,13 @@ def call_with_deep_stack(function: Callable[..., T], *args) -> T:
             thread = threading.Thread(target=target, name=_THREAD_NAME)
             thread.start()
             thread.join()
+        except RuntimeError:  # no room for the stack (``ulimit -v``): run here, where deep code may not fit
+            outcome.clear()
         finally:
             threading.stack_size(previous_size)
             sys.setrecursionlimit(previous_limit)
+    if not outcome:
+        return function(*args)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

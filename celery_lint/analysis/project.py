@@ -51,7 +51,10 @@ class Task:
 
 
 class Project:
-    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = ()):
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: Iterable[str] = (),
+                 modules: Iterable[str] = ()):
+        """``modules``: the dotted name of every Python file of the project, summarised or not (a config module
+        without any Celery word is never summarised, but ``config_from_object`` may load it)."""
         self.summaries = [s for s in summaries if s.error is None]
         self.symbols = Symbols(self.summaries, frozenset(task_decorators))
         self.tasks: List[Task] = []
@@ -65,7 +68,7 @@ class Project:
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
-        self.settings: Settings = project_settings(self.summaries, self.symbols)
+        self.settings: Settings = project_settings(self.summaries, self.symbols, frozenset(modules))
         self._link_running_tasks()
         self._link_errbacks()
         self._drop_base_classes()
@@ -454,17 +457,21 @@ class Project:
         return use, tasks
 
     # ----- running tasks -----
+    def task_holding(self, module: str, scope: str) -> Optional[Task]:
+        """The task whose body (or a function or class nested in it) is ``scope`` of ``module``, if any."""
+        parts = scope.split(".") if scope else []
+        for i in range(len(parts), 0, -1):
+            owner = self._task_by_symbol.get((module, ".".join(parts[:i])))
+            if owner is not None:
+                return owner
+        return None
+
     def _link_running_tasks(self) -> None:
         """Attribute each running-task fact to the task whose body holds it, or to no task in particular."""
         for summary in self.summaries:
             for fact in summary.running:
                 where = f"{summary.path}:{fact.line}"
-                parts = fact.scope.split(".") if fact.scope else []
-                owner = None
-                for i in range(len(parts), 0, -1):
-                    owner = self._task_by_symbol.get((summary.module, ".".join(parts[:i])))
-                    if owner is not None:
-                        break
+                owner = self.task_holding(summary.module, fact.scope)
                 if owner is not None:
                     owner.running.append((where, fact))
                 elif fact.who == "current_task":

@@ -1,13 +1,26 @@
 """What the project's configuration says about result storage: is there a backend, is ignore_result on for
-every task, may annotations change it, does the project read results by id."""
+every task, may annotations change it, does the project read results by id.
+
+The backend has three states (``Backend``): *configured* (a value, or a default the code shows), *absent* (the
+project makes its app and gives it none, or writes ``None`` where the environment cannot change it) and
+*unknown*. Unknown comes with its evidence when something we cannot read may set one (the environment, a config
+module outside the project, ``conf.update(<something unseen>)``); without evidence it is a library, whose
+application decides.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..types import DYNAMIC, Backend
-from .facts import ModuleSummary, RunningTaskFact, Setting, is_test_path
+from .facts import ConfigFact, ModuleSummary, RunningTaskFact, Setting, is_test_path
 from .symbols import Symbol, Symbols
+
+DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")  # the project's own settings modules
+SHOWN_CODE = 60  # characters of an unreadable config source quoted in a message
+# What another deployment's settings may still say: they can only make tasks silent (a global ignore set in
+# different ways, annotations), never report one
+SILENCING = frozenset({Setting.GLOBAL_IGNORE, Setting.ANNOTATIONS})
 
 
 @dataclass
@@ -23,64 +36,209 @@ class Settings:
     global_ignore_env: Optional[str] = None  # the global ignore is a default this environment variable may change
     # every place (path:line) that sets a backend: a setting, ``conf.update(result_backend=...)``, ``Celery(backend=...)``
     backend_at: List[str] = field(default_factory=list)
+    # Backend.UNKNOWN with evidence: why a backend may be configured where we cannot see (the first such place)
+    backend_unknown: Optional[str] = None
+    assumed: bool = False  # ``assume-backend = true``: a backend is assumed where none is seen
     # For the audit report only (no rule reads them): (value, path:line) where set outside tests, else None.
     expires: Optional[Tuple[object, str]] = None  # result_expires: seconds, or DYNAMIC
     extended: Optional[Tuple[object, str]] = None  # result_extended: True / False / DYNAMIC
     # outside any task: a helper reporting progress of (or publishing the id of) whichever task runs it
     running_anywhere: List[Tuple[str, RunningTaskFact]] = field(default_factory=list)
 
+    @property
+    def backend_condition(self) -> Optional[str]:
+        """The condition a finding states when the backend is unknown with evidence."""
+        if self.backend is Backend.UNKNOWN and self.backend_unknown:
+            return f"stored if a result backend is configured: {self.backend_unknown}"
+        return None
 
-def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols) -> Settings:
-    ignores, backends, nones, apps, dynamic, annotations, custom, envs = [], [], [], [], [], [], [], {}
-    report_only = {}  # Setting.EXPIRES / EXTENDED -> (value, where): the first outside tests
+
+class _Collected:
+    """Every config fact of the project, sorted by what it says (one handler per ``Setting``)."""
+
+    def __init__(self, symbols: Symbols, modules: FrozenSet[str]):
+        self.symbols, self.modules = symbols, modules
+        self.ignores: List[Tuple[object, str]] = []
+        self.backends: List[str] = []
+        self.nones: List[str] = []  # ``CELERY_RESULT_BACKEND = None``: no backend
+        self.apps: List[bool] = []
+        self.apps_without_backend: List[str] = []
+        self.unseen: List[str] = []  # evidence that a backend may come from where we cannot see
+        self.annotations: List[str] = []
+        self.custom: List[str] = []
+        self.envs: Dict[Setting, str] = {}
+        self.report_only: Dict[Setting, Tuple[object, str]] = {}  # EXPIRES / EXTENDED: the first outside tests
+
+    def add(self, fact: ConfigFact, where: str, testing: bool) -> None:
+        value = fact.value
+        if isinstance(value, dict) and "env" in value:  # read from the environment, with a default
+            self.envs.setdefault(fact.key, value["env"])
+            if fact.key is Setting.BACKEND and value["default"] is None and not testing:
+                # no default: the environment alone decides whether there is a backend
+                self.unseen.append(f"{value['env']} is read from the environment at {where}")
+                return
+            value = value["default"]
+        handler = _HANDLERS.get(fact.key)
+        if handler is not None:
+            handler(self, value, where, testing)
+
+    def global_ignore(self, value, where: str, testing: bool) -> None:
+        self.ignores.append((value if value in (True, False, DYNAMIC) else bool(value), where))
+
+    def backend(self, value, where: str, testing: bool) -> None:
+        if value is None:
+            if not testing:  # a test settings file without a backend says nothing of production
+                self.nones.append(where)
+            return
+        self.backends.append(where)
+        if _is_project_backend(value, self.symbols):
+            self.custom.append(f"{where} ({value})")
+
+    def app(self, value, where: str, testing: bool) -> None:
+        if testing:
+            return
+        self.apps.append(value)
+        if value:
+            self.backends.append(where)
+        else:
+            self.apps_without_backend.append(where)
+
+    def run_time_config(self, value, where: str, testing: bool) -> None:
+        if not testing:
+            self.unseen.append(f"the config module is named by the environment (config_from_envvar at {where})")
+
+    def loaded_config(self, value, where: str, testing: bool) -> None:
+        if "django_settings" in value:  # read before the facts (``DjangoSettings``)
+            return
+        evidence = None if testing else _unseen_source(value, self.symbols, self.modules)
+        if evidence:
+            self.unseen.append(f"{evidence} at {where}")
+
+    def annotation(self, value, where: str, testing: bool) -> None:
+        if value:
+            self.annotations.append(where)
+
+    def report_only_value(self, key: Setting, value, where: str, testing: bool) -> None:
+        if not testing:
+            self.report_only.setdefault(key, (value, where))
+
+    def backend_state(self) -> Backend:
+        if self.backends:
+            return Backend.CONFIGURED
+        if self.unseen:  # nothing seen sets one, but something unseen may
+            return Backend.UNKNOWN
+        if self.apps or self.nones:
+            return Backend.ABSENT
+        return Backend.UNKNOWN  # a library: the application that uses it decides
+
+
+_HANDLERS = {
+    Setting.GLOBAL_IGNORE: _Collected.global_ignore,
+    Setting.BACKEND: _Collected.backend,
+    Setting.APP: _Collected.app,
+    Setting.DYNAMIC_CONFIG: _Collected.run_time_config,
+    Setting.LOADED_CONFIG: _Collected.loaded_config,
+    Setting.ANNOTATIONS: _Collected.annotation,
+    Setting.EXPIRES: lambda self, value, where, testing: self.report_only_value(Setting.EXPIRES, value, where, testing),
+    Setting.EXTENDED: lambda self, value, where, testing: self.report_only_value(Setting.EXTENDED, value, where, testing),
+}
+
+
+def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
+                     modules: FrozenSet[str] = frozenset()) -> Settings:
+    """``modules``: every module of the project, summarised or not."""
+    known = modules | set(symbols.modules)
+    collected = _Collected(symbols, known)
+    django = DjangoSettings(summaries, symbols, known)
+    if django.outside_project:
+        collected.unseen.append(django.outside_project)
     for summary in summaries:
         testing = is_test_path(summary.path)  # a test app or settings (eager, in memory) say nothing of production
+        other_deployment = summary.module in django.not_loaded
         for fact in summary.config:
-            where = f"{summary.path}:{fact.line}"
-            value = fact.value
-            if isinstance(value, dict) and "env" in value:  # read from the environment, with a default
-                envs.setdefault(fact.key, value["env"])
-                value = value["default"]
-            if fact.key is Setting.GLOBAL_IGNORE:
-                ignores.append((value if value in (True, False, DYNAMIC) else bool(value), where))
-            elif fact.key is Setting.BACKEND and value is None:
-                if not testing:
-                    nones.append(where)  # ``CELERY_RESULT_BACKEND = None``: no backend
-            elif fact.key is Setting.BACKEND:
-                backends.append(where)
-                if _is_project_backend(value, symbols):
-                    custom.append(f"{where} ({value})")
-            elif fact.key is Setting.APP and not testing:
-                apps.append(value)
-                if value:
-                    backends.append(where)
-            elif fact.key is Setting.DYNAMIC_CONFIG:
-                dynamic.append(where)
-            elif fact.key is Setting.ANNOTATIONS and fact.value:
-                annotations.append(where)
-            elif fact.key in (Setting.EXPIRES, Setting.EXTENDED) and not testing:
-                report_only.setdefault(fact.key, (value, where))
+            if other_deployment and fact.key not in SILENCING:
+                continue  # ``settings_docker.py``: not what the app loads by default, never cited
+            collected.add(fact, f"{summary.path}:{fact.line}", testing)
     reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id]
-    if backends or dynamic:
-        backend = Backend.CONFIGURED
-    elif apps or nones:
-        backend = Backend.ABSENT
-    else:
-        backend = Backend.UNKNOWN
+    backend = collected.backend_state()
+    ignores = collected.ignores
     return Settings(
         global_ignore=_global_ignore({value for value, _ in ignores}),
         global_ignore_at=ignores[0][1] if ignores else None,
         backend=backend,
-        annotations_at=annotations[0] if annotations else None,
+        annotations_at=collected.annotations[0] if collected.annotations else None,
         reads_by_id_at=min(reads) if reads else None,
-        custom_backend_at=custom[0] if custom else None,
-        no_backend_at=nones[0] if nones and backend is Backend.ABSENT else None,
-        backend_env=envs.get(Setting.BACKEND),
-        global_ignore_env=envs.get(Setting.GLOBAL_IGNORE),
-        backend_at=backends,
-        expires=report_only.get(Setting.EXPIRES),
-        extended=report_only.get(Setting.EXTENDED),
+        custom_backend_at=collected.custom[0] if collected.custom else None,
+        no_backend_at=(collected.nones or collected.apps_without_backend or [None])[0]
+        if backend is Backend.ABSENT else None,
+        backend_env=collected.envs.get(Setting.BACKEND),
+        global_ignore_env=collected.envs.get(Setting.GLOBAL_IGNORE),
+        backend_at=collected.backends,
+        backend_unknown=collected.unseen[0] if backend is Backend.UNKNOWN and collected.unseen else None,
+        expires=collected.report_only.get(Setting.EXPIRES),
+        extended=collected.report_only.get(Setting.EXTENDED),
     )
+
+
+class DjangoSettings:
+    """Which settings modules a Django project's app loads: ``config_from_object("django.conf:settings")`` reads
+    the module ``DJANGO_SETTINGS_MODULE`` names, by default the one ``os.environ.setdefault(...)`` gives (in the
+    module loading the settings, else anywhere), and whatever it star-imports (``from .base import *``). The
+    project's other settings modules (``settings_docker.py``, ``settings/dev.py``) set no backend; their global
+    ignore still counts (it can only keep tasks silent). A default module outside the project may import any of
+    them: then all are read, and it is evidence that a backend may be set where celery-lint cannot see."""
+
+    def __init__(self, summaries: Sequence[ModuleSummary], symbols: Symbols, modules: FrozenSet[str]):
+        self.not_loaded: Set[str] = set()
+        self.outside_project: Optional[str] = None  # evidence: the default settings module is not in the project
+        defaults, loaders = self._defaults(summaries)
+        chosen = [(m, where) for m, where, module in defaults if module in loaders] or \
+            [(m, where) for m, where, _ in defaults]
+        if not loaders or not chosen:
+            return
+        outside = [(m, where) for m, where in chosen if m not in modules]
+        if len(outside) == len(chosen):  # it may import any of the project's settings modules: all are read
+            module, where = outside[0]
+            self.outside_project = (f"the Django settings module {module} (DJANGO_SETTINGS_MODULE at {where}) is "
+                                    "outside the project")
+            return
+        loaded = _star_closure({m for m, _ in chosen}, symbols)
+        self.not_loaded = {s.module for s in summaries
+                           if s.config and _is_settings_module(s.module) and s.module not in loaded}
+
+    @staticmethod
+    def _defaults(summaries: Sequence[ModuleSummary]):
+        """(default settings module, path:line, module setting it) and the modules loading Django's settings."""
+        defaults, loaders = [], set()
+        for summary in summaries:
+            if is_test_path(summary.path):
+                continue
+            for fact in summary.config:
+                if fact.key is not Setting.LOADED_CONFIG:
+                    continue
+                if "django_settings" in fact.value:
+                    defaults.append((fact.value["django_settings"], f"{summary.path}:{fact.line}", summary.module))
+                elif (fact.value.get("module") or fact.value.get("ref")) in DJANGO_SETTINGS:
+                    loaders.add(summary.module)
+        return defaults, loaders
+
+
+def _star_closure(modules: Set[str], symbols: Symbols) -> Set[str]:
+    """The modules and everything they star-import, transitively."""
+    found, todo = set(), list(modules)
+    while todo:
+        module = todo.pop()
+        if module in found:
+            continue
+        found.add(module)
+        summary = symbols.modules.get(module)
+        if summary is not None:
+            todo += [target for key, target in summary.imports.items() if key.startswith("*")]
+    return found
+
+
+def _is_settings_module(module: str) -> bool:
+    return any("settings" in part for part in module.split("."))
 
 
 def _global_ignore(values: set) -> object:
@@ -88,6 +246,32 @@ def _global_ignore(values: set) -> object:
     if not values:
         return False
     return values.pop() if len(values) == 1 and values <= {True, False} else DYNAMIC
+
+
+def _unseen_source(value, symbols: Symbols, modules: FrozenSet[str]) -> Optional[str]:
+    """``config_from_object(x)`` / ``Celery(config_source=x)`` / ``conf.update(x)``: a sentence saying why x
+    cannot be read (a module outside the project, an expression), or None when its settings are in the project."""
+    if not isinstance(value, dict):
+        return None
+    if "code" in value:
+        code = value["code"]
+        shown = code if len(code) <= SHOWN_CODE else code[:SHOWN_CODE - 3] + "..."
+        return f"the config is loaded from {shown}, which celery-lint cannot read,"
+    dotted = value.get("module") or value.get("ref")
+    if not dotted or dotted in DJANGO_SETTINGS or _in_project(dotted, symbols, modules):
+        return None
+    return f"the config is loaded from {dotted}, outside the project,"
+
+
+def _in_project(dotted: str, symbols: Symbols, modules: FrozenSet[str]) -> bool:
+    """A module or object of the project: by its full name, or by a name relative to one of its folders (an app
+    run from inside its package imports ``celeryconfig`` for ``proj/celeryconfig.py``)."""
+    dotted = dotted.replace(":", ".")
+    if symbols.resolve(dotted).kind is not Symbol.EXTERNAL:
+        return True
+    parts = dotted.split(".")
+    names = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}  # the module may end anywhere in it
+    return any(module in names or any(module.endswith(f".{name}") for name in names) for module in modules)
 
 
 def _is_project_backend(value, symbols: Symbols) -> bool:

@@ -36,9 +36,15 @@ from .facts import (
     ViaParam,
     is_test_path,
 )
+from .config_sources import loaded_config
+from .env_values import env_schema, literal, setting_value
+from .task_forms import TaskForms
 from .containers import PossibleValues
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .depth import too_deep
+from .parsing import parse_module
+from .sites import enqueue_site
 from .statements import SourceCut
 from .walk import Walk, dotted_name, last_name
 
@@ -109,8 +115,11 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         refused = _refused_by_python(source)
         if refused is not None:
             return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}"), False
+    deep = too_deep(text)  # before LibCST, which would take minutes on it
+    if deep is not None:
+        return ModuleSummary(path, module, is_package, error=deep), False
     try:
-        tree = cst.parse_module(text)
+        tree = parse_module(text)
     except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
         if line_numbers is None:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, exc)), False
@@ -118,7 +127,7 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         # LibCST gets the whole file.
         text, line_numbers = source, None
         try:
-            tree = cst.parse_module(source)
+            tree = parse_module(source)
         except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
             return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
     summary = ModuleSummary(path, module, is_package)
@@ -170,50 +179,6 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
-def literal(node: Optional[cst.BaseExpression]):
-    """The value of a literal keyword argument, or DYNAMIC."""
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else DYNAMIC
-    if isinstance(node, cst.Integer):
-        return int(node.value, 0) if node.value.isdigit() else DYNAMIC
-    return DYNAMIC
-
-
-def setting_value(node: Optional[cst.BaseExpression]):
-    """A setting's value: a literal, or ``{"env": VAR, "default": value}`` for a value read from the environment
-    with a default (``os.environ.get("X", "True")``, ``env.bool("X", default=True)``, decouple's
-    ``config("X", default=True, cast=bool)``): the default is what the code says, unless the environment says
-    otherwise. ``default`` is what Celery would get: the raw default, or cast to bool where the call casts."""
-    value = literal(node)
-    if value != DYNAMIC or not isinstance(node, cst.Call):
-        return value
-    name, receiver = last_name(node.func), last_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-    positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
-    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-    variable = literal(positional[0]) if positional else DYNAMIC
-    if not isinstance(variable, str) or variable == DYNAMIC:
-        return DYNAMIC
-    if name in ("get", "getenv") and receiver in ("environ", "os"):  # os.environ.get / os.getenv: the raw string
-        default = keywords.get("default", positional[1] if len(positional) > 1 else None)
-        cast = False
-    elif name == "bool" and receiver in ("env", "environ", "Env"):  # django-environ
-        default, cast = keywords.get("default"), True
-    elif name in ("config", "env"):  # python-decouple's config(...), django-environ's env(...)
-        default = keywords.get("default")
-        cast = isinstance(keywords.get("cast"), cst.Name) and keywords["cast"].value == "bool"
-    else:
-        return DYNAMIC
-    found = literal(default) if default is not None else None
-    if found == DYNAMIC:
-        return DYNAMIC
-    if cast and isinstance(found, str):
-        found = found.strip().lower() in ("true", "yes", "on", "1", "y", "t")
-    return {"env": variable, "default": found}
-
-
 def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
     codes: List[str] = []
     for number in line_numbers:
@@ -228,7 +193,7 @@ def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
     return codes
 
 
-class _Summarizer:
+class _Summarizer(TaskForms):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -249,6 +214,7 @@ class _Summarizer:
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
         self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``_values_by_name``
+        self.env_schema: dict = {}  # ``env = environ.Env(X=(bool, True))``: defaults ``env("X")`` reads
 
     def run(self) -> None:
         for event, node in self.walk.events:
@@ -452,6 +418,7 @@ class _Summarizer:
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.option_dict(node.targets[0].target.value, node.value, node)
+            self.env_schema.update(env_schema(node.value))
         for target in node.targets:
             name = target.target
             if isinstance(name, cst.Subscript):  # ``app.conf["task_ignore_result"] = True``: as ``app.conf.x = ...``
@@ -461,6 +428,8 @@ class _Summarizer:
                     self.setting(key, node.value, node, attribute=True)
                 continue
             key = name.value if isinstance(name, cst.Name) else name.attr.value if isinstance(name, cst.Attribute) else None
+            if isinstance(name, cst.Name) and self.in_function():
+                continue  # a local variable named like a setting (``result_extended = ...`` in a function) is not one
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -488,15 +457,15 @@ class _Summarizer:
     def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, setting_value(value), at)
+            self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at)
         elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, setting_value(value), at)
+            self.fact(Setting.BACKEND, setting_value(value, self.env_schema), at)
         elif key in celery_api.ANNOTATIONS_SETTINGS:
             self.fact(Setting.ANNOTATIONS, "ignore_result" in _code(value), at)
         elif key in celery_api.EXPIRES_SETTINGS:
-            self.fact(Setting.EXPIRES, setting_value(value), at)
+            self.fact(Setting.EXPIRES, setting_value(value, self.env_schema), at)
         elif key in celery_api.EXTENDED_SETTINGS:
-            self.fact(Setting.EXTENDED, setting_value(value), at)
+            self.fact(Setting.EXTENDED, setting_value(value, self.env_schema), at)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
@@ -542,8 +511,10 @@ class _Summarizer:
         self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
 
     # ----- uses -----
-    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None) -> None:
-        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result))
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None) -> None:
+        site = enqueue_site(call, self.col_of(call), noqa_codes(self.lines, [self.line_of(call)])) if call else None
+        self.summary.uses.append(Use(kind, outcome, *where, ignore_result=ignore_result, scope=".".join(self.names),
+                                     site=site))
 
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
@@ -614,6 +585,7 @@ class _Summarizer:
         name = last_name(func.value) if isinstance(func, cst.Subscript) else call_name(node)
         self.record_call(node)
         self.forwarded_kwargs(node)
+        self.task_method(node)
         self.progress(node, name)
         self.read_by_id(node, name)
         self.app_and_config(node, name)
@@ -631,6 +603,11 @@ class _Summarizer:
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
         for arg in node.args:  # (a callback runs, and a base class is built on: neither is handed on)
+            beat = self.bare_beat_entry(node, name, arg)
+            if beat is not None:
+                outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
+                self.use(UseKind.BEAT, outcome, Reference(target=beat))
+                continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
 
@@ -691,13 +668,18 @@ class _Summarizer:
         if name in APP_CLASS_NAMES:
             kwargs, star = self.keywords(node)
             positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
-            backend = next((setting_value(arg.value) for arg in node.args
+            backend = next((setting_value(arg.value, self.env_schema) for arg in node.args
                             if arg.keyword is not None and arg.keyword.value == "backend"), None)
             self.fact(Setting.APP, backend is not None or star or len(positional) >= 3, node)  # backend=None: none
             if "backend" in kwargs:
                 self.fact(Setting.BACKEND, backend, node)
         if name in celery_api.names(Role.DYNAMIC_CONFIG):
             self.fact(Setting.DYNAMIC_CONFIG, True, node)
+        source = loaded_config(node, name, name in APP_CLASS_NAMES, self.ref_of)
+        if source is not None:
+            self.fact(Setting.LOADED_CONFIG, source, node)
+        if env_schema(node):
+            return  # ``environ.Env(X=(bool, True))`` declares how X is read: the read is the setting
         for arg in node.args:
             if arg.keyword is not None:
                 self.setting(arg.keyword.value, arg.value, node)
@@ -734,7 +716,7 @@ class _Summarizer:
             return
         if name in celery_api.ENQUEUE:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node))
+            self.use(UseKind.ENQUEUE, self.flow.result(node), where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
         elif where:
@@ -961,6 +943,7 @@ class _Summarizer:
             return
         values = self.local_values(value, assignments_only=True) if isinstance(value, cst.Name) \
             and self.resolve_name(value) is None else [value]
+        info.returns += [ref for ref in self.attribute_of_made(value) if ref not in info.returns]
         for found in values:
             if isinstance(found, cst.Call):
                 found = _unsubscripted(found.func)

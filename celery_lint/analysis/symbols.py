@@ -26,6 +26,8 @@ class Resolved(NamedTuple):
 
 
 _UNKNOWN = Resolved(Symbol.UNKNOWN, None, None, [])
+LIBRARIES = celery_api.names(celery_api.Role.PACKAGE)
+APP_EXTENSIONS = celery_api.names(celery_api.Role.APP_EXTENSION)  # top-level names a loose project file must not take
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,38 @@ class TaskDecorator:
     manual_fix: Optional[str] = None  # when not fixable for a reason worth saying: why, and what to do
 
 
+class HandFix(str):
+    """A task's ``manual_fix`` when its decorator cannot take ``ignore_result=...``: as text, the advice for
+    CEL001 (ignore_result=True); ``keep_storing`` says it for a task that must keep storing (the global
+    strategy's refusal). ``forwards``: whether the decorator hands keyword arguments on to Celery (None: unseen)."""
+
+    reason: str
+    forwards: Optional[bool]
+
+    def __new__(cls, reason: str, forwards: Optional[bool]) -> "HandFix":
+        made = super().__new__(cls, f"{reason}, so add ignore_result=True where it creates the task")
+        made.reason, made.forwards = reason, forwards
+        return made
+
+    def __getnewargs__(self):  # a copy (or pickle) is made again from its parts
+        return self.reason, self.forwards
+
+    def keep_storing(self, function: str) -> str:
+        """The advice for ignore_result=False on the task bound to ``function``. A decorator that drops keyword
+        arguments would break on one (a TypeError, or Celery never sees it): the task's attribute, set after it
+        is made, is what works."""
+        if self.forwards is False:
+            return f"{self.reason}: write `{function}.ignore_result = False` after the task's definition"
+        return f"{self.reason}, so add ignore_result=False where it creates the task"
+
+
 class Symbols:
     """Name resolution across the project's modules (one module per dotted name: the first path wins)."""
 
     def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: FrozenSet[str] = frozenset()):
         self.modules: Dict[str, ModuleSummary] = {}
         for summary in sorted(summaries, key=lambda s: s.path):
-            self.modules.setdefault(summary.module, summary)
+            self.modules.setdefault(_import_name(summary), summary)
         self._defs = {module: _definitions(summary) for module, summary in self.modules.items()}
         self.other_names = _namespace_names(self.modules)
         self._resolved: Dict[str, Resolved] = {}  # the summaries never change
@@ -115,7 +142,7 @@ class Symbols:
         """Does calling ``ref`` make a Celery app (the class, or a subclass of the project's)?"""
         target = self.resolve(ref)
         if target.kind is Symbol.EXTERNAL:
-            return target.obj in celery_api.APP_CLASSES
+            return target.obj in celery_api.APP_CLASSES or target.obj in APP_EXTENSIONS
         return target.kind is Symbol.CLASS and not target.rest and self.is_subclass(target.obj, celery_api.APP_CLASSES)
 
     def is_task_class(self, cls: ClassInfo) -> bool:
@@ -154,21 +181,63 @@ class Symbols:
             inner = self.task_decorator(Decorator(obj.ref, False, {}, False, 0, 0), depth + 1)
             if inner is not None and not decorator.called:
                 return TaskDecorator(dict(obj.kwargs), obj.star_kwargs, False)
+        return self._task_decorator_factory(decorator, (kind, _summary, obj, tail), depth)
+
+    def _task_decorator_factory(self, decorator: Decorator, resolved: Resolved, depth: int) -> Optional[TaskDecorator]:
+        """A project's own way of making tasks: a function handing its keyword arguments on to a task decorator
+        (``def locked_task(**options): ... shared_task(**options)(wrapper)``), a class whose instances decorate
+        (``class retryable_task: def __call__(self, f): return shared_task(**self.kwargs)(f)``), or a decorator
+        method of a Celery subclass wrapping ``self.task`` (``@celery.periodic_task(...)``)."""
+        kind, _summary, obj, tail = resolved
+        if kind is Symbol.FUNCTION and not tail and self._makes_tasks(obj.forwards_kwargs, None, depth):
+            manual = self._why_keywords_fail(decorator, depth)
+            return TaskDecorator({}, False, manual is None, manual)
+        if kind is Symbol.CLASS and not tail and decorator.called \
+                and self._method_makes_tasks(obj, "__call__", depth):
+            return TaskDecorator({}, False, False, HandFix(f"{obj.name} is a class", None))
+        if kind is Symbol.ALIAS and len(tail) == 1 and self.is_app(f"{_summary.module}.{obj.name}"):
+            app_class = self.resolve(obj.ref)
+            if app_class.kind is Symbol.CLASS and not app_class.rest \
+                    and self._method_makes_tasks(app_class.obj, tail[0], depth):
+                return TaskDecorator({}, False, False, HandFix(f"{tail[0]} is the app's own decorator", None))
         return None
 
-    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional[str]:
+    def _method_makes_tasks(self, cls: ClassInfo, method: str, depth: int) -> bool:
+        for found in self._class_and_bases(cls):
+            callees = found.task_methods.get(method)
+            if callees is not None:
+                return self._makes_tasks(callees, found, depth)
+        return False
+
+    def _makes_tasks(self, callees, cls: Optional[ClassInfo], depth: int) -> bool:
+        """Is one of ``callees`` a task decorator (``self.task`` of a Celery subclass counts)?"""
+        for ref in callees:
+            if ref == "self.task":
+                if cls is not None and self.is_subclass(cls, celery_api.APP_CLASSES):
+                    return True
+            elif ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None:
+                return True
+        return False
+
+    def _class_and_bases(self, cls: ClassInfo, depth: int = 0):
+        yield cls
+        for base in cls.bases if depth < 8 else ():
+            found = self.resolve(base)
+            if found.kind is Symbol.CLASS and not found.rest:
+                yield from self._class_and_bases(found.obj, depth + 1)
+
+    def _why_keywords_fail(self, decorator: Decorator, depth: int) -> Optional["HandFix"]:
         """Why ``ignore_result=...`` may not be added to a project decorator, or None when it visibly hands
         its keyword arguments on to a Celery decorator (and can take them in the form the task uses)."""
         name = decorator.ref.rpartition(".")[2]
-        where = "so add ignore_result=True where it creates the task"
         kind, _summary, function, tail = self.resolve(decorator.ref)
         if kind is not Symbol.FUNCTION or tail:
-            return f"celery-lint cannot see whether {name} passes keyword arguments on to Celery, {where}"
+            return HandFix(f"celery-lint cannot see whether {name} passes keyword arguments on to Celery", None)
         if not any(ref and self.task_decorator(Decorator(ref, True, {}, False, 0, 0), depth + 1) is not None
                    for ref in function.forwards_kwargs):
-            return f"{name} does not pass keyword arguments on to Celery, {where}"
+            return HandFix(f"{name} does not pass keyword arguments on to Celery", False)
         if not decorator.called and not function.keywords_only:
-            return f"{name} cannot be called with keyword arguments alone, {where}"
+            return HandFix(f"{name} cannot be called with keyword arguments alone", True)
         return None
 
     def function_key(self, ref: Optional[str]):
@@ -181,6 +250,15 @@ class Symbols:
         kind, _summary, obj, tail = self.resolve(dotted)
         return (kind is Symbol.ALIAS and not tail and obj.called and obj.imports_name is None
                 and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
+
+
+def _import_name(summary: ModuleSummary) -> str:
+    """The name the project imports a module by. A loose ``dockerfiles/settings/celery.py`` (no ``__init__.py``
+    above it) is named ``celery`` from its folder, but only a process started in that folder imports it so:
+    from the project root, ``from celery import Celery`` is the installed library, which it must not shadow."""
+    if summary.module in LIBRARIES and "/" in summary.path and not summary.is_package:
+        return summary.path[:-3].replace("/", ".") if summary.path.endswith(".py") else summary.path.replace("/", ".")
+    return summary.module
 
 
 def _namespace_names(modules: Dict[str, ModuleSummary]) -> Dict[str, str]:

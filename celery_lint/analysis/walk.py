@@ -9,15 +9,12 @@ anything else gets LibCST's PositionProvider, run on its innermost statement alo
 """
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import fields
 from typing import Dict, List, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
-from .statements import parse_statements
+from .placing import generate_positions, header_only, statement_lines
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
@@ -68,8 +65,9 @@ class Walk:
         self.module = Scope("module", None)
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
         self._spans: Dict[cst.CSTNode, tuple] = {}  # simple statement line -> (first, last) line, Python's parser's
-        self._words: Dict[int, List[str]] = {}  # line -> the words on it
-        self._ast_nodes: Dict[cst.CSTNode, ast.AST] = {}  # compound statement -> Python's node for it
+        self._words: Dict[tuple, Dict[str, Optional[int]]] = {}  # statement lines -> word -> its line if once
+        self._statements: Dict[cst.CSTNode, Optional[cst.CSTNode]] = {}  # node -> ``_statement_of`` it
+        self._decorator_spans: Dict[cst.CSTNode, list] = {}  # decorated definition -> its decorators' lines
         self._positions: Dict[cst.CSTNode, tuple] = {}
         self._source_lines: Optional[List[str]] = None
         self._walk(module, None, self.module)
@@ -240,32 +238,48 @@ class Walk:
         else the line of the node's first word where that word is written once in the statement."""
         if node not in self._positions:
             self._statement_lines_map()
-            statement = node
-            while statement is not None and not isinstance(statement, cst.BaseCompoundStatement):
-                if isinstance(statement, (cst.SimpleStatementLine, cst.Decorator)):
-                    span = self._span(statement)
-                    found = self._line_in(node, span) if span is not None else None
-                    if found is not None:
-                        return self._original_line(found)
-                    break
-                statement = self.parents.get(statement)
+            statement = self._statement_of(node)
+            if type(statement) in _LINE_STATEMENTS:
+                span = self._span(statement)
+                found = self._line_in(node, span) if span is not None else None
+                if found is not None:
+                    return self._original_line(found)
         return self.position(node)[0]
+
+    def _statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost simple statement line, decorator or compound statement around ``node`` (itself
+        included). Remembered for every node on the way up, so that asking of every link of a 30,000-long
+        chain costs one climb in all, not one each."""
+        path = []
+        found = None
+        while node is not None:
+            if type(node) in _STATEMENTS:
+                found = node
+                break
+            known = self._statements.get(node, _UNKNOWN)
+            if known is not _UNKNOWN:
+                found = known
+                break
+            path.append(node)
+            node = self.parents.get(node)
+        for each in path:
+            self._statements[each] = found
+        return found
 
     def _span(self, statement) -> Optional[tuple]:
         """(first, last) line of a simple statement line or a decorator, from Python's parser."""
         if isinstance(statement, cst.SimpleStatementLine):
             return self._spans.get(statement)
-        found = self._ast_decorator(statement)
-        return None if found is None else (found.lineno, found.end_lineno or found.lineno)
+        return self._decorator_span(statement)
 
-    def _ast_decorator(self, decorator: cst.Decorator) -> Optional[ast.expr]:
-        """Python's node for a decorator's expression (it knows the lines), when its definition was matched."""
+    def _decorator_span(self, decorator: cst.Decorator) -> Optional[tuple]:
+        """(first, last) line of a decorator's expression, when its definition was matched to Python's."""
         definition = self.parents.get(decorator)
-        if definition not in self._ast_nodes:
+        if definition not in self._decorator_spans:
             return None
         index = next(i for i, each in enumerate(definition.decorators) if each is decorator)
-        decorators = self._ast_nodes[definition].decorator_list
-        return decorators[index] if index < len(decorators) else None
+        spans = self._decorator_spans[definition]
+        return spans[index] if index < len(spans) else None
 
     def _line_in(self, node: cst.CSTNode, span: tuple) -> Optional[int]:
         """The line of ``node`` within a statement on lines ``span``, if its first word tells it: a name, or an
@@ -285,20 +299,18 @@ class Walk:
                 node = node.value
             else:
                 return None
-        found = None
-        for number in range(first, last + 1):
-            count = self._words_on(number).count(node.value)
-            if count:
-                if count > 1 or found is not None:
-                    return None
-                found = number
-        return found
+        return self._word_lines(span).get(node.value)
 
-    def _words_on(self, number: int) -> List[str]:
-        words = self._words.get(number)
-        if words is None:
-            words = self._words[number] = _WORDS.findall(self._source_line(number))
-        return words
+    def _word_lines(self, span: tuple) -> Dict[str, Optional[int]]:
+        """Each word of the lines ``span``: the line it is on, or None where it is written more than once.
+        Made once per statement (a statement of 10,000 lines must not be read again for each of its calls)."""
+        found = self._words.get(span)
+        if found is None:
+            found = self._words[span] = {}
+            for number in range(span[0], span[1] + 1):
+                for word in _WORDS.findall(self._source_line(number)):
+                    found[word] = number if word not in found else None
+        return found
 
     def lines_of(self, node: cst.CSTNode, body: Optional[cst.CSTNode] = None) -> range:
         """Every original line ``node`` spans (a comment line the slicer cut from inside it included). ``body``:
@@ -329,7 +341,7 @@ class Walk:
         while statement is not None and not (statement in lines and not self._in_body(node, statement)):
             statement = self.parents.get(statement)
         if statement is not None:
-            self._record(_header_only(statement), lines[statement])
+            self._record(header_only(statement), lines[statement])
         if node not in self._positions:  # a header we cut away, or blocks we could not match: the whole
             top = node  # top-level statement
             while self.parents.get(top) is not None and not isinstance(self.parents[top], cst.Module):
@@ -351,11 +363,11 @@ class Walk:
                 if match.group(1) == keyword and match.group(2) == node.value:
                     return line, match.start(2)
             return None
-        found = self._ast_decorator(node) if isinstance(node, cst.Decorator) else None
+        found = self._decorator_span(node) if isinstance(node, cst.Decorator) else None
         if found is not None:
-            text = self._source_line(found.lineno)
+            text = self._source_line(found[0])
             column = len(text) - len(text.lstrip())
-            return (found.lineno, column) if text[column:column + 1] == "@" else None
+            return (found[0], column) if text[column:column + 1] == "@" else None
         return None
 
     def _source_line(self, number: int) -> str:
@@ -379,7 +391,7 @@ class Walk:
     def _record(self, stub, first_line: int) -> None:
         """Positions of every node of ``stub`` (a statement generated on its own, or the module)."""
         module = stub if isinstance(stub, cst.Module) else cst.Module(body=[stub])
-        positions, code = _generate_positions(module)
+        positions, code = generate_positions(module)
         offset = 0 if stub is module else first_line - positions[stub].start.line
         shifts = self._column_shifts(code, offset)
         for key, value in positions.items():
@@ -404,15 +416,12 @@ class Walk:
     def _statement_lines_map(self) -> Dict[cst.CSTNode, int]:
         """Line of every statement (nested ones too), from Python's own fast parser, matched by structure."""
         if self._statement_lines is None:
-            self._statement_lines = {}
-            tree = parse_statements(self.source)
-            if tree is None:
-                return self._statement_lines
-            _map_block(self.module_node.body, tree.body, self._statement_lines, self._spans, self._ast_nodes)
+            self._statement_lines, self._spans, self._decorator_spans = statement_lines(self.module_node, self.source)
         return self._statement_lines
 
 
 _DEFINITIONS = {cst.FunctionDef, cst.ClassDef}
+_UNKNOWN = object()
 _BINDERS = {
     cst.FunctionDef: Walk._bind_definition,
     cst.ClassDef: Walk._bind_definition,
@@ -457,69 +466,8 @@ def _subclasses(classes: tuple) -> frozenset:
     return found
 
 
-def _generate_positions(module: cst.Module):
-    """LibCST's PositionProvider, minus the metadata wrapper's extra walk over the tree; also the code."""
-    try:
-        from libcst.metadata.position_provider import PositionProvidingCodegenState
-
-        provider = PositionProvider()
-        state = PositionProvidingCodegenState(default_indent=module.default_indent,
-                                              default_newline=module.default_newline, provider=provider)
-        module._codegen(state)
-        return provider._computed, "".join(state.tokens)
-    except (ImportError, AttributeError, TypeError):  # another LibCST: the public, slower way
-        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider), module.code
-
-
-_PASS_BLOCK = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
-
-
-def _header_only(statement: cst.CSTNode) -> cst.CSTNode:
-    """A compound statement with its blocks cut down to ``pass``: enough to place its header's nodes."""
-    if isinstance(statement, cst.SimpleStatementLine) or not isinstance(getattr(statement, "body", None), cst.BaseSuite):
-        return statement
-    if isinstance(statement, (cst.Try, cst.TryStar)):
-        return statement  # rare around a task; the fallback in ``position`` places it
-    changes = {"body": _PASS_BLOCK}
-    if hasattr(statement, "orelse"):
-        changes["orelse"] = None
-    return statement.with_changes(**changes)
-
-
-def _map_block(cst_statements, ast_statements, out: Dict[cst.CSTNode, int], spans: dict, ast_nodes: dict) -> None:
-    index = 0
-    for statement in cst_statements:
-        if index >= len(ast_statements):
-            return
-        first = ast_statements[index]
-        out[statement] = first.lineno  # both parsers put a decorated def at its ``def`` line
-        if isinstance(statement, cst.SimpleStatementLine):
-            small = ast_statements[index:index + len(statement.body)]
-            spans[statement] = (first.lineno, max(s.end_lineno or s.lineno for s in small))
-            index += len(statement.body)
-            continue
-        index += 1
-        ast_nodes[statement] = first
-        _map_compound(statement, first, out, spans, ast_nodes)
-
-
-def _map_compound(statement, node, out, spans: dict, ast_nodes: dict) -> None:
-    body = getattr(statement, "body", None)
-    if isinstance(body, cst.IndentedBlock) and isinstance(getattr(node, "body", None), list):
-        _map_block(body.body, node.body, out, spans, ast_nodes)
-    orelse = getattr(statement, "orelse", None)
-    ast_orelse = getattr(node, "orelse", None) or []
-    if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
-        out[orelse] = ast_orelse[0].lineno
-        _map_compound(orelse, ast_orelse[0], out, spans, ast_nodes)
-    elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
-        _map_block(orelse.body.body, ast_orelse, out, spans, ast_nodes)
-    if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
-        for handler, ast_handler in zip(statement.handlers, node.handlers):
-            if isinstance(handler.body, cst.IndentedBlock):
-                _map_block(handler.body.body, ast_handler.body, out, spans, ast_nodes)
-        if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
-            _map_block(statement.finalbody.body.body, node.finalbody, out, spans, ast_nodes)
+_LINE_STATEMENTS = frozenset({cst.SimpleStatementLine, cst.Decorator})  # Python's parser knows their lines
+_STATEMENTS = _LINE_STATEMENTS | _subclasses((cst.BaseCompoundStatement,))
 
 
 def last_name(node) -> Optional[str]:

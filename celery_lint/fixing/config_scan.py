@@ -19,7 +19,8 @@ from ..analysis.flow import call_name
 from ..analysis.summary import literal
 from ..types import DYNAMIC
 
-TOKENS = (b"Celery", b"INSTALLED_APPS", b"autodiscover_tasks", b"config_from_object", b"config_from_envvar")
+TOKENS = (b"Celery", b"INSTALLED_APPS", b"autodiscover_tasks", b"config_from_object", b"config_from_envvar",
+          b"conf.update")
 DJANGO_SETTINGS = "django.conf:settings"
 
 
@@ -33,6 +34,7 @@ class AppConfig:
     namespaces: Dict[Optional[str], str] = field(default_factory=dict)  # config_from_object namespace -> where
     unseen_config: List[str] = field(default_factory=list)  # ``config_from_object("mod")``, mod not in the project
     envvar: List[str] = field(default_factory=list)  # ``config_from_envvar(...)``: config chosen at run time
+    unseen_update: List[str] = field(default_factory=list)  # ``app.conf.update(load())``: settings nobody can see
     reaches: List[Tuple[str, str, str]] = field(default_factory=list)  # (what, package, path:line)
 
 
@@ -67,41 +69,90 @@ def _scan_file(relative: str, source: bytes, modules: Set[str], tops: Set[str], 
         wrapper = MetadataWrapper(cst.parse_module(source))
     except cst.ParserSyntaxError:
         return  # the analysis already reported it
-    positions = wrapper.resolve(PositionProvider)
-
-    def where(node) -> str:
-        return f"{relative}:{positions[node].start.line}"
-
-    def outside(what: str, node) -> None:
-        for value, string in _strings(node):  # each entry at its own line
-            if value.split(".")[0] not in tops and not value.startswith("django."):
-                found.reaches.append((what, value, where(string)))
-
+    scan = _FileScan(relative, wrapper.resolve(PositionProvider), modules, tops, found)
     for node in _walk(wrapper.module):
         if isinstance(node, cst.Call):
-            name = call_name(node)
-            if name == "Celery":
-                found.apps.append(where(node))
-                include = _keyword(node, "include")
-                if include is not None:
-                    outside("Celery(include=...)", include)
-            elif name == "autodiscover_tasks":
-                packages = _keyword(node, "packages") or _positional(node, 0)
-                if isinstance(packages, (cst.List, cst.Tuple)):  # ``lambda: settings.INSTALLED_APPS``: listed below
-                    outside("autodiscover_tasks()", packages)
-            elif name == "config_from_envvar":
-                found.envvar.append(where(node))
-            elif name == "config_from_object":
-                namespace = _keyword(node, "namespace")  # not a literal: a namespace no key can be written for
-                key = None if namespace is None else _string(namespace) or DYNAMIC
-                found.namespaces.setdefault(key, where(node))
-                target = _string(_keyword(node, "obj") or _positional(node, 0))
-                if target and target != DJANGO_SETTINGS and target.split(":")[0] not in modules:
-                    found.unseen_config.append(f"{where(node)} ({target})")
+            handler = _CALLS.get(call_name(node))
+            if handler is not None:
+                handler(scan, node)
         elif isinstance(node, (cst.Assign, cst.AugAssign)):
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if any(isinstance(t, cst.Name) and t.value == "INSTALLED_APPS" for t in targets):
-                outside("INSTALLED_APPS", node.value)
+            scan.installed_apps(node)
+
+
+@dataclass
+class _FileScan:
+    """What one file tells about its apps, one method per call that matters."""
+
+    relative: str
+    positions: dict
+    modules: Set[str]
+    tops: Set[str]
+    found: AppConfig
+
+    def where(self, node) -> str:
+        return f"{self.relative}:{self.positions[node].start.line}"
+
+    def outside(self, what: str, node) -> None:
+        """Packages named in ``node`` that are not the project's: the global flag reaches their tasks too."""
+        for value, string in _strings(node):  # each entry at its own line
+            if value.split(".")[0] not in self.tops and not value.startswith("django."):
+                self.found.reaches.append((what, value, self.where(string)))
+
+    def app(self, node) -> None:
+        self.found.apps.append(self.where(node))
+        include = _keyword(node, "include")
+        if include is not None:
+            self.outside("Celery(include=...)", include)
+
+    def autodiscover(self, node) -> None:
+        import libcst as cst
+
+        packages = _keyword(node, "packages") or _positional(node, 0)
+        if isinstance(packages, (cst.List, cst.Tuple)):  # ``lambda: settings.INSTALLED_APPS``: listed below
+            self.outside("autodiscover_tasks()", packages)
+
+    def envvar(self, node) -> None:
+        self.found.envvar.append(self.where(node))
+
+    def config_object(self, node) -> None:
+        namespace = _keyword(node, "namespace")  # not a literal: a namespace no key can be written for
+        key = None if namespace is None else _string(namespace) or DYNAMIC
+        self.found.namespaces.setdefault(key, self.where(node))
+        target = _string(_keyword(node, "obj") or _positional(node, 0))
+        if target and target != DJANGO_SETTINGS and target.split(":")[0] not in self.modules:
+            self.found.unseen_config.append(f"{self.where(node)} ({target})")
+
+    def conf_update(self, node) -> None:
+        """``app.conf.update(load())``, ``conf.update(**extra)``: settings in a style nobody can see."""
+        import libcst as cst
+
+        func = node.func
+        if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Attribute) \
+                or func.value.attr.value != "conf":
+            return
+        if any(arg.star == "**" or (arg.keyword is None and not _is_literal_mapping(arg.value)) for arg in node.args):
+            self.found.unseen_update.append(self.where(node))
+
+    def installed_apps(self, node) -> None:
+        import libcst as cst
+
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        if any(isinstance(t, cst.Name) and t.value == "INSTALLED_APPS" for t in targets):
+            self.outside("INSTALLED_APPS", node.value)
+
+
+_CALLS = {"Celery": _FileScan.app, "autodiscover_tasks": _FileScan.autodiscover, "config_from_envvar": _FileScan.envvar,
+          "config_from_object": _FileScan.config_object, "update": _FileScan.conf_update}
+
+
+def _is_literal_mapping(node) -> bool:
+    """``{"task_serializer": "json"}`` / ``dict(a=1)``: its keys are in plain sight."""
+    import libcst as cst
+
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) for e in node.elements)
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict" \
+        and all(arg.keyword is not None for arg in node.args)
 
 
 def _walk(node):

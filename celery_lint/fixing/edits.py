@@ -10,7 +10,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..types import Fix
+from ..types import Fix, FixAction
+from .arguments import append_keyword, first_keyword
 
 
 class FixError(Exception):
@@ -68,12 +69,31 @@ class _IgnoreResultTransformer(cst.CSTTransformer):
         return updated.with_changes(decorator=_edit(updated.decorator, fix, True, self.indent))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        # ``app.task(name="x")(func)``: the registration call sits at the fix position; edit its inner call.
         fix = self._fix_at(original)
+        if fix is not None and fix.action is FixAction.CALL:  # CEL003: the enqueue call itself
+            return self._call_fix(fix, updated)
+        # ``app.task(name="x")(func)``: the registration call sits at the fix position; edit its inner call.
         if fix is None or not isinstance(updated.func, cst.Call):
             return updated
         self._done(fix)
         return updated.with_changes(func=_edit(updated.func, fix, False, self.indent))
+
+    def _call_fix(self, fix: Fix, call: cst.Call) -> cst.Call:
+        """``t.delay(...).get()`` starts where ``t.delay(...)`` does: only the enqueue call itself is edited."""
+        from .call_edits import CallFixError, pass_ignore_result
+
+        if (fix.line, fix.col) in self.applied or last_attribute(call) not in ("delay", "apply_async"):
+            return call
+        try:
+            edited = pass_ignore_result(call, self.indent)
+        except CallFixError as exc:
+            raise FixError(f"line {fix.line}: {exc}") from None
+        self._done(fix)
+        return edited
+
+
+def last_attribute(call: cst.Call):
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
 
 
 def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool, indent: str) -> cst.BaseExpression:
@@ -83,8 +103,8 @@ def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool, indent: s
             return cst.Call(func=expr, args=[cst.Arg(keyword=cst.Name("ignore_result"), value=value,
                                                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
         if not expr.args:
-            return _first_keyword(expr, value, indent)
-        return expr.with_changes(args=_append_keyword(expr, value))
+            return first_keyword(expr, value, indent)
+        return expr.with_changes(args=append_keyword(expr, value))
     if not isinstance(expr, cst.Call):
         raise FixError("no ignore_result keyword to change")
     args = list(expr.args)
@@ -95,21 +115,6 @@ def _edit(expr: cst.BaseExpression, fix: Fix, drop_empty_parens: bool, indent: s
         args[index] = args[index].with_changes(value=value)
         return expr.with_changes(args=args)
     return _without_argument(expr, index, drop_empty_parens)
-
-
-def _first_keyword(call: cst.Call, value: cst.BaseExpression, indent: str) -> cst.Call:
-    """``f()`` -> ``f(ignore_result=True)``; ``f( )`` too; ``f(  # comment\n)`` keeps its lines: the keyword goes
-    on a line of its own, one indentation step in, and the closing parenthesis stays where it was."""
-    new = cst.Arg(keyword=cst.Name("ignore_result"), value=value,
-                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    before = call.whitespace_before_args
-    if not isinstance(before, cst.ParenthesizedWhitespace):
-        return call.with_changes(args=[new], whitespace_before_args=cst.SimpleWhitespace(""))
-    opened = before.with_changes(last_line=cst.SimpleWhitespace(before.last_line.value + indent))
-    closing = cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[], indent=before.indent,
-                                          last_line=before.last_line)
-    return call.with_changes(args=[new.with_changes(comma=cst.Comma(whitespace_after=closing))],
-                             whitespace_before_args=opened)
 
 
 def _without_argument(call: cst.Call, index: int, drop_empty_parens: bool) -> cst.BaseExpression:
@@ -146,50 +151,3 @@ def _merged(before, after):
         moved = [cst.EmptyLine(indent=before.indent, whitespace=before.last_line, comment=after.first_line.comment)]
     return cst.ParenthesizedWhitespace(first_line=before.first_line, empty_lines=[*before.empty_lines, *moved, *after.empty_lines],
                                        indent=after.indent, last_line=after.last_line)
-
-
-def _append_keyword(call: cst.Call, value: cst.BaseExpression):
-    """Add ``ignore_result=<value>`` after the last argument, in the layout the call already uses."""
-    args = list(call.args)
-    new = cst.Arg(keyword=cst.Name("ignore_result"), value=value, equal=_equal_style(args))
-    if not args:
-        return [new]
-    last = args[-1]
-    template = _line_break(args[-2].comma.whitespace_after if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma)
-                           else call.whitespace_before_args)
-    if template is None:  # everything on one line: ``f(a, b)`` -> ``f(a, b, ignore_result=True)``
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return [*args, new.with_changes(comma=last.comma)]
-    # One argument per line. The last argument keeps its own end-of-line comment; the new one gets the
-    # line break (and indentation) that used to close the call.
-    if isinstance(last.comma, cst.Comma):  # black's magic trailing comma
-        closing = last.comma.whitespace_after
-        mine = cst.Comma(whitespace_before=last.comma.whitespace_before,
-                         whitespace_after=_with_first_line(template, _first_line(closing)))
-        args[-1] = last.with_changes(comma=mine)
-        return [*args, new.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(closing, cst.TrailingWhitespace())))]
-    closing = last.whitespace_after_arg
-    args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(template, _first_line(closing))),
-                                 whitespace_after_arg=cst.SimpleWhitespace(""))
-    return [*args, new.with_changes(whitespace_after_arg=_with_first_line(closing, cst.TrailingWhitespace()))]
-
-
-def _line_break(whitespace) -> Optional[cst.ParenthesizedWhitespace]:
-    return whitespace if isinstance(whitespace, cst.ParenthesizedWhitespace) else None
-
-
-def _first_line(whitespace) -> cst.TrailingWhitespace:
-    return whitespace.first_line if isinstance(whitespace, cst.ParenthesizedWhitespace) else cst.TrailingWhitespace()
-
-
-def _with_first_line(whitespace, first_line: cst.TrailingWhitespace):
-    if not isinstance(whitespace, cst.ParenthesizedWhitespace):
-        return whitespace
-    return whitespace.with_changes(first_line=first_line, empty_lines=[])
-
-
-def _equal_style(args) -> cst.AssignEqual:
-    for arg in args:
-        if arg.keyword is not None and isinstance(arg.equal, cst.AssignEqual):
-            return arg.equal
-    return cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))

@@ -71,65 +71,116 @@ def ignore_key(backend_key: str, namespace) -> str:
 
 def place(source: bytes, path: str, line: int, namespace) -> Placement:
     """The edit that writes the global flag beside the backend setting the analysis found at ``path:line``."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+    return _Placer(source, path, line, namespace).placement()
 
-    from ..analysis.walk import last_name  # here: it imports libcst, which a run without --fix never needs
 
-    wrapper = MetadataWrapper(cst.parse_module(source))
-    positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
-    text = source.decode(wrapper.module.encoding)
-    here = [n for n, p in positions.items() if p.start.line == line]
+class _Placer:
+    """One backend setting's line, and the forms the flag can be written in there, tried in order."""
 
-    def statement_of(node):
+    def __init__(self, source: bytes, path: str, line: int, namespace):
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+        self.path, self.line, self.namespace = path, line, namespace
+        self.wrapper = MetadataWrapper(cst.parse_module(source))
+        self.positions = self.wrapper.resolve(PositionProvider)
+        self.parents = self.wrapper.resolve(ParentNodeProvider)
+        self.text = source.decode(self.wrapper.module.encoding)
+        self.here = [n for n, p in self.positions.items() if p.start.line == line]
+
+    def placement(self) -> Placement:
+        for form in (self._assignment, self._keyword, self._dict_entry, self._app):
+            for node in self.here:
+                found = form(node)
+                if found is not None:
+                    return found
+        raise Unplaceable(f"no backend setting found at {self.path}:{self.line}")
+
+    @property
+    def direct_namespace(self):
+        """The namespace of keys given to ``app.conf`` itself (``conf.update(...)``, ``app.conf.KEY = ...``):
+        no ``config_from_object`` in the project means none, so their own style decides."""
+        return None if self.namespace is NOT_KNOWN else self.namespace
+
+    def _assignment(self, node) -> Optional[Placement]:
+        """``KEY = ...`` in a settings module or config class, ``app.conf.KEY = ...``."""
+        import libcst as cst
+
+        from ..analysis.walk import last_name  # here: it imports libcst, which a run without --fix never needs
+
+        if not isinstance(node, cst.Assign):
+            return None
+        for target in (t.target for t in node.targets):
+            key = last_name(target)
+            if key in celery_api.BACKEND_SETTINGS:
+                on_conf = isinstance(target, cst.Attribute)
+                prefix = self.wrapper.module.code_for_node(target.value) + "." if on_conf else ""
+                written = ignore_key(key, self.direct_namespace if on_conf else self.namespace)
+                return self._new_line_after(node, f"{prefix}{written} = True", key)
+        return None
+
+    def _keyword(self, node) -> Optional[Placement]:
+        """``conf.update(result_backend=...)``, ``dict(result_backend=...)``."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Call):
+            return None
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in celery_api.BACKEND_SETTINGS:
+                key = ignore_key(arg.keyword.value, self.direct_namespace)
+                equal = _code(arg.equal.whitespace_before, "") + "=" + _code(arg.equal.whitespace_after, "")
+                after = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+                return _beside(self.path, self.line, self.text, self.positions, arg, after, f"{key}{equal}True",
+                               arg.keyword.value)
+        return None
+
+    def _dict_entry(self, node) -> Optional[Placement]:
+        """``{"result_backend": ...}``."""
+        import libcst as cst
+
+        if not isinstance(node, cst.DictElement) or not isinstance(node.key, cst.SimpleString):
+            return None
+        name = node.key.evaluated_value
+        if name not in celery_api.BACKEND_SETTINGS:
+            return None
+        container = self.parents[node]
+        after = node.comma.whitespace_after if isinstance(node.comma, cst.Comma) else None
+        if node is container.elements[-1] and not isinstance(after, cst.ParenthesizedWhitespace):
+            after = container.rbrace.whitespace_before  # a dict keeps the line break before ``}`` there
+        quote = node.key.value.lstrip("rRbBuUfF")[0]
+        colon = _code(node.whitespace_before_colon, "") + ":" + _code(node.whitespace_after_colon, " ")
+        item = f"{quote}{ignore_key(name, self.namespace)}{quote}{colon}True"
+        return _beside(self.path, self.line, self.text, self.positions, node, after, item, name)
+
+    def _app(self, node) -> Optional[Placement]:
+        """``app = Celery(..., backend=...)``: ``app.conf.task_ignore_result = True`` after it."""
+        import libcst as cst
+
+        from ..analysis.walk import last_name
+
+        if not isinstance(node, cst.Call) or last_name(node.func) != "Celery":
+            return None
+        assign = self.parents.get(node)
+        targets = assign.targets if isinstance(assign, cst.Assign) else []
+        if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+            raise Unplaceable(f"the app made at {self.path}:{self.line} is not assigned to a name")
+        app = assign.targets[0].target.value
+        return self._new_line_after(assign, f"{app}.conf.task_ignore_result = True", "Celery(backend=...)")
+
+    def _statement_of(self, node):
+        import libcst as cst
+
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            node = parents.get(node)
+            node = self.parents.get(node)
         if not isinstance(node, cst.SimpleStatementLine):
-            raise Unplaceable(f"the backend is set on the same line as a block header at {path}:{line}")
+            raise Unplaceable(f"the backend is set on the same line as a block header at {self.path}:{self.line}")
         return node
 
-    def new_line_after(node, new_text: str, beside: str) -> Placement:
-        statement = statement_of(node)
-        start, end = positions[statement].start, positions[statement].end
-        indent = _line(text, start.line)[:start.column]
-        return Placement(path, line, new_text, beside, [(end.line, None, indent + new_text)])
-
-    for node in here:  # KEY = ..., app.conf.KEY = ...
-        if isinstance(node, cst.Assign):
-            for target in (t.target for t in node.targets):
-                key = last_name(target)
-                if key in celery_api.BACKEND_SETTINGS:
-                    on = wrapper.module.code_for_node(target.value) + "." if isinstance(target, cst.Attribute) else ""
-                    return new_line_after(node, f"{on}{ignore_key(key, namespace)} = True", key)
-    for node in here:  # conf.update(result_backend=...), dict(result_backend=...)
-        if isinstance(node, cst.Call):
-            for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value in celery_api.BACKEND_SETTINGS:
-                    key = ignore_key(arg.keyword.value, namespace)
-                    equal = _code(arg.equal.whitespace_before, "") + "=" + _code(arg.equal.whitespace_after, "")
-                    after = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
-                    return _beside(path, line, text, positions, arg, after, f"{key}{equal}True", arg.keyword.value)
-    for node in here:  # {"result_backend": ...}
-        if isinstance(node, cst.DictElement) and isinstance(node.key, cst.SimpleString):
-            name = node.key.evaluated_value
-            if name in celery_api.BACKEND_SETTINGS:
-                container = parents[node]
-                after = node.comma.whitespace_after if isinstance(node.comma, cst.Comma) else None
-                if node is container.elements[-1] and not isinstance(after, cst.ParenthesizedWhitespace):
-                    after = container.rbrace.whitespace_before  # a dict keeps the line break before ``}`` there
-                quote = node.key.value.lstrip("rRbBuUfF")[0]
-                colon = _code(node.whitespace_before_colon, "") + ":" + _code(node.whitespace_after_colon, " ")
-                item = f"{quote}{ignore_key(name, namespace)}{quote}{colon}True"
-                return _beside(path, line, text, positions, node, after, item, name)
-    for node in here:  # app = Celery(..., backend=...)
-        if isinstance(node, cst.Call) and last_name(node.func) == "Celery":
-            assign = parents.get(node)
-            targets = assign.targets if isinstance(assign, cst.Assign) else []
-            if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
-                raise Unplaceable(f"the app made at {path}:{line} is not assigned to a name")
-            app = assign.targets[0].target.value
-            return new_line_after(assign, f"{app}.conf.task_ignore_result = True", "Celery(backend=...)")
-    raise Unplaceable(f"no backend setting found at {path}:{line}")
+    def _new_line_after(self, node, new_text: str, beside: str) -> Placement:
+        statement = self._statement_of(node)
+        start, end = self.positions[statement].start, self.positions[statement].end
+        indent = _line(self.text, start.line)[:start.column]
+        return Placement(self.path, self.line, new_text, beside, [(end.line, None, indent + new_text)])
 
 
 def _beside(path: str, line: int, text: str, positions, element, after, item: str, beside: str) -> Placement:

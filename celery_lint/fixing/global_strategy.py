@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..analysis.facts import is_test_path
+from ..analysis.symbols import HandFix
 from ..types import DYNAMIC, Backend, Fix, FixAction, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
-from .writing import FileFix, WriteRefused, read_as_analysed, write_fixed
+from .writing import FileFix, WriteRefused, read_as_analysed, write_all
 
 # The analysis cannot clear these: the global flag must not stop them storing.
 KEEPS = (VerdictState.READ, VerdictState.MAYBE, VerdictState.UNUSED)
@@ -89,9 +90,8 @@ def plan(report) -> Plan:
             chosen.edits.append(TaskEdit(task, fix))
         if ok:
             chosen.resolved.add((task.path, task.line))
-        elif verdict.state in KEEPS:
-            cannot.append(f"{task.name or task.qualname} ({task.path}:{task.line}"
-                          f"{': ' + task.manual_fix if task.manual_fix else ''})")
+        elif verdict.state in KEEPS and not _base_class(task, verdict.state):
+            cannot.append(f"{task.name or task.qualname} ({task.path}:{task.line}{_keep_storing_by_hand(task)})")
     if cannot:
         chosen.refused = ("these tasks must keep storing but ignore_result=False cannot be added to them, so the "
                           f"global flag would silently stop them: {', '.join(cannot)}; set it by hand first")
@@ -99,7 +99,22 @@ def plan(report) -> Plan:
     return chosen
 
 
+def _keep_storing_by_hand(task) -> str:
+    """``: what to do`` so that ``task`` keeps storing (never CEL001's ignore_result=True advice), or nothing."""
+    if isinstance(task.manual_fix, HandFix):
+        return f": {task.manual_fix.keep_storing(task.qualname.rpartition('.')[2])}"
+    return f": {task.manual_fix}" if task.manual_fix else ""
+
+
 def _ambiguous(settings, config: AppConfig) -> Optional[str]:
+    """Why the one place for the flag cannot be told, or None: the config first, then where the backend is."""
+    why = _config_unclear(settings, config)
+    if why is not None or settings.global_ignore is True:
+        return why  # with the flag already written, only the tasks are left
+    return _place_unclear(settings, config)
+
+
+def _config_unclear(settings, config: AppConfig) -> Optional[str]:
     if settings.annotations_at:
         return f"task_annotations at {settings.annotations_at} may set ignore_result for any task"
     if settings.global_ignore is DYNAMIC:
@@ -110,8 +125,10 @@ def _ambiguous(settings, config: AppConfig) -> Optional[str]:
         return f"the config comes from a module outside the project (config_from_object at {config.unseen_config[0]})"
     if len(config.apps) > 1:
         return f"several Celery apps ({', '.join(config.apps)}): the flag would reach only one"
-    if settings.global_ignore is True:
-        return None  # the flag is already written: only the tasks are left
+    return None
+
+
+def _place_unclear(settings, config: AppConfig) -> Optional[str]:
     if settings.global_ignore_at:
         return f"task_ignore_result = False is set at {settings.global_ignore_at}: change it to True by hand"
     if settings.backend is Backend.ABSENT:
@@ -120,6 +137,11 @@ def _ambiguous(settings, config: AppConfig) -> Optional[str]:
         return "no Celery app is made in the project: the settings are read by an app it cannot see"
     if len(config.namespaces) > 1:
         return f"config_from_object() is called with different namespaces ({', '.join(config.namespaces.values())})"
+    if config.unseen_update and (not config.namespaces or None in config.namespaces):
+        # Celery refuses a mix of old (CELERY_IGNORE_RESULT) and new (task_ignore_result) names: what it loads
+        # there decides which one may be written, and nobody can see it
+        return (f"conf.update() at {config.unseen_update[0]} loads settings celery-lint cannot read, which may name "
+                "them in the other style (Celery refuses a mix of old and new setting names)")
     places = _places(settings)
     if not places:
         return "no place in the project configures the result backend"
@@ -142,6 +164,13 @@ def _placement(report, settings, config: AppConfig) -> Placement:
     path, line = _places(settings)[0]  # one file: its first setting is the one every later one follows
     namespace = next(iter(config.namespaces)) if config.namespaces else NOT_KNOWN
     return place((report.root / path).read_bytes(), path, line, namespace)
+
+
+def _base_class(task, state: VerdictState) -> bool:
+    """A Task subclass nothing uses as a task (never enqueued, never handed on, no registered name of its own):
+    a base class others build on, which never runs, so it never stores; it cannot block the flag."""
+    return (str(task.kind) == "class" and state is VerdictState.UNUSED and not task.uses
+            and not task.value_escapes and task.name == task.qualname)
 
 
 def _stores(task) -> bool:
@@ -181,47 +210,46 @@ def _task_fix(task, state: VerdictState) -> Tuple[Optional[Fix], bool]:
 
 
 def apply(report, chosen: Plan, write: bool) -> List[FileFix]:
-    """Compute every file's new content first; write only if all of them can be made, the task files before
-    the setting's file: a task that must keep storing is marked before the global flag can stop it."""
-    from .edits import FixError, apply_fixes  # libcst only when fixing
+    """Compute every file's new content first; write only if all of them can be made and every file can be
+    written (``writing.write_all``: all or nothing). A half-applied plan would be worse than none: tasks
+    unmarked while the global flag is missing store results again, or the flag stops tasks that must store."""
+    results = [_planned_file(report, chosen, relative, fixes) for relative, fixes in _files(chosen)]
+    if any(r.error for r in results):
+        for r in results:
+            r.new, r.held = None, r.error is None
+        return results
+    if write:
+        write_all(report.root, results)
+    return results
 
+
+def _files(chosen: Plan) -> List[Tuple[str, List[Fix]]]:
+    """(path, fixes) of every file the plan changes: the task files, then the setting's file."""
     by_path: Dict[str, List[Fix]] = {}
     for edit in chosen.edits:
         by_path.setdefault(edit.task.path, []).append(edit.fix)
     setting_path = chosen.setting.path if chosen.setting is not None else None
     order = sorted(p for p in by_path if p != setting_path) + ([setting_path] if setting_path else [])
-    results = []
-    for relative in order:
-        fixes = by_path.get(relative, [])
-        result = FileFix(relative, len(fixes) + (relative == setting_path))
+    return [(relative, by_path.get(relative, [])) for relative in order]
+
+
+def _planned_file(report, chosen: Plan, relative: str, fixes: List[Fix]) -> FileFix:
+    from .edits import FixError, apply_fixes  # libcst only when fixing
+
+    with_setting = chosen.setting is not None and relative == chosen.setting.path
+    result = FileFix(relative, len(fixes) + with_setting)
+    try:
+        result.old = read_as_analysed(report, relative)
+        new = result.old
+        if with_setting:
+            new, fixes = _with_setting(new, chosen.setting), [_moved(f, chosen.setting) for f in fixes]
         try:
-            result.old = read_as_analysed(report, relative)
-            new = result.old
-            if relative == setting_path:
-                new, fixes = _with_setting(new, chosen.setting), [_moved(f, chosen.setting) for f in fixes]
-            try:
-                result.new = apply_fixes(new, fixes)
-            except FixError as exc:
-                raise WriteRefused(f"fix not applied: {exc}") from None
-        except WriteRefused as exc:
-            result.error, result.new = str(exc), None
-        results.append(result)
-    if any(r.error for r in results):
-        for r in results:
-            r.new = None
-            r.error = r.error or "not fixed: another file of the global fix could not be"
-        return results
-    if write:
-        for index, result in enumerate(results):
-            try:
-                write_fixed(report.root / result.path, report.root, result.old, result.new)
-            except WriteRefused as exc:
-                result.error = str(exc)
-                for later in results[index:]:
-                    later.new = None
-                    later.error = later.error or "not written: an earlier file of the global fix failed"
-                break
-    return results
+            result.new = apply_fixes(new, fixes)
+        except FixError as exc:
+            raise WriteRefused(f"fix not applied: {exc}") from None
+    except WriteRefused as exc:
+        result.error, result.new = str(exc), None
+    return result
 
 
 def _with_setting(source: bytes, setting: Placement) -> bytes:

@@ -2,8 +2,8 @@
 
 A comment goes at the end of the finding's line, or of the first later line of the same decorator where a
 comment can stand (not after a backslash continuation, not inside a string); an existing ``# noqa: X`` gets
-the code added. Each file is written as ``writing`` writes fixes: only while its content is what was analysed,
-and only if it still parses.
+the code added. Lines are Python's (``text.python_lines``). The files are written as ``writing`` writes fixes,
+all or nothing: only while their content is what was analysed, and only if each still parses.
 """
 from __future__ import annotations
 
@@ -13,26 +13,31 @@ import re
 import tokenize
 from typing import Dict, List, Set
 
-from .writing import FileFix, WriteRefused, read_as_analysed, write_fixed
+from ..text import python_lines
+from .writing import FileFix, NotFixable, WriteRefused, read_as_analysed, write_all
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
-def add_noqa(report) -> List[FileFix]:
+def add_noqa(report, write: bool = True) -> List[FileFix]:
+    """The noqa comments of ``report``, every file's new content computed first; written (all or nothing)
+    only with ``write``."""
     by_path: Dict[str, Dict[int, Set[str]]] = {}
     for finding in report.findings:
+        if finding.code == "CEL000":
+            continue  # a file that does not parse: a noqa comment would not silence it, and it may not fit
         by_path.setdefault(finding.path, {}).setdefault(finding.line, set()).add(finding.code)
     done = []
     for relative, lines in sorted(by_path.items()):
         result = FileFix(relative, sum(len(codes) for codes in lines.values()))
-        path = report.root / relative
         try:
             result.old = read_as_analysed(report, relative)
             result.new = with_noqa(result.old, lines)
-            write_fixed(path, report.root, result.old, result.new)
         except WriteRefused as exc:
-            result.error, result.new = str(exc), None
+            result.error, result.new, result.skipped = str(exc), None, isinstance(exc, NotFixable)
         done.append(result)
+    if write:
+        write_all(report.root, done)
     return done
 
 
@@ -43,7 +48,7 @@ def with_noqa(source: bytes, wanted: Dict[int, Set[str]]) -> bytes:
     for line, codes in sorted(wanted.items()):
         target = next((n for n in range(line, line + 50) if n in open_lines), None)
         if target is None:
-            raise WriteRefused(f"no line near line {line} can take a comment; add the noqa by hand")
+            raise NotFixable(f"no line near line {line} can take a comment; add the noqa by hand")
         lines[target - 1] = _merged(lines[target - 1], codes)
     new = "".join(lines).encode(encoding)
     try:
@@ -53,13 +58,13 @@ def with_noqa(source: bytes, wanted: Dict[int, Set[str]]) -> bytes:
             ast.parse(source)
         except (SyntaxError, ValueError):
             return new  # newer syntax than this Python reads: the token check above must do
-        raise WriteRefused("the file would not parse with the noqa comments; add them by hand") from None
+        raise NotFixable("the file would not parse with the noqa comments; add them by hand") from None
     return new
 
 
 def _lines(source: bytes):
     encoding = tokenize.detect_encoding(io.BytesIO(source).readline)[0]
-    return encoding, source.decode(encoding).splitlines(keepends=True)
+    return encoding, python_lines(source.decode(encoding), keepends=True)
 
 
 def _lines_a_comment_can_end(source: bytes) -> Set[int]:

@@ -1,7 +1,7 @@
 """``celery-lint [check] [PATHS]``, ``celery-lint rule CODE``: the command line, over the one engine.
 
 Exit status of ``check``: 0 nothing found, 1 findings (or files that do not parse or cannot be read), 2 usage or
-configuration error, or a fix that could not be applied.
+configuration error, or a fix that could not be applied; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ import click
 from .. import __version__, config as config_module, engine
 from ..config import OUTPUT_FORMATS, STRATEGIES, ConfigError
 from ..rules import RULES, rule_for
-from ..text import printable
+from ..text import printable, python_lines
 from . import output
+
+INTERRUPTED = 130  # 128 + SIGINT, the status a shell gives a command Ctrl-C stopped
 
 
 def _shown(root: Path, relative: str) -> str:
@@ -38,6 +40,24 @@ class _CheckByDefault(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        """Ctrl-C (SIGINT) ends the run with one line and status 130, as a shell reports it, not click's
+        ``Aborted!`` and status 1 (the worker processes are stopped on the way out)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("celery-lint: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
+
+    def format_options(self, ctx, formatter):
+        """``celery-lint --help`` also lists check's options (the command run without one), as ruff's does."""
+        super().format_options(ctx, formatter)
+        check_command = self.commands["check"]
+        options = [param for param in check_command.get_params(ctx)
+                   if isinstance(param, click.Option) and "--help" not in param.opts]
+        with formatter.section("Options of check (celery-lint [OPTIONS] [PATHS])"):
+            formatter.write_dl([row for row in map(lambda option: option.get_help_record(ctx), options) if row])
 
 
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,13 +83,18 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
               help="per-task: ignore_result=True on each unread task (default); global: task_ignore_result = True "
                    "where the backend is configured, ignore_result=False on each task whose result may be read.")
+@click.option("--assume-backend", is_flag=True, default=None,
+              help="Report unread results even where no result backend is configured (assume-backend in the config).")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed (with --fix) or can be fixed.")
 @click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' where each finding is reported, and nothing else.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated; repeatable).")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Rule codes to enable on top of those selected.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to disable (comma-separated; repeatable).")
-@click.option("--exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude, replacing the defaults (comma-separated; repeatable).")
-@click.option("--extend-exclude", multiple=True, metavar="PATTERNS", help="Paths to exclude on top of the defaults and config.")
+@click.option("--exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude, replacing the defaults (comma-separated; repeatable). Excluded files are not "
+                   "reported or fixed, but what they enqueue and read still counts.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERNS",
+              help="Paths to exclude on top of the defaults and config (not reported; their reads still count).")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip what .gitignore files ignore (default: yes).")
 @click.option("-o", "--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
@@ -79,14 +104,16 @@ def _codes(values: Sequence[str], option: str) -> Optional[tuple]:
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix fixed something, even if nothing is left.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
-@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why.")
+@click.option("--explain", is_flag=True, help="Also print every task with what the analysis concluded and why "
+                                             "(celery-lint explain TASK... for some).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache directory (default: .celery_lint_cache in the project root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
+@click.option("-v", "--verbose", is_flag=True, help="Print the full lists (--strategy global: every package the flag reaches).")
+def check(paths, fix, diff, strategy, assume_backend, show_fixes, add_noqa, select, extend_select, ignore, exclude, extend_exclude,
           respect_gitignore, output_format, statistics, exit_zero, exit_non_zero_on_fix, config_file, explain,
-          no_cache, cache_dir, quiet):
+          no_cache, cache_dir, quiet, verbose):
     """Check PATHS (default: .); the whole project around them is analysed."""
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
@@ -96,6 +123,7 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
             select=_codes(select, "--select"), extend_select=_codes(extend_select, "--extend-select"),
             ignore=_codes(ignore, "--ignore"), exclude=_patterns(exclude), extend_exclude=_patterns(extend_exclude),
             respect_gitignore=respect_gitignore, output_format=output_format, strategy=strategy,
+            assume_backend=assume_backend or None,
         )
 
         configs = {}
@@ -108,13 +136,14 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
     except ConfigError as exc:
         click.echo(f"celery-lint: error: {exc}", err=True)
         sys.exit(2)
+    _refuse_statistics_format(statistics, configs.values())
     run = _Run(quiet, show_fixes, statistics, output.Color.for_stream(sys.stdout))
     for report in reports:
         run.notes(report)
         if explain:
             run.explain(report, configs[report.root.resolve()])
         if add_noqa:
-            run.add_noqa(report)
+            run.add_noqa(report, write=not diff, show_diff=diff)
         elif configs[report.root.resolve()].strategy == "global":
             from .global_fix import run_global
 
@@ -122,13 +151,25 @@ def check(paths, fix, diff, strategy, show_fixes, add_noqa, select, extend_selec
         elif fix or diff:
             run.apply(report, write=fix and not diff, show_diff=diff)
         run.collect(report, configs[report.root.resolve()].output_format)
-    run.finish(fix and not diff, add_noqa)
+    run.finish(fix and not diff, add_noqa, diff)
     if run.failed:
         sys.exit(2)  # a fix that could not be applied: the user must look, even with --exit-zero
     if exit_zero:
         sys.exit(0)
     changed = run.fixed if fix and not diff else 0
-    sys.exit(1 if run.remaining or run.errors or (diff and run.fixable) or (exit_non_zero_on_fix and changed) else 0)
+    sys.exit(1 if run.remaining or run.errors or (diff and (run.fixable or run.noqa_added)) or (exit_non_zero_on_fix and changed) else 0)
+
+
+STATISTICS_FORMATS = ("concise", "full", "json")  # as ruff: a table, or JSON
+
+
+def _refuse_statistics_format(statistics: bool, configs) -> None:
+    """``--statistics`` prints a table or JSON; any other format is refused before anything is fixed, as ruff does."""
+    refused = sorted({c.output_format for c in configs if c.output_format not in STATISTICS_FORMATS}) if statistics else []
+    if refused:
+        click.echo(f"celery-lint: error: --statistics cannot be printed as {refused[0]} "
+                   f"(use --output-format {', '.join(STATISTICS_FORMATS)})", err=True)
+        sys.exit(2)
 
 
 def _patterns(values: Sequence[str]) -> Optional[tuple]:
@@ -145,6 +186,8 @@ class _Run:
         self.remaining: List[output.Located] = []
         self.fixed_findings: List[tuple] = []  # (shown path, finding) fixed by --fix
         self.fixed = self.errors = self.failed = self.noqa_added = self.files = 0
+        self.hidden: List[str] = []  # one line per project whose findings no backend hides
+        self.refused = False  # --strategy global refused its plan: no fix is on offer
         self.format = "concise"
 
     @property
@@ -165,6 +208,8 @@ class _Run:
             click.echo(f"{_shown(report.root, error.path)}: error: {error.message}", err=True)
         self.errors += len(report.errors)
         self.files += report.files
+        if report.hidden_without_backend:
+            self.hidden.append(_hidden_line(report))
 
     def explain(self, report, config) -> None:
         from .explain import explain_lines
@@ -175,33 +220,35 @@ class _Run:
     def apply(self, report, write: bool, show_diff: bool) -> None:
         from ..fixing.writing import fix_report
 
-        written = set()
-        for result in fix_report(report, write):
-            shown = _shown(report.root, result.path)
-            if result.error is not None:
-                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
-                self.failed += 1
-            elif result.new is not None:
-                if show_diff:
-                    _print_diff(shown, result.old, result.new)
-                if write:
-                    written.add(result.path)
+        results = fix_report(report, write)
+        self.say_writes(report, results, write, show_diff)
+        written = {result.path for result in results if result.written}
         fixed = [f for f in report.findings if f.path in written and f.fix is not None]
         self.fixed += len(fixed)
         self.fixed_findings += [(_shown(report.root, f.path), f) for f in fixed]
         report.findings = [f for f in report.findings if not (f.path in written and f.fix is not None)]
 
-    def add_noqa(self, report) -> None:
+    def add_noqa(self, report, write: bool, show_diff: bool) -> None:
         from ..fixing.noqa import add_noqa
 
-        for result in add_noqa(report):
-            shown = _shown(report.root, result.path)
-            if result.error is not None:
-                click.echo(f"{shown}: error: {printable(result.error)}", err=True)
-                self.failed += 1
-            else:
-                self.noqa_added += result.fixes
+        results = add_noqa(report, write)
+        self.say_writes(report, results, write, show_diff)
+        self.noqa_added += sum(result.fixes for result in results if result.written or show_diff and result.new)
         report.findings = []
+
+    def say_writes(self, report, results, write: bool, show_diff: bool) -> None:
+        """Each file's error on stderr, what was held back because of them, and the diffs (with --diff)."""
+        for result in results:
+            if result.error is not None:
+                click.echo(f"{_shown(report.root, result.path)}: error: {printable(result.error)}", err=True)
+                self.failed += 1
+            elif result.new is not None and show_diff:
+                _print_diff(_shown(report.root, result.path), result.old, result.new)
+        held = sum(result.held for result in results)
+        if write and held:
+            click.echo(f"celery-lint: nothing written: every file is written or none, so {held} other "
+                       f"file{'s' if held != 1 else ''} stayed as {'it was' if held == 1 else 'they were'}; fix the "
+                       "errors above and run again", err=True)
 
     def collect(self, report, output_format: str) -> None:
         self.format = output_format
@@ -212,11 +259,14 @@ class _Run:
             fixed = {r.path: (r.old, r.new) for r in fix_report(report, write=False) if r.new is not None}
         self.remaining += output.locate(report, report.findings, lambda path: _shown(report.root, path), fixed)
 
-    def finish(self, fixing: bool, add_noqa: bool) -> None:
+    def finish(self, fixing: bool, add_noqa: bool, diff: bool) -> None:
         if not self.files:
             click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
             return
         items = sorted(self.remaining, key=lambda item: (item.shown, item.finding.line, item.finding.col))
+        if diff:
+            self._diff_summary(items, add_noqa)
+            return
         if self.statistics:
             self._statistics(items)
         else:
@@ -228,27 +278,48 @@ class _Run:
             return
         if self.show_fixes:
             self._show_fixes(items, fixing)
-        click.echo(self._summary(len(items), fixing))
+        summary = self._summary(len(items), fixing)
+        if summary:
+            click.echo(summary)
+        for line in self.hidden:
+            click.echo(line)
+
+    def _diff_summary(self, items: List[output.Located], add_noqa: bool) -> None:
+        """With --diff, stdout holds the diff alone (it can go to ``git apply``); the count goes to stderr."""
+        if self.quiet or self.refused:  # a refused --strategy global said so: it would fix nothing
+            return
+        if add_noqa:
+            count = self.noqa_added
+            click.echo(f"Would add {count} noqa directive{'s' if count != 1 else ''}.", err=True)
+            return
+        count, left = self.fixable, len(items) - self.fixable
+        click.echo(f"Would fix {count} error{'s' if count != 1 else ''}"
+                   f"{f' ({left} not fixable)' if left else ''}.", err=True)
 
     def _summary(self, remaining: int, fixing: bool) -> str:
         total = remaining + self.fixed
         if total == 0 and not self.errors:
-            return "All checks passed!"
+            return "" if self.refused else "All checks passed!"
         noun = "error" if total == 1 else "errors"
         if fixing and self.fixed:
             return f"Found {total} {noun} ({self.fixed} fixed, {remaining} remaining)."
         line = f"Found {total} {noun}."
-        if self.fixable:
+        if self.fixable and not self.refused:
             line += f"\n{self.color.fixable('[*]')} {self.fixable} fixable with --fix."
         return line
 
     def _statistics(self, items: List[output.Located]) -> None:
         counts = Counter(item.finding.code for item in items)
         fixable = {item.finding.code for item in items if item.finding.fix is not None}
-        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            rule = rule_for(code)
-            marker = "[*]" if code in fixable else "   "
-            click.echo(f"{count:>5}\t{code}\t{marker} {rule.name if rule else ''}")
+        rows = [{"code": code, "name": rule_for(code).name if rule_for(code) else "", "count": count,
+                 "fixable": code in fixable} for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        if self.format == "json":  # ruff's fields
+            import json
+
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            click.echo(f"{row['count']:>5}\t{row['code']}\t{'[*]' if row['fixable'] else '   '} {row['name']}")
 
     def _show_fixes(self, items: List[output.Located], fixing: bool) -> None:
         if fixing:
@@ -270,12 +341,22 @@ class _Run:
                 click.echo(f"    {count} × {code} ({rule.name if rule else code})")
 
 
+def _hidden_line(report) -> str:
+    """Said once: without a result backend nothing is stored, so unread results are not findings."""
+    hidden = report.hidden_without_backend
+    where = report.settings.no_backend_at if report.settings is not None else None
+    at = f" ({_shown(report.root, where)})" if where else ""
+    results = "unread result is" if hidden == 1 else "unread results are"
+    return (f"No result backend is configured{at}: {hidden} {results} not reported. If one is configured where "
+            "celery-lint cannot see, set assume-backend = true in [tool.celery-lint] (or pass --assume-backend).")
+
+
 def _print_diff(shown: str, old: bytes, new: bytes) -> None:
     import difflib  # only for --diff
 
     encoding = _encoding(old)
-    old_lines = old.decode(encoding, "replace").splitlines(keepends=True)
-    new_lines = new.decode(encoding, "replace").splitlines(keepends=True)
+    old_lines = python_lines(old.decode(encoding, "replace"), keepends=True)
+    new_lines = python_lines(new.decode(encoding, "replace"), keepends=True)
     sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{shown}", f"b/{shown}"))
 
 
@@ -329,6 +410,10 @@ def rule_documentation(rule) -> str:
 from .report_command import report as report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from .explain import explain as explain_command  # noqa: E402
+
+main.add_command(explain_command)
 
 
 def run() -> None:

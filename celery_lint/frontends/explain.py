@@ -1,9 +1,15 @@
-"""``--explain``: every task, what the analysis concluded and why, where it is enqueued, and why a task whose
-result nothing reads has no finding."""
+"""``--explain`` and ``celery-lint explain TASK...``: every task (or the ones named), what the analysis concluded
+and why, where it is enqueued, and why a task whose result nothing reads has no finding."""
 from __future__ import annotations
 
-from typing import List, Optional
+import os
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
 
+import click
+
+from .. import discovery
 from ..config import Config
 from ..rules.base import effective_ignore
 from ..text import printable
@@ -13,11 +19,13 @@ SITE_KINDS = {"enqueue": "enqueued", "signature": "signature", "beat": "beat ent
               "async_result": "read by id", "errback": "errback reads it"}
 
 
-def explain_lines(report: Report, config: Config, shown) -> List[str]:
-    """``shown(path)`` gives the path as the user should see it."""
+def explain_lines(report: Report, config: Config, shown, wanted: Callable[[object], bool] = lambda task: True) -> List[str]:
+    """``shown(path)`` gives the path as the user should see it; ``wanted(task)``: the tasks to explain."""
     lines = []
     flagged = {(f.path, f.line) for f in report.findings}
     for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line)):
+        if not wanted(task):
+            continue
         head = f"{shown(task.path)}:{task.line}: {printable(task.name or task.qualname)}: {verdict.state}: "
         lines.append(head + printable(verdict.reason))
         if verdict.state is VerdictState.UNREAD and (task.path, task.line) not in flagged:
@@ -47,6 +55,67 @@ def why_no_finding(task, report: Report, config: Config) -> Optional[str]:
             return f"ignore_result may already be set ({source})"
     if "*" in task.noqa or "CEL001" in task.noqa:
         return "suppressed by a noqa comment"
+    if {"*", "CEL001"} & _file_noqa(report.root / task.path):
+        return "suppressed by a file-level noqa comment (# flake8: noqa or # ruff: noqa)"
     if not config.enabled("CEL001", task.path):
         return "CEL001 is not selected for this file (select / ignore / per-file-ignores)"
+    if config.unreported and discovery.is_excluded(task.path, config.unreported):
+        return "its file is excluded (exclude / extend-exclude): analysed, never reported"
     return "the task is outside the paths given"
+
+
+def matches(task, name: str) -> bool:
+    """``name`` is the task's registered name, its dotted Python name, or a dotted suffix of either
+    (``send_welcome``, ``emails.send_welcome``)."""
+    return any(full == name or full.endswith("." + name) for full in (task.name or "", task.qualname) if full)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("names", nargs=-1, required=True, metavar="TASK...")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read settings from this TOML file instead of the project's pyproject.toml.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+def explain(names: Sequence[str], config_file, no_cache):
+    """Explain TASK...: what the analysis concluded about each task of the project (here) and why, and where it
+    is enqueued. A task is named by its registered name, its dotted name, or the end of either (send_welcome)."""
+    from .. import config as config_module, engine
+
+    configs = {}
+
+    def load_config(root: Path):
+        configs[root.resolve()] = config_module.load(root, config_file)
+        return configs[root.resolve()]
+
+    try:
+        reports = engine.analyse([Path(".")], load_config, use_cache=not no_cache)
+    except config_module.ConfigError as exc:
+        click.echo(f"celery-lint: error: {exc}", err=True)
+        sys.exit(2)
+    tasks = [task for report in reports for task, _verdict in report.verdicts]
+    unknown = [name for name in names if not any(matches(task, name) for task in tasks)]
+    if unknown:
+        click.echo(f"celery-lint: error: no task named {', '.join(map(repr, unknown))} in this project "
+                   "(celery-lint --explain lists every task)", err=True)
+        sys.exit(2)
+    for report in reports:
+        lines = explain_lines(report, configs[report.root.resolve()], lambda path: _shown(report.root, path),
+                              lambda task: any(matches(task, name) for name in names))
+        for line in lines:
+            click.echo(line)
+
+
+def _file_noqa(path: Path) -> frozenset:
+    from ..sources import file_noqa_codes
+
+    try:
+        return file_noqa_codes(path.read_bytes())
+    except OSError:
+        return frozenset()
+
+
+def _shown(root: Path, relative: str) -> str:
+    """As ``check`` prints paths: relative to the current directory when possible."""
+    try:
+        return printable(os.path.relpath(root / relative))
+    except ValueError:
+        return printable(str(root / relative))

@@ -3,6 +3,10 @@
 flake8 hands a plugin one file at a time, but the findings come from the whole-project analysis: the
 first file of a project analyses it (warm runs read the on-disk cache), later files reuse that report.
 An unsaved editor buffer (``flake8 --stdin-display-name path -``) replaces that file's text on disk.
+
+flake8 loads and runs every installed plugin whatever ``--select`` says, and only filters what they report: when
+none of our codes is selected the plugin does nothing (no analysis, no cache), and importing it loads none of
+celery-lint's analysis (``flake8 --select E501`` pays almost nothing for having it installed).
 """
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ import io
 import sys
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple
 
 from flake8.exceptions import ExecutionError
 
-from .. import __version__, config as config_module, discovery, engine
-from ..types import Report
+from .. import __version__
+
+if TYPE_CHECKING:  # imported when the plugin runs (see the module's docstring)
+    from ..config import Config
+    from ..types import Report
+
+CODES = ("CEL000", "CEL001", "CEL002", "CEL003", "CEL004")  # rules.KNOWN_CODES, without importing the rules (a test holds them equal)
 
 
 class CeleryLintPlugin:
@@ -27,9 +36,10 @@ class CeleryLintPlugin:
     cache_dir: Optional[Path] = None
     cache_dir_typed = False
     task_decorators: Tuple[str, ...] = ()
+    selected = True  # is any of our codes selected (flake8's own decision: options, config files, defaults)?
     # Memos for one flake8 run: a project is analysed once, not once per file.
-    _configs: Dict[Path, config_module.Config] = {}
-    _reports: Dict[tuple, Report] = {}  # (root,) or, with an unsaved buffer, (root, path, its hash)
+    _configs: Dict[Path, "Config"] = {}
+    _reports: Dict[tuple, "Report"] = {}  # (root,) or, with an unsaved buffer, (root, path, its hash)
 
     # flake8 only runs plugins that take ``tree``, ``logical_line`` or ``physical_line``: a tree plugin
     # runs once per file, and after the file parsed (else flake8 reports E999 and never calls us).
@@ -56,9 +66,14 @@ class CeleryLintPlugin:
         # user typed on the command line may be anywhere.
         cls.cache_dir_typed = any(arg.startswith("--celery-lint-cache-dir") for arg in sys.argv[1:])
         cls.task_decorators = tuple(options.celery_lint_task_decorators)
+        cls.selected = _any_selected(options)
         cls._configs, cls._reports = {}, {}  # a new run (or a long-lived process) must see fresh files
 
     def run(self) -> Iterator[tuple]:
+        if not self.selected:
+            return  # flake8 would drop everything we report: no analysis, no cache written
+        from .. import discovery, engine
+
         path = discovery.lexical(Path(self.filename))
         root = discovery.find_root(path)
         relative = discovery.relative_to(path, root)
@@ -79,7 +94,9 @@ class CeleryLintPlugin:
             if finding.path == relative:
                 yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
 
-    def _config(self, root: Path) -> config_module.Config:
+    def _config(self, root: Path) -> "Config":
+        from .. import config as config_module
+
         if root not in self._configs:
             try:
                 config = config_module.load(root)
@@ -88,6 +105,19 @@ class CeleryLintPlugin:
             extra = tuple(d for d in self.task_decorators if d not in config.task_decorators)
             self._configs[root] = config.with_overrides(task_decorators=config.task_decorators + extra)
         return self._configs[root]
+
+
+def _any_selected(options) -> bool:
+    """Would flake8 report any of our codes? Asked of flake8's own DecisionEngine, so ``--select``,
+    ``--extend-select``, ``--ignore``, ``--extend-ignore``, config files and the default selection (a plugin's
+    codes are in it) count exactly as flake8 counts them."""
+    from flake8.style_guide import Decision, DecisionEngine
+
+    try:
+        decisions = DecisionEngine(options)
+    except AttributeError:  # options without flake8's selection (a caller of our own): run
+        return True
+    return any(decisions.decision_for(code) is Decision.Selected for code in CODES)
 
 
 def _in_a_daemon() -> bool:

@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import __version__
 from ..rules import RULES, rule_for
-from ..text import printable
+from ..text import printable, python_lines
 from ..types import Finding, Report
 
 DOCS = "https://github.com/celery-lint/celery-lint/blob/main/README.md"
@@ -79,7 +79,7 @@ def _lines(path: Path) -> List[str]:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
     except SyntaxError:
         encoding = "utf-8"
-    return data.decode(encoding, "replace").splitlines()
+    return python_lines(data.decode(encoding, "replace"))
 
 
 def _decorator_end(lines: List[str], line: int, col: int) -> Tuple[int, int]:
@@ -104,7 +104,7 @@ def _edits(change: Tuple[bytes, bytes], first: int, last: int) -> List[dict]:
     the new file where they stood (a fix changes only its decorator's lines)."""
     import difflib
 
-    old, new = (text.decode("utf-8", "replace").splitlines(keepends=True) for text in change)
+    old, new = (python_lines(text.decode("utf-8", "replace"), keepends=True) for text in change)
     edits = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal" or i2 < first or i1 + 1 > last + 1:
@@ -213,6 +213,9 @@ def gitlab(items: List[Located], color=None) -> str:
     return json.dumps(records, indent=2) + "\n"
 
 
+SARIF_LEVEL = "error"  # as the JSON formats' severity, and as ruff's SARIF says
+
+
 def sarif(items: List[Located], color=None) -> str:
     """SARIF 2.1.0, as GitHub code scanning takes it: every rule described, every result at a path relative
     to the project root, with a fingerprint that stays while the finding does."""
@@ -223,7 +226,7 @@ def sarif(items: List[Located], color=None) -> str:
         "fullDescription": {"text": rule.why},
         "help": {"text": f"{rule.why}\n\nFix: {rule.fix}.", "markdown": f"{rule.why}\n\n**Fix:** {rule.fix}."},
         "helpUri": rule_url(rule.code),
-        "defaultConfiguration": {"level": "warning"},
+        "defaultConfiguration": {"level": SARIF_LEVEL},
         "properties": {"tags": ["celery"]},
     } for rule in RULES]
     index = {rule.code: number for number, rule in enumerate(RULES)}
@@ -234,10 +237,10 @@ def sarif(items: List[Located], color=None) -> str:
         results.append({
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
-            "level": "warning",
+            "level": SARIF_LEVEL,
             "message": {"text": finding.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": item.relative, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": _uri(item.relative), "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": finding.line, "startColumn": finding.col,
                            "endLine": item.end[0], "endColumn": item.end[1]},
             }}],
@@ -254,9 +257,25 @@ def sarif(items: List[Located], color=None) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
+def _uri(relative: str) -> str:
+    """The path as a relative URI reference (RFC 3986): every byte but unreserved ones and the ``/`` between
+    segments percent-encoded, so ``per%cent.py`` never reads back as another name. A name that was not valid
+    UTF-8 on disk (held as surrogate escapes) is encoded as its bytes."""
+    from urllib.parse import quote
+
+    try:
+        raw = relative.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no file system name decodes to
+        raw = relative.encode("utf-8", "backslashreplace")
+    return quote(raw, safe="/")
+
+
 def junit(items: List[Located], color=None) -> str:
     """One test suite per file, one failing test case per finding (files without findings are not listed)."""
-    from xml.sax.saxutils import quoteattr  # (imports urllib and email: ~70 ms no other format needs)
+    from xml.sax.saxutils import quoteattr as quote  # (imports urllib and email: ~70 ms no other format needs)
+
+    def attr(text: str) -> str:
+        return quote(_xml_safe(text))
 
     by_file: Dict[str, List[Located]] = {}
     for item in items:
@@ -264,13 +283,13 @@ def junit(items: List[Located], color=None) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n',
            f'<testsuites name="celery-lint" tests="{len(items)}" failures="{len(items)}" errors="0">\n']
     for shown, found in by_file.items():
-        out.append(f'  <testsuite name={quoteattr(shown)} tests="{len(found)}" failures="{len(found)}" errors="0" skipped="0">\n')
+        out.append(f'  <testsuite name={attr(shown)} tests="{len(found)}" failures="{len(found)}" errors="0" skipped="0">\n')
         for item in found:
             finding = item.finding
             where = f"{shown}:{finding.line}:{finding.col}"
-            out.append(f'    <testcase name={quoteattr(f"{finding.code}: {where}")} classname={quoteattr(item.relative)} '
-                       f'file={quoteattr(item.relative)} line="{finding.line}">\n')
-            out.append(f'      <failure message={quoteattr(finding.message)} type={quoteattr(finding.code)}>'
+            out.append(f'    <testcase name={attr(f"{finding.code}: {where}")} classname={attr(item.relative)} '
+                       f'file={attr(item.relative)} line="{finding.line}">\n')
+            out.append(f'      <failure message={attr(finding.message)} type={attr(finding.code)}>'
                        f'{_xml_text(f"{where}: {finding.code} {finding.message}")}</failure>\n')
             out.append("    </testcase>\n")
         out.append("  </testsuite>\n")
@@ -278,8 +297,14 @@ def junit(items: List[Located], color=None) -> str:
     return "".join(out)
 
 
+def _xml_safe(text: str) -> str:
+    """What XML 1.0 can hold: control characters and lone surrogates as Python escapes (``printable``), and
+    the two non-characters U+FFFE and U+FFFF, which no XML parser accepts even as ``&#xFFFE;``."""
+    return printable(text).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
+
+
 def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _xml_safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 FORMATS = {"concise": concise, "full": full, "json": as_json, "json-lines": json_lines, "github": github,

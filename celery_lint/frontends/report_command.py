@@ -24,8 +24,9 @@ FORMATS = ("table", "json", "markdown")
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for a terminal, markdown for a pull request, json for tools.")
+@click.option("-o", "--output-format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="table (default) for a terminal, markdown for a pull request, json for tools.")
+@click.option("--format", "format_alias", type=click.Choice(FORMATS), default=None, hidden=True)  # its old name
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read settings from this TOML file instead of the project's pyproject.toml.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
@@ -34,17 +35,26 @@ FORMATS = ("table", "json", "markdown")
 @click.option("--sample", type=click.IntRange(min=0), default=None, metavar="N",
               help="With --redis: inspect at most N result keys (default 1000).")
 @click.option("--max-keys", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --redis: stop scanning after N keys (default 1,000,000).")
-def report(paths, output_format, config_file, no_cache, redis_url, sample, max_keys):
+              help="With --redis: stop scanning after N keys or N SCAN calls (default 1,000,000).")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="With --redis: give up the whole scan after this long (default 300).")
+def report(paths, output_format, format_alias, config_file, no_cache, redis_url, sample, max_keys, deadline):
     """Audit PATHS (default: .): per task, is its result stored, read, worth keeping; what the fix saves."""
+    output_format = _output_format(output_format, format_alias)
     for stream in (sys.stdout, sys.stderr):  # text from the linted code must never fail to print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    if redis_url is None and (sample is not None or max_keys is not None):
-        raise click.UsageError("--sample and --max-keys go with --redis URL")
+    if redis_url is None and (sample, max_keys, deadline) != (None, None, None):
+        raise click.UsageError("--sample, --max-keys and --deadline go with --redis URL")
     paths = list(paths) or [Path(".")]
     try:
-        reports = engine.analyse(paths, lambda root: config_module.load(root, config_file), use_cache=not no_cache)
+        configs = {}
+
+        def load_config(root: Path):
+            configs[root.resolve()] = config_module.load(root, config_file)
+            return configs[root.resolve()]
+
+        reports = engine.analyse(paths, load_config, use_cache=not no_cache)
     except ConfigError as exc:
         _fail(str(exc))
     from ..report import audit as audit_module, render
@@ -54,11 +64,11 @@ def report(paths, output_format, config_file, no_cache, redis_url, sample, max_k
     audits = []
     for found in reports:
         _warn(found)
-        audits.append(audit_module.build(found, _under(found.root, targets)))
+        audits.append(audit_module.build(found, _under(found.root, targets, configs[found.root.resolve()].unreported)))
     if not any(found.files for found in reports):
         click.echo("celery-lint: warning: no Python files found under the given paths", err=True)
     if redis_url is not None:
-        scan = _scan(redis_url, sample, max_keys)
+        scan = _scan(redis_url, sample=sample, max_keys=max_keys, deadline=deadline)
         for audit in audits:
             join(audit, scan)
     if output_format == "json":
@@ -69,15 +79,23 @@ def report(paths, output_format, config_file, no_cache, redis_url, sample, max_k
         sys.stdout.write(render.table(audits, _shown))
 
 
-def _under(root: Path, targets):
-    """The tasks reported: those defined under PATHS (the whole project is analysed, as check does)."""
-    return lambda task: discovery.under_any(root / task.path, targets)
+def _output_format(output_format, format_alias) -> str:
+    if output_format and format_alias and output_format != format_alias:
+        raise click.UsageError("-o/--output-format and --format (its old name) disagree")
+    return output_format or format_alias or "table"
 
 
-def _scan(url: str, sample, max_keys):
-    from ..redis_scan import RedisScanError, scan_results  # redis is optional: only --redis needs it
+def _under(root: Path, targets, excluded: tuple):
+    """The tasks reported: those defined under PATHS and not excluded (the whole project is analysed, as check
+    does: what excluded files enqueue and read still counts)."""
+    return lambda task: (discovery.under_any(root / task.path, targets)
+                         and not (excluded and discovery.is_excluded(task.path, excluded)))
 
-    options = {name: value for name, value in (("sample", sample), ("max_keys", max_keys)) if value is not None}
+
+def _scan(url: str, **given):
+    from ..redis_scan import RedisScanError, scan_results  # only --redis needs it
+
+    options = {name: value for name, value in given.items() if value is not None}
     try:
         return scan_results(url, **options)
     except RedisScanError as exc:

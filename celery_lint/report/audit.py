@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from ..rules.base import effective_ignore, ignore_origin
 from ..types import DYNAMIC, Backend, Kind, OutcomeKind, Report, UseKind, VerdictState
 from . import costs
+from .expiry_advice import ExpiryAdvice, advise
 from .returns import ReturnsFinder
 
 
@@ -96,6 +97,9 @@ class Configuration:
     extended: object  # result_extended: True / False / DYNAMIC
     extended_at: Optional[str]
     annotations_at: Optional[str]  # task_annotations that may set ignore_result
+    # "unknown" with evidence: why a backend may be configured where celery-lint cannot see; or "assumed"
+    # (``assume-backend``) for a backend taken as configured though none is seen
+    backend_evidence: Optional[str] = None
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Audit:
     errors: List[str]  # files the analysis could not read through: ``path: message``
     notes: List[str] = field(default_factory=list)
     live: Optional[object] = None  # live.Live, when --redis was given
+    expiry_advice: Optional[ExpiryAdvice] = None  # a result_expires the readers allow, or why none
 
 
 def build(report: Report, task_filter=None) -> Audit:
@@ -134,8 +139,9 @@ def build(report: Report, task_filter=None) -> Audit:
     config = configuration(settings)
     findings = {(f.path, f.line, f.col): f for f in report.findings}
     returns = ReturnsFinder(report.root, report.digests)
-    tasks = []
+    tasks, statuses = [], {}
     for task, verdict in sorted(report.verdicts, key=lambda tv: (tv[0].path, tv[0].line, tv[0].col)):
+        statuses[id(task)] = str(_status(verdict.state, ignore_source(task, verdict, settings).value, config.backend)[0])
         if task_filter is None or task_filter(task):
             tasks.append(_task(task, verdict, settings, config, findings.get((task.path, task.line, task.col + 1)),
                                returns))
@@ -145,15 +151,16 @@ def build(report: Report, task_filter=None) -> Audit:
         fix_savings=_sum(t.savings for t in tasks),
         staying=[t.name for t in staying],
         expiry=_expiry(config, [t.returns_value for t in staying]),
-        errors=[f"{e.path}: {e.message}" for e in report.errors],
+        errors=_not_analysed(report),
         notes=_notes(config),
+        expiry_advice=advise(report, statuses, config.expires, config.expires_known),
     )
 
 
 def configuration(settings) -> Configuration:
     if settings is None:  # no Python file at all: Celery's defaults
         settings = SimpleNamespace(backend=Backend.UNKNOWN, backend_at=[], no_backend_at=None, backend_env=None,
-                                   expires=None, global_ignore=False, global_ignore_at=None, global_ignore_env=None,
+                                   backend_unknown=None, assumed=False, expires=None, global_ignore=False, global_ignore_at=None, global_ignore_env=None,
                                    extended=None, annotations_at=None)
     expires, expires_at, known = costs.DEFAULT_EXPIRES, None, True
     if settings.expires is not None:
@@ -170,6 +177,7 @@ def configuration(settings) -> Configuration:
         global_ignore_env=settings.global_ignore_env,
         extended=extended if extended in (True, False) else DYNAMIC, extended_at=extended_at,
         annotations_at=settings.annotations_at,
+        backend_evidence="assumed (assume-backend)" if settings.assumed else settings.backend_unknown,
     )
 
 
@@ -264,10 +272,20 @@ def _notes(config: Configuration) -> List[str]:
     if not config.expires_known:
         notes.append(f"result_expires is set at {config.expires_at} in a way celery-lint cannot read (a timedelta, "
                      "a name): the keys' lifetime is not shown.")
-    if config.backend == str(Backend.UNKNOWN):
+    if config.backend == str(Backend.UNKNOWN) and config.backend_evidence:
+        notes.append(f"No result backend is seen, but one may be configured where celery-lint cannot see: "
+                     f"{config.backend_evidence}. The tasks counted as storing their results store "
+                     "them only if it is.")
+    elif config.backend == str(Backend.UNKNOWN):
         notes.append("No Celery app with a result backend in this project (a library?): the application that "
                      "runs these tasks decides whether results are stored.")
     if config.annotations_at:
         notes.append(f"task_annotations at {config.annotations_at} may set ignore_result: stored or not, "
                      "celery-lint cannot tell for any task.")
     return notes
+
+
+def _not_analysed(report) -> List[str]:
+    """``path: message`` for each file that could not be read or parsed (a parse error is a CEL000 finding)."""
+    unparsed = [(f.path, f"{f.message} (line {f.line}, column {f.col})") for f in report.findings if f.code == "CEL000"]
+    return [f"{path}: {message}" for path, message in sorted(unparsed + [(e.path, e.message) for e in report.errors])]

@@ -20,7 +20,8 @@ written in a way celery-lint cannot evaluate)::
         "live": null | {"keys": int, "bytes": int, "null_results": int}}],
       "totals": {"tasks": int, "stored": int, "read": int, "unread": int, "maybe": int, "unused": int, "ignored": int,
                  "ignored-but-read": int, "unknown": int, "no-backend": int},
-      "config": {"backend": {"state": "configured" | "absent" | "unknown", "at": str | null, "env": str | null},
+      "config": {"backend": {"state": "configured" | "absent" | "unknown", "at": str | null, "env": str | null,
+                             "evidence": str | null},
                  "result_expires": {"seconds": int | null, "never": bool, "known": bool, "at": str | null},
                  "task_ignore_result": {"value": bool | "dynamic", "at": str | null, "env": str | null},
                  "result_extended": {"value": bool | "dynamic", "at": str | null},
@@ -28,6 +29,9 @@ written in a way celery-lint cannot evaluate)::
       "fix": {"tasks": int, "runs_each": 1000, "keys": int, "commands": int, "bytes_low": int, "bytes_high": int},
       "expiry": {"staying": [name], "options": [{"seconds": int, "current": bool, "keys_alive_per_run_per_second": int,
                                                  "bytes_low": int, "bytes_high": int}]},
+      "expiry_advice": {"seconds": int | null, "largest_timeout": float | null, "waits": ["path:line"],
+                        "retired_keys_per_runs_a_day": float | null, "runs_a_day": 1000, "formula": str,
+                        "why_not": [str]},
       "measured": {"by": "bench/redis_key_size.py", "memory_usage": {...}, "used_memory": {...}},
       "errors": [str], "notes": [str],
       "live": null | {"url", "db", "scanned", "complete", "meta_keys", "group_keys", "sampled", "estimated_bytes",
@@ -46,6 +50,7 @@ from ..text import printable
 from ..types import DYNAMIC
 from . import costs
 from .audit import Audit, Configuration, Status, TaskAudit
+from .expiry_advice import advice_dict, advice_lines
 from .live import NOT_HERE, Live
 
 JSON_VERSION = 1
@@ -134,6 +139,8 @@ def config_rows(config: Configuration) -> List[Tuple[str, str, str]]:
     """(setting, value, where it comes from)."""
     default = "Celery's default"
     backend_from = config.backend_at or NONE
+    if config.backend_evidence:
+        backend_from = config.backend_evidence
     if config.backend_env:
         backend_from += f", unless ${config.backend_env} sets it"
     if config.expires is None:
@@ -247,6 +254,9 @@ def _table(audit: Audit, root: str) -> str:
         out += ["", f"Lowering result_expires: {expiry_sentence(audit)}"]
         rows = [("result_expires", "keys alive per run/s", "memory", "")] + expiry
         out += ["  " + line for line in _columns(rows, right=(1,))]
+    if audit.expiry_advice is not None:
+        out += ["", "result_expires advice"]
+        out += ["  " + line for line in advice_lines(audit.expiry_advice, audit.config.expires, duration)]
     if audit.live is not None:
         out += ["", *_live_table(audit.live)]
     if audit.errors:
@@ -321,6 +331,9 @@ def _markdown(audit: Audit, root: str) -> str:
     if expiry:
         out += ["", "### Lowering result_expires", "", _md(expiry_sentence(audit)) + ".", ""]
         out += _md_table(("result_expires", "keys alive per run/s", "memory", ""), expiry, right=(1, 2))
+    if audit.expiry_advice is not None:
+        out += ["", "### result_expires advice", ""]
+        out += [_md(line) for line in advice_lines(audit.expiry_advice, audit.config.expires, duration)]
     if audit.live is not None:
         out += ["", *_live_markdown(audit.live)]
     if audit.errors:
@@ -373,7 +386,8 @@ def audit_dict(audit: Audit) -> dict:
         "tasks": [_task_dict(t, live_by_name.get(t.name)) for t in audit.tasks],
         "totals": {"tasks": audit.totals.tasks, "stored": audit.totals.stored, **audit.totals.by_status},
         "config": {
-            "backend": {"state": config.backend, "at": config.backend_at, "env": config.backend_env},
+            "backend": {"state": config.backend, "at": config.backend_at, "env": config.backend_env,
+                        "evidence": config.backend_evidence and config.backend_evidence},
             "result_expires": {"seconds": config.expires, "never": config.expires is None and config.expires_known,
                                "known": config.expires_known, "at": config.expires_at},
             "task_ignore_result": {"value": _json_value(config.global_ignore), "at": config.global_ignore_at,
@@ -392,6 +406,7 @@ def audit_dict(audit: Audit) -> dict:
                                      "small_extended": costs.USED_MEMORY_SMALL[True],
                                      "typical": costs.USED_MEMORY_TYPICAL[False],
                                      "typical_extended": costs.USED_MEMORY_TYPICAL[True]}},
+        "expiry_advice": advice_dict(audit.expiry_advice) if audit.expiry_advice is not None else None,
         "errors": audit.errors,
         "notes": audit.notes,
         "live": _live_dict(audit.live) if audit.live is not None else None,

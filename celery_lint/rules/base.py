@@ -3,7 +3,7 @@ carry them), and a check that turns a task's verdict into a finding."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..types import DYNAMIC, Finding, Verdict
 
@@ -29,9 +29,19 @@ class Rule:
     fix: str  # what ``--fix`` does
     VALID: Tuple[Example, ...] = ()
     INVALID: Tuple[Example, ...] = ()
+    opt_in = False  # not in the default selection: only a ``select`` naming its exact code turns it on
 
     def check(self, task: Task, verdict: Verdict, project: Project) -> Optional[Finding]:
-        raise NotImplementedError
+        """The finding on one task, if any (rules that report at the task's definition)."""
+        return None
+
+    def findings(self, project: Project, verdicts: Sequence[Tuple[Task, Verdict]]) -> Iterator[Tuple[Finding, List[str]]]:
+        """Every finding, with the noqa codes written where it is reported (a rule reporting elsewhere than at
+        a task's definition overrides this)."""
+        for task, verdict in verdicts:
+            finding = self.check(task, verdict, project)
+            if finding is not None:
+                yield finding, task.noqa
 
 
 def ignore_origin(task: "Task", settings) -> str:

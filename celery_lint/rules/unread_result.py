@@ -8,6 +8,10 @@ from .base import Example, Rule, effective_ignore
 TASKS = "from celery import shared_task\n\n\n@shared_task{args}\ndef ping():\n    pass\n"
 
 
+_FIX_ADVICE = {FixAction.REMOVE: "remove ignore_result=False", FixAction.SET: "set ignore_result=True (it is False)",
+               FixAction.ADD: "add ignore_result=True"}
+
+
 class UnreadResult(Rule):
     code = "CEL001"
     name = "unread-result"
@@ -55,6 +59,8 @@ class UnreadResult(Rule):
         elif fix is None:
             advice = "add ignore_result=True by hand (no autofix for this decorator form)"
         else:
-            advice = "remove ignore_result=False" if fix.action is FixAction.REMOVE else "add ignore_result=True"
+            advice = _FIX_ADVICE[fix.action]
         message = f"result of task '{task.name or task.qualname}' is stored but never read (enqueued at {places}); {advice}"
+        if project.settings.backend_condition:  # no backend seen, but one may be configured where we cannot see
+            message += f" ({project.settings.backend_condition})"
         return Finding(task.path, task.line, task.col + 1, self.code, printable(message), fix)

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from .. import __version__
 from ..types import FileMessage, Finding, Report, dump_dataclass, load_dataclass
@@ -68,6 +68,9 @@ class Answers:
         report.findings = [load_dataclass(Finding, f) for f in stored["findings"]]
         report.errors = [load_dataclass(FileMessage, e) for e in stored["errors"]]
         report.warnings = [load_dataclass(FileMessage, w) for w in stored["warnings"]]
+        report.names = stored["names"]
+        if report.names is not None and not (type(report.names) is list and all(type(n) is str for n in report.names)):
+            raise ValueError("names")
         return report
 
     def stamp(self, looked_at: List[str]) -> List[list]:
@@ -96,9 +99,32 @@ class Answers:
         paths = self._watched(looked_at)
         stored = {"files": report.files, "findings": [dump_dataclass(f) for f in report.findings],
                   "errors": [dump_dataclass(e) for e in report.errors],
-                  "warnings": [dump_dataclass(w) for w in report.warnings]}
+                  "warnings": [dump_dataclass(w) for w in report.warnings], "names": report.names}
         self.place.write(self.name, json.dumps(
             {"key": self.key, "paths": paths, "stamps": stamped, "report": stored}, separators=(",", ":")))
+
+
+def unchanged_by(report: Report, overrides: Dict[Path, bytes]) -> bool:
+    """Does an editor's buffer leave this answer (for the files on disk) as it is? Only when neither the buffer
+    nor the file on disk can matter: no Celery token and none of the names of interest the answer's run ended
+    with (so neither is ever summarised: every summary, the names and the verdicts stay the same), both parse
+    (no CEL000, no task "maybe" for either), and the answer has nothing to say about the file."""
+    from .. import discovery
+    from .prefilter import Interest, mentions_celery, python_refuses
+
+    if report.names is None or len(overrides) != 1:
+        return False
+    ((path, buffer),) = overrides.items()
+    relative = discovery.relative_to(discovery.lexical(path), report.root)
+    if any(item.path == relative for item in (*report.findings, *report.errors, *report.warnings)):
+        return False
+    try:
+        disk = path.read_bytes()
+    except OSError:
+        return False  # a file not on disk yet: it joins the project
+    interest = Interest(report.names)
+    return not any(mentions_celery(text) or interest.referenced_in(text) or python_refuses(text)
+                   for text in (buffer, disk))
 
 
 def _unchanged(root: Path, paths: List[str], stamps: list) -> bool:

@@ -44,6 +44,8 @@ class Entry:
     record: Optional[SliceRecord] = None  # how the summary was sliced
     names: Dict[str, bool] = field(default_factory=dict)  # phase two's answers: does it reach these names?
     likely: Optional[List[str]] = None  # the first guess at task names (prefilter.likely_task_names)
+    syntax: Optional[str] = None  # a file never summarised: "" when it parses, else why not (None: not checked)
+    file_noqa: Optional[List[str]] = None  # codes a file-level noqa line exempts it from ("*": all); None: not read
 
     def valid(self) -> bool:
         return bool(_HASH.fullmatch(self.hash))
@@ -58,13 +60,19 @@ class Entry:
             if type(raw[key]) is not kind:
                 raise ValueError(f"{key}: {type(raw[key]).__name__}")
         summary, record, names, likely = raw["summary"], raw["record"], raw["names"], raw["likely"]
+        syntax, file_noqa = raw["syntax"], raw["file_noqa"]
         if summary is not None and not (type(summary) is dict and all(type(k) is str for k in summary)):
             raise ValueError("summary")
         if type(names) is not dict or not all(type(k) is str and type(v) is bool for k, v in names.items()):
             raise ValueError("names")
         if likely is not None and not (type(likely) is list and all(type(n) is str for n in likely)):
             raise ValueError("likely")
-        return cls(**{key: raw[key] for key in _TYPES}, summary=summary, names=names, likely=likely,
+        if syntax is not None and type(syntax) is not str:
+            raise ValueError("syntax")
+        if file_noqa is not None and not (type(file_noqa) is list and all(type(c) is str for c in file_noqa)):
+            raise ValueError("file_noqa")
+        return cls(**{key: raw[key] for key in _TYPES}, summary=summary, names=names, likely=likely, syntax=syntax,
+                   file_noqa=file_noqa,
                    record=None if record is None else load_dataclass(SliceRecord, record))
 
     def to_json(self) -> dict:
@@ -73,11 +81,12 @@ class Entry:
         return {"hash": self.hash, "module": self.module, "celery": self.celery, "mtime": self.mtime,
                 "size": self.size, "ctime": self.ctime, "checked": self.checked, "summary": self.summary,
                 "record": None if self.record is None else self.record.to_json(), "names": self.names,
-                "likely": self.likely}
+                "likely": self.likely, "syntax": self.syntax,
+                "file_noqa": self.file_noqa}
 
 
 _TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int, "ctime": int, "checked": int}
-_ENTRY_FIELDS = set(_TYPES) | {"summary", "record", "names", "likely"}
+_ENTRY_FIELDS = set(_TYPES) | {"summary", "record", "names", "likely", "syntax", "file_noqa"}
 
 
 class Cache:

@@ -3,20 +3,26 @@ once per run. A cold run starts the pool first thing, so the workers import LibC
 the project; a warm run never starts it (and never imports LibCST), nor does a run where every changed file
 keeps its last summary with its lines moved (``reuse``), which is tried first, in the same place.
 
-A worker that crashes (a parser bug on a strange file) costs that file, not the run: the files it may have
-held are tried again one at a time, and the one that crashes again becomes an error line. Workers die with
-the process that started them (a caller's timeout may kill it with SIGTERM or SIGKILL, without cleanup).
+A worker that fails (a parser bug on a strange file, the memory running out) costs that file, not the run:
+the files it may have held are tried again one at a time, and the one that fails again becomes an error line
+(and a summary without a SliceRecord, which the fast path never caches). A file too large to risk in this
+process is always sent to a worker, so that not even the kernel's out-of-memory killer can end the run. Workers
+die with the process that started them (a caller's timeout may kill it with SIGTERM or SIGKILL, without cleanup),
+and an interrupted run (Ctrl-C, SIGINT) kills them at once instead of waiting for the files they hold.
 """
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections import deque
 from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 PARALLEL_THRESHOLD = 16  # below this many files to parse (and no pool yet), a pool costs more than it saves
-CRASHED = "cannot parse: celery-lint's parser crashed on this file"
+ISOLATED_BYTES = 1 << 20  # a file this large is parsed in a worker even alone: its failure must not end the run
+CRASHED = "cannot analyse: celery-lint's parser crashed on this file"
+OUT_OF_MEMORY = "cannot analyse: out of memory"
 
 
 class Work(NamedTuple):
@@ -42,10 +48,13 @@ class Summarizers:
         self.jobs = jobs or os.cpu_count() or 1
         self.start_method = start_method
         self._pool = None
+        self._processes: list = []  # the pool's worker processes, to tell how one died
+        self._last_crash = CRASHED
 
-    def start(self) -> None:
-        """Start the workers now (they load LibCST in the background)."""
-        if self._pool is not None or self.jobs <= 1:
+    def start(self, even_alone: bool = False) -> None:
+        """Start the workers now (they load LibCST in the background). ``even_alone``: one worker at least,
+        even where ``jobs`` asks for no parallelism (a large file must not fail in this process)."""
+        if self._pool is not None or (self.jobs <= 1 and not even_alone):
             return
         self._pool = self._new_pool(self.jobs)
         for _ in range(self.jobs):  # one task each, so every worker exists and loads at once
@@ -56,8 +65,13 @@ class Summarizers:
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context(self.start_method) if self.start_method else None
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                                    initargs=(os.getpid(),))
+        # The pool's own table of its processes (the same dict the pool fills as it starts them), read only to
+        # tell a crash from the out-of-memory killer; an interpreter without it gives the plain crash message.
+        processes = getattr(pool, "_processes", None)
+        self._processes = processes if isinstance(processes, dict) else {}
+        return pool
 
     def run(self, work: List[Work], more: Optional[Callable[[], List[Work]]] = None) -> List[Done]:
         """``summarise_one`` of each item, in order. ``more``: called once, when the workers have their first
@@ -69,7 +83,7 @@ class Summarizers:
                 more = None
             if self._here(work):
                 return [summarise_one(item) for item in work]
-        self.start()
+        self.start(even_alone=True)
         # Largest first: the last file to finish is a small one, so no core idles long.
         todo = deque(_largest_first(work, range(len(work))))
 
@@ -87,11 +101,20 @@ class Summarizers:
             started = None
             for index in suspects:  # the pool broke while these ran: each alone, to find the one to blame
                 if self._run_some(deque([index]), work, results, 1):
-                    results[index] = Done(_failed(work[index], CRASHED), None, False)
+                    results[index] = Done(_failed(work[index], self._last_crash), None, False)
         return [results[index] for index in range(len(work))]
+
+    def map(self, function: Callable, items: list) -> list:
+        """``function`` (of this module's level, never crashing the process) over ``items``: in the workers when
+        they are running (a cold run) and the items are many, else here."""
+        if self._pool is None or len(items) < PARALLEL_THRESHOLD:
+            return [function(item) for item in items]
+        return list(self._pool.map(function, items, chunksize=8))
 
     def _here(self, work: List[Work]) -> bool:
         """Is this work better done in this process (while no pool has been started)?"""
+        if any(len(item.source) >= ISOLATED_BYTES for item in work):
+            return False
         return self.jobs <= 1 or len(work) < PARALLEL_THRESHOLD
 
     def _run_some(self, todo: deque, work, results, in_flight: int, started: Optional[Callable[[], None]] = None
@@ -117,6 +140,7 @@ class Summarizers:
                 except BrokenProcessPool:
                     suspects = list(running.values())
                     self._pool.shutdown(wait=True, cancel_futures=True)
+                    self._last_crash = _crash_reason(self._processes)
                     self._pool = self._new_pool(self.jobs)
                     return suspects
                 del running[future]
@@ -127,9 +151,45 @@ class Summarizers:
             self._pool.shutdown()
             self._pool = None
 
+    def abandon(self) -> None:
+        """Stop the workers now, their work unfinished (the run was interrupted): a clean ``shutdown`` would
+        wait for every file already handed to them, a minute on a large project."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()  # SIGKILL: they ignore SIGINT (see ``_start_worker``)
+        # Waiting is quick now (the pool sees its workers dead and breaks); not waiting left its manager thread
+        # closing a pipe while the interpreter's exit wrote to it: a traceback after the run.
+        pool.shutdown(wait=True, cancel_futures=True)
+
 
 def _largest_first(work: List[Work], indices: Iterable[int]) -> List[int]:
     return sorted(indices, key=lambda index: -len(work[index][0]))
+
+
+def _crash_reason(processes) -> str:
+    """Why a worker died, from its exit code: SIGKILL is the kernel's out-of-memory killer (or a person), an
+    abort is often a failed allocation in the native parser; the pool itself stops the others with SIGTERM."""
+    try:
+        codes = [process.exitcode for process in list(processes.values())]
+    except (AttributeError, TypeError):
+        return CRASHED
+    signals = {-code for code in codes if code is not None and code < 0 and code != -signal.SIGTERM}
+    if signal.SIGKILL in signals:
+        return f"{OUT_OF_MEMORY} (its worker was killed)"
+    if signals == {signal.SIGABRT}:  # how LibCST's native parser ends when an allocation fails
+        return f"{CRASHED} (SIGABRT: most often out of memory)"
+    if signals:
+        return f"{CRASHED} ({', '.join(sorted(_signal_name(number) for number in signals))})"
+    return CRASHED
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _failed(work: Work, error: str) -> dict:
@@ -139,10 +199,13 @@ def _failed(work: Work, error: str) -> dict:
 
 
 def _start_worker(parent: int) -> None:
-    """Die with the parent: at once where Linux can tell us (PR_SET_PDEATHSIG), else within a second."""
+    """Die with the parent: at once where Linux can tell us (PR_SET_PDEATHSIG), else within a second. Ctrl-C
+    is the parent's to handle: it stops the workers itself (a worker of its own would print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError):
@@ -182,11 +245,19 @@ def summarise_one(work: Work) -> Done:
 
     try:
         return call_with_deep_stack(_summarise_one, work)
-    except (RecursionError, MemoryError):
+    except RecursionError:
         return Done(_failed(work, "cannot parse: nested too deeply for celery-lint's parser"), None, False)
+    except MemoryError:
+        return Done(_failed(work, OUT_OF_MEMORY), None, False)
     except Exception as exc:  # noqa: BLE001 - reported on the file's error line, never a lost run
-        error = f"cannot parse: internal error in celery-lint ({type(exc).__name__}: {exc}); please report it"
-        return Done(_failed(work, error), None, False)
+        return Done(_failed(work, failure_message(exc)), None, False)
+
+
+def failure_message(exc: BaseException) -> str:
+    """``cannot analyse: ValueError: <the first line of its message>``: enough to report, one line to print."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0][:200] if lines else ""
+    return f"cannot analyse: {type(exc).__name__}: {first}" if first else f"cannot analyse: {type(exc).__name__}"
 
 
 def _summarise_one(work: Work) -> Done:

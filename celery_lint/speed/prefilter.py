@@ -193,3 +193,17 @@ def likely_task_names(source: bytes) -> List[str]:
             if index < len(starts) and bisect.bisect(breaks, starts[index]) - bisect.bisect(breaks, end) <= _DECORATOR_REACH:
                 names.add(definitions[index][1])
     return sorted(name.decode() for name in names)
+
+
+def python_refuses(source: bytes) -> bool:
+    """Does Python's parser refuse the file (or give up on it)?"""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # invalid escapes and the like: the linted code's business, not ours
+            warnings.simplefilter("ignore")
+            compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        return False
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True

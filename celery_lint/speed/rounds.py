@@ -17,7 +17,7 @@ from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
-from .parallel import Summarizers, Work
+from .parallel import Done, Summarizers, Work
 from .prefilter import WORD, Interest, likely_task_names, mentions_celery
 from .reuse import SliceRecord
 
@@ -29,6 +29,7 @@ class _State:
     entry: Entry
     unreached: Optional[frozenset] = None  # names this run found the file cannot reach
     previous: Optional[Tuple[dict, dict]] = None  # its last summary and record, when it changed since
+    failed: bool = False  # its worker failed: the summary is the error line, kept for this run only
 
 
 class FastPath:
@@ -61,7 +62,7 @@ class FastPath:
         while True:
             self._summarise(todo, interest, first_round, more)
             first_round, more = False, None
-            project = Project(list(self.summaries.values()), self.task_decorators)
+            project = Project(list(self.summaries.values()), self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
             names = sorted(known)
             if self.cache.meta.get("names") != names:
@@ -107,7 +108,7 @@ class FastPath:
     def _needs_names(self, f: SourceFile, interest: Interest) -> bool:
         """Does this file name something of interest where its summary did not look (or has no summary)?"""
         state = self._state(f)
-        if not interest.names or f.problem is not None or not state.entry.hash:
+        if not interest.names or f.problem is not None or not state.entry.hash or state.failed:
             return False
         summary, record = self.summaries.get(f.relative), self.records.get(f.relative)
         if summary is not None and record is not None and record.key == interest.key:
@@ -159,15 +160,24 @@ class FastPath:
 
         done_list = self.workers.run(work_for(todo), (lambda: work_for(more())) if more is not None else None)
         for f, done in zip(to_parse, done_list):
-            state = self.states[f.relative]
-            self.summaries[f.relative] = ModuleSummary.from_json(done.summary)
-            self.records[f.relative] = record = SliceRecord.from_json(done.record)
-            state.entry.summary, state.entry.record, state.previous = done.summary, record, None
-            self.cache.dirty = True
-            if done.moved:
-                self.moved += 1
-            else:
-                self.parsed += 1
+            self._take(f, done)
+
+    def _take(self, f: SourceFile, done: Done) -> None:
+        state = self.states[f.relative]
+        self.summaries[f.relative] = ModuleSummary.from_json(done.summary)
+        if done.record is None:
+            # The worker failed (out of memory, a crash): the summary is the file's error line, so its tasks stay
+            # "maybe". Not cached (the next run may have the memory), and never asked for again in this run.
+            state.failed = True
+            self.parsed += 1
+            return
+        self.records[f.relative] = record = SliceRecord.from_json(done.record)
+        state.entry.summary, state.entry.record, state.previous = done.summary, record, None
+        self.cache.dirty = True
+        if done.moved:
+            self.moved += 1
+        else:
+            self.parsed += 1
 
     def _from_cache(self, f: SourceFile, interest: Interest, first_round: bool) -> bool:
         entry = self.states[f.relative].entry

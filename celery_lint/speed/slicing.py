@@ -31,6 +31,7 @@ from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from .. import celery_api
 from ..analysis.statements import SourceCut, parse_statements
+from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
 from .prefilter import WORD, celery_token_starts
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
@@ -46,7 +47,6 @@ _REQUEST = b"|".join(sorted(name.encode() for name in celery_api.names(celery_ap
 SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
-_COMPOUND_BLOCKS = ("body", "orelse", "finalbody")
 _LOOKUP_WORDS = frozenset(_LOOKUPS.split(b"|"))
 _REQUEST_WORDS = frozenset(_REQUEST.split(b"|"))
 
@@ -103,7 +103,7 @@ def slice_source(source: bytes, keep) -> Sliced:
             continue
         cuts.append(_Cut(start, end, None))
     for statement in kept:
-        if isinstance(statement, _SCOPES):
+        if isinstance(statement, SCOPES):
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
         return Sliced(source, [], None)
@@ -234,7 +234,7 @@ class _BodySlicer:
         root.kept = True
         units: List[_Unit] = []
         scope = _Scope(self.definition, None)
-        root.blocks = [self._block(block, root, scope, units) for block in _blocks(self.definition)]
+        root.blocks = [self._block(block, root, scope, units) for block in blocks(self.definition)]
         while True:
             for unit in units:
                 self._link(unit)
@@ -275,7 +275,7 @@ class _BodySlicer:
         kept statement needs a name it mentions. Its own names live in a scope nothing outside it sees, so it
         mentions (needs and provides) every word of its text, as its statements would together."""
         statement = unit.node
-        if not isinstance(statement, _FUNCTIONS):
+        if not isinstance(statement, FUNCTIONS):
             return False
         text = b"".join(self.lines[unit.start - 1:unit.end])
         words = set(WORD.findall(text))
@@ -284,7 +284,7 @@ class _BodySlicer:
             return False
         unit.closed = True
         unit.words = words
-        unit.bound = _bindings(statement, b":=" in text)
+        unit.bound = bindings(statement, b":=" in text)
         unit.scope.bound.update(unit.bound)
         return True
 
@@ -292,19 +292,19 @@ class _BodySlicer:
         """A unit for each statement nested in ``unit``; what its own lines mention and bind."""
         statement, scope = unit.node, unit.scope
         unit.closed = False
-        if isinstance(statement, _SCOPES):
+        if isinstance(statement, SCOPES):
             unit.inner = _Scope(statement, scope)
-        unit.blocks = [self._block(nested, unit, unit.inner, units) for nested in _blocks(statement)]
+        unit.blocks = [self._block(nested, unit, unit.inner, units) for nested in blocks(statement)]
         segments = self._own_segments(unit)
         own = b"".join(b"".join(self.lines[first - 1:last]) for first, last in segments)
         unit.words = set(WORD.findall(own))
-        unit.bound = _bindings(statement, b":=" in own)
+        unit.bound = bindings(statement, b":=" in own)
         scope.bound.update(unit.bound)
         if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
             scope.locals_escape = True
         unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
                      or not _owns_first_line(statement, self.lines, unit.start)
-                     or (scope.is_class and _sets_class_attr(statement)))
+                     or (scope.is_class and sets_class_attr(statement)))
 
     def _shared_line_unit(self, group: list, parent: _Unit, scope: _Scope, units: List[_Unit]) -> _Unit:
         (first, start, _), end = group[0], group[-1][2]
@@ -314,7 +314,7 @@ class _BodySlicer:
         unit.words = set(WORD.findall(own))
         walrus = b":=" in own
         for statement, _, _ in group:
-            unit.bound |= _bindings(statement, walrus)
+            unit.bound |= bindings(statement, walrus)
         scope.bound.update(unit.bound)
         if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
             scope.locals_escape = True
@@ -370,8 +370,6 @@ class _BodySlicer:
                     cuts.append(_Cut(child.start, child.end, None))
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = _FUNCTIONS + (ast.ClassDef,)
 
 
 def _close(units: List[_Unit]) -> None:
@@ -398,87 +396,6 @@ def _close(units: List[_Unit]) -> None:
     while todo:
         for unit in providers.get(todo.pop(), ()):
             keep(unit)
-
-
-def _sets_class_attr(statement) -> bool:
-    """``name = "proj.add"`` / ``abstract = True`` in a class body: read from class-based tasks."""
-    if isinstance(statement, ast.Assign):
-        targets = statement.targets
-    elif isinstance(statement, ast.AnnAssign):
-        targets = [statement.target]
-    else:
-        return False
-    return any(isinstance(t, ast.Name) and t.id in celery_api.TASK_CLASS_ATTRIBUTES for t in targets)
-
-
-def _blocks(statement) -> List[list]:
-    """The statement lists nested in a compound statement (bodies, else, finally, handlers, match cases)."""
-    blocks = []
-    for name in _COMPOUND_BLOCKS:
-        block = getattr(statement, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            blocks.append(block)
-    for holder in list(getattr(statement, "handlers", ())) + list(getattr(statement, "cases", ())):
-        if holder.body:
-            blocks.append(holder.body)
-    blocks.sort(key=lambda block: block[0].lineno)
-    return blocks
-
-
-def _bindings(statement, walrus: bool) -> Set[bytes]:
-    """Names the statement's own parts bind in its scope (parameters aside): targets, imports, a def or
-    class name, ``except ... as``, ``global``/``nonlocal``, ``del``, walrus and match captures."""
-    names: Set[str] = set()
-    targets: list = []
-    if isinstance(statement, ast.Assign):
-        targets = statement.targets
-    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
-        targets = [statement.target]
-    elif isinstance(statement, (ast.With, ast.AsyncWith)):
-        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
-    elif isinstance(statement, ast.Delete):
-        targets = statement.targets
-    elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-        names.update((a.asname or a.name).split(".")[0] for a in statement.names)
-    elif isinstance(statement, _SCOPES):
-        names.add(statement.name)
-    elif isinstance(statement, (ast.Global, ast.Nonlocal)):
-        names.update(statement.names)
-    for handler in getattr(statement, "handlers", ()):
-        if handler.name:
-            names.add(handler.name)
-    for target in targets:
-        names.update(_target_names(target))
-    if walrus or isinstance(statement, ast.Match):  # deep only where it can bind: walrus (its text says), match
-        for node in _own_nodes(statement):
-            if isinstance(node, ast.NamedExpr):
-                names.update(_target_names(node.target))
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                names.add(node.name)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                names.add(node.rest)
-    return {name.encode() for name in names}
-
-
-def _target_names(target) -> List[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for element in target.elts for name in _target_names(element)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    return []  # ``x.attr = ...`` / ``x[k] = ...`` bind nothing
-
-
-def _own_nodes(statement):
-    """Every node of the statement but those of the statements nested in it."""
-    todo = [statement]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, ast.stmt) and node is not statement:
-            continue
-        yield node
-        todo.extend(ast.iter_child_nodes(node))
 
 
 def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
@@ -517,10 +434,13 @@ def _local_aliases(spans, lines: List[bytes], keep, token_lines: List[int]) -> S
     """Names this module binds to something of interest (``from celery import shared_task as st``,
     ``job = shared_task``): a statement that only says ``@st()`` must be kept too."""
     names: Set[bytes] = set()
+    words_of: Dict[Tuple[int, int], Set[bytes]] = {}  # statements sharing their lines read them once
     for statement, start, end in spans:
         if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)):
             continue
-        words = set(WORD.findall(b"".join(lines[start - 1:end])))
+        words = words_of.get((start, end))
+        if words is None:
+            words = words_of[start, end] = set(WORD.findall(b"".join(lines[start - 1:end])))
         if not (_any_within(token_lines, start, end) or not keep.names.isdisjoint(words) or not names.isdisjoint(words)):
             continue
         if isinstance(statement, ast.Assign):

@@ -3,9 +3,10 @@
     SHOP_REDIS_URL=redis://127.0.0.1:6379/0 python run_workload.py --iterations 1000
 
 Each iteration is one product page view; every 4th also places and ships an
-order, and now and then a basket is quoted, an export is polled or the nightly
-report runs. Fire-and-forget tasks dominate, as in a real shop. The same
-iteration count always gives the same values.
+order, every 10th refreshes a stock cache, and now and then a basket is quoted
+(with a stock check), an export is polled or the nightly report runs.
+Fire-and-forget tasks dominate, as in a real shop. The same iteration count
+always gives the same values.
 """
 import argparse
 import datetime
@@ -61,7 +62,7 @@ def wait_for_report(day):
 
 
 def run(iterations):
-    values = {"taxes_cents": [], "quotes": [], "exports": [], "reports": {}}
+    values = {"taxes_cents": [], "quotes": [], "exports": [], "reports": {}, "stock": []}
     report_days = []
     for i in range(iterations):
         views.product_page(i % 40, SKUS[i % len(SKUS)])
@@ -69,8 +70,11 @@ def run(iterations):
             order = make_order(i)
             values["taxes_cents"].append(views.checkout(order)["tax_cents"])
             views.ship_order(order)
+        if i % 10 == 0:
+            views.refresh_stock(SKUS[i % len(SKUS)])
         if i % 50 == 0:
             values["quotes"].append(views.quote_basket(make_basket(i)))
+            values["stock"].append(views.stock_check(SKUS[i // 50 % len(SKUS)]))
         if i % 50 == 25:
             values["exports"].append(export_month(f"2024-{1 + i // 50 % 12:02d}"))
         if i % 100 == 0:

@@ -203,7 +203,7 @@ def ground_truth(project_dir: Path, strip_globals: bool = True) -> GroundTruth:
             if verdict.state == "unread":
                 reason += _why_unread_is_silent(report, task)
             result.misses.append(Miss(name, f"{task.path}:{task.line}", verdict.state, reason))
-    for task, verdict in report.verdicts:
+    for task, _verdict in report.verdicts:
         if task.own_ignore is False:
             result.kept_false.append(task.name or task.qualname)
             if (task.path, task.line) in flagged:

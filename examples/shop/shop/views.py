@@ -9,7 +9,7 @@ from .celery_app import app
 from .emails import send_order_confirmation, send_shipping_notice
 from .exports import export_orders_csv
 from .notifications import notify_warehouse, send_push
-from .orders import PRICES_CENTS, REPORT_KEY, compute_tax, price_item, subtotal_cents, summarise
+from .orders import PRICES_CENTS, REPORT_KEY, compute_tax, price_item, stock_level, subtotal_cents, summarise
 from .storage import redis_client
 
 
@@ -53,3 +53,13 @@ def poll_export(task_id):
 def sales_report(day):
     stored = redis_client().get(REPORT_KEY.format(day=day))
     return json.loads(stored) if stored else None
+
+
+def refresh_stock(sku):
+    # After an order, warm the stock cache the product page reads: nobody waits for it.
+    stock_level.delay(sku)
+
+
+def stock_check(sku):
+    """The basket page asks the warehouse itself, and waits."""
+    return stock_level.delay(sku).get(timeout=10)

@@ -1,0 +1,100 @@
+"""CEL004: a task body waits for another task's result (``.get()``, ``.wait()``, ``.join()``).
+
+Celery refuses it: in the prefork, solo and threads pools ``AsyncResult.get()`` inside a running task raises
+``RuntimeError("Never call result.get() within a task!")`` (``celery.result.assert_will_not_block``), unless the
+call passes ``disable_sync_subtasks=False`` or runs under ``allow_join_result()``; where it does not raise
+(gevent, eventlet), a worker waiting for a task that waits in its queue can deadlock. No autofix: the way out
+is a chain or a chord, which changes the code's shape.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, List, Tuple
+
+from ..text import printable
+from ..types import Finding, OutcomeKind, UseKind
+from .base import Example, Rule
+
+if TYPE_CHECKING:  # importing the rules (for their codes) must not load the analysis: a kept answer needs none
+    from ..analysis.facts import Use
+
+BLOCKING = frozenset({".get", ".wait", ".join", ".join_native"})  # each calls assert_will_not_block()
+# A file that mentions these may wait on purpose, and knows it: silent for the whole file.
+ALLOWED = (b"disable_sync_subtasks", b"allow_join_result")
+TASKS = ("from celery import shared_task\n\n\n@shared_task\ndef add(x, y):\n    return x + y\n\n\n"
+         "@shared_task\ndef total(n):\n{body}")
+
+
+class ResultReadInTask(Rule):
+    code = "CEL004"
+    name = "result-read-in-task"
+    summary = "a task waits for another task's result (.get(), .wait(), .join()): Celery raises RuntimeError"
+    why = ("Inside a running task, `AsyncResult.get()` (and `.wait()`, `ResultSet.join()`, `GroupResult.get()`) "
+           "raises `RuntimeError: Never call result.get() within a task!` in the prefork, solo and threads pools, "
+           "unless it passes `disable_sync_subtasks=False` or runs under `allow_join_result()`; in gevent and "
+           "eventlet pools it does not raise, and a worker whose every slot waits for tasks still in the queue "
+           "deadlocks. Build the work as a chain (`(a.s(x) | b.s())`) or a chord (`chord(header)(callback)`) so "
+           "the next step receives the result instead of waiting for it. celery-lint reports a wait written in "
+           "a task's body (or in a function or class nested in it) on a result enqueued there; waits in a helper "
+           "function the task calls, and reads by id (`AsyncResult(x).get()`), are not followed yet. A file that "
+           "mentions `disable_sync_subtasks` or `allow_join_result` is left alone, and so are tests (Celery's "
+           "test worker allows waits).")
+    fix = "none (no autofix): restructure the work as a chain or a chord"
+    VALID = (
+        Example({"tasks.py": TASKS.format(body="    return (add.s(n, 1) | add.s(2)).delay()\n")}),
+        Example({"tasks.py": TASKS.format(body="    return add.delay(n, 1).get(disable_sync_subtasks=False)\n")}),
+        Example({"tasks.py": TASKS.format(body="    return add.delay(n, 1).id\n"),
+                 "views.py": "from tasks import add\n\n\ndef view():\n    return add.delay(1, 2).get(timeout=5)\n"}),
+    )
+    INVALID = (
+        Example({"tasks.py": TASKS.format(body="    pending = add.delay(n, 1)\n    return pending.get(timeout=10)\n")},
+                finding="tasks.py:12:1: CEL004 task 'tasks.total' waits for the result of 'tasks.add' (.get): Celery "
+                        "raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within a task!\"); use a "
+                        "chain or a chord"),
+    )
+
+    def findings(self, project, verdicts) -> Iterator[Tuple[Finding, List[str]]]:
+        modules = {summary.path: summary.module for summary in project.summaries}
+        source_of = getattr(project, "source_of", None)  # set by the pipeline: the text of a file, as analysed
+        seen = set()
+        for path, use, read in _blocking_reads(project):
+            owner = project.task_holding(modules.get(path, ""), use.scope)
+            if owner is None or _runs_in_process_only(owner) or _is_test_path(path) or (path, use.outcome.line) in seen:
+                continue
+            if source_of is None or any(word in (source_of(path) or b"") for word in ALLOWED):
+                continue
+            seen.add((path, use.outcome.line))
+            message = (f"task '{owner.name or owner.qualname}' waits for the result of {read} ({_method(use)}): "
+                       "Celery raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within "
+                       "a task!\"); use a chain or a chord")
+            yield Finding(path, use.outcome.line, 1, self.code, printable(message)), []
+
+
+def _method(use: Use) -> str:
+    return use.outcome.detail.rsplit(" ", 1)[-1]
+
+
+def _blocking_reads(project) -> Iterator[Tuple[str, Use, str]]:
+    """Every waiting read the project links: (path, use, what is waited for, in words)."""
+    for task in project.tasks:
+        for path, use in task.uses:
+            if _waits(use):
+                yield path, use, f"'{task.name or task.qualname}'"
+    for path, use in [*project.unknown_uses, *project.dynamic_name_uses]:
+        if _waits(use):
+            yield path, use, "a task"
+
+
+def _waits(use: Use) -> bool:
+    return use.kind in (UseKind.ENQUEUE, UseKind.SIGNATURE) and use.outcome.kind is OutcomeKind.READ \
+        and _method(use) in BLOCKING
+
+
+def _runs_in_process_only(task) -> bool:
+    """Only ever ``.apply()``-ed or run inline: no worker runs it, and nothing raises."""
+    return bool(task.uses) and all(use.kind is UseKind.EAGER for _path, use in task.uses)
+
+
+def _is_test_path(path: str) -> bool:
+    from ..analysis.facts import is_test_path
+
+    return is_test_path(path)

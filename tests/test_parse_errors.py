@@ -1,0 +1,55 @@
+"""Issue 22.2: a file that does not parse is a finding (CEL000), Celery or not, and a task it names is "maybe"."""
+from __future__ import annotations
+
+import json
+
+from conftest import analyse_both_ways, write_project
+from helpers import cli, write
+
+APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
+TASKS = "from shop.celery import app\n\n\n@app.task\ndef nightly():\n    return None\n\n\ndef go():\n    nightly.delay()\n"
+NIGHTLY = ("shop/tasks.py:4:1: CEL001 result of task 'shop.tasks.nightly' is stored but never read "
+           "(enqueued at 1 place); add ignore_result=True")
+
+
+def shop(root, **more):
+    return write(root, {"shop/__init__.py": "", "shop/celery.py": APP, "shop/tasks.py": TASKS, **more})
+
+
+def test_a_file_without_celery_that_does_not_parse_is_a_finding_cold_and_warm(tmp_path):
+    root = shop(tmp_path / "p", **{"shop/util.py": "total = = 0\n"})
+    for _run in range(2):  # the second run answers from the cache
+        result = cli(root, "--cache-dir=.c")
+        assert result.stdout.splitlines()[:3] == [NIGHTLY, "shop/util.py:1:9: CEL000 cannot parse: invalid syntax",
+                                                  "Found 2 errors."]
+        assert result.returncode == 1 and result.stderr == ""
+    records = json.loads(cli(root, "--no-cache", "-o", "json").stdout)
+    assert [(r["code"], r["location"]) for r in records][1] == ("CEL000", {"row": 1, "column": 9})
+
+
+def test_select_does_not_hide_a_parse_error_but_exclude_does(tmp_path):
+    root = shop(tmp_path / "p", **{"scratch/util.py": "total = = 0\n"})
+    assert "scratch/util.py:1:9: CEL000" in cli(root, "--no-cache", "--select", "CEL002").stdout
+    result = cli(root, "--no-cache", "--extend-exclude", "scratch")
+    assert "CEL000" not in result.stdout and result.stdout.startswith(NIGHTLY)
+
+
+def test_a_task_named_in_a_file_without_celery_that_does_not_parse_is_maybe(tmp_path):
+    """The fast path never read such a file (no Celery token, no import of the task), so it said CEL001."""
+    root = write_project(tmp_path / "p", {"shop/celery.py": APP, "shop/tasks.py": TASKS,
+                                          "shop/report.py": "def show(:\n    return nightly\n"})
+    report = analyse_both_ways(root)
+    assert [f.code for f in report.findings] == ["CEL000"]
+    assert [v.reason for _t, v in report.verdicts] == ["shop/report.py mentions it but does not parse"]
+
+
+def test_python_refuses_then_libcst_decides(tmp_path):
+    """A file Python's parser refuses goes to LibCST (the summaries' parser), whose answer decides."""
+    from celery_lint.speed import syntax
+
+    assert not syntax.python_refuses(b"x = 1\n") and not syntax.python_refuses(b"x = '\\d'\n")
+    assert syntax.python_refuses(b"x = = 1\n") and syntax.python_refuses(b"x = 1\0\n")
+    many = {f"shop/m{i}.py": "total = = 0\n" if i % 5 == 0 else "total = 0\n" for i in range(40)}
+    root = write_project(tmp_path / "p", {"shop/celery.py": APP, "shop/tasks.py": TASKS, **many})
+    report = analyse_both_ways(root)  # 40 files: the checks run in the workers when a pool is up
+    assert [f.path for f in report.findings if f.code == "CEL000"] == sorted(f"shop/m{i}.py" for i in range(0, 40, 5))
