@@ -313,6 +313,7 @@ def test_each_rule_url_points_at_its_documentation_in_the_readme(tmp_path):
         record = json.loads(cli(shop(tmp_path / rule.code), "-o", "json-lines", "--select", "CEL001").stdout.splitlines()[0])
         assert record["url"].endswith("#cel001-unread-result")
         assert anchor == f"{rule.code.lower()}-{rule.name}"
+        assert f"\n### {rule.code} {rule.name}\n" in readme  # the url's anchor lands on a heading of the README
 
 
 @pytest.mark.parametrize("key,value", [
