@@ -44,6 +44,8 @@ PROJECTS = sorted(p.stem for p in EXPECTED.glob("*.txt"))
 sys.path.insert(0, str(HERE))
 import ground_truth  # noqa: E402  (tests/corpus/ground_truth.py)
 
+pytestmark = pytest.mark.slow  # about 40% of the whole suite's time, and a 500 MB download first
+
 # Files that do not parse, per project (none today). Nautobot ships two deliberately broken files under
 # nautobot/extras/tests/git_data/02-invalid-files/; they mention neither Celery nor a task, so they are never
 # summarised and never reported.

@@ -326,6 +326,7 @@ def test_uppercase_settings_need_a_known_namespace():
         place(b"CELERY_RESULT_BACKEND = URL\n", "x.py", 1, NOT_KNOWN)
 
 
+@pytest.mark.slow  # a real worker runs the shop's workload
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 def test_shop_keeps_every_workflow_value_with_the_global_flag(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parent))

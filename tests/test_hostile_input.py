@@ -111,6 +111,7 @@ def test_every_pattern_on_file_content_is_linear_on_adversarial_lines():
     assert result.stdout == "ok\n", result.stderr
 
 
+@pytest.mark.slow  # 20k statements on one line
 def test_many_statements_on_one_line_take_linear_time(tmp_path):
     """20k statements on one line (758 KB) took 4 min 45 s; one per line, under a second."""
     line = "; ".join("ping.delay()" for _ in range(20_000))

@@ -121,6 +121,7 @@ def hook_output(result: subprocess.CompletedProcess) -> str:
     return "".join(line for line in result.stdout.splitlines(keepends=True) if not line.startswith("[INFO]"))
 
 
+@pytest.mark.slow  # pre-commit builds the hook's environment (celery-lint and its dependencies) first
 def test_check_hook_reports_an_unchanged_task_made_unread_by_a_changed_file(project, pre_commit_home) -> None:
     (project / "README.txt").write_text("only a non-Python file changed\n")
     git(project, "add", "README.txt")
@@ -145,6 +146,7 @@ def test_check_hook_reports_an_unchanged_task_made_unread_by_a_changed_file(proj
     assert result.returncode == 1
 
 
+@pytest.mark.slow
 def test_fix_hook_rewrites_the_decorator_then_passes(project, pre_commit_home) -> None:
     (project / "app/views.py").write_text(VIEWS.replace(".delay(user).get(timeout=5)", ".delay(user)"))
     commit_all(project)

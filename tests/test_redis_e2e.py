@@ -18,10 +18,10 @@ from celery.result import AsyncResult
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import redis_helpers as harness  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     shutil.which("redis-server") is None,
     reason="redis-server is not installed (apt-get install redis-server); CI installs it",
-)
+), pytest.mark.slow]  # a real worker runs the shop's workload
 
 ITERATIONS = 100
 # What run_workload.py does in 100 iterations, one stored key per task run:

@@ -153,6 +153,7 @@ def worker_keyspace(tmp_path_factory):
         yield started
 
 
+@pytest.mark.slow  # a real worker writes the keyspace
 def test_worker_keyspace_with_result_extended_off(worker_keyspace):
     client = db_client(worker_keyspace, OFF_DB)
     scan = scan_results(db_url(worker_keyspace, OFF_DB))
@@ -171,6 +172,7 @@ def test_worker_keyspace_with_result_extended_off(worker_keyspace):
     assert json.loads(json.dumps(scan.to_dict()))["ttl"]["6-24 h"] == meta_keys
 
 
+@pytest.mark.slow
 def test_worker_keyspace_with_result_extended_on_gives_per_task_figures(worker_keyspace):
     client = db_client(worker_keyspace, ON_DB)
     scan = scan_results(db_url(worker_keyspace, ON_DB))
@@ -244,6 +246,7 @@ def within(count, total, share, sigmas=5):
     return abs(count / total - share) <= sigmas * math.sqrt(share * (1 - share) / total) + 1 / total
 
 
+@pytest.mark.slow  # 100k keys written first
 def test_scan_of_100k_keys(big):
     started = time.monotonic()
     scan = scan_results(big.url)
@@ -266,6 +269,7 @@ def test_scan_of_100k_keys(big):
     assert elapsed < 30
 
 
+@pytest.mark.slow  # 100k keys written first
 def test_max_keys_bounds_the_scan_and_says_so(big):
     scan = scan_results(big.url, sample=50, max_keys=30_000)
 
@@ -299,6 +303,7 @@ def command_calls(client):
     return {name[len("cmdstat_"):]: stats["calls"] for name, stats in client.info("commandstats").items()}
 
 
+@pytest.mark.slow  # 100k keys written first
 def test_scan_is_read_only_and_inspects_only_the_sample(big):
     client = big.client()
     before = command_calls(client)
@@ -316,6 +321,7 @@ def test_scan_is_read_only_and_inspects_only_the_sample(big):
     assert not [name for name in ran if "write" in command_flags(client, name)]
 
 
+@pytest.mark.slow  # 100k keys written first
 def test_a_user_allowed_only_read_commands_can_scan(big):
     client = big.client()
     client.acl_setuser("reader", enabled=True, passwords=["+readpw"], keys=["~*"],

@@ -448,6 +448,7 @@ needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None,
                                  reason="redis-server is not installed (apt-get install redis-server); CI installs it")
 
 
+@pytest.mark.slow  # a real worker writes the keys
 @needs_redis
 def test_live_keys_are_joined_with_the_verdicts(tmp_path):
     """The shop (with result_extended on, so keys name their task) on a real worker, 26 iterations of its

@@ -17,7 +17,10 @@ from celery_lint.speed.parallel import Summarizers
 from conftest import REPO, outcome
 
 PROJECTS = sorted(REPO.glob("fixtures/*/project")) + [REPO / "examples" / "shop"]
-METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+# fork (Linux's default) runs in every test run; spawn and forkserver, whose workers import everything afresh,
+# are slow (a quarter of the quick run's time) and run with --run-slow.
+METHODS = [m if m == "fork" else pytest.param(m, marks=pytest.mark.slow)
+           for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
 def analyse(root: Path, **options):
