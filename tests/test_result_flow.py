@@ -141,7 +141,7 @@ def test_result_read_in_a_file_that_does_not_parse_keeps_the_task_silent(project
         "shop/views.py": "from shop.tasks import work\n\ndef view():\n    work.delay()\n",
         "shop/poll.py": "from shop.tasks import work\n\ndef poll(:\n    return work.delay().get()\n",
     })
-    assert lint(root) == []
+    assert lint(root) == ["shop/poll.py:3:10: CEL000 cannot parse: invalid syntax"]  # and no CEL001 for work
 
 
 # ----- results returned by helper functions, and getattr dispatchers: followed to every call -----
