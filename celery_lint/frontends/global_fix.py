@@ -53,6 +53,7 @@ def _applied(run, report, results, shown) -> bool:
     run.failed += len(failed)
     if not failed:
         return True
+    run.refused = True  # as a refused plan: the summary must not say otherwise
     stuck = [shown(report.root, r.path) for r in results if r.written]
     if stuck:  # a write failed midway and these could not be put back
         _say(f"{PREFIX}: applied in part: {', '.join(stuck)} written and not put back; check them by hand")
