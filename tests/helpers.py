@@ -66,3 +66,14 @@ def _drop_file_capabilities() -> None:
 
 def as_root() -> bool:
     return os.geteuid() == 0
+
+
+def children(pid: int) -> set:
+    """The pids of a process's children (Linux /proc): the worker processes a run started."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import NOBODY, as_root, cli, flake8, write
+from helpers import NOBODY, as_root, children, cli, flake8, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
 TASKS = "from shop.celery import app\n\n\n@app.task\ndef ping():\n    return None\n"
@@ -145,16 +145,6 @@ def test_a_huge_data_file_is_skipped_quickly(tmp_path):
     assert result.stdout == "" and result.returncode == 1
 
 
-def _children(pid: int) -> set:
-    found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found.update(int(c) for c in (task / "children").read_text().split())
-        except OSError:
-            pass
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -176,7 +166,7 @@ def test_worker_processes_die_with_the_run(tmp_path, how):
     workers: set = set()
     deadline = time.monotonic() + 30
     while not workers and time.monotonic() < deadline and run.poll() is None:
-        workers = _children(run.pid)
+        workers = children(run.pid)
         time.sleep(0.01)
     if not workers:
         run.wait(timeout=60)

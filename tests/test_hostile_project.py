@@ -13,7 +13,7 @@ import pytest
 
 from celery_lint import project_files
 from celery_lint.project_files import MAX_PROJECT_FILE_SIZE
-from helpers import REPO, cli, write
+from helpers import REPO, children, cli, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
 TASKS = "from shop.celery import app\n\n\n@app.task\ndef ping():\n    return None\n"
@@ -198,16 +198,6 @@ def test_a_temporary_file_removed_under_a_fix_is_an_error_line(tmp_path, monkeyp
 
 # ----- 6. Ctrl-C ------------------------------------------------------------------------------------------------
 
-def _children(pid: int) -> set:
-    found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found.update(int(c) for c in (task / "children").read_text().split())
-        except OSError:
-            pass
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the workers")
 def test_sigint_to_the_main_process_stops_the_run_at_once_with_status_130(tmp_path):
     """SIGINT to the main process alone waited a minute for the workers to finish the files they held, then
@@ -221,7 +211,7 @@ def test_sigint_to_the_main_process_stops_the_run_at_once_with_status_130(tmp_pa
     workers: set = set()
     deadline = time.monotonic() + 60
     while not workers and time.monotonic() < deadline and run.poll() is None:
-        workers = _children(run.pid)
+        workers = children(run.pid)
         time.sleep(0.05)
     time.sleep(1)  # the workers busy with files
     assert run.poll() is None, "the run finished before it could be interrupted"
