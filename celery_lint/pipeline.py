@@ -24,7 +24,7 @@ from .speed.answers import Answers
 from .speed.cache import Cache
 from .speed.parallel import Summarizers, Work
 from .speed.rounds import FastPath
-from .speed.syntax import file_noqa, unsummarised_errors
+from .speed.syntax import EarlyChecks, file_noqa, unsummarised_errors
 from .types import Backend, FileMessage, Finding, Report
 
 
@@ -65,11 +65,13 @@ def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Option
 def _fast(report: Report, sources: Sources, config: Config, workers: Summarizers, cache: Cache):
     """The project, and the file-level noqa of the files defining its tasks (kept in the cache)."""
     with cache.exclusive():
-        if not cache.entries:  # a cold run: let the workers load LibCST while we read the project
+        early = None
+        if not cache.entries:  # a cold run: the workers load LibCST and check files while we read the project
             workers.start()
+            early = EarlyChecks(sources, workers)
         fast = FastPath(sources, cache, workers, config.task_decorators)
         project = fast.run()
-        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache, workers)
+        unsummarised = unsummarised_errors(sources, fast.states, fast.summaries, cache, workers, early)
         exempt = file_noqa(sources, fast.states, {task.path for task in project.tasks}, cache)
         cache.prune(f.relative for f in sources.files)
         cache.save()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 from conftest import analyse_both_ways, write_project
+from celery_lint import config as config_module
+from celery_lint import engine
 from helpers import cli, write
 
 APP = 'from celery import Celery\n\napp = Celery("shop", backend="redis://")\n'
@@ -53,3 +55,37 @@ def test_python_refuses_then_libcst_decides(tmp_path):
     root = write_project(tmp_path / "p", {"shop/celery.py": APP, "shop/tasks.py": TASKS, **many})
     report = analyse_both_ways(root)  # 40 files: the checks run in the workers when a pool is up
     assert [f.path for f in report.findings if f.code == "CEL000"] == sorted(f"shop/m{i}.py" for i in range(0, 40, 5))
+
+
+def test_the_early_check_in_the_workers_reads_each_file_itself(tmp_path):
+    """A cold run queues the parse checks in the workers before any summary; each answer names the bytes it
+    checked (their digest), and a file that names Celery is left to the summaries."""
+    import hashlib
+
+    from celery_lint.speed.syntax import check_paths
+
+    files = {"ok.py": b"x = 1\n", "bad.py": b"x = = 1\n", "new.py": b"type X = int\n",
+             "tasks.py": b"from celery import shared_task\nx = = 1\n"}
+    for name, source in files.items():
+        (tmp_path / name).write_bytes(source)
+    answers = check_paths([str(tmp_path / name) for name in files] + [str(tmp_path / "gone.py")])
+    digest = {name: hashlib.sha1(source).hexdigest() for name, source in {**files, "gone.py": b""}.items()}
+    assert answers == [(digest["ok.py"], False), (digest["bad.py"], True), (digest["new.py"], False),
+                       (digest["tasks.py"], None), (digest["gone.py"], None)]
+
+
+def test_a_file_changed_after_its_early_check_is_checked_again(tmp_path, monkeypatch):
+    """The early verdict stands only for the bytes the run read: a file saved broken in between is still CEL000."""
+    from celery_lint.speed import syntax
+
+    root = shop(tmp_path / "p", **{f"shop/m{i}.py": "total = 0\n" for i in range(40)})
+    started = syntax.EarlyChecks.__init__
+
+    def then_break_one(self, sources, workers):
+        started(self, sources, workers)
+        self.refused("")  # wait for the workers' answers, then save a broken file
+        (root / "shop/m7.py").write_text("total = = 0\n")
+
+    monkeypatch.setattr(syntax.EarlyChecks, "__init__", then_break_one)
+    report = engine.analyse_root(root, config_module.load(root), use_cache=False, jobs=2)
+    assert [(f.path, f.code) for f in report.findings if f.code == "CEL000"] == [("shop/m7.py", "CEL000")]

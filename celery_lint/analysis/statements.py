@@ -20,7 +20,7 @@ def parse_statements(source: bytes) -> Optional[ast.Module]:
         return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
-    older = _without_type_parameters(source)
+    older = without_type_parameters(source)
     if older == source:
         return None
     try:
@@ -29,7 +29,7 @@ def parse_statements(source: bytes) -> Optional[ast.Module]:
         return None
 
 
-def _without_type_parameters(source: bytes) -> bytes:
+def without_type_parameters(source: bytes) -> bytes:
     text = bytearray(source)
     for match in _GENERIC_DEF.finditer(source):
         depth, index = 0, match.start(1)

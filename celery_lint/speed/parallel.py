@@ -111,6 +111,13 @@ class Summarizers:
             return [function(item) for item in items]
         return list(self._pool.map(function, items, chunksize=8))
 
+    def submit(self, function: Callable, items: list) -> list:
+        """Queue ``function`` (of a module's top level) over ``items`` in the workers now, ahead of any later work;
+        the futures, or [] when no pool is running."""
+        if self._pool is None:
+            return []
+        return [self._pool.submit(function, item) for item in items]
+
     def _here(self, work: List[Work]) -> bool:
         """Is this work better done in this process (while no pool has been started)?"""
         if any(len(item.source) >= ISOLATED_BYTES for item in work):
