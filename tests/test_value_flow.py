@@ -113,3 +113,48 @@ def test_an_unknown_carrier_is_silent_about_what_it_may_hold_only(project, views
     found = verdicts(root)
     assert found["render"] == render
     assert found["audit"] == "unread"  # the unknown cannot hold it: it keeps its finding
+
+
+PROGRESS = """
+    from celery import current_task
+
+
+    def report(done):
+        current_task.update_state(state="PROGRESS", meta={"done": done})
+
+
+    def work(n):
+        for i in range(n):
+            report(i)
+
+
+    def again(n):  # a cycle between helpers: followed once
+        if n:
+            return loop(n - 1)
+        work(n)
+
+
+    def loop(n):
+        return again(n)
+"""
+
+
+@pytest.mark.parametrize("caller, render, audit", [
+    # a task calls a helper that calls the helper reporting progress: the task's progress is polled
+    ("from proj.progress import work\n@app.task\ndef render2(x):\n    work(x)\ndef go():\n    render2.delay(1)\n", "unread", "unread"),
+    ("from proj.progress import loop\n@app.task\ndef render2(x):\n    loop(x)\ndef go():\n    render2.delay(1)\n", "unread", "unread"),
+    # the middle helper in a file that names no Celery at all (the fast path finds it by the names it calls)
+    ("from proj.util import batch\n@app.task\ndef render2(x):\n    batch(x)\ndef go():\n    render2.delay(1)\n", "unread", "unread"),
+    # called from outside any function: the tasks reporting it cannot be named, so every task may report it
+    ("from proj.progress import work\nwork(3)\n", "maybe", "maybe"),
+])
+def test_progress_through_helpers_of_helpers_belongs_to_the_tasks_calling_them(project, caller, render, audit):
+    tasks = textwrap.dedent(TASKS) + "\n\n" + caller
+    root = project({"proj/tasks.py": tasks, "proj/progress.py": textwrap.dedent(PROGRESS),
+                    "proj/util.py": "from proj.progress import work\n\n\ndef batch(n):\n    return work(n)\n",
+                    "proj/views.py": "from proj.tasks import render, audit\n\ndef v():\n    render.delay(1)\n"
+                                     "    audit.delay(1)\n"})
+    found = verdicts(root)
+    assert (found["render"], found["audit"]) == (render, audit)
+    if "render2" in found:  # enqueued and never read: only its progress keeps it
+        assert found["render2"] == "maybe"

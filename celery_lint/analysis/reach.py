@@ -17,6 +17,7 @@ from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, Via
 from .symbols import Symbol, Symbols
 
 MAX_CLASSES = 64  # a hierarchy wider than this is not followed: the use stays unknown
+MAX_HELPERS = 64  # helpers calling helpers that report progress: more than this are not followed
 
 
 def argument(call: Call, via: ViaParam) -> Tuple[bool, object, Optional[List[str]]]:
@@ -166,26 +167,62 @@ def _progress_of_callers(project, summary: ModuleSummary, helper: str, module_at
         task.running.append((where, RunningTaskFact(Running.PROGRESS, "helper", helper, detail, function.line)))
 
 
-def _tasks_calling(project, key, module_at: Dict[str, str]):
-    """(where, task) for every call of the module-level function ``key``; None when one is not in a task's
-    body or the function is handed on as a value (whoever calls it then is not known)."""
+def _tasks_calling(project, key, module_at: Dict[str, str], seen: Optional[Set[tuple]] = None):
+    """(where, task) for every call of the module-level function ``key``, through module-level helpers that call
+    it (``def work(n): report(n)``, a task calling ``work``); None when a call is outside any function, in a method,
+    or the function is handed on as a value (whoever calls it then is not known)."""
     if key in project.function_values:
         return None
+    seen = {key} if seen is None else seen
     found = []
     for path, call in project.calls_of(key):
-        owner = project.owner_of(module_at[path], call.scope)
-        if owner is None:
+        module = module_at[path]
+        owner = project.owner_of(module, call.scope)
+        if owner is not None:
+            found.append((f"{path}:{call.line}", owner))
+            continue
+        outer = (module, call.scope)
+        if not _module_function(project, outer) or len(seen) > MAX_HELPERS:
             return None
-        found.append((f"{path}:{call.line}", owner))
+        if outer in seen:
+            continue  # a cycle: its callers are being followed already
+        seen.add(outer)
+        through = _tasks_calling(project, outer, module_at, seen)
+        if through is None:
+            return None
+        found += [(f"{where} -> {path}:{call.line}", task) for where, task in through]
     return found
+
+
+def _module_function(project, key) -> bool:
+    module, qualname = key
+    if not qualname or "." in qualname:
+        return False
+    return any(f.qualname == qualname for s in project.summaries if s.module == module for f in s.functions)
 
 
 def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
     """What the carriers need every mention of (the speed layer keeps those statements and records those calls):
-    helpers that report progress (the tasks calling them report it) and the attributes ``self.<name>`` carries
-    (every ``self.<name> = ...`` of the hierarchy)."""
+    helpers that report progress and the module-level functions calling them, at any depth (the tasks calling them
+    report it), and the attributes ``self.<name>`` carries (every ``self.<name> = ...`` of the hierarchy)."""
+    summaries = list(summaries)
     names = set()
     for summary in summaries:
         names.update(f.name for f in summary.functions if f.updates_state)
         names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
-    return names
+    return names | _progress_callers(summaries, {f.name for s in summaries for f in s.functions if f.updates_state})
+
+
+def _progress_callers(summaries: List[ModuleSummary], progress: Set[str]) -> Set[str]:
+    """Names of the module-level functions that call one of ``progress`` (by name: more is only slower)."""
+    found: Set[str] = set()
+    grown = bool(progress)
+    while grown:
+        grown = False
+        for summary in summaries:
+            for call in summary.calls:
+                scope = call.scope
+                if scope and "." not in scope and call.ref.rpartition(".")[2] in progress | found and scope not in found:
+                    found.add(scope)
+                    grown = True
+    return found
