@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import analyse_both_ways, write_project
 from celery_lint import config as config_module
 from celery_lint import engine
@@ -89,3 +91,14 @@ def test_a_file_changed_after_its_early_check_is_checked_again(tmp_path, monkeyp
     monkeypatch.setattr(syntax.EarlyChecks, "__init__", then_break_one)
     report = engine.analyse_root(root, config_module.load(root), use_cache=False, jobs=2)
     assert [(f.path, f.code) for f in report.findings if f.code == "CEL000"] == [("shop/m7.py", "CEL000")]
+
+
+@pytest.mark.parametrize("source", [
+    b"total = = 0\n", b"def f(:\n    pass\n", b"x = (" * 300 + b"1" + b")" * 300 + b"\n", b"x = '\xff'\n",
+    b"# coding: bogus\nx = 1\n", b"x = 1\0\n", b"type X = int\nx: X = 1\n", b"x = f'{'a' 'b'}'\n",
+])
+def test_the_parse_check_alone_says_what_a_summary_says(source):
+    """A file no summary needs is only parsed; its error line is the one a summary of it would give."""
+    from celery_lint.analysis.summary import parse_error, summarize_cut
+
+    assert parse_error(source) == (summarize_cut(source, "m.py", "m", False)[0].error or "")

@@ -34,6 +34,7 @@ class Work(NamedTuple):
     is_package: bool
     interest: object  # the fast path's ``prefilter.Interest``; None: the plain path (the whole file, every call)
     previous: Optional[Tuple[dict, dict]] = None  # its last summary and SliceRecord, when it changed since
+    parse_only: bool = False  # only whether LibCST parses it: a summary with just its error (or none)
 
 
 class Done(NamedTuple):
@@ -268,6 +269,12 @@ def failure_message(exc: BaseException) -> str:
 
 
 def _summarise_one(work: Work) -> Done:
+    if work.parse_only:
+        from ..analysis.facts import ModuleSummary
+        from ..analysis.summary import parse_error
+
+        summary = ModuleSummary(work.path, work.module, work.is_package, error=parse_error(work.source) or None)
+        return Done(summary.to_json(), None, False)
     if work.interest is None:  # the plain path: the whole file, every call recorded
         from ..analysis.summary import summarize_cut
 

@@ -79,7 +79,8 @@ def unsummarised_errors(sources: Sources, states: dict, summarised, cache: Cache
     answers = dict(zip((f.relative for f in rest), workers.map(python_refuses, [f.source for f in rest])))
     refused = [f for f, no in zip(unchecked, known) if (answers[f.relative] if no is None else no)]
     # LibCST decides, through the workers that survive a parser crash (the whole file, as the plain path reads it)
-    done = workers.run([Work(f.source, f.relative, f.module, f.is_package, None) for f in refused])
+    done = workers.run([Work(f.source, f.relative, f.module, f.is_package, None, parse_only=True)
+                        for f in refused])
     verdicts = {f.relative: ModuleSummary.from_json(d.summary).error or "" for f, d in zip(refused, done)}
     for f in unchecked:
         states[f.relative].entry.syntax = verdicts.get(f.relative, "")
