@@ -173,3 +173,45 @@ def test_a_task_or_bound_method_bound_by_walrus_is_followed(project, views, expe
     root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
                     + textwrap.dedent(views) + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
     assert verdicts(root) == {"render": expected, "audit": "unread"}
+
+
+# ----- an old-style errback on a parent we cannot name (found by bench/flow_property.py) -----
+
+def test_an_errback_on_a_parent_we_cannot_name_keeps_every_task_handed_on_as_a_value(project):
+    # ``self.value`` may hold any task handed on as a value: here render, passed in views.py, while the errback
+    # that reads by id is attached in runner.py. Before: render's only other use (in views.py) made it CEL001.
+    root = project({
+        "proj/tasks.py": textwrap.dedent(TASKS) + textwrap.dedent("""
+
+
+            @app.task(bind=True)
+            def on_error(self, task_id, *args):
+                print(self.app.AsyncResult(task_id).result)
+            """),
+        "proj/runner.py": """
+            from proj.tasks import on_error
+
+
+            class Runner:
+                def __init__(self, value):
+                    self.value = value
+
+                def run(self):
+                    self.value.apply_async((1,), link_error=on_error.s())
+            """,
+        "proj/views.py": """
+            from proj.runner import Runner
+            from proj.tasks import audit, render
+
+
+            def view():
+                Runner(render).run()
+
+
+            def other():
+                {"k": render}["k"].delay(1)
+                audit.delay(1)
+            """,
+    })
+    found = verdicts(root)
+    assert (found["render"], found["audit"]) == ("maybe", "unread")
