@@ -311,6 +311,9 @@ class Gaps:
     last_only: frozenset = frozenset()  # carriers of the task object followed only as the last before its use
     first_only: frozenset = frozenset()  # carriers of the task object followed only as the first
     not_after: frozenset = frozenset()  # (carrier, carrier) of the task object: the second not followed after the first
+    # an old-style errback attached to a value that came through carriers: its parent is not named, so its read
+    # by id is one of a task we cannot name (any task handed on as a value may be it)
+    errback_parent_unnamed: bool = False
 
 
 def unfollowed(use: Use, gaps: Gaps) -> List[str]:
@@ -348,6 +351,8 @@ def unknown_read(spec: Spec, task: int, gaps: Gaps) -> bool:
 
 
 def _lost_read(use: Use, gaps: Gaps) -> bool:
+    if gaps.errback_parent_unnamed and use.steps and use.sink.reads_by_id and "link_error" in use.sink.template:
+        return True
     lost = unfollowed(use, gaps)
     if not lost:
         return False

@@ -54,6 +54,10 @@ NOT_FOLLOWED = flows.Gaps(
     first_only=frozenset({"for_target"}),
     # a module global set from another module's global
     not_after=frozenset({("module_global", "imported_global"), ("imported_global", "module_global")}),
+    # ``x.apply_async(link_error=old_style.s())`` where x came through a carrier (a parameter, self.x, a loop,
+    # three locals...): the errback's parent is named only from task names and local assignments, so its read by
+    # id counts as one of a task we cannot name, and every task handed on as a value stays silent
+    errback_parent_unnamed=True,
 )
 # Besides these gaps, two silences follow from the analysis' conservative rules, not from a carrier:
 # a task handed on as a value while another task's read is lost through a gap ("a task we cannot name has its
