@@ -67,10 +67,10 @@ def main() -> int:
     print(f"read tasks reported CEL001 (false positives):       {counts['false positives']}")
     print(f"unread tasks found (CEL001):                        {counts['found']} ({100 * counts['found'] / unread:.1f}%)")
     for key, what in (("silent_unfollowed", "silent, a carrier not followed yet"),
-                      ("silent_unknown_read", "silent, another task's read lost in a gap"),
-                      ("silent_id", "silent, id taken and results read by id"),
+                      ("silent_unknown_read", "silent, another's read lost in a gap"),
+                      ("silent_id", "silent, id taken, results read by id"),
                       ("missed", "silent for no listed reason (missed)")):
-        print(f"unread tasks {what + ':':<42}{counts[key]} ({100 * counts[key] / unread:.1f}%)")
+        print(f"unread tasks {what + ':':<39}{counts[key]} ({100 * counts[key] / unread:.1f}%)")
     followed = counts["found"] + counts["missed"]
     print(f"unread tasks through followed carriers only:        {followed}, found {counts['found']}")
     for spec, judged in wrong[:5]:
