@@ -3,11 +3,12 @@ in a subprocess (with a deadline, so a hang fails instead of stalling the suite)
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent
 NOBODY = 65534  # uid and gid of Debian's ``nobody``/``nogroup``
@@ -24,6 +25,18 @@ def write(root: Path, files: Dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+KEPT_BY_GLOBAL_FIX = re.compile(r"set ignore_result=False on the tasks whose results are read or may be read "
+                                r"\(\d+\): (.*)")
+
+
+def kept_by_global_fix(stderr: str) -> List[str]:
+    """The tasks ``--fix --strategy global`` says it keeps storing (ignore_result=False), as qualnames (or the
+    names they are registered under), from its stderr; [] when it prints no such line."""
+    kept = [match.group(1) for match in map(KEPT_BY_GLOBAL_FIX.search, stderr.splitlines()) if match]
+    assert len(kept) <= 1, stderr
+    return [entry.split(" (")[0] for entry in kept[0].split(", ")] if kept else []
 
 
 def cli(cwd: Path, *args: str, user: Optional[int] = None, timeout: float = DEADLINE_S,

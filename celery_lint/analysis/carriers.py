@@ -49,15 +49,21 @@ class Carriers:
             self.value_use(value.left, objects)
             self.value_use(value.right, objects)
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
-            ref = self.ref_of(value.value)
-            if ref:
-                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
+            self.bound_method_use(value)
         elif value is not None and objects:
             found = self.value_reference(value)
             if found is not None:
                 # returned from a module-level function: its callers decide where it goes (``load(path)(config)``)
                 via = self.function_of(value) if isinstance(self.parents.get(value), cst.Return) else None
                 self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value), via), found[0])
+
+    def bound_method_use(self, method: cst.Attribute) -> None:
+        """``start = t.delay``: an enqueue wherever ``start`` is called. A receiver we cannot name (``start =
+        make().delay``, a parameter, ``self.task.delay``) is recorded too, as ``make().delay()`` is: it may be any
+        task handed on as a value, and a read through ``start`` must keep those tasks."""
+        ref = self.ref_of(method.value)
+        where = Reference(target=ref) if ref else self.carrier_reference(method.value)
+        self.use(UseKind.ENQUEUE, self.bound_method_outcome(method), where)
 
     def value_reference(self, value: cst.BaseExpression):
         """(reference, how it is handed on) for an expression that may be a task, or None."""
@@ -177,4 +183,8 @@ class Carriers:
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.value_use(node.value, objects=not self.flow.only_called([node.target]))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        # ``(task := t)`` binds like ``task = t``: the value is handed on to whatever reads ``task``
         self.value_use(node.value, objects=not self.flow.only_called([node.target]))

@@ -19,6 +19,9 @@ MAX_DEPTH = 6
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
 
+_OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
+
+
 class PossibleValues:
     def __init__(self, module: cst.Module, parents: Dict[cst.CSTNode, cst.CSTNode],
                  ref_of: Callable[[cst.CSTNode], Optional[str]]):
@@ -122,21 +125,29 @@ class PossibleValues:
         for node in _walk(scope.body):
             if _mutates(node, name.value):
                 return None  # ``jobs.append(t)``, ``jobs[k] = t``: filled in a way not followed
-            if isinstance(node, cst.Assign):
-                for target in node.targets:
-                    path = _position(target.target, name.value)
-                    if path is not None:
-                        found.append(self._unpacked(self._values(node.value, depth + 1), path, depth))
-            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.With, cst.Global, cst.Nonlocal)):
-                if any(isinstance(n, cst.Name) and n.value == name.value for n in _walk(_bound_by(node))):
-                    return None  # bound some other way: not followed
-            elif isinstance(node, (cst.For, cst.CompFor)):
-                path = _position(node.target, name.value)
-                if path is not None:
-                    found.append(self._unpacked(self._iterated(node.iter, depth + 1), path, depth))
+            bound = self._bound_here(node, name.value, depth)
+            if bound is _OTHERWISE:
+                return None  # bound some other way: not followed
+            found.extend(bound)
         if not found:
             return None
         return self._union(found)
+
+    def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
+        """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
+        none), or _OTHERWISE when it binds it in a way not followed."""
+        if isinstance(node, cst.Assign):
+            paths = [_position(target.target, name) for target in node.targets]
+            return [self._unpacked(self._values(node.value, depth + 1), path, depth) for path in paths if path is not None]
+        if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name) and node.target.value == name:
+            return [self._values(node.value, depth + 1)]  # ``(task := t)``: as ``task = t``
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.With, cst.Global, cst.Nonlocal)):
+            bound = any(isinstance(n, cst.Name) and n.value == name for n in _walk(_bound_by(node)))
+            return _OTHERWISE if bound else []
+        if isinstance(node, (cst.For, cst.CompFor)):
+            path = _position(node.target, name)
+            return [] if path is None else [self._unpacked(self._iterated(node.iter, depth + 1), path, depth)]
+        return []
 
     def _unpacked(self, values, path: List[int], depth: int) -> Optional[List[cst.BaseExpression]]:
         """``a, b = value``: the element at ``path`` of each possible value (a tuple or list literal)."""

@@ -323,6 +323,14 @@ def _bound_assigned(flow, node, parent, seen) -> Optional[Outcome]:
     return flow.assigned(parent, node, flow.bound_method, seen) if parent.value is node else None
 
 
+def _bound_walrus(flow, node, parent, seen) -> Optional[Outcome]:
+    """``(start := t.delay)``: the bound method goes on both as the expression's value and as ``start``."""
+    if parent.value is not node:
+        return None
+    return strongest([flow.bound_method(parent, seen), flow.assigned(parent, node, flow.bound_method, seen)],
+                     Outcome(DISCARDED, "assigned and never used", flow.line_of(node)))
+
+
 def _object_called(flow, node, parent, seen) -> Optional[Outcome]:
     return flow.task_object(parent, seen) if parent.func is node else None
 
@@ -355,5 +363,7 @@ _BOUND_STEPS = (
     ((cst.Element, cst.DictElement), _bound_contained),
     (cst.Arg, ResultFlow._bound_passed),
     ((cst.Assign, cst.AnnAssign), _bound_assigned),
+    (cst.NamedExpr, _bound_walrus),
+    ((cst.If, cst.While, cst.Comparison, cst.UnaryOperation), _tested),  # ``(start := pick()) is not None``
     (cst.Lambda, _in_lambda),
 )

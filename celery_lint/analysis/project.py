@@ -327,9 +327,11 @@ class Project:
                 reason = self._errback_reads(errback)
                 if reason is None:
                     continue
-                parents = self._tasks_named(errback.parents, errback.parent_names) or [
-                    task for task in self.tasks if any(path == summary.path for path, _use in task.uses)]
+                parents = self._tasks_named(errback.parents, errback.parent_names)
                 use = Use(UseKind.ERRBACK, Outcome(OutcomeKind.READ, reason, errback.line))
+                if not parents:  # ``self.task.apply_async(link_error=e)``: this file's tasks, or any handed on
+                    self.unknown_uses.append((summary.path, use))
+                    parents = [task for task in self.tasks if any(path == summary.path for path, _use in task.uses)]
                 for task in parents:
                     task.uses.append((summary.path, use))
 

@@ -176,7 +176,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
-               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda)
+               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr)
 
     def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
                  record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None):
