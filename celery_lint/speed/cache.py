@@ -146,6 +146,21 @@ class Cache:
                 entries[path] = entry
         return entries
 
+    def peek(self, relative: str) -> Optional[Entry]:
+        """One file's entry, read without the lock (the index is replaced atomically) and without loading the
+        others: for a caller that only compares it with the file (``buffer_answer``)."""
+        self.place = CacheDirectory(self.directory, self.within)
+        raw = self.place.read(self.index_name)
+        try:
+            data = json.loads(raw) if raw is not None else None
+            if not (isinstance(data, dict) and data.get("version") == __version__ and data.get("schema") == SCHEMA
+                    and isinstance(data.get("files"), dict) and relative in data["files"]):
+                return None
+            entry = Entry.from_json(data["files"][relative])
+        except (ValueError, TypeError, RecursionError):
+            return None
+        return entry if entry.valid() else None
+
     def get(self, relative: str, stat: os.stat_result) -> Optional[Entry]:
         """The entry of a file whose stat shows it unchanged since the entry was made; else None."""
         entry = self.entries.get(relative)
