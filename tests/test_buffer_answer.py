@@ -114,3 +114,18 @@ def test_a_buffer_of_a_file_edited_on_disk_since_the_answer_runs_the_pipeline(ro
     report = editor(root, TASKS, buffer)
     assert not report.stored
     assert answer_of(report) == answer_of(plain(root, TASKS, buffer))
+
+
+def test_peek_reads_the_entry_the_whole_index_holds(root):
+    """``Cache.peek`` decodes one entry without the others: the same entry as reading the whole index."""
+    from celery_lint.speed.cache import Cache
+
+    whole = Cache(root / ".celery_lint_cache")
+    with whole.exclusive():
+        entries = whole.entries
+    assert len(entries) >= 5
+    for relative, entry in entries.items():
+        assert Cache(root / ".celery_lint_cache").peek(relative) == entry
+    assert Cache(root / ".celery_lint_cache").peek("mailer/missing.py") is None
+    assert Cache(root / ".celery_lint_cache").peek("mailer") is None
+    assert Cache(root / "no-such-cache").peek(str(TASKS)) is None
