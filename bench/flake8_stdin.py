@@ -9,6 +9,8 @@ one priming run that fills the cache, the two commands take turns (``--repeat`` 
   CEL  flake8 --select CEL --stdin-display-name FILE -    (the buffer: the file with a comment line appended)
   F    flake8 --select F   --stdin-display-name FILE -    (the same buffer; the plugin installed, not selected)
 
+then the same with a line typed above the module's first task (``above a task``: every line below it moves),
+
 and the same for a module without any Celery token ("other file": what most edits in a project are).
 
 and it prints their medians and the ratio CEL/F (budget: 1.5x). Also ``E501 off``: ``flake8 --select E501 FILE``
@@ -26,7 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import FLAKE8_WITHOUT_CEL, REPO, compile_celery_lint, ensure_corpus, projects_in, task_module, tool  # noqa: E402
+from speed import (FLAKE8_WITHOUT_CEL, REPO, compile_celery_lint, ensure_corpus, projects_in,  # noqa: E402
+                   task_decorator_line, task_module, tool)
 
 BUDGET = 1.5
 
@@ -60,10 +63,15 @@ def bench(project: Path, work: Path, repeat: int, shim: Path) -> dict:
         time.sleep(2.5)
         subprocess.run([flake8, "--select", "CEL", relative], cwd=copy, capture_output=True)  # primes the cache
 
-    def stdin(select):
-        return lambda: timed([flake8, "--select", select, "--stdin-display-name", relative, "-"], copy, buffer)
+    def stdin(select, text=buffer):
+        return lambda: timed([flake8, "--select", select, "--stdin-display-name", relative, "-"], copy, text)
 
     cel, f = taking_turns(stdin("CEL"), stdin("F"), repeat)
+    lines = (copy / relative).read_bytes().splitlines(keepends=True)
+    above = task_decorator_line(copy / relative)
+    indent = lines[above][:len(lines[above]) - len(lines[above].lstrip())]
+    typed = b"".join([*lines[:above], indent + b"# typed above the task, not saved\n", *lines[above:]])
+    above_cel, above_f = taking_turns(stdin("CEL", typed), stdin("F", typed), repeat)
     other = plain_module(copy)
     other_buffer = (copy / other).read_bytes() + b"\n# edited in the editor, not saved\n"
 
@@ -74,7 +82,7 @@ def bench(project: Path, work: Path, repeat: int, shim: Path) -> dict:
     with_plugin, without = taking_turns(lambda: timed([flake8, "--select", "E501", relative], copy),
                                         lambda: timed([sys.executable, str(shim), "--select", "E501", relative], copy),
                                         repeat)
-    return {"project": project.name, "file": relative, "cel": cel, "f": f, "e501": with_plugin, "e501_bare": without,
+    return {"project": project.name, "file": relative, "cel": cel, "f": f, "above_cel": above_cel, "above_f": above_f, "e501": with_plugin, "e501_bare": without,
             "other": other, "other_cel": other_cel, "other_f": other_f}
 
 
@@ -106,6 +114,8 @@ def main() -> None:
             r = rows[-1]
             print(f"{r['project']:40s} CEL {r['cel']:5.2f}s  F {r['f']:5.2f}s  CEL/F {r['cel'] / r['f']:5.2f}x  "
                   f"E501 {r['e501']:5.2f}s  E501 without plugin {r['e501_bare']:5.2f}s  ({r['file']})", flush=True)
+            print(f"{'':40s} above a task: CEL {r['above_cel']:5.2f}s  F {r['above_f']:5.2f}s  "
+                  f"CEL/F {r['above_cel'] / r['above_f']:5.2f}x", flush=True)
             print(f"{'':40s} other file: CEL {r['other_cel']:5.2f}s  F {r['other_f']:5.2f}s  "
                   f"CEL/F {r['other_cel'] / r['other_f']:5.2f}x  ({r['other']})", flush=True)
     cel, f = sum(r["cel"] for r in rows), sum(r["f"] for r in rows)

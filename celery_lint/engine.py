@@ -53,6 +53,14 @@ def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), ove
         # An editor's buffer of a file that cannot matter (most files of a project) leaves the answer as it is.
         if stored is not None and (not overrides or unchanged_by(stored, overrides)):
             return stored
+        if stored is not None and len(overrides or ()) == 1:  # a task module's buffer that only moves lines
+            from .speed.buffer_answer import moved_answer
+            from .speed.cache import Cache
+
+            ((path, buffer),) = overrides.items()
+            moved = moved_answer(stored, answers.looked_at, path, buffer, config, Cache(cache, within=cache_within))
+            if moved is not None:
+                return moved
     from . import pipeline
 
     kept = answers if not overrides else None  # an answer is kept for the files on disk only

@@ -248,7 +248,8 @@ def _with_buffer(root: Path, relative: str, buffer: str):
     ("mailer/helpers.py", "from mailer.tasks import quote\n\n\ndef total():\n    return quote.delay(1).get()\n", False),
     ("mailer/helpers.py", "from mailer import tasks\n\n\ndef total():\n    return tasks.archive\n", False),
     ("mailer/helpers.py", "def total(:\n", False),
-    ("mailer/tasks.py", None, False),  # the task module itself: its buffer runs the analysis
+    ("mailer/tasks.py", None, True),  # the task module, a comment added: the kept answer (speed.buffer_answer)
+    ("mailer/tasks.py", "from celery import shared_task\n", False),  # its tasks gone: the analysis runs
     ("mailer/new.py", "x = 1\n", False),  # not on disk yet: it joins the project
 ])
 def test_an_editor_buffer_of_a_file_that_cannot_matter_keeps_the_answer(root, relative, buffer, stays):

@@ -234,3 +234,25 @@ def test_the_plugin_knows_every_code_without_importing_the_rules() -> None:
                                "print(sorted(m for m in sys.modules if m.startswith('celery_lint')))"],
                               capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "['celery_lint', 'celery_lint.frontends', 'celery_lint.frontends.flake8_plugin']"
+
+
+def test_a_buffer_with_lines_typed_above_a_task_moves_its_findings(project: Path) -> None:
+    """With the answer kept (issue 22's editor case: ``speed.buffer_answer``), the buffer's findings are the
+    saved file's, lines moved, and exactly what flake8 says once the buffer is saved."""
+    from test_answers import age
+
+    flake8(project, "app")  # the cache and its directory
+    age(project)
+    flake8(project, "app")  # keeps the answer
+    buffer = TASKS.replace("@app.task\ndef send_email", "# typed\n\n@app.task\ndef send_email")
+    result = flake8(project, "--stdin-display-name", "app/tasks.py", "-", stdin=buffer)
+    moved = [CEL001_SEND_EMAIL.replace("tasks.py:4:", "tasks.py:6:"),
+             CEL002_BUILD_REPORT.replace("tasks.py:19:", "tasks.py:21:")]
+    assert (result.stderr, lines(result.stdout)) == ("", moved)
+    from celery_lint import config, engine
+
+    kept = engine.analyse_root(project, config.load(project), overrides={project / "app/tasks.py": buffer.encode()},
+                               findings_only=True)
+    assert kept.stored  # the kept answer flake8's runs left, lines moved: no pipeline
+    write(project, "app/tasks.py", buffer)
+    assert lines(flake8(project, "app/tasks.py").stdout) == moved

@@ -109,6 +109,27 @@ def test_a_name_of_interest_the_file_did_not_mention_needs_a_parse():
     assert moved_json(TASKS, new, keep) is None  # but the summary's names seen (and so its calls) may change
 
 
+def test_a_summary_sliced_for_more_names_than_this_run_still_moves():
+    """Names of interest come and go between runs: a summary made for ``send`` and ``helper`` is kept while this
+    run needs only ``send``, so an edit the slicer cuts moves it (as the slice for those names, which is what a
+    parse for them gives), not a parse for this run's names."""
+    more = Interest(["send", "helper"])
+    first = summarise_one(Work(TASKS, "app/tasks.py", "app.tasks", False, more))
+    new = EDITS_THE_SLICER_CUTS["comment lines above the task"]
+    done = summarise_one(Work(new, "app/tasks.py", "app.tasks", False, INTEREST, (first.summary, first.record)))
+    assert done.moved
+    assert done.summary == summary_json(new, more)
+    assert reuse.SliceRecord.from_json(done.record).names_seen == ["helper", "send"]
+
+
+def test_a_summary_for_more_names_needs_a_parse_when_the_edit_drops_one():
+    more = Interest(["send", "helper"])
+    first = summarise_one(Work(TASKS, "app/tasks.py", "app.tasks", False, more))
+    new = TASKS.replace(b"total = helper(user_id)", b"total = user_id * 2")
+    done = summarise_one(Work(new, "app/tasks.py", "app.tasks", False, INTEREST, (first.summary, first.record)))
+    assert not done.moved and done.summary == summary_json(new)
+
+
 def test_another_path_or_module_is_not_the_same_summary():
     assert moved_json(TASKS, TASKS.replace(b"@shared", b"# x\n@shared"), module="other.tasks") is None
 

@@ -39,6 +39,7 @@ class Answers:
         self.root = root
         self.key = key
         self.name = f"answer-{__version__}-{code_digest()}.json"  # all the code: any of it may change an answer
+        self.looked_at: List[str] = []  # the paths the loaded answer's run looked at
 
     def load(self) -> Optional[Report]:
         """The stored report, if every path it looked at is as it was; else None."""
@@ -49,7 +50,9 @@ class Answers:
             data = json.loads(raw)
             if type(data) is not dict or data.get("key") != self.key or not self._holds(data["paths"], data["stamps"]):
                 return None
-            return self._report(data["report"])
+            report = self._report(data["report"])
+            self.looked_at = data["paths"]  # relative inside the root: every file discovered, directory listed
+            return report
         except (ValueError, TypeError, KeyError, RecursionError):
             return None  # a wrong-shaped answer: analysed again
 

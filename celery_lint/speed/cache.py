@@ -146,6 +146,25 @@ class Cache:
                 entries[path] = entry
         return entries
 
+    def peek(self, relative: str) -> Optional[Entry]:
+        """One file's entry, read without the lock (the index is replaced atomically) and without decoding the
+        others (a large project's index is megabytes): for a caller that checks it against the file (its hash,
+        its summary's path), so an entry found at the wrong place is refused, never trusted."""
+        self.place = CacheDirectory(self.directory, self.within)
+        raw = self.place.read(self.index_name)
+        header = json.dumps({"version": __version__, "schema": SCHEMA}, separators=(",", ":"))[:-1] + ","
+        try:
+            text = raw.decode() if raw is not None else ""
+            files = text.find('"files":{') if text.startswith(header) else -1
+            key = text.find(json.dumps(relative) + ":", files) if files >= 0 else -1
+            if key < 0:
+                return None
+            value, _ = json.JSONDecoder().raw_decode(text, key + len(json.dumps(relative)) + 1)
+            entry = Entry.from_json(value)
+        except (ValueError, TypeError, RecursionError):
+            return None
+        return entry if entry.valid() else None
+
     def get(self, relative: str, stat: os.stat_result) -> Optional[Entry]:
         """The entry of a file whose stat shows it unchanged since the entry was made; else None."""
         entry = self.entries.get(relative)

@@ -308,6 +308,24 @@ def _reused(work: Work, sliced, seen) -> Optional[Done]:
     if (previous.path, previous.module, previous.is_package) != (work.path, work.module, work.is_package):
         return None
     found = moved(previous, record, sliced, seen, work.interest.key)
+    if found is None and set(seen) < set(record.names_seen):
+        found = _moved_for_names_seen(work, previous, record)
     if found is None:
         return None
     return Done(found[0].to_json(), found[1].to_json(), True)
+
+
+def _moved_for_names_seen(work: Work, previous, record):
+    """The last summary was sliced for more names than this run's (names of interest come and go), so its
+    sliced text cannot match this run's slice: compare with the slice for the names it was made for instead.
+    A slice depends only on the names the file mentions, so that is the summary a parse for those names gives,
+    and a run takes it as it takes any cached summary made for more names than it needs."""
+    from .prefilter import Interest
+    from .reuse import moved
+    from .slicing import slice_source
+
+    names = Interest(record.names_seen)
+    seen = names.seen_in(work.source)
+    if seen != record.names_seen:
+        return None
+    return moved(previous, record, slice_source(work.source, names), seen, names.key)
