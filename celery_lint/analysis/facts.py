@@ -173,6 +173,16 @@ class Use:
     site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
 
 
+@dataclass
+class Wait:
+    """A blocking read (``.get()``, ``.wait()``, ``.join()``) of a result built from an id (``AsyncResult(x).get()``):
+    it waits for whatever task has that id. (A wait on an enqueue's own result is a ``Use`` with a READ outcome.)"""
+
+    detail: str  # how it is written, in short: ``AsyncResult(...).get``
+    line: int
+    scope: str = ""  # qualname of the enclosing function or class ("" at module level)
+
+
 class Setting(Kind):
     GLOBAL_IGNORE = "task_ignore_result"  # value: True / False / DYNAMIC
     BACKEND = "result_backend"  # value: a literal, {"ref": dotted name}, or DYNAMIC
@@ -224,6 +234,7 @@ class ModuleSummary:
     registrations: List[Registration] = field(default_factory=list)
     uses: List[Use] = field(default_factory=list)
     reads_by_id: List[int] = field(default_factory=list)  # lines of AsyncResult(x) & co
+    waits_by_id: List[Wait] = field(default_factory=list)  # ``AsyncResult(x).get()`` & co: blocking reads by id
     config: List[ConfigFact] = field(default_factory=list)
     running: List[RunningTaskFact] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record

@@ -8,16 +8,12 @@ is a chain or a chord, which changes the code's shape.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, List, Tuple
+from typing import Iterator, List, Tuple
 
 from ..text import printable
-from ..types import Finding, OutcomeKind, UseKind
+from ..types import Finding, UseKind
 from .base import Example, Rule
 
-if TYPE_CHECKING:  # importing the rules (for their codes) must not load the analysis: a kept answer needs none
-    from ..analysis.facts import Use
-
-BLOCKING = frozenset({".get", ".wait", ".join", ".join_native"})  # each calls assert_will_not_block()
 # A file that mentions these may wait on purpose, and knows it: silent for the whole file.
 ALLOWED = (b"disable_sync_subtasks", b"allow_join_result")
 TASKS = ("from celery import shared_task\n\n\n@shared_task\ndef add(x, y):\n    return x + y\n\n\n"
@@ -53,40 +49,36 @@ class ResultReadInTask(Rule):
     )
 
     def findings(self, project, verdicts) -> Iterator[Tuple[Finding, List[str]]]:
-        modules = {summary.path: summary.module for summary in project.summaries}
+        from ..analysis.waits import waiting_tasks
+
         source_of = getattr(project, "source_of", None)  # set by the pipeline: the text of a file, as analysed
         seen = set()
-        for path, use, read in _blocking_reads(project):
-            owner = project.owner_of(modules.get(path, ""), use.scope)
-            if owner is None or _runs_in_process_only(owner) or _is_test_path(path) or (path, use.outcome.line) in seen:
+        for waiting in waiting_tasks(project):
+            read = waiting.read
+            if _runs_in_process_only(waiting.task) or (waiting.path, waiting.line) in seen \
+                    or _is_test_path(waiting.path) or _is_test_path(read.path):
                 continue
-            if source_of is None or any(word in (source_of(path) or b"") for word in ALLOWED):
+            # the wait may be allowed where it is written, or around the call that leads to it
+            if source_of is None or any(word in (source_of(path) or b"") for path in {waiting.path, read.path}
+                                        for word in ALLOWED):
                 continue
-            seen.add((path, use.outcome.line))
-            message = (f"task '{owner.name or owner.qualname}' waits for the result of {read} ({_method(use)}): "
-                       "Celery raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within "
-                       "a task!\"); use a chain or a chord")
-            yield Finding(path, use.outcome.line, 1, self.code, printable(message)), []
+            seen.add((waiting.path, waiting.line))
+            yield Finding(waiting.path, waiting.line, 1, self.code, printable(_message(waiting))), []
 
 
-def _method(use: Use) -> str:
-    return use.outcome.detail.rsplit(" ", 1)[-1]
+def _message(waiting) -> str:
+    read = waiting.read
+    through = ""
+    if waiting.through:
+        calls = " -> ".join(f"{name}()" for name in waiting.through)
+        through = f" through {calls} ({read.path}:{read.line})"
+    return (f"task '{waiting.task.name or waiting.task.qualname}' waits for {_waited(read.what)} ({read.method})"
+            f"{through}: Celery raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() "
+            "within a task!\"); use a chain or a chord")
 
 
-def _blocking_reads(project) -> Iterator[Tuple[str, Use, str]]:
-    """Every waiting read the project links: (path, use, what is waited for, in words)."""
-    for task in project.tasks:
-        for path, use in task.uses:
-            if _waits(use):
-                yield path, use, f"'{task.name or task.qualname}'"
-    for path, use in [*project.unknown_uses, *project.dynamic_name_uses]:
-        if _waits(use):
-            yield path, use, "a task"
-
-
-def _waits(use: Use) -> bool:
-    return use.kind in (UseKind.ENQUEUE, UseKind.SIGNATURE) and use.outcome.kind is OutcomeKind.READ \
-        and _method(use) in BLOCKING
+def _waited(what: str) -> str:
+    return what if what.startswith("a result read by id") else f"the result of {what}"
 
 
 def _runs_in_process_only(task) -> bool:
