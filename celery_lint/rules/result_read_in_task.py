@@ -29,23 +29,46 @@ class ResultReadInTask(Rule):
            "unless it passes `disable_sync_subtasks=False` or runs under `allow_join_result()`; in gevent and "
            "eventlet pools it does not raise, and a worker whose every slot waits for tasks still in the queue "
            "deadlocks. Build the work as a chain (`(a.s(x) | b.s())`) or a chord (`chord(header)(callback)`) so "
-           "the next step receives the result instead of waiting for it. celery-lint reports a wait written in "
-           "a task's body (or in a function or class nested in it) on a result enqueued there; waits in a helper "
-           "function the task calls, and reads by id (`AsyncResult(x).get()`), are not followed yet. A file that "
-           "mentions `disable_sync_subtasks` or `allow_join_result` is left alone, and so are tests (Celery's "
-           "test worker allows waits).")
+           "the next step receives the result instead of waiting for it. celery-lint reports a wait on a value it "
+           "knows is a result (an enqueue's handle, followed through variables, or one built from an id: "
+           "`AsyncResult(x)`, `app.AsyncResult(x)`, `GroupResult.restore(x)`; never `dict.get()` or "
+           "`requests.get()`) written in a task's body (or in a function or class nested in it), or in a "
+           "module-level function the task calls, directly or through other module-level functions (up to 4 "
+           "calls deep): then the finding is on the task's call and names the functions on the way to the wait "
+           "(a `# noqa: CEL004` there silences that task only). Waits in methods are not followed. A file that "
+           "mentions `disable_sync_subtasks` or `allow_join_result` (the task's file, or the one the wait is "
+           "written in) is left alone, and so are tests (Celery's test worker allows waits).")
     fix = "none (no autofix): restructure the work as a chain or a chord"
     VALID = (
         Example({"tasks.py": TASKS.format(body="    return (add.s(n, 1) | add.s(2)).delay()\n")}),
         Example({"tasks.py": TASKS.format(body="    return add.delay(n, 1).get(disable_sync_subtasks=False)\n")}),
         Example({"tasks.py": TASKS.format(body="    return add.delay(n, 1).id\n"),
                  "views.py": "from tasks import add\n\n\ndef view():\n    return add.delay(1, 2).get(timeout=5)\n"}),
+        # not results: a dict's, a cache's, an HTTP client's .get()
+        Example({"tasks.py": TASKS.format(body="    import requests\n    from django.core.cache import cache\n"
+                                               "    return {}.get(n), cache.get(n), requests.get('https://x').json()\n")}),
+        # a helper that waits, called from a view only
+        Example({"tasks.py": TASKS.format(body="    return n\n"),
+                 "views.py": "from tasks import add\n\n\ndef wait_for(n):\n    return add.delay(n, 1).get(timeout=5)\n\n\n"
+                             "def view(n):\n    return wait_for(n)\n"}),
     )
     INVALID = (
         Example({"tasks.py": TASKS.format(body="    pending = add.delay(n, 1)\n    return pending.get(timeout=10)\n")},
                 finding="tasks.py:12:1: CEL004 task 'tasks.total' waits for the result of 'tasks.add' (.get): Celery "
                         "raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within a task!\"); use a "
                         "chain or a chord"),
+        Example({"tasks.py": TASKS.format(body="    return report(n)\n").replace(
+                     "from celery import shared_task\n", "from celery import shared_task\n\nfrom helpers import report\n"),
+                 "helpers.py": "from celery.result import AsyncResult\n\n\ndef report(n):\n    return wait_for(str(n))\n\n\n"
+                               "def wait_for(task_id):\n    done = AsyncResult(task_id)\n    return done.get(timeout=5)\n"},
+                finding="tasks.py:13:1: CEL004 task 'tasks.total' waits for a result read by id (AsyncResult(...).get) "
+                        "through report() -> wait_for() (helpers.py:10): Celery raises RuntimeError in prefork, solo and "
+                        "threads workers (\"Never call result.get() within a task!\"); use a chain or a chord"),
+        Example({"tasks.py": TASKS.format(body="    return wait_for(n)\n\n\ndef wait_for(n):\n"
+                                               "    return add.delay(n, 1).wait()\n")},
+                finding="tasks.py:11:1: CEL004 task 'tasks.total' waits for the result of 'tasks.add' (.wait) through "
+                        "wait_for() (tasks.py:15): Celery raises RuntimeError in prefork, solo and threads workers "
+                        "(\"Never call result.get() within a task!\"); use a chain or a chord"),
     )
 
     def findings(self, project, verdicts) -> Iterator[Tuple[Finding, List[str]]]:
