@@ -174,6 +174,32 @@ def test_expiry_advice_from_bounded_waits(tmp_path):
     assert advice.retired_keys == pytest.approx(1000 * (86400 - 120) / 86400)
 
 
+@pytest.mark.parametrize("wait", [
+    "    r = add.delay(x)\n    return r.get(timeout=45)\n",
+    "    r = add.apply_async((x,))\n    log(x)\n    try:\n        return r.get(timeout=45, propagate=False)\n"
+    "    except TimeoutError:\n        return None\n",
+    "    for i in items:\n        r = add.delay(i)\n        r.get(timeout=45)\n",
+])
+def test_expiry_advice_from_a_local_handle_waited_on(tmp_path, wait):
+    root = write_project(tmp_path / "p", {"tasks.py": TASKS, "views.py": READ + wait})
+    for speed in (True, False):  # the handle is followed the same on both paths
+        report = engine.analyse_root(root, config_module.load(root), use_cache=False, speed=speed)
+        advice = audit.build(report).expiry_advice
+        assert (advice.seconds, advice.largest_timeout, len(advice.waits)) == (120, 45.0, 2), advice.why_not
+
+
+@pytest.mark.parametrize("views", [
+    READ + "    r = add.delay(x)\n    return r.get(timeout=45), r\n",  # the handle goes on
+    READ + "    r = add.delay(x)\n    for i in items:\n        r.get(timeout=45)\n",  # waited on in a loop
+    READ + "    r = add.delay(x)\n    def later():\n        return r.get(timeout=45)\n    return later\n",
+    READ + "    r = add.delay(x)\n    return r.get(timeout=limit)\n",  # a timeout we cannot read
+    READ + "    r = add.delay(x)\n    r.get(timeout=45)\n    return r.get(timeout=45)\n",  # waited on twice
+])
+def test_no_expiry_advice_for_a_handle_waited_on_later(tmp_path, views):
+    advice = advice_for(tmp_path, views)
+    assert advice.seconds is None and any("right after the enqueue" in reason for reason in advice.why_not), advice.why_not
+
+
 @pytest.mark.parametrize("views,why", [
     (READ + "    r = add.delay(x)\n    return r.state\n", "not a .get(timeout=N) right after the enqueue"),
     (READ + "    return add.delay(x).get()\n", "not a .get(timeout=N) right after the enqueue"),

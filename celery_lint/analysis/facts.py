@@ -152,6 +152,8 @@ class Site:
     col: int  # 0-based column of the call's first character
     fixable: bool  # ``ignore_result=True`` can be passed by rewriting it (no ``*``/``**``, no comment inside)
     noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
+    # ``r = t.delay(...)`` then, in the same block and nowhere else, ``r.get(timeout=N)``: N (the expiry advice)
+    waited: Optional[float] = None
 
 
 @dataclass
