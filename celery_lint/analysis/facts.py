@@ -154,6 +154,7 @@ class Site:
     noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
     # ``r = t.delay(...)`` then, in the same block and nowhere else, ``r.get(timeout=N)``: N (the expiry advice)
     waited: Optional[float] = None
+    method: str = ""  # ``delay`` or ``apply_async``
 
 
 @dataclass

@@ -4,7 +4,7 @@ task's body, or in a module-level function a task calls, followed up the call in
 
 Only values the analysis knows are results count: an enqueue's own handle (a use whose outcome is a read) and a
 handle built from an id (``AsyncResult(x)``, ``app.AsyncResult(x)``, ``GroupResult.restore(x)``). A ``dict.get()``
-or ``requests.get()`` is never one. A wait in a function nested in a helper, or in a method, is not followed: the
+or ``requests.get()`` is never one, nor ``x.apply_async(f).get()`` on a receiver the analysis cannot name. A wait in a function nested in a helper, or in a method, is not followed: the
 nested function may never run, and the call index knows module-level functions only.
 """
 from __future__ import annotations
@@ -62,11 +62,17 @@ def blocking_reads(project) -> Iterator[Read]:
                            f"'{task.name or task.qualname}'", method)
     for path, use in [*project.unknown_uses, *project.dynamic_name_uses]:
         method = blocking_method(use)
-        if method:
+        if method and not _maybe_a_pool(use):
             yield Read(path, module_at.get(path, ""), use.scope, use.outcome.line, "a task", method)
     for summary in project.summaries:
         for wait in summary.waits_by_id:
             yield Read(summary.path, summary.module, wait.scope, wait.line, "a result read by id", wait.detail)
+
+
+def _maybe_a_pool(use: Use) -> bool:
+    """``pool.apply_async(f).get()`` on a receiver the analysis cannot name: ``multiprocessing.Pool`` and its
+    kin spell it the same, and their ``.get()`` is no task's result (``.delay()`` is Celery's own word)."""
+    return use.site is not None and use.site.method == "apply_async"
 
 
 def waiting_tasks(project) -> Iterator[Waiting]:

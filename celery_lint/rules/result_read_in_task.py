@@ -32,7 +32,8 @@ class ResultReadInTask(Rule):
            "the next step receives the result instead of waiting for it. celery-lint reports a wait on a value it "
            "knows is a result (an enqueue's handle, followed through variables, or one built from an id: "
            "`AsyncResult(x)`, `app.AsyncResult(x)`, `GroupResult.restore(x)`; never `dict.get()` or "
-           "`requests.get()`) written in a task's body (or in a function or class nested in it), or in a "
+           "`requests.get()`, nor `pool.apply_async(f).get()` on a receiver it cannot name, which may be a "
+           "`multiprocessing` pool) written in a task's body (or in a function or class nested in it), or in a "
            "module-level function the task calls, directly or through other module-level functions (up to 4 "
            "calls deep): then the finding is on the task's call and names the functions on the way to the wait "
            "(a `# noqa: CEL004` there silences that task only). Waits in methods are not followed. A file that "
@@ -47,6 +48,9 @@ class ResultReadInTask(Rule):
         # not results: a dict's, a cache's, an HTTP client's .get()
         Example({"tasks.py": TASKS.format(body="    import requests\n    from django.core.cache import cache\n"
                                                "    return {}.get(n), cache.get(n), requests.get('https://x').json()\n")}),
+        # a multiprocessing pool's handle, not a task's
+        Example({"tasks.py": TASKS.format(body="    from multiprocessing import Pool\n    with Pool(2) as pool:\n"
+                                               "        return pool.apply_async(abs, (n,)).get(timeout=5)\n")}),
         # a helper that waits, called from a view only
         Example({"tasks.py": TASKS.format(body="    return n\n"),
                  "views.py": "from tasks import add\n\n\ndef wait_for(n):\n    return add.delay(n, 1).get(timeout=5)\n\n\n"
