@@ -27,18 +27,13 @@ class ResultReadInTask(Rule):
     why = ("Inside a running task, `AsyncResult.get()` (and `.wait()`, `ResultSet.join()`, `GroupResult.get()`) "
            "raises `RuntimeError: Never call result.get() within a task!` in the prefork, solo and threads pools, "
            "unless it passes `disable_sync_subtasks=False` or runs under `allow_join_result()`; in gevent and "
-           "eventlet pools it does not raise, and a worker whose every slot waits for tasks still in the queue "
-           "deadlocks. Build the work as a chain (`(a.s(x) | b.s())`) or a chord (`chord(header)(callback)`) so "
-           "the next step receives the result instead of waiting for it. celery-lint reports a wait on a value it "
-           "knows is a result (an enqueue's handle, followed through variables, or one built from an id: "
-           "`AsyncResult(x)`, `app.AsyncResult(x)`, `GroupResult.restore(x)`; never `dict.get()` or "
-           "`requests.get()`, nor `pool.apply_async(f).get()` on a receiver it cannot name, which may be a "
-           "`multiprocessing` pool) written in a task's body (or in a function or class nested in it), or in a "
-           "module-level function the task calls, directly or through other module-level functions (up to 4 "
-           "calls deep): then the finding is on the task's call and names the functions on the way to the wait "
-           "(a `# noqa: CEL004` there silences that task only). Waits in methods are not followed. A file that "
-           "mentions `disable_sync_subtasks` or `allow_join_result` (the task's file, or the one the wait is "
-           "written in) is left alone, and so are tests (Celery's test worker allows waits).")
+           "eventlet pools a worker whose every slot waits for tasks still in the queue deadlocks. Use a chain "
+           "(`a.s(x) | b.s()`) or a chord so the next step receives the result. Reported: a wait on a known result "
+           "(an enqueue's handle, or `AsyncResult(x)`, `app.AsyncResult(x)`, `GroupResult.restore(x)`; not "
+           "`dict.get()`, nor `x.apply_async(f).get()` on a receiver it cannot name, maybe a `multiprocessing` "
+           "pool) in a task's body, or in a module-level function it calls (up to 4 calls deep; methods are not "
+           "followed), then on the task's call, naming the functions on the way. Files that mention "
+           "`disable_sync_subtasks` or `allow_join_result` (the task's or the wait's) and tests are left alone.")
     fix = "none (no autofix): restructure the work as a chain or a chord"
     VALID = (
         Example({"tasks.py": TASKS.format(body="    return (add.s(n, 1) | add.s(2)).delay()\n")}),
