@@ -112,6 +112,7 @@ def test_cel004_stays_silent(tmp_path, body):
 
 
 HELPERS = "from celery.result import AsyncResult\nfrom tasks import add, app\n\n\n"
+A_TASK = "\n\n@app.task\ndef ping():\n    return 1\n"  # only the functions of modules defining a task are followed
 
 
 @pytest.mark.parametrize("helpers,body,line,path", [
@@ -130,6 +131,7 @@ HELPERS = "from celery.result import AsyncResult\nfrom tasks import add, app\n\n
 ])
 def test_cel004_follows_helpers_to_the_call_in_the_task(tmp_path, helpers, body, line, path):
     helpers = helpers.replace("from celery.result import AsyncResult", "from celery.result import AsyncResult, GroupResult")
+    helpers += A_TASK
     tasks = WAITING.format(body="    from helpers import a, f1, fetch, wait_for\n" + body)
     root = write_project(tmp_path / "p", {"tasks.py": tasks, "helpers.py": helpers})
     config = config_module.load(root).with_overrides(select=("CEL004",))
@@ -148,14 +150,27 @@ def test_cel004_follows_helpers_to_the_call_in_the_task(tmp_path, helpers, body,
 ])
 def test_cel004_through_helpers_stays_silent(tmp_path, helpers):
     tasks = WAITING.format(body="    from helpers import wait_for\n    return wait_for(n, None)\n")
-    root = write_project(tmp_path / "p", {"tasks.py": tasks, "helpers.py": helpers})
+    root = write_project(tmp_path / "p", {"tasks.py": tasks, "helpers.py": helpers + A_TASK})
     config = config_module.load(root).with_overrides(select=("CEL004",))
     for speed in (True, False):
         assert engine.analyse_root(root, config, use_cache=False, speed=speed).findings == []
 
 
-def test_cel004_allowed_around_the_call_in_the_task(tmp_path):
+def test_cel004_does_not_follow_functions_of_modules_without_tasks(tmp_path):
+    """A view that waits is no task's wait; following every such function would cost the speed layer a read of
+    every file naming it."""
     helpers = HELPERS + "def wait_for(n):\n    return add.delay(n).get()\n"
+    tasks = WAITING.format(body="    from helpers import wait_for\n    return wait_for(n)\n")
+    root = write_project(tmp_path / "p", {"tasks.py": tasks, "helpers.py": helpers})
+    config = config_module.load(root).with_overrides(select=("CEL004",))
+    for speed in (True, False):
+        assert engine.analyse_root(root, config, use_cache=False, speed=speed).findings == []
+    (root / "helpers.py").write_text(helpers + A_TASK)
+    assert [f.line for f in engine.analyse_root(root, config, use_cache=False).findings] == [14]
+
+
+def test_cel004_allowed_around_the_call_in_the_task(tmp_path):
+    helpers = HELPERS + "def wait_for(n):\n    return add.delay(n).get()\n" + A_TASK
     tasks = WAITING.format(body="    from celery.result import allow_join_result\n    from helpers import wait_for\n"
                                 "    with allow_join_result():\n        return wait_for(n)\n")
     root = write_project(tmp_path / "p", {"tasks.py": tasks, "helpers.py": helpers})

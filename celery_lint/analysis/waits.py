@@ -4,7 +4,8 @@ task's body, or in a module-level function a task calls, followed up the call in
 
 Only values the analysis knows are results count: an enqueue's own handle (a use whose outcome is a read) and a
 handle built from an id (``AsyncResult(x)``, ``app.AsyncResult(x)``, ``GroupResult.restore(x)``). A ``dict.get()``
-or ``requests.get()`` is never one, nor ``x.apply_async(f).get()`` on a receiver the analysis cannot name. A wait in a function nested in a helper, or in a method, is not followed: the
+or ``requests.get()`` is never one, nor ``x.apply_async(f).get()`` on a receiver the analysis cannot name. Only
+functions of modules that define a task are followed (see ``_Callers``): a wait in a view is not a task's. A wait in a function nested in a helper, or in a method, is not followed: the
 nested function may never run, and the call index knows module-level functions only.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .. import celery_api
 from ..types import OutcomeKind, UseKind
-from .facts import ModuleSummary, Use
+from .facts import Use
 
 MAX_DEPTH = 4  # calls between the task and the read: deeper chains are not followed (no finding)
 
@@ -98,15 +99,22 @@ def waiting_function_names(project) -> Set[str]:
     return {key[1] for key in callers.visited}
 
 
-def summary_waiting_names(summaries: List[ModuleSummary]) -> Set[str]:
-    """From the files alone: module-level functions with a blocking read in their own body (whether the result is
-    a task's is the project's to say; naming more functions costs time, never a finding)."""
+def summary_waiting_names(project) -> Set[str]:
+    """Module-level functions of task modules with a blocking read in their own body (whether the result is a
+    task's is the project's to say; naming more functions costs time, never a finding)."""
     names = set()
-    for summary in summaries:
+    task_modules = _task_modules(project)
+    for summary in project.summaries:
+        if summary.path not in task_modules:
+            continue
         scopes = [use.scope for use in summary.uses if blocking_method(use)]
         scopes += [wait.scope for wait in summary.waits_by_id]
         names.update(scope for scope in scopes if scope and "." not in scope)
     return names
+
+
+def _task_modules(project) -> Set[str]:
+    return {task.path for task in project.tasks}
 
 
 class _Callers:
@@ -116,10 +124,15 @@ class _Callers:
         self.project = project
         self.module_at: Dict[str, str] = {summary.path: summary.module for summary in project.summaries}
         self.visited: Set[tuple] = set()
+        # Only functions of modules that define a task are followed: following every function that waits would
+        # make each of their names (views, scripts' ``main``) a name of interest to the speed layer, whose files
+        # it would then read; a task's own module is read anyway.
+        self.task_modules = {self.module_at.get(path) for path in _task_modules(project)}
 
     def function_key(self, module: str, scope: str) -> Optional[tuple]:
-        """The module-level function whose own body ``scope`` is (not a method, not a nested function)."""
-        if not scope or "." in scope:
+        """The module-level function whose own body ``scope`` is (not a method, not a nested function), in a
+        module that defines a task."""
+        if not scope or "." in scope or module not in self.task_modules:
             return None
         return self.project.symbols.function_key(f"{module}.{scope}")
 

@@ -31,8 +31,8 @@ class ResultReadInTask(Rule):
            "(`a.s(x) | b.s()`) or a chord so the next step receives the result. Reported: a wait on a known result "
            "(an enqueue's handle, or `AsyncResult(x)`, `app.AsyncResult(x)`, `GroupResult.restore(x)`; not "
            "`dict.get()`, nor `x.apply_async(f).get()` on a receiver it cannot name, maybe a `multiprocessing` "
-           "pool) in a task's body, or in a module-level function it calls (up to 4 calls deep; methods are not "
-           "followed), then on the task's call, naming the functions on the way. Files that mention "
+           "pool) in a task's body, or in a module-level function of a module defining tasks that it calls (up to 4 "
+           "calls deep; not methods), then on the task's call, naming the functions on the way. Files that mention "
            "`disable_sync_subtasks` or `allow_join_result` (the task's or the wait's) and tests are left alone.")
     fix = "none (no autofix): restructure the work as a chain or a chord"
     VALID = (
@@ -56,12 +56,12 @@ class ResultReadInTask(Rule):
                 finding="tasks.py:12:1: CEL004 task 'tasks.total' waits for the result of 'tasks.add' (.get): Celery "
                         "raises RuntimeError in prefork, solo and threads workers (\"Never call result.get() within a task!\"); use a "
                         "chain or a chord"),
-        Example({"tasks.py": TASKS.format(body="    return report(n)\n").replace(
-                     "from celery import shared_task\n", "from celery import shared_task\n\nfrom helpers import report\n"),
-                 "helpers.py": "from celery.result import AsyncResult\n\n\ndef report(n):\n    return wait_for(str(n))\n\n\n"
-                               "def wait_for(task_id):\n    done = AsyncResult(task_id)\n    return done.get(timeout=5)\n"},
-                finding="tasks.py:13:1: CEL004 task 'tasks.total' waits for a result read by id (AsyncResult(...).get) "
-                        "through report() -> wait_for() (helpers.py:10): Celery raises RuntimeError in prefork, solo and "
+        Example({"tasks.py": TASKS.format(body="    return report(n)\n\n\ndef report(n):\n    return wait_for(str(n))\n\n\n"
+                                               "def wait_for(task_id):\n    done = AsyncResult(task_id)\n"
+                                               "    return done.get(timeout=5)\n").replace(
+                     "from celery import shared_task\n", "from celery import shared_task\nfrom celery.result import AsyncResult\n")},
+                finding="tasks.py:12:1: CEL004 task 'tasks.total' waits for a result read by id (AsyncResult(...).get) "
+                        "through report() -> wait_for() (tasks.py:21): Celery raises RuntimeError in prefork, solo and "
                         "threads workers (\"Never call result.get() within a task!\"); use a chain or a chord"),
         Example({"tasks.py": TASKS.format(body="    return wait_for(n)\n\n\ndef wait_for(n):\n"
                                                "    return add.delay(n, 1).wait()\n")},

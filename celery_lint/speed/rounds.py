@@ -222,6 +222,6 @@ def names_of_interest(project: Project) -> List[str]:
                 names.add(use.via_param.function.rpartition(".")[2])
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
     # functions that wait for a result, and those calling them: a task calling one waits (CEL004)
-    names.update(summary_waiting_names(project.summaries))
+    names.update(summary_waiting_names(project))
     names.update(waiting_function_names(project))
     return sorted(names)
