@@ -227,6 +227,8 @@ LINK_METHODS = names(Role.LINK_METHOD)
 NO_READ = names(Role.NO_READ)
 ID_ATTRIBUTES = names(Role.ID_ATTRIBUTE)
 READ_BY_ID = names(Role.READ_BY_ID)
+# The result methods that block until the task is done: each calls ``assert_will_not_block()`` (CEL004).
+BLOCKING_READS = frozenset({"get", "wait", "join", "join_native"})
 CURRENT_TASK = names(Role.CURRENT_TASK)
 REQUEST_IDS = names(Role.REQUEST_ID)
 RUN_TIME_IMPORTS = names(Role.RUN_TIME_IMPORT)

@@ -207,6 +207,8 @@ def _build_checker(hint) -> Callable[[Any], Any]:
         return lambda value: hint(value) if isinstance(value, str) else _wrong(hint, value)
     if hint in (bool, int, str):
         return lambda value: value if type(value) is hint else _wrong(hint, value)
+    if hint is float:  # JSON writes a whole float as one (``45.0``); an int is a number too
+        return lambda value: float(value) if type(value) in (int, float) else _wrong(hint, value)
     raise TypeError(f"no checker for {hint}")
 
 

@@ -18,7 +18,7 @@ PIPELINE = [
     "celery_lint.analysis.carriers", "celery_lint.analysis.sinks", "celery_lint.analysis.config_sources",
     "celery_lint.analysis.definitions", "celery_lint.analysis.task_forms", "celery_lint.analysis.summary",
     "celery_lint.analysis.symbols", "celery_lint.analysis.reach", "celery_lint.analysis.settings",
-    "celery_lint.analysis.project", "celery_lint.analysis.verdicts",
+    "celery_lint.analysis.project", "celery_lint.analysis.verdicts", "celery_lint.analysis.waits",
     "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
     "celery_lint.rules.unread_call_result", "celery_lint.rules.result_read_in_task",
     "celery_lint.rules.unparsable_file",

@@ -25,6 +25,7 @@ from .facts import (
     Running,
     RunningTaskFact,
     Setting,
+    Wait,
 )
 from .literals import (
     LITERALS,
@@ -352,6 +353,14 @@ class Definitions:
             for info in self.stack:
                 if isinstance(info, FunctionInfo):
                     info.reads_by_id = True
+            self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore else name)
+
+    def wait_by_id(self, node: cst.Call, written: str) -> None:
+        """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
+        outcome = self.flow.result(node)
+        method = outcome.detail.rsplit(" ", 1)[-1]
+        if outcome.kind is OutcomeKind.READ and method.lstrip(".") in celery_api.BLOCKING_READS:
+            self.summary.waits_by_id.append(Wait(f"{written}(...){method}", outcome.line, ".".join(self.names)))
 
     def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
         """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""

@@ -152,6 +152,9 @@ class Site:
     col: int  # 0-based column of the call's first character
     fixable: bool  # ``ignore_result=True`` can be passed by rewriting it (no ``*``/``**``, no comment inside)
     noqa: List[str]  # codes suppressed on its first line; ["*"] for a bare noqa
+    # ``r = t.delay(...)`` then, in the same block and nowhere else, ``r.get(timeout=N)``: N (the expiry advice)
+    waited: Optional[float] = None
+    method: str = ""  # ``delay`` or ``apply_async``
 
 
 @dataclass
@@ -171,6 +174,16 @@ class Use:
     class_attr: Optional[str] = None  # ``self.task`` in a method: ``<module>.<class qualname>:task``
     scope: str = ""  # qualname of the enclosing function or class ("" at module level)
     site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
+
+
+@dataclass
+class Wait:
+    """A blocking read (``.get()``, ``.wait()``, ``.join()``) of a result built from an id (``AsyncResult(x).get()``):
+    it waits for whatever task has that id. (A wait on an enqueue's own result is a ``Use`` with a READ outcome.)"""
+
+    detail: str  # how it is written, in short: ``AsyncResult(...).get``
+    line: int
+    scope: str = ""  # qualname of the enclosing function or class ("" at module level)
 
 
 class Setting(Kind):
@@ -224,6 +237,7 @@ class ModuleSummary:
     registrations: List[Registration] = field(default_factory=list)
     uses: List[Use] = field(default_factory=list)
     reads_by_id: List[int] = field(default_factory=list)  # lines of AsyncResult(x) & co
+    waits_by_id: List[Wait] = field(default_factory=list)  # ``AsyncResult(x).get()`` & co: blocking reads by id
     config: List[ConfigFact] = field(default_factory=list)
     running: List[RunningTaskFact] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record

@@ -53,8 +53,28 @@ class Sinks:
     # ----- uses -----
     def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None) -> None:
         site = enqueue_site(call, self.col_of(call), noqa_codes(self.lines, [self.line_of(call)])) if call else None
+        if site is not None:
+            site.waited = self.handle_waited(call)
         self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, scope=".".join(self.names),
                                      site=site, **where._asdict()))
+
+    def handle_waited(self, call: cst.Call) -> Optional[float]:
+        """``r = t.delay(...)`` and, later in the same block (not in a loop or function of its own), the only other
+        mention of ``r`` is ``r.get(timeout=N)``: N, the bound of a wait that starts right after the enqueue."""
+        assign = self.parents.get(call)
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 \
+                or not isinstance(assign.targets[0].target, cst.Name):
+            return None
+        others = self.flow.mentions(assign.targets[0].target) or []
+        attribute = self.parents.get(others[0]) if len(others) == 1 else None
+        wait = self.parents.get(attribute)
+        if not isinstance(attribute, cst.Attribute) or attribute.attr.value != "get" or not isinstance(wait, cst.Call) \
+                or wait.func is not attribute or self.line_of(wait) < self.line_of(call):
+            return None
+        timeout = next((literal(arg.value) for arg in wait.args if arg.keyword and arg.keyword.value == "timeout"), None)
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not _same_block(self.parents, assign, wait):
+            return None
+        return float(timeout)
 
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
@@ -277,3 +297,22 @@ class Sinks:
             by_name = self.values_in[scope] = values_by_name(scope)
         return [value for assigned, values in by_name.get(name.value, ()) if assigned or not assignments_only
                 for value in values]
+
+
+SEPARATE_RUNS = (cst.For, cst.While, cst.CompFor, cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+def _same_block(parents, first: cst.CSTNode, later: cst.CSTNode) -> bool:
+    """``later`` runs once after ``first`` each time ``first`` runs: no loop or function between them and the
+    block that holds both."""
+    holders = set()
+    node = parents.get(first)
+    while node is not None:
+        holders.add(id(node))
+        node = parents.get(node)
+    node = parents.get(later)
+    while node is not None and id(node) not in holders:
+        if isinstance(node, SEPARATE_RUNS):
+            return False
+        node = parents.get(node)
+    return node is not None

@@ -19,7 +19,7 @@ def enqueue_site(call: cst.Call, col: int, noqa: List[str]) -> Optional[Site]:
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in REWRITTEN:
         return None
-    return Site(col, rewritable(call, func.attr.value), noqa)
+    return Site(col, rewritable(call, func.attr.value), noqa, method=func.attr.value)
 
 
 def rewritable(call: cst.Call, method: str) -> bool:

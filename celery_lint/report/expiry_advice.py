@@ -1,8 +1,9 @@
 """A result_expires the project's readers allow, when the code says how long they wait.
 
 Advised only when every read of every task that keeps storing its result is a bounded wait right after the
-enqueue, ``t.delay(...).get(timeout=N)`` on one line (the reader is already waiting when the result is
-written, and gives up after N seconds), and nothing reads a result by id (``AsyncResult(x)``,
+enqueue, ``t.delay(...).get(timeout=N)`` on one line, or ``r = t.delay(...)`` then ``r.get(timeout=N)`` later in
+the same block (not in a loop of its own) with ``r`` used nowhere else (the reader is waiting, or about to, when
+the result is written, and gives up after N seconds), and nothing reads a result by id (``AsyncResult(x)``,
 ``GroupResult.restore``: such a reader may come back any time before the key expires). The value is twice the
 largest timeout, rounded up to a whole minute. Keys alive at steady state = runs a day × result_expires /
 86,400, so lowering it retires runs a day × (now − advised) / 86,400 keys.
@@ -81,6 +82,8 @@ def _reads(use) -> bool:
 def _bounded_wait(path: str, use, lines: "_Lines") -> Optional[float]:
     if not _reads(use) or use.kind is not UseKind.ENQUEUE or use.site is None or use.outcome.detail != ".get":
         return None
+    if use.site.waited is not None:  # ``r = t.delay(...)`` then ``r.get(timeout=N)``: the summary followed the handle
+        return use.site.waited
     text = lines.line(path, use.outcome.line)
     match = BOUNDED_WAIT.search(text) if text is not None else None
     return float(match.group(1)) if match else None

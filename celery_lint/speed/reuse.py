@@ -102,6 +102,8 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for use in summary.uses:
         use.outcome.line = move(use.outcome.line)
     summary.reads_by_id = [move(line) for line in summary.reads_by_id]
+    for wait in summary.waits_by_id:
+        wait.line = move(wait.line)
     for fact in summary.config:
         fact.line = move(fact.line)
     for fact in summary.running:

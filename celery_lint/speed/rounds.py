@@ -16,6 +16,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
 from ..analysis.reach import carried_names
+from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
 from .parallel import Done, Summarizers, Work
@@ -220,4 +221,7 @@ def names_of_interest(project: Project) -> List[str]:
             if use.via_param:
                 names.add(use.via_param.function.rpartition(".")[2])
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
+    # functions that wait for a result, and those calling them: a task calling one waits (CEL004)
+    names.update(summary_waiting_names(project))
+    names.update(waiting_function_names(project))
     return sorted(names)
