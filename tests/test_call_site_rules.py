@@ -219,6 +219,10 @@ def test_no_expiry_advice_for_a_handle_waited_on_later(tmp_path, views):
     (READ + "    r = add.delay(x)\n    return r.state\n", "not a .get(timeout=N) right after the enqueue"),
     (READ + "    return add.delay(x).get()\n", "not a .get(timeout=N) right after the enqueue"),
     (READ + "    from celery.result import AsyncResult\n    return AsyncResult(x).get(timeout=1)\n", "read by id"),
+    # handles kept in a list and waited on one after another: the last may be read long after its run
+    (READ + "    return add.delay(x).get(timeout=45)\n\ndef many(items):\n    rs = [add.delay(i) for i in items]\n"
+            "    return [r.get(timeout=45) for r in rs]\n", "may read it any time"),
+    (READ + "    return add.delay(x).get(timeout=45)\n\ndef keep(x):\n    return add.delay(x)\n", "may read it any time"),
 ])
 def test_no_expiry_advice_says_why(tmp_path, views, why):
     advice = advice_for(tmp_path, views)

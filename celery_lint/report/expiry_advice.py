@@ -57,6 +57,9 @@ def advise(report, statuses: Dict[int, str], expires: Optional[int], expires_kno
                 if timeout is None and _reads(use):
                     why_not.append(f"{task.name or task.qualname}: read at {path}:{use.outcome.line} "
                                    f"({use.outcome.detail}), not a .get(timeout=N) right after the enqueue")
+                elif use.outcome.kind is OutcomeKind.ESCAPES:  # kept, returned, passed on: read later, maybe
+                    why_not.append(f"{task.name or task.qualname}: its result handle leaves what celery-lint can "
+                                   f"follow at {path}:{use.outcome.line}; whoever holds it may read it any time")
                 elif timeout is not None:
                     waits.append(f"{path}:{use.outcome.line}")
                     timeouts.append(timeout)
