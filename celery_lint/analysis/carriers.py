@@ -51,7 +51,8 @@ class Carriers:
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
             ref = self.ref_of(value.value)
             if ref:
-                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref))
+                self.use(UseKind.ENQUEUE, self.bound_method_outcome(value), Reference(target=ref), at=value,
+                         held=f"its bound .{value.attr.value}, called later")
         elif value is not None and objects:
             found = self.value_reference(value)
             if found is not None:

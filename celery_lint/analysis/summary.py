@@ -17,6 +17,7 @@ from typing import Collection, Dict, List, Optional, Tuple
 import libcst as cst
 
 from .. import celery_api
+from ..text import excerpt
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
@@ -31,7 +32,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .literals import is_getattr, literal
+from .literals import code_of, is_getattr, literal
 from .parsing import parse_module
 from .sinks import Sinks
 from .statements import SourceCut
@@ -160,7 +161,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
         self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
-        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
@@ -184,6 +185,14 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
 
     def col_of(self, node: cst.CSTNode) -> int:
         return self.walk.position(node)[1]
+
+    def place(self, node: cst.CSTNode) -> Tuple[int, int, str]:
+        """(line, column, the code from there on its line) of ``node``: a step of a result's way."""
+        line, col = self.walk.position(node)
+        if isinstance(node, (cst.Name, cst.Attribute)):  # a name is all of itself (the line may go on)
+            return line, col, excerpt(code_of(node), 0)
+        text = self.lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(self.lines) else ""
+        return line, col, excerpt(text, col)
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
