@@ -75,7 +75,7 @@ class CanvasFlow:
 
     def _signature_piped(self, node, parent, seen) -> Optional[Outcome]:
         """``a | b``: a chain link (a group in it is a chord's header: ``runs_before_a_task``)."""
-        return self._member(self.signature(parent, seen), "chain link") if is_pipe(parent) else None
+        return self._member(self.signature(parent, seen), "chain link", node) if is_pipe(parent) else None
 
     def _signature_argument(self, node, arg: cst.Arg, seen) -> Outcome:
         call = self.parents.get(arg)
@@ -83,7 +83,7 @@ class CanvasFlow:
         if not isinstance(call, cst.Call):
             return Outcome(ESCAPES, "signature passed on", line)
         if call_named(call.func, celery_api.CHORD):
-            return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
+            return self._member(self.result(call, seen), "chord body", arg)  # chord(header)(body)
         keyword = arg.keyword.value if arg.keyword else None
         if keyword in celery_api.LINK_KEYWORDS:
             return Outcome(DISCARDED, f"{keyword} callback", line)
@@ -143,11 +143,11 @@ class CanvasFlow:
             return False  # ``chain(*sigs)``: where it sits is not known (the members escape anyway)
         return links[-1] is not arg or self.runs_before_a_task(chain, seen)
 
-    def _member(self, whole: Outcome, role: str, arg: cst.Arg) -> Outcome:
+    def _member(self, whole: Outcome, role: str, at: cst.CSTNode) -> Outcome:
         # A member needs its result exactly when the canvas result is used: every link of a read chain,
         # every member of a read group. See celery-semantics.md, "Canvas".
         return self.through(Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line, steps=whole.steps),
-                            arg, role)
+                            at, role)
 
 
 def _never_sent(flow, node, parent, seen) -> Outcome:
