@@ -44,7 +44,7 @@ def _escape(match: "re.Match[str]") -> str:
 
 def excerpt(line: str, col: int, width: int = 60) -> str:
     """The code on ``line`` from ``col`` to where the expression there ends: a bracket it did not open, a comma
-    outside brackets, a comment, or the line's end; shortened to ``width`` characters (a long line is not read
+    or semicolon outside brackets, a comment, or the line's end; shortened to ``width`` characters (a long line is not read
     further than it could be shown)."""
     depth, quote, end = 0, None, min(len(line), col + 4 * width)
     for index in range(col, end):
@@ -55,9 +55,9 @@ def excerpt(line: str, col: int, width: int = 60) -> str:
             quote = char
         elif char in "([{":
             depth += 1
-        elif char in ")]}" or (char == "," and depth == 0) or char == "#":
+        elif char in ")]}" or (char in ",;" and depth == 0) or char == "#":
             depth -= char in ")]}"
-            if depth < 0 or char in ",#":
+            if depth < 0 or char in ",;#":
                 end = index
                 break
     text = " ".join(line[col:end].split())

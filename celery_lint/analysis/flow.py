@@ -101,8 +101,17 @@ class ResultFlow(CanvasFlow):
         unless a step further on already placed it."""
         if outcome.steps:
             return outcome
-        return self.through(outcome, self.parents.get(parent) if isinstance(parent, cst.Arg) else parent,
-                            outcome.detail)
+        at = self.parents.get(parent) if isinstance(parent, cst.Arg) else parent
+        call = self.parents.get(at) if isinstance(at, cst.Attribute) else None
+        why = f"{outcome.detail}: reads the result" if outcome.kind is READ else outcome.detail
+        return self.through(outcome, call if isinstance(call, cst.Call) and call.func is at else at, why)
+
+    def _binding(self, target: cst.Name) -> cst.CSTNode:
+        """The assignment that binds ``target`` (shown whole: ``handle = t.delay()``), or the name itself."""
+        parent = self.parents.get(target)
+        if isinstance(parent, cst.AssignTarget):
+            parent = self.parents.get(parent)
+        return parent if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.NamedExpr)) else target
 
     def _result_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
         """``res.get()``, ``res.id``, ``res.forget()``."""
@@ -253,7 +262,7 @@ class ResultFlow(CanvasFlow):
         for mention in others:
             if self.rebinds(mention):
                 continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one
-            yield self.through(follow(mention, seen), target, f"held in {target.value}")
+            yield self.through(follow(mention, seen), self._binding(target), f"held in {target.value}")
 
     def rebinds(self, name: cst.Name) -> bool:
         """Is this mention of a variable a store (an assignment target), not a load?"""
