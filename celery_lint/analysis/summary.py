@@ -192,7 +192,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         if isinstance(node, (cst.Name, cst.Attribute)):  # a name is all of itself (the line may go on)
             return line, col, excerpt(code_of(node), 0)
         text = self.lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(self.lines) else ""
-        return line, col, excerpt(text, col)
+        return line, col, excerpt(text, col, call=isinstance(node, cst.Call))
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
