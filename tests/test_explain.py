@@ -87,3 +87,21 @@ def test_an_unread_task_lists_a_few_unread_sites_then_how_many_more_and_says_eac
         "    shop/views.py:8: enqueued: result discarded",
         "    and 3 more",  # lines 9 and 10, and where it is handed on as a value (line 13)
     ]
+
+
+def test_a_result_returned_by_a_helper_is_followed_into_the_file_of_its_caller(tmp_path):
+    root = write_project(tmp_path / "p", {
+        "shop/tasks.py": APP + "\n\n@app.task\ndef quote(n):\n    return n\n\n\ndef start_quote(n):\n"
+                               "    return quote.delay(n)\n",
+        "shop/views.py": "from shop.tasks import start_quote\n\n\ndef view(n):\n    pending = start_quote(n)\n"
+                         "    return pending.get(timeout=5)\n",
+    })
+    assert explain(root, "quote") == [
+        "shop/tasks.py:6: shop.tasks.quote: read: its result is read at shop/tasks.py:12 (returned by start_quote(), "
+        "whose value at shop/views.py:6: .get)",
+        "    how its result is read:",
+        "      shop/tasks.py:12:12  quote.delay(n)            (enqueues it)",
+        "      shop/tasks.py:12:5   return quote.delay(n)     (returned to the caller)",
+        "      shop/views.py:5:5    pending = start_quote(n)  (held in pending)",
+        "      shop/views.py:6:12   pending.get(timeout=5)    (.get: reads the result)",
+    ]
