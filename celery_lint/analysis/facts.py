@@ -18,7 +18,7 @@ class Step:
     read). Recorded by the flow where it follows the value; ``--explain`` prints them."""
 
     line: int
-    col: int  # 0-based, in characters
+    col: int  # 0-based, in characters; -1: placed by its line alone (the way of a call's value)
     code: str  # the source from there, one line, shortened
     why: str
     path: Optional[str] = None  # a file other than the use's own (a helper's caller); None: the use's

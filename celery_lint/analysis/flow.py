@@ -19,6 +19,7 @@ from .facts import Outcome, Step
 from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+MAX_STEPS = 12  # the steps of a result's way kept: each carrier copies them, so a long chain stays linear
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
@@ -94,7 +95,10 @@ class ResultFlow(CanvasFlow):
         kept: it is what ``--explain`` shows, and placing a node costs a little."""
         if outcome.kind is DISCARDED or node is None or self.place is None:
             return outcome
-        return replace(outcome, steps=[self.step(node, why), *outcome.steps])
+        steps = outcome.steps
+        if len(steps) >= MAX_STEPS:  # a way longer than anyone reads (or a generated chain): its start and its end
+            steps = [*steps[:MAX_STEPS - 2], steps[-1]]
+        return replace(outcome, steps=[self.step(node, why), *steps])
 
     def decided(self, outcome: Outcome, parent: Optional[cst.CSTNode]) -> Outcome:
         """The site that decided ``outcome`` (the read, the return, the call it is passed to) is ``parent``,

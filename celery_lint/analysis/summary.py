@@ -167,6 +167,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
         self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``values_by_name``
+        self.rough = False  # steps placed by their line alone (``record_call``)
         self.env_schema: dict = {}  # ``env = environ.Env(X=(bool, True))``: defaults ``env("X")`` reads
 
     def run(self) -> None:
@@ -188,6 +189,10 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
 
     def place(self, node: cst.CSTNode) -> Tuple[int, int, str]:
         """(line, column, the code from there on its line) of ``node``: a step of a result's way."""
+        if self.rough:
+            line = self.walk.line(node)
+            text = self.lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(self.lines) else ""
+            return line, -1, excerpt(text, len(text) - len(text.lstrip()))
         line, col = self.walk.position(node)
         if isinstance(node, (cst.Name, cst.Attribute)):  # a name is all of itself (the line may go on)
             return line, col, excerpt(code_of(node), 0)
@@ -279,8 +284,15 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if ref is None:
             return
-        call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names),
-                    value_outcome=self.flow.task_object(node))
+        # Most calls are not of a helper returning a result: their way is placed by line only (placing a column
+        # costs LibCST's code generation, a fifth of a cold run when done for every call)
+        self.rough = True
+        try:
+            outcome, value_outcome = self.flow.result(node), self.flow.task_object(node)
+        finally:
+            self.rough = False
+        call = Call(ref, [], {}, False, outcome, self.line_of(node), scope=".".join(self.names),
+                    value_outcome=value_outcome)
         for arg in node.args:
             value_ref = self.held.names(arg.value)
             value_ref = None if self.held.open_table else value_ref  # other modules may add to that table

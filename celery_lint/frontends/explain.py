@@ -70,7 +70,7 @@ def way_lines(path: str, steps, shown) -> List[str]:
     did; steps at one place are one line (a call that enqueues and reads at once)."""
     merged: List[list] = []
     for step in steps:
-        where = f"{shown(step.path or path)}:{step.line}:{step.col + 1}"
+        where = f"{shown(step.path or path)}:{step.line}" + (f":{step.col + 1}" if step.col >= 0 else "")
         if merged and merged[-1][0] == where:
             if step.why not in merged[-1][2]:
                 merged[-1][2].append(step.why)
