@@ -40,3 +40,29 @@ def _escape(match: "re.Match[str]") -> str:
         return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def excerpt(line: str, col: int, width: int = 60, call: bool = False) -> str:
+    """The code on ``line`` from ``col`` to where the expression there ends: a bracket it did not open, a comma
+    or semicolon outside brackets, a comment, or the line's end (for a ``call``, also the end of its brackets when
+    no ``.``, ``(`` or ``[`` goes on from there); shortened to ``width`` characters (a long line is not read
+    further than it could be shown)."""
+    depth, quote, end = 0, None, min(len(line), col + 4 * width)
+    for index in range(col, end):
+        char = line[index]
+        if quote is not None:
+            quote = None if char == quote and line[index - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}" or (char in ",;" and depth == 0) or char == "#":
+            depth -= char in ")]}"
+            if depth < 0 or char in ",;#":
+                end = index
+                break
+            if call and depth == 0 and line[index + 1:index + 2] not in (".", "(", "["):
+                end = index + 1
+                break
+    text = " ".join(line[col:end].split())
+    return text if len(text) <= width else text[:width - 3] + "..."

@@ -108,6 +108,9 @@ class Verdict:
     reason: str
     first_read: Optional[str] = None  # ``path:line (detail)``
     places: int = 0
+    # the uses (path, analysis.facts.Use) that decided it, each with the way its result went (``Outcome.steps``):
+    # the read; the escape; the value handed on and the unknown that may hold it; for ``unread``, every storing use
+    decided_by: List[Tuple[str, object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,11 @@ def write_project(root: Path, files: Dict[str, str]) -> Path:
 
 
 def outcome(report) -> tuple:
-    """Everything a run answers: findings with their fixes, and every task's verdict and why."""
+    """Everything a run answers: findings with their fixes, and every task's verdict and why (the way each
+    deciding result went included: ``--explain`` shows it)."""
     return ([(f.format(), f.fix) for f in report.findings],
-            sorted((t.qualname, v.state, v.reason, v.first_read, v.places) for t, v in report.verdicts))
+            sorted((t.qualname, v.state, v.reason, v.first_read, v.places,
+                    repr([(path, use.outcome.steps) for path, use in v.decided_by])) for t, v in report.verdicts))
 
 
 def analyse_both_ways(root: Path, **options):

@@ -179,6 +179,7 @@ def test_cached_runs_answer_as_uncached_runs_after_any_edits(specs, edits):
                     os.utime(path, (base + step, base + step))
             cached, fresh = _analyse(root, cache=True, cache_dir=cache), _analyse(root)
             assert [f.format() for f in cached.findings] == [f.format() for f in fresh.findings]
-            explain = lambda report: sorted((t.qualname, t.line, v.state, v.reason) for t, v in report.verdicts)  # noqa: E731
+            explain = lambda report: sorted((t.qualname, t.line, v.state, v.reason, repr([  # noqa: E731
+                (path, use.outcome.steps) for path, use in v.decided_by])) for t, v in report.verdicts)
             assert explain(cached) == explain(fresh)
         shutil.rmtree(cache)

@@ -75,7 +75,7 @@ class CanvasFlow:
 
     def _signature_piped(self, node, parent, seen) -> Optional[Outcome]:
         """``a | b``: a chain link (a group in it is a chord's header: ``runs_before_a_task``)."""
-        return self._member(self.signature(parent, seen), "chain link") if is_pipe(parent) else None
+        return self._member(self.signature(parent, seen), "chain link", node) if is_pipe(parent) else None
 
     def _signature_argument(self, node, arg: cst.Arg, seen) -> Outcome:
         call = self.parents.get(arg)
@@ -83,7 +83,7 @@ class CanvasFlow:
         if not isinstance(call, cst.Call):
             return Outcome(ESCAPES, "signature passed on", line)
         if call_named(call.func, celery_api.CHORD):
-            return self._member(self.result(call, seen), "chord body")  # chord(header)(body)
+            return self._member(self.result(call, seen), "chord body", arg)  # chord(header)(body)
         keyword = arg.keyword.value if arg.keyword else None
         if keyword in celery_api.LINK_KEYWORDS:
             return Outcome(DISCARDED, f"{keyword} callback", line)
@@ -105,13 +105,13 @@ class CanvasFlow:
             positional = [a for a in call.args if a.keyword is None]
             if (arg.keyword is not None and arg.keyword.value == "header") or (positional and positional[0] is arg):
                 return Outcome(READ, "chord header", line)
-            return self._member(self.signature(call, seen), "chord body")
+            return self._member(self.signature(call, seen), "chord body", arg)
         if name in celery_api.CHAIN:
-            return self._member(self.signature(call, seen), "chain link")
+            return self._member(self.signature(call, seen), "chain link", arg)
         if name in celery_api.GROUP:
             if self.runs_before_a_task(call):  # Celery upgrades the group and the task after it to a chord
                 return Outcome(READ, "chord header (a group followed by a task in a chain)", line)
-            return self._member(self.signature(call, seen), "group member")
+            return self._member(self.signature(call, seen), "group member", arg)
         return None
 
     def runs_before_a_task(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> bool:
@@ -143,10 +143,11 @@ class CanvasFlow:
             return False  # ``chain(*sigs)``: where it sits is not known (the members escape anyway)
         return links[-1] is not arg or self.runs_before_a_task(chain, seen)
 
-    def _member(self, whole: Outcome, role: str) -> Outcome:
+    def _member(self, whole: Outcome, role: str, at: cst.CSTNode) -> Outcome:
         # A member needs its result exactly when the canvas result is used: every link of a read chain,
         # every member of a read group. See celery-semantics.md, "Canvas".
-        return Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line)
+        return self.through(Outcome(whole.kind, f"{role}; canvas {whole.detail}", whole.line, steps=whole.steps),
+                            at, role)
 
 
 def _never_sent(flow, node, parent, seen) -> Outcome:

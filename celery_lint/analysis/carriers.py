@@ -63,7 +63,8 @@ class Carriers:
         task handed on as a value, and a read through ``start`` must keep those tasks."""
         ref = self.ref_of(method.value)
         where = Reference(target=ref) if ref else self.carrier_reference(method.value)
-        self.use(UseKind.ENQUEUE, self.bound_method_outcome(method), where)
+        self.use(UseKind.ENQUEUE, self.bound_method_outcome(method), where, at=method,
+                 held=f"its bound .{method.attr.value}, called later")
 
     def value_reference(self, value: cst.BaseExpression):
         """(reference, how it is handed on) for an expression that may be a task, or None."""

@@ -12,11 +12,26 @@ from ..types import Kind, OutcomeKind, UseKind, dump_dataclass, load_dataclass
 
 
 @dataclass
+class Step:
+    """One place a result (or the task value that makes it) passes on its way to what decides its outcome: a
+    carrier (a local variable, a bound ``.delay`` called, a canvas holding it) or the deciding site itself (the
+    read). Recorded by the flow where it follows the value; ``--explain`` prints them."""
+
+    line: int
+    col: int  # 0-based, in characters; -1: placed by its line alone (the way of a call's value)
+    code: str  # the source from there, one line, shortened
+    why: str
+    path: Optional[str] = None  # a file other than the use's own (a helper's caller); None: the use's
+
+
+@dataclass
 class Outcome:
     kind: OutcomeKind
     detail: str
     line: int
     via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
+    # the way to what decided it, in order (empty for a discarded result: nothing to show)
+    steps: List["Step"] = field(default_factory=list)
 
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
         return other is None or self.kind.rank > other.kind.rank

@@ -7,6 +7,7 @@ Unknown constructs count as escapes: silence is the safe answer.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterable, Optional, Set
 
 import libcst as cst
@@ -14,10 +15,11 @@ import libcst as cst
 from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
-from .facts import Outcome
+from .facts import Outcome, Step
 from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+MAX_STEPS = 12  # the steps of a result's way kept: each carrier copies them, so a long chain stays linear
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
@@ -41,8 +43,10 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
 class ResultFlow(CanvasFlow):
     """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
-    def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None):
+    def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None,
+                 place: Optional[Callable[[cst.CSTNode], tuple]] = None):
         self.parents = parents
+        self.place = place  # node -> (line, col, the code there): where a step of a result's way stands
         self.function_of = function_of  # node -> the module-level function it is returned from, if any
         self.mentions = mentions  # local variable -> its other mentions; None for module/class variables
         self.line_of = line_of
@@ -78,8 +82,40 @@ class ResultFlow(CanvasFlow):
             if isinstance(parent, types):
                 outcome = step(self, node, parent, seen)
                 if outcome is not None:
-                    return outcome
-        return Outcome(ESCAPES, otherwise.format(type(parent).__name__), self.line_of(node))
+                    return self.decided(outcome, parent)
+        return self.decided(Outcome(ESCAPES, otherwise.format(type(parent).__name__), self.line_of(node)), parent)
+
+    # ----- the way a result went (``Outcome.steps``, for ``--explain``) -----
+    def step(self, node: cst.CSTNode, why: str) -> Step:
+        line, col, code = self.place(node)
+        return Step(line, col, code, why)
+
+    def through(self, outcome: Outcome, node: Optional[cst.CSTNode], why: str) -> Outcome:
+        """``outcome``, reached through the carrier ``node``. Only the way to a result that is not discarded is
+        kept: it is what ``--explain`` shows, and placing a node costs a little."""
+        if outcome.kind is DISCARDED or node is None or self.place is None:
+            return outcome
+        steps = outcome.steps
+        if len(steps) >= MAX_STEPS:  # a way longer than anyone reads (or a generated chain): its start and its end
+            steps = [*steps[:MAX_STEPS - 2], steps[-1]]
+        return replace(outcome, steps=[self.step(node, why), *steps])
+
+    def decided(self, outcome: Outcome, parent: Optional[cst.CSTNode]) -> Outcome:
+        """The site that decided ``outcome`` (the read, the return, the call it is passed to) is ``parent``,
+        unless a step further on already placed it."""
+        if outcome.steps:
+            return outcome
+        at = self.parents.get(parent) if isinstance(parent, cst.Arg) else parent
+        call = self.parents.get(at) if isinstance(at, cst.Attribute) else None
+        why = f"{outcome.detail}: reads the result" if outcome.kind is READ else outcome.detail
+        return self.through(outcome, call if isinstance(call, cst.Call) and call.func is at else at, why)
+
+    def _binding(self, target: cst.Name) -> cst.CSTNode:
+        """The assignment that binds ``target`` (shown whole: ``handle = t.delay()``), or the name itself."""
+        parent = self.parents.get(target)
+        if isinstance(parent, cst.AssignTarget):
+            parent = self.parents.get(parent)
+        return parent if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.NamedExpr)) else target
 
     def _result_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
         """``res.get()``, ``res.id``, ``res.forget()``."""
@@ -114,7 +150,9 @@ class ResultFlow(CanvasFlow):
         return self.follow(node, seen, _BOUND_STEPS, "its .delay handed on as a value")
 
     def _bound_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
-        return self.result(parent, seen) if parent.func is node else None  # ``start(1)``: the enqueue itself
+        if parent.func is not node:
+            return None
+        return self.through(self.result(parent, seen), parent, "called: enqueues it")  # ``start(1)``: the enqueue
 
     def _bound_looked_up(self, node, parent, seen) -> Optional[Outcome]:
         """``methods[key]``, ``methods.get(key)``: one of a table's bound methods."""
@@ -127,7 +165,7 @@ class ResultFlow(CanvasFlow):
     def _bound_passed(self, node, parent: cst.Arg, seen) -> Optional[Outcome]:
         call = self.parents.get(parent)
         if _is_partial_of(call, parent):
-            return self.bound_method(call, seen)  # ``partial(t.delay, x)`` is one too
+            return self.through(self.bound_method(call, seen), call, "a partial of it")  # ``partial(t.delay, x)``
         if call_named(call, celery_api.names(Role.ON_COMMIT)):
             return Outcome(DISCARDED, "sent from on_commit()", self.line_of(node))  # on_commit drops its value
         return Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node))
@@ -228,7 +266,7 @@ class ResultFlow(CanvasFlow):
         for mention in others:
             if self.rebinds(mention):
                 continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one
-            yield follow(mention, seen)
+            yield self.through(follow(mention, seen), self._binding(target), f"held in {target.value}")
 
     def rebinds(self, name: cst.Name) -> bool:
         """Is this mention of a variable a store (an assignment target), not a load?"""

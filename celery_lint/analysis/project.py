@@ -19,13 +19,7 @@ from .facts import (
     RunningTaskFact,
     Use,
 )
-from .reach import (
-    ClassAttributes,
-    index_calls,
-    link_running_tasks,
-    passed_literals,
-    passed_names,
-)
+from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -380,7 +374,7 @@ class Project:
                 break
             path, best = max(outcomes, key=lambda po: po[1].kind.rank)
             detail = f"returned by {outcome.via.rpartition('.')[2]}(), whose value at {path}:{best.line}: {best.detail}"
-            outcome = Outcome(best.kind, detail, use.outcome.line, best.via)
+            outcome = Outcome(best.kind, detail, use.outcome.line, best.via, [*outcome.steps, *rooted(best.steps, path)])
         return use if outcome is use.outcome else replace(use, outcome=outcome)
 
     # ----- linking each use to the tasks it may touch -----

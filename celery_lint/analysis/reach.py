@@ -10,10 +10,11 @@ unknown, as before, so an unknown stays with the uses it may hold, and never nam
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..types import DYNAMIC, UseKind
-from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, ViaParam
+from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, Step, ViaParam
 from .symbols import Symbol, Symbols
 
 MAX_CLASSES = 64  # a hierarchy wider than this is not followed: the use stays unknown
@@ -53,6 +54,11 @@ def passed_literals(callers: Optional[List[Tuple[str, Call]]], via: ViaParam) ->
             return None  # the default value, passed some other way, or not a literal
         names.append(value)
     return names
+
+
+def rooted(steps: List[Step], path: str) -> List[Step]:
+    """Steps of a result's way in the file ``path``, said so: they join the way of a use in another file."""
+    return [step if step.path is not None else replace(step, path=path) for step in steps]
 
 
 def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):

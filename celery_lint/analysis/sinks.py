@@ -31,6 +31,26 @@ RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api
 ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 
 
+def receiver_named(where: Reference, kind: UseKind) -> str:
+    """How a use names its task, as ``--explain`` says it at the use's first step."""
+    verb = {UseKind.ENQUEUE: "enqueues", UseKind.SIGNATURE: "a signature of"}.get(kind, "uses")
+    if where.dynamic_module is not None:
+        named = f"by the parameter {where.via_param.param}" if where.via_param else "at run time"
+        return f"{verb} getattr({where.dynamic_module}, name): a task of that module named {named}"
+    if where.class_attr is not None:
+        owner, _, attr = where.class_attr.rpartition(":")
+        return f"{verb} self.{attr} of {owner}: what its class hierarchy (or an instance) holds there"
+    if where.via_param is not None:
+        return f"{verb} the parameter {where.via_param.param} of {where.via_param.function}(): what its callers pass"
+    if where.by_name == DYNAMIC:
+        return f"{verb} a task by a name known only at run time"
+    if where.bound_as is not None:
+        return f"{verb} the {where.bound_as} of a module imported at run time"
+    if where.by_name is not None:
+        return f"{verb} {where.by_name!r} by name"
+    return f"{verb} it" if where.target is not None else f"{verb} a task this analysis cannot name"
+
+
 def values_by_name(scope: cst.CSTNode) -> Dict[str, List[Tuple[bool, list]]]:
     """Per variable name, what ``scope`` assigns to it, ``(True, [value])``, and passes to its methods,
     ``(False, [args])`` (``sigs.append(t.s())``), in one fixed order; class bodies aside."""
@@ -51,10 +71,14 @@ class Sinks:
     """The ``_Summarizer``'s handlers for uses of tasks (a mixin: it shares the summarizer's state)."""
 
     # ----- uses -----
-    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None) -> None:
+    def use(self, kind: UseKind, outcome: Outcome, where: Reference, ignore_result=None, call=None, at=None,
+            held: str = "") -> None:
+        """``at``: the call that uses the task (``call`` is one whose site a rule or a fix needs); the way its
+        result goes starts there, with how the receiver names the task (``held``: the tasks a local may hold)."""
         site = enqueue_site(call, self.col_of(call), noqa_codes(self.lines, [self.line_of(call)])) if call else None
         if site is not None:
             site.waited = self.handle_waited(call)
+        outcome = self.flow.through(outcome, call or at, held or receiver_named(where, kind))
         self.summary.uses.append(Use(kind, outcome, ignore_result=ignore_result, scope=".".join(self.names),
                                      site=site, **where._asdict()))
 
@@ -161,9 +185,9 @@ class Sinks:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
             self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
-            self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node))
+            self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node), at=node)
         elif where:
-            self.use(*self.receiver_use(node, receiver, name), where)
+            self.use(*self.receiver_use(node, receiver, name), where, at=node)
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
         """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
@@ -185,7 +209,7 @@ class Sinks:
             where = Reference(target=self.ref_of(first.value))
         else:  # a name we cannot know: it may be any task's
             where = Reference(by_name=DYNAMIC)
-        self.use(kind, outcome, where, self.call_ignore(node))
+        self.use(kind, outcome, where, self.call_ignore(node), at=node)
 
     def held_tasks(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
         """``task, tpl = EVENTS.get(e); task.delay()``: a receiver that holds one of some named tasks (a dispatch
@@ -198,10 +222,12 @@ class Sinks:
         kind = UseKind.ENQUEUE if name in SENDS else UseKind.SIGNATURE
         outcome = self.enqueued(node, name) if kind is UseKind.ENQUEUE else self.flow.signature(node)
         ignore = self.call_ignore(node)
+        why = f"{'enqueues' if kind is UseKind.ENQUEUE else 'a signature of'} {code_of(receiver)[:40]}, which may hold " \
+              f"{', '.join(ref.rpartition('.')[2] for ref in held[:3])}{' and more' if len(held) > 3 else ''}"
         for ref in held:
-            self.use(kind, outcome, Reference(target=ref), ignore)
+            self.use(kind, outcome, Reference(target=ref), ignore, at=node, held=why)
         if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
-            self.use(kind, outcome, Reference(), ignore)
+            self.use(kind, outcome, Reference(), ignore, at=node, held=why + " (or whatever other modules add)")
         return True
 
     def enqueued(self, node: cst.Call, name: str) -> Outcome:

@@ -17,6 +17,7 @@ from typing import Collection, Dict, List, Optional, Tuple
 import libcst as cst
 
 from .. import celery_api
+from ..text import excerpt
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
@@ -31,7 +32,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .literals import is_getattr, literal
+from .literals import code_of, is_getattr, literal
 from .parsing import parse_module
 from .sinks import Sinks
 from .statements import SourceCut
@@ -186,12 +187,13 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
         self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
-        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of)
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
         self.testing = is_test_path(summary.path)
         self.values_in: Dict[cst.CSTNode, dict] = {}  # function or module -> ``values_by_name``
+        self.rough = False  # steps placed by their line alone (``record_call``)
         self.env_schema: dict = {}  # ``env = environ.Env(X=(bool, True))``: defaults ``env("X")`` reads
 
     def run(self) -> None:
@@ -210,6 +212,18 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
 
     def col_of(self, node: cst.CSTNode) -> int:
         return self.walk.position(node)[1]
+
+    def place(self, node: cst.CSTNode) -> Tuple[int, int, str]:
+        """(line, column, the code from there on its line) of ``node``: a step of a result's way."""
+        if self.rough:
+            line = self.walk.line(node)
+            text = self.lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(self.lines) else ""
+            return line, -1, excerpt(text, len(text) - len(text.lstrip()))
+        line, col = self.walk.position(node)
+        if isinstance(node, (cst.Name, cst.Attribute)):  # a name is all of itself (the line may go on)
+            return line, col, excerpt(code_of(node), 0)
+        text = self.lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(self.lines) else ""
+        return line, col, excerpt(text, col, call=isinstance(node, cst.Call))
 
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
@@ -296,8 +310,15 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if ref is None:
             return
-        call = Call(ref, [], {}, False, self.flow.result(node), self.line_of(node), scope=".".join(self.names),
-                    value_outcome=self.flow.task_object(node))
+        # Most calls are not of a helper returning a result: their way is placed by line only (placing a column
+        # costs LibCST's code generation, a fifth of a cold run when done for every call)
+        self.rough = True
+        try:
+            outcome, value_outcome = self.flow.result(node), self.flow.task_object(node)
+        finally:
+            self.rough = False
+        call = Call(ref, [], {}, False, outcome, self.line_of(node), scope=".".join(self.names),
+                    value_outcome=value_outcome)
         for arg in node.args:
             value_ref = self.held.names(arg.value)
             value_ref = None if self.held.open_table else value_ref  # other modules may add to that table

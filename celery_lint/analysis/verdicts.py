@@ -44,7 +44,7 @@ def judge(task: Task, project: Project, unparsed: Dict[str, Optional[bytes]]) ->
         verdict = check(case)
         if verdict is not None:
             return verdict
-    return Verdict(VerdictState.UNREAD, "nothing reads its result", places=len(case.storing))
+    return Verdict(VerdictState.UNREAD, "nothing reads its result", places=len(case.storing), decided_by=case.storing)
 
 
 def _progress(case: _Case) -> Optional[Verdict]:
@@ -56,7 +56,7 @@ def _progress(case: _Case) -> Optional[Verdict]:
 def _stored_at_call(case: _Case) -> Optional[Verdict]:
     for path, use in case.uses:
         if use.ignore_result is False:
-            return Verdict(MAYBE, f"enqueued with ignore_result=False at {where(path, use)}")
+            return Verdict(MAYBE, f"enqueued with ignore_result=False at {where(path, use)}", decided_by=[(path, use)])
     return None
 
 
@@ -65,7 +65,7 @@ def _read(case: _Case) -> Optional[Verdict]:
     for path, use in case.storing:
         if use.outcome.kind is OutcomeKind.READ and use.dynamic_module is None:
             text = f"{where(path, use)} ({use.outcome.detail})"
-            return Verdict(READ, f"its result is read at {text}", first_read=text)
+            return Verdict(READ, f"its result is read at {text}", first_read=text, decided_by=[(path, use)])
     return None
 
 
@@ -73,7 +73,7 @@ def _read_by_a_sibling_maybe(case: _Case) -> Optional[Verdict]:
     for path, use in case.storing:
         if use.dynamic_module is not None and use.outcome.kind is OutcomeKind.READ:
             return Verdict(MAYBE, f"a task of {use.dynamic_module} named at run time (it may be this one) has its "
-                           f"result read at {where(path, use)} ({use.outcome.detail})")
+                           f"result read at {where(path, use)} ({use.outcome.detail})", decided_by=[(path, use)])
     return None
 
 
@@ -106,7 +106,8 @@ def _running_task(case: _Case) -> Optional[Verdict]:
 def _escapes(case: _Case) -> Optional[Verdict]:
     for path, use in case.storing:
         if use.outcome.kind is OutcomeKind.ESCAPES:
-            return Verdict(MAYBE, f"its result escapes at {where(path, use)} ({use.outcome.detail})")
+            return Verdict(MAYBE, f"its result escapes at {where(path, use)} ({use.outcome.detail})",
+                           decided_by=[(path, use)])
     return None
 
 
@@ -116,7 +117,7 @@ def _id_taken(case: _Case) -> Optional[Verdict]:
     for path, use in case.storing:
         if use.outcome.kind is OutcomeKind.ID_TAKEN:
             return Verdict(MAYBE, f"its result id is taken at {where(path, use)} ({use.outcome.detail}) "
-                           f"and results are read by id at {case.settings.reads_by_id_at}")
+                           f"and results are read by id at {case.settings.reads_by_id_at}", decided_by=[(path, use)])
     return None
 
 
@@ -134,7 +135,8 @@ def _handed_on(case: _Case) -> Optional[Verdict]:
     named = [pu for pu in case.task.value_escapes if pu[1].by_name != DYNAMIC]  # the most telling one first
     (vpath, vuse), (upath, uuse) = (named or case.task.value_escapes)[0], risky[0]
     return Verdict(MAYBE, f"it is handed on as a value at {where(vpath, vuse)} and a task we cannot name "
-                   f"has its result {uuse.outcome.detail} at {where(upath, uuse)}")
+                   f"has its result {uuse.outcome.detail} at {where(upath, uuse)}",
+                   decided_by=[(vpath, vuse), (upath, uuse)])
 
 
 def _named_at_run_time(case: _Case) -> Optional[Verdict]:
@@ -142,7 +144,7 @@ def _named_at_run_time(case: _Case) -> Optional[Verdict]:
     for upath, uuse in case.project.dynamic_name_uses:
         if uuse.ignore_result is not True and uuse.outcome.kind.rank >= threshold:
             return Verdict(MAYBE, f"a task named at run time has its result {uuse.outcome.detail} at "
-                           f"{where(upath, uuse)}: it may be this one")
+                           f"{where(upath, uuse)}: it may be this one", decided_by=[(upath, uuse)])
     return None
 
 
@@ -160,7 +162,7 @@ def _unused(case: _Case) -> Optional[Verdict]:
     if not case.uses and case.task.value_escapes:
         path, use = case.task.value_escapes[0]
         return Verdict(MAYBE, f"handed on as a value at {where(path, use)} ({use.outcome.detail}); no enqueue the "
-                       "analysis follows from there, and none it cannot name reads a result")
+                       "analysis follows from there, and none it cannot name reads a result", decided_by=[(path, use)])
     if not case.uses:
         return Verdict(VerdictState.UNUSED, "never enqueued in this project (its callers may live elsewhere)")
     if all(use.kind is UseKind.EAGER for _path, use in case.uses):

@@ -17,6 +17,9 @@ from ..types import Backend, Report, VerdictState
 
 SITE_KINDS = {"enqueue": "enqueued", "signature": "signature", "beat": "beat entry", "eager": "run in-process",
               "async_result": "read by id", "errback": "errback reads it"}
+SHOWN_SITES = 4  # a task enqueued in more places shows these, then how many more
+# what each decided use of a verdict is, as the heading of the way its result went
+WAY_HEADINGS = {VerdictState.READ: "how its result is read", VerdictState.MAYBE: "why it may be read"}
 
 
 def explain_lines(report: Report, config: Config, shown, wanted: Callable[[object], bool] = lambda task: True) -> List[str]:
@@ -32,13 +35,51 @@ def explain_lines(report: Report, config: Config, shown, wanted: Callable[[objec
             why = why_no_finding(task, report, config)
             if why:
                 lines.append(f"    no finding: {printable(why)}")
-        for path, use in sorted(task.uses, key=lambda pu: (pu[0], pu[1].outcome.line)):
+        lines += _task_details(task, verdict, shown)
+    return lines
+
+
+def _task_details(task, verdict, shown) -> List[str]:
+    """The way each deciding use's result went, then the other places that use the task (at most a few; the
+    unread ones of an unread task), each said once."""
+    lines = []
+    ways = [(path, use) for path, use in verdict.decided_by if use.outcome.steps] \
+        if verdict.state in WAY_HEADINGS else []
+    if ways:
+        lines.append(f"    {WAY_HEADINGS[verdict.state]}:")
+        for path, use in ways:
+            lines += way_lines(path, use.outcome.steps, shown)
+    shown_ways = {id(use) for _path, use in ways}
+    sites = []
+    for path, use in sorted(task.uses, key=lambda pu: (pu[0], pu[1].outcome.line)):
+        if id(use) not in shown_ways:
             kind = SITE_KINDS.get(str(use.kind), str(use.kind))
             ignored = ", ignore_result=True at the call" if use.ignore_result is True else ""
-            lines.append(f"    {shown(path)}:{use.outcome.line}: {kind}: {printable(use.outcome.detail)}{ignored}")
-        for path, use in task.value_escapes[:3]:
-            lines.append(f"    {shown(path)}:{use.outcome.line}: handed on as a value: {printable(use.outcome.detail)}")
-    return lines
+            sites.append(f"    {shown(path)}:{use.outcome.line}: {kind}: {printable(use.outcome.detail)}{ignored}")
+    for path, use in task.value_escapes:
+        if id(use) not in shown_ways:
+            detail = "" if use.outcome.detail == "handed on as a value" else f": {printable(use.outcome.detail)}"
+            sites.append(f"    {shown(path)}:{use.outcome.line}: handed on as a value{detail}")
+    sites = [line for line in dict.fromkeys(sites) if line not in lines]
+    more = len(sites) - SHOWN_SITES
+    return lines + (sites[:SHOWN_SITES] + [f"    and {more} more"] if more > 1 else sites)
+
+
+def way_lines(path: str, steps, shown) -> List[str]:
+    """One line per place the result went through, in order: ``path:line:col``, the code there, and what it
+    did; steps at one place are one line (a call that enqueues and reads at once)."""
+    merged: List[list] = []
+    for step in steps:
+        where = f"{shown(step.path or path)}:{step.line}" + (f":{step.col + 1}" if step.col >= 0 else "")
+        if merged and merged[-1][0] == where:
+            if step.why not in merged[-1][2]:
+                merged[-1][2].append(step.why)
+        else:
+            merged.append([where, step.code, [step.why]])
+    width = max(len(where) for where, _code, _whys in merged)
+    code_width = min(40, max(len(code) for _where, code, _whys in merged))
+    return [f"      {where.ljust(width)}  {printable(code).ljust(code_width)}  ({printable('; '.join(whys))})"
+            for where, code, whys in merged]
 
 
 def why_no_finding(task, report: Report, config: Config) -> Optional[str]:

@@ -25,7 +25,7 @@ from .reuse import SliceRecord
 
 # Summaries are only as good as the code that made them: an edit of the analysis can never serve summaries
 # missing facts the new rules rely on.
-SCHEMA = code_digest(("celery_api.py", "types.py", "analysis", "speed"))
+SCHEMA = code_digest(("celery_api.py", "types.py", "text.py", "analysis", "speed"))  # text: the code excerpts of a way
 _HASH = re.compile(r"[0-9a-f]{40}")
 
 

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
-from ..analysis.facts import ModuleSummary
+from ..analysis.facts import ModuleSummary, Outcome
 from ..types import dump_dataclass, load_dataclass
 
 if TYPE_CHECKING:  # a warm run loads records without slicing anything: it need not import the slicer
@@ -100,7 +100,7 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for registration in summary.registrations:
         registration.decorator.line = move(registration.decorator.line)
     for use in summary.uses:
-        use.outcome.line = move(use.outcome.line)
+        _move_outcome(use.outcome, move)
     summary.reads_by_id = [move(line) for line in summary.reads_by_id]
     for wait in summary.waits_by_id:
         wait.line = move(wait.line)
@@ -118,6 +118,12 @@ def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:
 def _move_calls(summary: ModuleSummary, move: Callable[[int], int]) -> None:
     for call in summary.calls:
         call.line = move(call.line)
-        call.outcome.line = move(call.outcome.line)
+        _move_outcome(call.outcome, move)
         if call.value_outcome is not None:  # where its value goes, were it a task object
-            call.value_outcome.line = move(call.value_outcome.line)
+            _move_outcome(call.value_outcome, move)
+
+
+def _move_outcome(outcome: Outcome, move: Callable[[int], int]) -> None:
+    outcome.line = move(outcome.line)
+    for step in outcome.steps:  # all in this file: a step in another file is set by the project, never cached
+        step.line = move(step.line)
