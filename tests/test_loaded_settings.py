@@ -7,6 +7,7 @@ from __future__ import annotations
 from conftest import analyse_both_ways, lint
 
 from celery_lint import config as config_module, engine
+from celery_lint.report import audit, render
 
 from celery_lint.types import DYNAMIC
 
@@ -222,3 +223,28 @@ def test_django_settings_count_and_a_non_settings_module_no_app_loads_does_not(p
     })
     report = analyse_both_ways(root)
     assert report.findings == [] and str(report.settings.backend) == "absent"
+
+
+def test_an_annotated_setting_is_a_setting_and_the_report_counts_every_place(project):
+    """weblate: ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` in settings_example.py, the template
+    of the deployment's settings, and a plain one in settings_docker.py."""
+    root = project({
+        "proj/celery.py": """
+            import os
+
+            from celery import Celery
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+
+            app = Celery("proj")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+        "proj/settings_example.py": "CELERY_BROKER_URL = 'redis://'\nCELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL\n",
+        "proj/settings_docker.py": "CELERY_RESULT_BACKEND = 'redis://redis/1'\n",
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert [f.format() for f in report.findings] == [FINDING]
+    assert report.settings.backend_at == ["proj/settings_docker.py:1", "proj/settings_example.py:2"]
+    rows = render.config_rows(audit.configuration(report.settings))
+    assert rows[0] == ("result backend", "configured", "proj/settings_docker.py:1 +1")

@@ -190,4 +190,7 @@ class Carriers:
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other
+        if node.value is not None and isinstance(node.target, cst.Name) and not self.in_function():
+            self.setting(node.target.value, node.value, node, held_by=self.settings_holder())
         self.value_use(node.value, objects=not self.flow.only_called([node.target]))
