@@ -248,3 +248,26 @@ def test_an_annotated_setting_is_a_setting_and_the_report_counts_every_place(pro
     assert report.settings.backend_at == ["proj/settings_docker.py:1", "proj/settings_example.py:2"]
     rows = render.config_rows(audit.configuration(report.settings))
     assert rows[0] == ("result backend", "configured", "proj/settings_docker.py:1 +1")
+
+
+def test_a_schema_entry_named_like_a_setting_is_not_the_setting(project):
+    """airflow's provider info: ``"result_backend": {"description": ..., "default": ...}`` documents the
+    setting; no backend or global ignore is a mapping."""
+    root = project({
+        "proj/provider_info.py": """
+            def get_provider_info():
+                return {
+                    "result_backend": {"type": "string", "default": None},
+                    "task_ignore_result": {"type": "boolean", "default": "True"},
+                }
+        """,
+        "proj/worker.py": """
+            from celery import Celery
+
+            app = Celery("proj", backend="redis://")
+        """,
+        "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
+    })
+    report = analyse_both_ways(root)
+    assert [f.format() for f in report.findings] == [FINDING]
+    assert report.settings.backend_at == ["proj/worker.py:4"] and report.settings.global_ignore is False

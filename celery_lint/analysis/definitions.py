@@ -38,6 +38,8 @@ from .literals import (
 from .walk import dotted_name, last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+# values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
+MAPPINGS = (cst.Dict, cst.DictComp, cst.List, cst.Set, cst.Tuple)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
 
 
@@ -231,6 +233,8 @@ class Definitions:
                 held_by: Optional[str] = None) -> None:
         """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``);
         ``held_by``: the module or class whose body says it (``ConfigFact.held_by``)."""
+        if isinstance(value, MAPPINGS) and key not in celery_api.ANNOTATIONS_SETTINGS:
+            return  # ``"result_backend": {"description": ..., "default": ...}``: a schema of settings, not one
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
             self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at, held_by)
         elif key in celery_api.BACKEND_SETTINGS:

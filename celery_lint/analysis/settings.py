@@ -188,7 +188,7 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
         if backend is Backend.ABSENT else None,
         backend_env=collected.envs.get(Setting.BACKEND),
         global_ignore_env=collected.envs.get(Setting.GLOBAL_IGNORE),
-        backend_at=collected.backends,
+        backend_at=list(dict.fromkeys(collected.backends)),  # ``Celery(backend=...)`` is both an app and a setting
         backend_unknown=collected.unseen[0] if backend is Backend.UNKNOWN and collected.unseen else None,
         expires=collected.report_only.get(Setting.EXPIRES),
         extended=collected.report_only.get(Setting.EXTENDED),
