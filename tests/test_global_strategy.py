@@ -396,3 +396,14 @@ def test_a_package_can_define_tasks_when_a_file_mentions_celery(tmp_path):
     assert can_define_tasks("worker", "autodiscover_tasks()", search)
     assert can_define_tasks("missing", "INSTALLED_APPS", search)  # not installed: it may
     assert can_define_tasks("plain.tasks", "Celery(include=...)", search)  # a task module by name
+
+
+def test_a_generic_app_gets_the_flag_after_it(tmp_path):
+    """weblate: ``app = Celery[DjangoTask[..., Any]]("weblate")`` is the app (refused before as "no Celery app")."""
+    app = 'from celery import Celery, Task\n\napp = Celery[Task]("proj", backend="redis://")\n'
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": app, "proj/tasks.py": TASKS,
+                                  "proj/views.py": VIEWS})
+    result = check(root, "--fix", "--strategy", "global")
+    assert (root / "proj/app.py").read_text() == app + "app.conf.task_ignore_result = True\n"
+    assert f"{PREFIX}: wrote app.conf.task_ignore_result = True beside Celery(backend=...) at proj/app.py:3" \
+        in result.stderr.splitlines()
