@@ -407,3 +407,18 @@ def test_a_generic_app_gets_the_flag_after_it(tmp_path):
     assert (root / "proj/app.py").read_text() == app + "app.conf.task_ignore_result = True\n"
     assert f"{PREFIX}: wrote app.conf.task_ignore_result = True beside Celery(backend=...) at proj/app.py:3" \
         in result.stderr.splitlines()
+
+
+@pytest.mark.parametrize("source, matters", [
+    ('"""Runs on the Celery worker."""\nsettings.update(extra)\n', False),
+    ("from celery import Celery\n\nclass CeleryTask:\n    pass\n", False),
+    ("app.conf.update(load_overrides())\n", True),
+    ('app = Celery[Task]("proj")\n', True),
+    ("INSTALLED_APPS += ['extra']\n", True),
+    ("app.autodiscover_tasks(['pkg'])\n", True),
+    ("def broken(:\n    Celery()\n", True),  # not Python's: LibCST decides
+])
+def test_only_files_with_a_call_the_scan_reads_are_parsed_with_libcst(source, matters):
+    from celery_lint.fixing import config_scan
+
+    assert config_scan._may_matter(source.encode()) is matters
