@@ -154,8 +154,8 @@ APP = 'from celery import Celery\n\napp = Celery("proj", backend="redis://")\n'
     ({"proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("ops_settings")\n'},
      "the config comes from a module outside the project (config_from_object at proj/app.py:4 (ops_settings))"),
     ({"proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\napp.config_from_object("proj.settings")\n',
-      "proj/settings/__init__.py": "", "proj/settings/base.py": 'result_backend = "redis://a"\n',
-      "proj/settings/prod.py": 'result_backend = "redis://b"\n'},
+      "proj/settings/__init__.py": "from .base import *\nfrom .prod import *\n",
+      "proj/settings/base.py": 'result_backend = "redis://a"\n', "proj/settings/prod.py": 'result_backend = "redis://b"\n'},
      "several places configure the backend (proj/settings/base.py:1, proj/settings/prod.py:1)"),
     ({"proj/app.py": 'from celery import Celery\n\napp = Celery("proj")\n'},
      "the project gives its app no result backend: nothing is stored, the flag would change nothing"),
@@ -396,3 +396,29 @@ def test_a_package_can_define_tasks_when_a_file_mentions_celery(tmp_path):
     assert can_define_tasks("worker", "autodiscover_tasks()", search)
     assert can_define_tasks("missing", "INSTALLED_APPS", search)  # not installed: it may
     assert can_define_tasks("plain.tasks", "Celery(include=...)", search)  # a task module by name
+
+
+def test_a_generic_app_gets_the_flag_after_it(tmp_path):
+    """weblate: ``app = Celery[DjangoTask[..., Any]]("weblate")`` is the app (refused before as "no Celery app")."""
+    app = 'from celery import Celery, Task\n\napp = Celery[Task]("proj", backend="redis://")\n'
+    root = write(tmp_path / "p", {"proj/__init__.py": "", "proj/app.py": app, "proj/tasks.py": TASKS,
+                                  "proj/views.py": VIEWS})
+    result = check(root, "--fix", "--strategy", "global")
+    assert (root / "proj/app.py").read_text() == app + "app.conf.task_ignore_result = True\n"
+    assert f"{PREFIX}: wrote app.conf.task_ignore_result = True beside Celery(backend=...) at proj/app.py:3" \
+        in result.stderr.splitlines()
+
+
+@pytest.mark.parametrize("source, matters", [
+    ('"""Runs on the Celery worker."""\nsettings.update(extra)\n', False),
+    ("from celery import Celery\n\nclass CeleryTask:\n    pass\n", False),
+    ("app.conf.update(load_overrides())\n", True),
+    ('app = Celery[Task]("proj")\n', True),
+    ("INSTALLED_APPS += ['extra']\n", True),
+    ("app.autodiscover_tasks(['pkg'])\n", True),
+    ("def broken(:\n    Celery()\n", True),  # not Python's: LibCST decides
+])
+def test_only_files_with_a_call_the_scan_reads_are_parsed_with_libcst(source, matters):
+    from celery_lint.fixing import config_scan
+
+    assert config_scan._may_matter(source.encode()) is matters

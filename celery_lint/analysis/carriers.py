@@ -150,12 +150,25 @@ class Carriers:
         key = literal(node.key)
         if key == "task":
             value = literal(node.value)
+            outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
             if isinstance(value, str) and value != DYNAMIC:
-                outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
                 self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+            elif self.beat_entry_by_task_name(node):  # ``"task": cleanup.name``: the task's registered name
+                self.use(UseKind.BEAT, outcome, Reference(target=self.ref_of(node.value.value)))
+                return
         if isinstance(key, str) and key != DYNAMIC:
             self.setting(key, node.value, node)
         self.value_use(node.value)
+
+    def beat_entry_by_task_name(self, node: cst.DictElement) -> bool:
+        """``{"task": cleanup.name, "schedule": ...}``: a beat entry naming a task object's name (the
+        ``schedule`` key tells it from any other mapping with a ``task`` key)."""
+        value, entry = node.value, self.parents.get(node)
+        if not (isinstance(value, cst.Attribute) and value.attr.value == "name"
+                and isinstance(value.value, (cst.Name, cst.Attribute)) and self.ref_of(value.value) is not None):
+            return False
+        return isinstance(entry, cst.Dict) and any(
+            isinstance(e, cst.DictElement) and literal(e.key) == "schedule" for e in entry.elements)
 
     def visit_Return(self, node: cst.Return) -> None:
         self.value_use(node.value)
@@ -184,6 +197,9 @@ class Carriers:
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other
+        if node.value is not None and isinstance(node.target, cst.Name) and not self.in_function():
+            self.setting(node.target.value, node.value, node, held_by=self.settings_holder())
         self.value_use(node.value, objects=not self.flow.only_called([node.target]))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:

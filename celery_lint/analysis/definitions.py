@@ -39,6 +39,8 @@ from .literals import (
 from .walk import dotted_name, last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+# values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
+MAPPINGS = (cst.Dict, cst.DictComp, cst.List, cst.Set, cst.Tuple)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
 
 
@@ -228,18 +230,22 @@ class Definitions:
             return
         self.summary.option_dicts[name] = OptionDict(keys, self.line_of(at))
 
-    def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False) -> None:
-        """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``)."""
+    def setting(self, key: str, value: cst.BaseExpression, at: cst.CSTNode, attribute: bool = False,
+                held_by: Optional[str] = None) -> None:
+        """``KEY = value`` (a module, a config class, ``app.conf.KEY``, ``dict(KEY=...)``, ``{"KEY": ...}``);
+        ``held_by``: the module or class whose body says it (``ConfigFact.held_by``)."""
+        if isinstance(value, MAPPINGS) and key not in celery_api.ANNOTATIONS_SETTINGS:
+            return  # ``"result_backend": {"description": ..., "default": ...}``: a schema of settings, not one
         if key in celery_api.GLOBAL_IGNORE_SETTINGS and (not attribute or key == "task_ignore_result"):
-            self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at)
+            self.fact(Setting.GLOBAL_IGNORE, setting_value(value, self.env_schema), at, held_by)
         elif key in celery_api.BACKEND_SETTINGS:
-            self.fact(Setting.BACKEND, setting_value(value, self.env_schema), at)
+            self.fact(Setting.BACKEND, setting_value(value, self.env_schema), at, held_by)
         elif key in celery_api.ANNOTATIONS_SETTINGS:
-            self.fact(Setting.ANNOTATIONS, "ignore_result" in code_of(value), at)
+            self.fact(Setting.ANNOTATIONS, "ignore_result" in code_of(value), at, held_by)
         elif key in celery_api.EXPIRES_SETTINGS:
-            self.fact(Setting.EXPIRES, setting_value(value, self.env_schema), at)
+            self.fact(Setting.EXPIRES, setting_value(value, self.env_schema), at, held_by)
         elif key in celery_api.EXTENDED_SETTINGS:
-            self.fact(Setting.EXTENDED, setting_value(value, self.env_schema), at)
+            self.fact(Setting.EXTENDED, setting_value(value, self.env_schema), at, held_by)
 
     def module_alias(self, name: str, value: cst.BaseExpression, at: cst.CSTNode) -> None:
         if isinstance(value, cst.Call):
@@ -257,8 +263,13 @@ class Definitions:
             if ref is not None:
                 self.summary.aliases.append(Alias(name, ref, False, {}, False, self.line_of(at)))
 
-    def fact(self, key: Setting, value, at: cst.CSTNode) -> None:
-        self.summary.config.append(ConfigFact(key, value, self.line_of(at)))
+    def settings_holder(self) -> str:
+        """The module, or the class (``module.Class``), whose body the current statement is in."""
+        classes = [info for info in self.stack if isinstance(info, ClassInfo)]
+        return f"{self.summary.module}.{classes[-1].qualname}" if classes else self.summary.module
+
+    def fact(self, key: Setting, value, at: cst.CSTNode, held_by: Optional[str] = None) -> None:
+        self.summary.config.append(ConfigFact(key, value, self.line_of(at), held_by))
 
     def registration(self, node: cst.Call, task_call: cst.Call) -> None:
         """``app.task(name=...)(func)``."""

@@ -221,6 +221,10 @@ class ConfigFact:
     key: Setting
     value: Any
     line: int
+    # ``KEY = value`` in a module or class body: that module's or class's dotted name, which counts only where an
+    # app loads it (``settings.loaded_sources``); None: the app's own configuration (a call's keywords,
+    # ``app.conf.KEY = ...``, a mapping)
+    held_by: Optional[str] = None
 
 
 class Running(Kind):

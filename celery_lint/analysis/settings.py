@@ -10,17 +10,20 @@ application decides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..types import DYNAMIC, Backend
 from .facts import ConfigFact, ModuleSummary, RunningTaskFact, Setting, is_test_path
+from .loaded_settings import DjangoSettings, LoadedSources, unseen_source
 from .symbols import Symbol, Symbols
 
-DJANGO_SETTINGS = ("django.conf:settings", "django.conf.settings")  # the project's own settings modules
-SHOWN_CODE = 60  # characters of an unreadable config source quoted in a message
-# What another deployment's settings may still say: they can only make tasks silent (a global ignore set in
-# different ways, annotations), never report one
-SILENCING = frozenset({Setting.GLOBAL_IGNORE, Setting.ANNOTATIONS})
+# What settings no app loads may still say (a docker-only celeryconfig, another deployment's Django settings):
+# only what keeps tasks silent, never what reports one (``_Collected.unloaded``). Their ``task_ignore_result =
+# True`` makes the global ignore "maybe" (DYNAMIC): the deployment may load that module after all (an environment
+# variable, a start script), and taking the default False there would report tasks the project ignores globally:
+# a false positive. Their ``False`` is dropped: the default is False anyway. Their backend is dropped (a "no
+# backend" it hides only misses), except a backend class of the project's own, which keeps its tasks "maybe";
+# result_expires / result_extended (report only) are dropped.
 
 
 @dataclass
@@ -82,6 +85,16 @@ class _Collected:
         if handler is not None:
             handler(self, value, where, testing)
 
+    def unloaded(self, fact: ConfigFact, where: str) -> None:
+        """A setting of a module or class no app loads: only what may keep tasks silent (see the note at the top)."""
+        value = fact.value["default"] if isinstance(fact.value, dict) and "env" in fact.value else fact.value
+        if fact.key is Setting.GLOBAL_IGNORE and value is not False:
+            self.ignores.append((DYNAMIC, where))
+        elif fact.key is Setting.ANNOTATIONS and value:
+            self.annotations.append(where)
+        elif fact.key is Setting.BACKEND and _is_project_backend(value, self.symbols):
+            self.custom.append(f"{where} ({value})")
+
     def global_ignore(self, value, where: str, testing: bool) -> None:
         self.ignores.append((value if value in (True, False, DYNAMIC) else bool(value), where))
 
@@ -110,7 +123,7 @@ class _Collected:
     def loaded_config(self, value, where: str, testing: bool) -> None:
         if "django_settings" in value:  # read before the facts (``DjangoSettings``)
             return
-        evidence = None if testing else _unseen_source(value, self.symbols, self.modules)
+        evidence = None if testing else unseen_source(value, self.symbols, self.modules)
         if evidence:
             self.unseen.append(f"{evidence} at {where}")
 
@@ -152,13 +165,15 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
     django = DjangoSettings(summaries, symbols, known)
     if django.outside_project:
         collected.unseen.append(django.outside_project)
+    loaded = LoadedSources(summaries, symbols, known, django)
     for summary in summaries:
         testing = is_test_path(summary.path)  # a test app or settings (eager, in memory) say nothing of production
         other_deployment = summary.module in django.not_loaded
         for fact in summary.config:
-            if other_deployment and fact.key not in SILENCING:
-                continue  # ``settings_docker.py``: not what the app loads by default, never cited
-            collected.add(fact, f"{summary.path}:{fact.line}", testing)
+            if other_deployment or not loaded.counts(fact.held_by):
+                collected.unloaded(fact, f"{summary.path}:{fact.line}")  # ``settings_docker.py``: never decides
+            else:
+                collected.add(fact, f"{summary.path}:{fact.line}", testing)
     reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id]
     backend = collected.backend_state()
     ignores = collected.ignores
@@ -173,72 +188,11 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
         if backend is Backend.ABSENT else None,
         backend_env=collected.envs.get(Setting.BACKEND),
         global_ignore_env=collected.envs.get(Setting.GLOBAL_IGNORE),
-        backend_at=collected.backends,
+        backend_at=list(dict.fromkeys(collected.backends)),  # ``Celery(backend=...)`` is both an app and a setting
         backend_unknown=collected.unseen[0] if backend is Backend.UNKNOWN and collected.unseen else None,
         expires=collected.report_only.get(Setting.EXPIRES),
         extended=collected.report_only.get(Setting.EXTENDED),
     )
-
-
-class DjangoSettings:
-    """Which settings modules a Django project's app loads: ``config_from_object("django.conf:settings")`` reads
-    the module ``DJANGO_SETTINGS_MODULE`` names, by default the one ``os.environ.setdefault(...)`` gives (in the
-    module loading the settings, else anywhere), and whatever it star-imports (``from .base import *``). The
-    project's other settings modules (``settings_docker.py``, ``settings/dev.py``) set no backend; their global
-    ignore still counts (it can only keep tasks silent). A default module outside the project may import any of
-    them: then all are read, and it is evidence that a backend may be set where celery-lint cannot see."""
-
-    def __init__(self, summaries: Sequence[ModuleSummary], symbols: Symbols, modules: FrozenSet[str]):
-        self.not_loaded: Set[str] = set()
-        self.outside_project: Optional[str] = None  # evidence: the default settings module is not in the project
-        defaults, loaders = self._defaults(summaries)
-        chosen = [(m, where) for m, where, module in defaults if module in loaders] or \
-            [(m, where) for m, where, _ in defaults]
-        if not loaders or not chosen:
-            return
-        outside = [(m, where) for m, where in chosen if m not in modules]
-        if len(outside) == len(chosen):  # it may import any of the project's settings modules: all are read
-            module, where = outside[0]
-            self.outside_project = (f"the Django settings module {module} (DJANGO_SETTINGS_MODULE at {where}) is "
-                                    "outside the project")
-            return
-        loaded = _star_closure({m for m, _ in chosen}, symbols)
-        self.not_loaded = {s.module for s in summaries
-                           if s.config and _is_settings_module(s.module) and s.module not in loaded}
-
-    @staticmethod
-    def _defaults(summaries: Sequence[ModuleSummary]):
-        """(default settings module, path:line, module setting it) and the modules loading Django's settings."""
-        defaults, loaders = [], set()
-        for summary in summaries:
-            if is_test_path(summary.path):
-                continue
-            for fact in summary.config:
-                if fact.key is not Setting.LOADED_CONFIG:
-                    continue
-                if "django_settings" in fact.value:
-                    defaults.append((fact.value["django_settings"], f"{summary.path}:{fact.line}", summary.module))
-                elif (fact.value.get("module") or fact.value.get("ref")) in DJANGO_SETTINGS:
-                    loaders.add(summary.module)
-        return defaults, loaders
-
-
-def _star_closure(modules: Set[str], symbols: Symbols) -> Set[str]:
-    """The modules and everything they star-import, transitively."""
-    found, todo = set(), list(modules)
-    while todo:
-        module = todo.pop()
-        if module in found:
-            continue
-        found.add(module)
-        summary = symbols.modules.get(module)
-        if summary is not None:
-            todo += [target for key, target in summary.imports.items() if key.startswith("*")]
-    return found
-
-
-def _is_settings_module(module: str) -> bool:
-    return any("settings" in part for part in module.split("."))
 
 
 def _global_ignore(values: set) -> object:
@@ -246,32 +200,6 @@ def _global_ignore(values: set) -> object:
     if not values:
         return False
     return values.pop() if len(values) == 1 and values <= {True, False} else DYNAMIC
-
-
-def _unseen_source(value, symbols: Symbols, modules: FrozenSet[str]) -> Optional[str]:
-    """``config_from_object(x)`` / ``Celery(config_source=x)`` / ``conf.update(x)``: a sentence saying why x
-    cannot be read (a module outside the project, an expression), or None when its settings are in the project."""
-    if not isinstance(value, dict):
-        return None
-    if "code" in value:
-        code = value["code"]
-        shown = code if len(code) <= SHOWN_CODE else code[:SHOWN_CODE - 3] + "..."
-        return f"the config is loaded from {shown}, which celery-lint cannot read,"
-    dotted = value.get("module") or value.get("ref")
-    if not dotted or dotted in DJANGO_SETTINGS or _in_project(dotted, symbols, modules):
-        return None
-    return f"the config is loaded from {dotted}, outside the project,"
-
-
-def _in_project(dotted: str, symbols: Symbols, modules: FrozenSet[str]) -> bool:
-    """A module or object of the project: by its full name, or by a name relative to one of its folders (an app
-    run from inside its package imports ``celeryconfig`` for ``proj/celeryconfig.py``)."""
-    dotted = dotted.replace(":", ".")
-    if symbols.resolve(dotted).kind is not Symbol.EXTERNAL:
-        return True
-    parts = dotted.split(".")
-    names = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}  # the module may end anywhere in it
-    return any(module in names or any(module.endswith(f".{name}") for name in names) for module in modules)
 
 
 def _is_project_backend(value, symbols: Symbols) -> bool:

@@ -257,7 +257,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
             if isinstance(name, cst.Name) and self.in_function():
                 continue  # a local variable named like a setting (``result_extended = ...`` in a function) is not one
             if key is not None:
-                self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute))
+                self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute),
+                             held_by=self.settings_holder() if isinstance(name, cst.Name) else None)
         owner = self.method_owner()
         for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
             name = target.target

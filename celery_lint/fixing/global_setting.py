@@ -158,7 +158,10 @@ class _Placer:
 
         from ..analysis.walk import last_name
 
-        if not isinstance(node, cst.Call) or last_name(node.func) != "Celery":
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func.value if isinstance(node.func, cst.Subscript) else node.func  # ``Celery[DjangoTask](...)``
+        if last_name(func) != "Celery":
             return None
         assign = self.parents.get(node)
         targets = assign.targets if isinstance(assign, cst.Assign) else []

@@ -100,6 +100,7 @@ class Configuration:
     # "unknown" with evidence: why a backend may be configured where celery-lint cannot see; or "assumed"
     # (``assume-backend``) for a backend taken as configured though none is seen
     backend_evidence: Optional[str] = None
+    backend_more: int = 0  # other places that set a backend, besides backend_at
 
 
 @dataclass
@@ -178,6 +179,7 @@ def configuration(settings) -> Configuration:
         extended=extended if extended in (True, False) else DYNAMIC, extended_at=extended_at,
         annotations_at=settings.annotations_at,
         backend_evidence="assumed (assume-backend)" if settings.assumed else settings.backend_unknown,
+        backend_more=max(len(settings.backend_at) - 1, 0),
     )
 
 

@@ -139,6 +139,8 @@ def config_rows(config: Configuration) -> List[Tuple[str, str, str]]:
     """(setting, value, where it comes from)."""
     default = "Celery's default"
     backend_from = config.backend_at or NONE
+    if config.backend_more:  # several places set one (weblate: settings_example.py, settings_docker.py)
+        backend_from += f" +{config.backend_more}"
     if config.backend_evidence:
         backend_from = config.backend_evidence
     if config.backend_env:
