@@ -260,3 +260,32 @@ def test_an_errback_on_a_parent_we_cannot_name_keeps_every_task_handed_on_as_a_v
     })
     found = verdicts(root)
     assert (found["render"], found["audit"]) == ("maybe", "unread")
+
+
+FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(render)\n"
+
+
+@pytest.mark.parametrize("views", [
+    # a local list handed to a function that fills it: what it holds is not only its literal
+    """
+    from proj.fill import fill
+    def view():
+        jobs = [audit]
+        fill(jobs)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    # a module-level table handed to a function
+    """
+    from proj.fill import fill
+    JOBS = [audit]
+    fill(JOBS)
+    def view():
+        return [t.delay(1).get() for t in JOBS]
+    """,
+])
+def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold(project, views):
+    """render's own enqueue is unread, but the container the read loops over may hold it: never CEL001."""
+    root = project({"proj/tasks.py": TASKS, "proj/fill.py": FILL,
+                    "proj/views.py": "from proj.tasks import render, audit\n" + textwrap.dedent(views)
+                    + "\ndef other():\n    render.delay(2)\n"})
+    assert verdicts(root)["render"] != "unread"

@@ -131,7 +131,11 @@ class PossibleValues:
             found.extend(bound)
         if not found:
             return None
-        return self._union(found)
+        values = self._union(found)
+        if values and any(isinstance(v, _MUTABLE) for v in values) \
+                and any(_handed_on(node, name.value) for node in _walk(scope.body)):
+            return None  # ``fill(jobs)``, ``self.jobs = jobs``: filled where this function cannot see
+        return values
 
     def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
         """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
@@ -210,6 +214,24 @@ def _mutates(node: cst.CSTNode, name: str) -> bool:
         return node.func.value.value == name and node.func.attr.value in _FILLS
     if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
         return isinstance(node.target.value, cst.Name) and node.target.value.value == name
+    return False
+
+
+_MUTABLE = (cst.List, cst.Dict, cst.Set)
+# Calls that read a container and keep nothing of it: passing a container to any other call may fill it there.
+_READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "enumerate", "iter",
+                         "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
+
+
+def _handed_on(node: cst.CSTNode, name: str) -> bool:
+    """``fill(jobs)`` or ``self.jobs = jobs``: the container ``name`` goes where it may be filled unseen."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        callee = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+        return callee not in _READS_ONLY and any(isinstance(a.value, cst.Name) and a.value.value == name
+                                                 for a in node.args)
+    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
+        return any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
     return False
 
 
