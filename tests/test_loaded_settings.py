@@ -5,27 +5,13 @@ Each a small project, both analysis paths."""
 from __future__ import annotations
 
 from conftest import analyse_both_ways, lint
+from test_config_patterns import FINDING, TASKS, VIEWS
 
 from celery_lint import config as config_module, engine
 from celery_lint.report import audit, render
 
 from celery_lint.types import DYNAMIC
 
-TASKS = """
-    from celery import shared_task
-
-    @shared_task
-    def sync(x):
-        return x
-"""
-VIEWS = """
-    from proj.tasks import sync
-
-    def view(x):
-        sync.delay(x)
-"""
-FINDING = ("proj/tasks.py:4:1: CEL001 result of task 'proj.tasks.sync' is stored but never read (enqueued at 1 "
-           "place); add ignore_result=True")
 WORKER = """
     from celery import Celery
 

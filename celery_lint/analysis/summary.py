@@ -77,23 +77,25 @@ def summarize_cut(source: bytes, path: str, module: str, is_package: bool, cut: 
 def parse_error(source: bytes) -> str:
     """What a summary of the whole file would say of its parse ("" when LibCST reads it), without the summary
     (the parse check of a file no summary needs: a sixth of the time)."""
-    def check() -> str:
-        refused = _refused_by_python(source)
-        if refused is not None:
-            return f"cannot parse: {refused}"
-        deep = too_deep(source)
-        if deep is not None:
-            return deep
-        try:
-            parse_module(source)
-        except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
-            return _unreadable(source, exc)
-        return ""
-
     try:
-        return call_with_deep_stack(check)
+        return call_with_deep_stack(_whole_file, source)[1]
     except (RecursionError, MemoryError) as exc:
         return _beyond_limits(exc)
+
+
+def _whole_file(source: bytes) -> Tuple[Optional[cst.Module], str]:
+    """LibCST's tree of the whole file, or why not ("" when it parses). Nesting that could overflow LibCST's stack,
+    or take it minutes, is refused before it."""
+    refused = _refused_by_python(source)
+    if refused is not None:
+        return None, f"cannot parse: {refused}"
+    deep = too_deep(source)
+    if deep is not None:
+        return None, deep
+    try:
+        return parse_module(source), ""
+    except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        return None, _unreadable(source, exc)
 
 
 def _beyond_limits(exc: BaseException) -> str:
@@ -104,25 +106,25 @@ def _beyond_limits(exc: BaseException) -> str:
 def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut],
                record_calls_of) -> Tuple[ModuleSummary, bool]:
     text, line_numbers = (cut.text, cut.line_numbers) if cut is not None else (source, None)
-    if line_numbers is None:  # LibCST gets the whole file: first make sure it cannot overflow its stack
-        refused = _refused_by_python(source)
-        if refused is not None:
-            return ModuleSummary(path, module, is_package, error=f"cannot parse: {refused}"), False
-    deep = too_deep(text)  # before LibCST, which would take minutes on it
-    if deep is not None:
-        return ModuleSummary(path, module, is_package, error=deep), False
-    try:
-        tree = parse_module(text)
-    except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
-        if line_numbers is None:
-            return ModuleSummary(path, module, is_package, error=_unreadable(source, exc)), False
-        # Python's parser read the whole file, so the cut is at fault: it may cost time, never a finding.
-        # LibCST gets the whole file.
-        text, line_numbers = source, None
+    if line_numbers is None:  # nothing cut: the whole file
+        tree, error = _whole_file(source)
+        if tree is None:
+            return ModuleSummary(path, module, is_package, error=error), False
+        text = source
+    else:
+        deep = too_deep(text)  # before LibCST, which would take minutes on it
+        if deep is not None:
+            return ModuleSummary(path, module, is_package, error=deep), False
         try:
-            tree = parse_module(source)
-        except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
-            return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
+            tree = parse_module(text)
+        except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError):
+            # Python's parser read the whole file, so the cut is at fault: it may cost time, never a finding.
+            # LibCST gets the whole file.
+            text, line_numbers = source, None
+            try:
+                tree = parse_module(source)
+            except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
+                return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
     summary = ModuleSummary(path, module, is_package)
     # Python's own line breaks (str.splitlines would also break at \f and friends): noqa comments by line.
     _Summarizer(tree, text, summary, source.splitlines(), record_calls_of, line_numbers).run()
