@@ -121,8 +121,11 @@ TERMS: Tuple[Term, ...] = (
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    abstract = True  # <-\n"),
     Term(Role.ENQUEUE, ("delay",), attribute("delay"), example=TASK + "    job.delay(y)  # <-\n"),
     Term(Role.ENQUEUE, ("apply_async",), word("apply_async"), example=TASK + "    job.apply_async((y,))  # <-\n"),
-    Term(Role.ENQUEUE_ON_COMMIT, ("delay_on_commit", "apply_async_on_commit"), rb"_on_commit\b",
+    # Each name in full: ``_on_commit`` alone would take every model with a ``push_on_commit`` field.
+    Term(Role.ENQUEUE_ON_COMMIT, ("delay_on_commit",), word("delay_on_commit"),
          example=TASK + "    job.delay_on_commit(y)  # <-\n"),
+    Term(Role.ENQUEUE_ON_COMMIT, ("apply_async_on_commit",), word("apply_async_on_commit"),
+         example=TASK + "    job.apply_async_on_commit((y,))  # <-\n"),
     Term(Role.SEND_BY_NAME, ("send_task",), word("send_task"),
          example="def view(app):\n    y = 1\n    app.send_task('proj.job', (y,))  # <-\n"),
     Term(Role.SIGNATURE, ("s",), attribute("s", rb"\("), example=TASK + "    sig = job.s(y)  # <-\n"),
