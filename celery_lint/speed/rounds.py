@@ -122,13 +122,18 @@ class FastPath:
         if summary is None and state.unreached is not None and interest.names <= state.unreached:
             hits = False  # none of a superset of these names was reachable from this file
         elif summary is None:
-            hits = interest.referenced_in(self._source(f))
+            # Names this run already found unreachable from the file (which has no star import, then) cannot make
+            # it reachable now: only the others can, and only if the file holds them at all.
+            source = self._source(f)
+            fresh = state.unreached is None or may_mention(source, interest.names - state.unreached)
+            hits = fresh and interest.referenced_in(source)
             if not hits:
                 state.unreached = interest.names
         else:  # a summarised file: does it mention a name its summary did not look for?
-            words = WORD.findall(self._source(f))
             seen = {n.encode() for n in record.names_seen} if record is not None else set()
-            hits = not interest.names.intersection(words) <= seen
+            source = self._source(f)
+            hits = may_mention(source, interest.names - seen) \
+                and not interest.names.intersection(WORD.findall(source)) <= seen
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -194,6 +199,15 @@ class FastPath:
             return False  # paths come from discovery, never from the cache alone
         self.summaries[f.relative], self.records[f.relative] = summary, entry.record
         return True
+
+
+SUBSTRING_CHECKS = 24  # up to this many names, a text search for each beats listing the file's words
+
+
+def may_mention(source: bytes, names: frozenset) -> bool:
+    """Could ``source`` mention one of ``names`` as a word? False only when none is in it even as text: a later
+    round adds a few names, and most files hold none of them (a search each, instead of every word again)."""
+    return len(names) > SUBSTRING_CHECKS or any(name in source for name in names)
 
 
 def names_of_interest(project: Project) -> List[str]:
