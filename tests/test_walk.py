@@ -45,11 +45,14 @@ class A:
 '''
 
 
-def placed(source: bytes):
+PLACED = (cst.Call, cst.Name, cst.Decorator, cst.Attribute)
+
+
+def placed(source: bytes, types: tuple = PLACED):
     tree = cst.parse_module(source)
     expected = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    walk = Walk(tree, source, lambda node, name: None, (cst.Call, cst.Name, cst.Decorator, cst.Attribute))
-    lines_only = Walk(tree, source, lambda node, name: None, (cst.Call, cst.Name, cst.Decorator, cst.Attribute))
+    walk = Walk(tree, source, lambda node, name: None, types)
+    lines_only = Walk(tree, source, lambda node, name: None, types)
     # a fresh walk for lines alone, so its fast path (no code generated) is what gets checked
     return [((expected[n].start.line, expected[n].start.column, expected[n].start.line),
              (*walk.position(n), lines_only.line(n)), n) for _e, n in walk.events]
@@ -156,3 +159,38 @@ class C:
     assert resolved[("app", 6)] == "mod.app"
     assert resolved[("len", 6)] is None  # a builtin
     assert resolved[("app", 11)] == "mod.app"  # class variables are not visible in methods
+
+
+ATTRIBUTE_RUNS = b"""SCHEDULE = {
+    "daily": Frequency.DAILY,
+    "weekly": Frequency.WEEKLY, "x": Frequency.DAILY.value,
+    "later": (
+        Frequency.MONTHLY),
+    "split": Frequency
+    .YEARLY,
+    "call": Frequency.get(1).HOURLY,
+}
+(
+    Model.objects.using("default")
+    .filter(x=1)
+)
+"""
+# What the analysis asks the line of, beside calls and names: whole statements, entries, arguments.
+ASKED = (cst.Call, cst.Name, cst.Attribute, cst.Assign, cst.AssignTarget, cst.Expr, cst.DictElement, cst.Arg,
+         cst.Subscript, cst.Return, cst.Decorator)
+
+
+def test_lines_from_a_run_of_attributes_and_from_where_a_statement_starts():
+    """``Frequency.WEEKLY``: the class is named on many lines, the attribute once, on the line holding the whole
+    run; a statement's first node is on its first line; neither needs LibCST's code generation. ``Frequency
+    .YEARLY`` (the run broken across lines) and a call in brackets (LibCST places ``(x)`` where ``x`` starts) do."""
+    rows = placed(ATTRIBUTE_RUNS, ASKED)
+    assert len(rows) > 30
+    assert [(want, got) for want, got, _ in rows if want != got] == []
+    tree = cst.parse_module(ATTRIBUTE_RUNS)
+    walk = Walk(tree, ATTRIBUTE_RUNS, lambda node, name: None, ASKED)
+    code = {cst.Module([]).code_for_node(node): node for _event, node in walk.events}
+    assert walk.line(code["Frequency.WEEKLY"]) == 3 and walk.line(code["Frequency.get(1).HOURLY"]) == 8
+    assert walk.line(next(n for n in code.values() if isinstance(n, cst.Assign))) == 1
+    assert walk._positions == {}  # all from the text
+    assert walk.line(code["Frequency\n    .YEARLY"]) == 6 and walk._positions != {}

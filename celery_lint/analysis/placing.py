@@ -4,7 +4,8 @@ statement placed by generating that statement's code alone."""
 from __future__ import annotations
 
 import ast
-from typing import Dict, Tuple
+import re
+from typing import Callable, Dict, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -93,3 +94,65 @@ def _map_compound(statement, node, out, spans: dict, decorators: dict) -> None:
                 _map_block(handler.body.body, ast_handler.body, out, spans, decorators)
         if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):
             _map_block(statement.finalbody.body.body, node.finalbody, out, spans, decorators)
+
+
+# Nodes that are only layout: a statement's first code word is the first child that is none of these.
+_LAYOUT = (cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.SimpleWhitespace, cst.ParenthesizedWhitespace,
+           cst.Comment)
+
+
+def line_by_words(node: cst.CSTNode, statement: cst.CSTNode, span: tuple, parents: dict,
+                  word_lines: Callable[[tuple], Dict[str, Optional[int]]],
+                  source_line: Callable[[int], str]) -> Optional[int]:
+    """The line of ``node`` within ``statement`` (a simple statement line or a decorator, on the lines ``span``
+    as Python's parser gave them), when the text tells it; None: ask LibCST, which generates the statement's code.
+    - a statement on one line, or a node its statement starts with: the first line;
+    - else a node starting with a name, or a chain of attributes, calls and subscripts on one (no brackets
+      around it): the line of its first word where that word is written once in the statement (strings and
+      comments included); or of a later word of its first run of attributes (``Frequency.DAILY`` where the
+      class is named on many lines) written once, where that line holds the whole run up to it."""
+    first, last = span
+    if first == last or _starts(node, statement, parents):
+        return first
+    attributes = []  # the attribute names right after the first word, outermost first
+    while type(node) is not cst.Name:
+        if getattr(node, "lpar", None):
+            return None
+        if type(node) is cst.Attribute:
+            attributes.append(node.attr.value)
+            node = node.value
+        elif type(node) in (cst.Call, cst.Subscript):
+            attributes = []  # brackets between words: only what follows the first word counts
+            node = node.func if type(node) is cst.Call else node.value
+        else:
+            return None
+    if getattr(node, "lpar", None):
+        return None
+    words = word_lines(span)
+    line = words.get(node.value)
+    if line is not None:
+        return line
+    run = re.escape(node.value)
+    for attribute in reversed(attributes):
+        run += r"\s*\.\s*" + re.escape(attribute)
+        line = words.get(attribute)
+        if line is not None:  # written once: this node's; is its first word on that line too?
+            return line if re.search(r"(?<![\w.])" + run + r"\b", source_line(line)) else None
+    return None
+
+
+def _starts(node: cst.CSTNode, statement: cst.CSTNode, parents: dict) -> bool:
+    """Does ``statement``'s code start with ``node`` (each node on the way up its parent's first child, layout
+    aside)? Not said of a decorator's own ``@`` (a line break may follow it), nor through brackets (LibCST
+    places ``(x)`` where ``x`` starts, maybe on the next line)."""
+    if isinstance(statement, cst.Decorator):
+        return False
+    while node is not statement:
+        parent = parents.get(node)
+        if parent is None or getattr(node, "lpar", None):
+            return False
+        lead = next((child for child in parent.children if not isinstance(child, _LAYOUT)), None)
+        if lead is not node:
+            return False
+        node = parent
+    return True

@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Dict, List, Optional
 
 import libcst as cst
-from .placing import generate_positions, header_only, statement_lines
+from .placing import generate_positions, header_only, line_by_words, statement_lines
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
@@ -241,7 +241,8 @@ class Walk:
             statement = self._statement_of(node)
             if type(statement) in _LINE_STATEMENTS:
                 span = self._span(statement)
-                found = self._line_in(node, span) if span is not None else None
+                found = line_by_words(node, statement, span, self.parents, self._word_lines, self._source_line) \
+                    if span is not None else None
                 if found is not None:
                     return self._original_line(found)
         return self.position(node)[0]
@@ -280,26 +281,6 @@ class Walk:
         index = next(i for i, each in enumerate(definition.decorators) if each is decorator)
         spans = self._decorator_spans[definition]
         return spans[index] if index < len(spans) else None
-
-    def _line_in(self, node: cst.CSTNode, span: tuple) -> Optional[int]:
-        """The line of ``node`` within a statement on lines ``span``, if its first word tells it: a name, or an
-        attribute, call or subscript starting with one (no brackets around it), written nowhere else in the
-        statement (strings and comments included). None: ask LibCST."""
-        first, last = span
-        if first == last:
-            return first
-        while True:
-            if getattr(node, "lpar", None):
-                return None
-            if type(node) is cst.Name:
-                break
-            if type(node) is cst.Call:
-                node = node.func
-            elif type(node) in (cst.Attribute, cst.Subscript):
-                node = node.value
-            else:
-                return None
-        return self._word_lines(span).get(node.value)
 
     def _word_lines(self, span: tuple) -> Dict[str, Optional[int]]:
         """Each word of the lines ``span``: the line it is on, or None where it is written more than once.
