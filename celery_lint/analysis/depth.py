@@ -9,10 +9,9 @@ character, so an expression shorter than ``MAX_DEPTH`` characters cannot reach i
 from __future__ import annotations
 
 import ast
+import bisect
 from itertools import accumulate
-from typing import List, Optional
-
-from .parsing import python_pieces
+from typing import List, Optional, Sequence, Tuple
 
 MAX_DEPTH = 1000  # LibCST parses an expression this deep in about a second
 
@@ -20,6 +19,8 @@ MAX_DEPTH = 1000  # LibCST parses an expression this deep in about a second
 def too_deep(source: bytes) -> Optional[str]:
     """The error for ``source`` when an expression nests deeper than ``MAX_DEPTH``, or deeper than Python's
     own parser goes; else None (a syntax error included: LibCST may know newer syntax, or says what is wrong)."""
+    from .parsing import python_pieces  # imports LibCST, which the slicer's check (``too_deep_in``) must not
+
     if len(source) < MAX_DEPTH:
         return None
     starts = [0, *accumulate(len(line) for line in source.splitlines(keepends=True))]
@@ -44,17 +45,33 @@ def _parsed(source: bytes) -> Optional[ast.Module]:
         return None
 
 
-def _too_deep_in(tree: ast.Module, starts: List[int]) -> Optional[str]:
+def too_deep_in(tree: ast.Module, source: bytes, cut: Sequence[Tuple[int, int]] = ()) -> Optional[str]:
+    """``too_deep`` of ``source`` with the statements on the line ranges ``cut`` (sorted, each a whole run of
+    statements) taken out, from Python's tree of the whole of it (``tree``, already parsed)."""
+    if len(source) < MAX_DEPTH:
+        return None
+    return _too_deep_in(tree, [0, *accumulate(len(line) for line in source.splitlines(keepends=True))], cut)
+
+
+def _too_deep_in(tree: ast.Module, starts: List[int], cut: Sequence[Tuple[int, int]] = ()) -> Optional[str]:
     todo: List[ast.AST] = [tree]
     while todo:
         node = todo.pop()
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) and (_length(child, starts) < MAX_DEPTH or _inside(child, cut)):
+                continue  # too short to hold an expression that deep, or not in the text that is parsed
             if not isinstance(child, ast.expr):
                 todo.append(child)  # statements, handlers, arguments: look inside
             elif _length(child, starts) >= MAX_DEPTH and _depth_over(child, MAX_DEPTH):
                 return (f"cannot analyse: an expression on line {child.lineno} nests more than {MAX_DEPTH} deep "
                         "(celery-lint's parser would take minutes)")
     return None
+
+
+def _inside(statement: ast.stmt, cut: Sequence[Tuple[int, int]]) -> bool:
+    """Is ``statement`` within one of the line ranges ``cut``?"""
+    index = bisect.bisect_right(cut, (statement.lineno, float("inf"))) - 1
+    return index >= 0 and (statement.end_lineno or statement.lineno) <= cut[index][1]
 
 
 def _length(node: ast.expr, starts: List[int]) -> int:

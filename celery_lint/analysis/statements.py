@@ -54,3 +54,7 @@ class SourceCut(NamedTuple):
 
     text: bytes
     line_numbers: Optional[List[int]]  # the original number of each line of ``text``; None: nothing was cut
+    # ``depth.too_deep`` of the whole file, when the slicer already knows it (from Python's tree of the file,
+    # which holds every expression the cut text does): no second parse of the cut text to ask again.
+    deep: Optional[str] = None
+    depth_checked: bool = False

@@ -112,7 +112,7 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
             return ModuleSummary(path, module, is_package, error=error), False
         text = source
     else:
-        deep = too_deep(text)  # before LibCST, which would take minutes on it
+        deep = cut.deep if cut.depth_checked else too_deep(text)  # before LibCST, which would take minutes on it
         if deep is not None:
             return ModuleSummary(path, module, is_package, error=deep), False
         try:

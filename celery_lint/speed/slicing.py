@@ -30,6 +30,7 @@ import re
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from .. import celery_api
+from ..analysis.depth import too_deep_in
 from ..analysis.statements import SourceCut, parse_statements
 from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
 from .prefilter import WORD, celery_token_starts
@@ -55,11 +56,13 @@ class Sliced(NamedTuple):
     source: bytes
     dropped: List[List[int]]  # line ranges cut (a range may keep its first line as ``pass``)
     line_numbers: Optional[List[int]]  # original number of each line of ``source``; None when nothing was cut
+    deep: Optional[str] = None  # ``depth.too_deep`` of the whole file, when ``depth_checked``
+    depth_checked: bool = False
 
     @property
     def cut(self) -> SourceCut:
         """What the summary parses instead of the file."""
-        return SourceCut(self.source, self.line_numbers)
+        return SourceCut(self.source, self.line_numbers, self.deep, self.depth_checked)
 
 
 class _Cut(NamedTuple):
@@ -107,7 +110,10 @@ def slice_source(source: bytes, keep) -> Sliced:
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
         return Sliced(source, [], None)
-    return _apply(lines, sorted(cuts))
+    # Whether an expression of what is kept nests too deep for LibCST, from the tree already parsed.
+    cuts.sort()
+    deep = too_deep_in(tree, source, [(cut.start, cut.end) for cut in cuts])
+    return _apply(lines, cuts)._replace(deep=deep, depth_checked=True)
 
 
 class _Relevance:
