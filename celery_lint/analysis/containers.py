@@ -29,6 +29,7 @@ class PossibleValues:
         self.parents = parents
         self.ref_of = ref_of
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
+        self._in_body: Dict[cst.CSTNode, List[cst.CSTNode]] = {}  # a function's nodes, walked once per summary
         # Went through a module-level table on the last question: other modules may add to it.
         self.open_table = False
 
@@ -122,7 +123,7 @@ class PossibleValues:
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
-        for node in _walk(scope.body):
+        for node in self._body_nodes(scope):
             if _mutates(node, name.value):
                 return None  # ``jobs.append(t)``, ``jobs[k] = t``: filled in a way not followed
             bound = self._bound_here(node, name.value, depth)
@@ -133,9 +134,16 @@ class PossibleValues:
             return None
         values = self._union(found)
         if values and any(isinstance(v, _MUTABLE) for v in values) \
-                and any(_handed_on(node, name.value) for node in _walk(scope.body)):
+                and any(_handed_on(node, name.value) for node in self._body_nodes(scope)):
             return None  # ``fill(jobs)``, ``self.jobs = jobs``: filled where this function cannot see
         return values
+
+    def _body_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
+        """``_walk`` of the function's body, once: a function asked about many variables is walked once."""
+        nodes = self._in_body.get(function)
+        if nodes is None:
+            nodes = self._in_body[function] = _walk(function.body)
+        return nodes
 
     def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
         """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
