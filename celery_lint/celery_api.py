@@ -124,7 +124,7 @@ TERMS: Tuple[Term, ...] = (
     # Each name in full: ``_on_commit`` alone would take every model with a ``push_on_commit`` field.
     Term(Role.ENQUEUE_ON_COMMIT, ("delay_on_commit",), word("delay_on_commit"),
          example=TASK + "    job.delay_on_commit(y)  # <-\n"),
-    Term(Role.ENQUEUE_ON_COMMIT, ("apply_async_on_commit",), word("apply_async_on_commit"),
+    Term(Role.ENQUEUE_ON_COMMIT, ("apply_async_on_commit",), None, "holds the token 'apply_async'",
          example=TASK + "    job.apply_async_on_commit((y,))  # <-\n"),
     Term(Role.SEND_BY_NAME, ("send_task",), word("send_task"),
          example="def view(app):\n    y = 1\n    app.send_task('proj.job', (y,))  # <-\n"),
