@@ -1,0 +1,81 @@
+"""The fast path's rounds: a name found in one round makes files the earlier rounds passed over matter, and a
+later round must find them (rounds.py asks a file found unreachable only about the names added since)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from celery_lint import config as config_module
+from celery_lint import engine
+from celery_lint.speed.cache import Cache
+from celery_lint.speed.cache_dir import CACHE_DIRNAME
+
+from helpers import write
+
+TASKS = '''from celery import shared_task
+
+from shop.models import Order
+
+
+@shared_task
+def render(order_id):
+    return Order.render(order_id)
+
+
+@shared_task
+def notify(order_id):
+    Order.notify(order_id)
+
+
+def start_render(order_id):
+    return render.delay(order_id)
+'''
+# No Celery token and no task name: only the helper's name (found by the first round's summary) reaches it.
+VIEWS = '''from shop.tasks import start_render
+
+
+def invoice(request, order_id):
+    return start_render(order_id).get(timeout=10)
+'''
+# Re-exports everything: matters whatever the names are.
+API = '''from shop.tasks import *  # noqa: F403
+
+
+def resend(order_id):
+    return start_render(order_id).get(timeout=10)
+'''
+SIGNALS = '''from shop.tasks import notify
+
+
+def on_paid(order):
+    notify.delay(order.id)
+'''
+
+
+def findings(root: Path, speed: bool):
+    report = engine.analyse_root(root, config_module.load(root), use_cache=speed, speed=speed, jobs=1)
+    return [(f.path, f.line, f.code) for f in report.findings], report
+
+
+def summarised(root: Path) -> list:
+    """The files the fast path summarised (its cache keeps their summaries)."""
+    cache = Cache(root / CACHE_DIRNAME)
+    with cache.exclusive():
+        return sorted(path for path, entry in cache.entries.items() if entry.summary is not None)
+
+
+def test_a_name_found_in_a_later_round_reaches_files_an_earlier_round_passed_over(tmp_path):
+    files = {"pyproject.toml": "", "shop/__init__.py": "", "shop/models.py": "class Order:\n    pass\n",
+             "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', backend='redis://')\n",
+             "shop/tasks.py": TASKS, "shop/views.py": VIEWS, "shop/signals.py": SIGNALS}
+    root = write(tmp_path, files)
+    fast, _ = findings(root, speed=True)
+    assert fast == [("shop/tasks.py", 11, "CEL001")]  # notify; render's result is read through the helper
+    assert findings(root, speed=False)[0] == fast
+    # views.py names no task: the first round passed over it; start_render's name, found then, reaches it
+    assert summarised(root) == ["shop/celery.py", "shop/signals.py", "shop/tasks.py", "shop/views.py"]
+    shutil.rmtree(root / CACHE_DIRNAME)
+    (root / "shop/views.py").unlink()
+    (root / "shop/api.py").write_text(API)  # a star import: it matters whatever the names
+    assert findings(root, speed=True)[0] == [("shop/tasks.py", 11, "CEL001")]
+    assert summarised(root) == ["shop/api.py", "shop/celery.py", "shop/signals.py", "shop/tasks.py"]
