@@ -61,7 +61,14 @@ def analyse_root(root: Path, config: Config, report_on: Sequence[Path] = (), ove
             moved = moved_answer(stored, answers.looked_at, path, buffer, config, Cache(cache, within=cache_within))
             if moved is not None:
                 return moved
+    from .speed.cache import holds_an_index
+    from .speed.parallel import Summarizers
+
+    workers = Summarizers(jobs, start_method)
+    if not holds_an_index(cache):  # a cold run: the workers load LibCST while this process loads the rest
+        workers.start()
     from . import pipeline
 
     kept = answers if not overrides else None  # an answer is kept for the files on disk only
-    return pipeline.run(root, config, report_on, overrides, cache, jobs, cache_within, speed, start_method, kept)
+    return pipeline.run(root, config, report_on, overrides, cache, jobs, cache_within, speed, start_method, kept,
+                        workers)

@@ -30,19 +30,19 @@ from .types import Backend, FileMessage, Finding, Report
 
 def run(root: Path, config: Config, report_on: Sequence[Path], overrides: Optional[Dict[Path, bytes]],
         cache_dir: Optional[Path], jobs: Optional[int], cache_within: Optional[Path], speed: bool,
-        start_method: Optional[str], answers: Optional[Answers]) -> Report:
+        start_method: Optional[str], answers: Optional[Answers], workers: Optional[Summarizers] = None) -> Report:
     """See ``engine.analyse_root``. ``cache_dir``: None for no cache. ``answers``: where to keep this answer
-    (None: not kept)."""
+    (None: not kept). ``workers``: the run's pool, maybe started already (closed here)."""
     started = time.time_ns()
     report = Report(root)
-    sources = Sources(root, config.outside_project, report_on, overrides, config.max_file_size,
-                      config.respect_gitignore, config.unreported)
-    report.files, report.warnings = len(sources.files), sources.warnings
-    if not sources.files:
-        cache_dir, answers = None, None  # nothing to keep: no cache directory is made where there is no Python
-    stamps = answers.stamp(sources.looked_at) if answers is not None else None  # before any file is read
-    workers = Summarizers(jobs, start_method)
+    workers = workers if workers is not None else Summarizers(jobs, start_method)
     try:
+        sources = Sources(root, config.outside_project, report_on, overrides, config.max_file_size,
+                          config.respect_gitignore, config.unreported)
+        report.files, report.warnings = len(sources.files), sources.warnings
+        if not sources.files:
+            cache_dir, answers = None, None  # nothing to keep: no cache directory is made where there is no Python
+        stamps = answers.stamp(sources.looked_at) if answers is not None else None  # before any file is read
         if speed:
             project, exempt = _fast(report, sources, config, workers, Cache(cache_dir, within=cache_within))
         else:

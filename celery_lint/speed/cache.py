@@ -89,6 +89,15 @@ _TYPES = {"hash": str, "module": str, "celery": bool, "mtime": int, "size": int,
 _ENTRY_FIELDS = set(_TYPES) | {"summary", "record", "names", "likely", "syntax", "file_noqa"}
 
 
+INDEX_NAME = f"index-{__version__}-{SCHEMA}.json"
+
+
+def holds_an_index(directory: Optional[Path]) -> bool:
+    """Is there an index of this code's in ``directory`` (None: no cache)? Asked before the run locks the cache, to
+    start the workers early on a cold run: a wrong guess costs an idle pool or a later start, never an answer."""
+    return directory is not None and (directory / INDEX_NAME).is_file()
+
+
 class Cache:
     def __init__(self, directory: Optional[Path], within: Optional[Path] = None):
         """``within``: the directory must lie inside it (a cache directory named by a repository's own config)."""
@@ -119,7 +128,7 @@ class Cache:
 
     @property
     def index_name(self) -> str:
-        return f"index-{__version__}-{SCHEMA}.json"
+        return INDEX_NAME
 
     def _read(self) -> Dict[str, Entry]:
         raw = self.place.read(self.index_name)
