@@ -289,3 +289,128 @@ def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold
                     "proj/views.py": "from proj.tasks import render, audit\n" + textwrap.dedent(views)
                     + "\ndef other():\n    render.delay(2)\n"})
     assert verdicts(root)["render"] != "unread"
+
+
+# ----- containers filled after they are made, comprehensions, a task beside None (bench/flow_property.py) -----
+
+@pytest.mark.parametrize("views, expected", [
+    ("""
+     def view():
+         jobs = []
+         jobs.append(render)
+         return jobs[0].delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view():
+         table = {}
+         table["pdf"] = render
+         table.setdefault("log", audit)
+         table["pdf"].delay(1)
+     """, {"render": "unread", "audit": "unread"}),
+    ("""
+     def view(kind):
+         table = {}
+         table.update(pdf=render)
+         table.update({"log": audit})
+         return table[kind].delay(1).get()
+     """, {"render": "read", "audit": "read"}),
+    ("""
+     def view():
+         for job in [task for task in (render, audit)]:
+             job.delay(1).get()
+     """, {"render": "read", "audit": "read"}),
+    ("""
+     def view():
+         table = {name: task for name, task in [("pdf", render)]}
+         return table["pdf"].delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view(flag):
+         task = render if flag else None
+         return task.delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view(flag):
+         task = None or render
+         task.delay(1)
+     """, {"render": "unread", "audit": "unread"}),
+    # one item we cannot name: the read may be of any task handed on as a value, render among them
+    ("""
+     def view(make):
+         jobs = []
+         jobs.append(render)
+         jobs.append(make())
+         return jobs[1].delay(1).get()
+     """, {"render": "maybe", "audit": "unread"}),
+    # filled in a way not followed (``+=``): the same
+    ("""
+     def view(more):
+         jobs = [render]
+         jobs += more
+         return jobs[1].delay(1).get()
+     """, {"render": "maybe", "audit": "unread"}),
+    # handed to a helper that reads whatever it holds
+    ("""
+     def run(items):
+         return items[0].delay(1).get()
+     def view():
+         jobs = []
+         jobs.append(render)
+         return run(jobs)
+     """, {"render": "maybe", "audit": "unread"}),
+])
+def test_containers_filled_after_they_are_made_are_followed(project, views, expected):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + textwrap.dedent(views) + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
+    assert verdicts(root) == expected
+
+
+# ----- a local only enqueued on the tasks it names hands nothing on (bench/flow_property.py) -----
+
+@pytest.mark.parametrize("views, render", [
+    ("""
+     def view(flag):
+         task = render if flag else None
+         task.delay(1)
+     """, "unread"),
+    ("""
+     def view(flag):
+         task = render
+         if flag:
+             task = audit
+         task.apply_async((1,))
+         task.s(2).delay()
+     """, "unread"),
+    # bound also in a way not followed: the call may be of anything, and render may be what the read gets
+    ("""
+     def view(make):
+         task = render
+         task = make()
+         task.delay(1)
+     """, "maybe"),
+    # handed to a function, its .delay kept, returned: it goes on
+    ("""
+     def view(helper):
+         task = render
+         task.delay(1)
+         helper(task)
+     """, "maybe"),
+    ("""
+     def view():
+         task = render
+         start = task.delay
+         start(1)
+     """, "maybe"),
+    ("""
+     def view():
+         task = render
+         task.delay(1)
+         return task
+     """, "maybe"),
+])
+def test_a_local_only_enqueued_where_named_is_not_handed_on(project, views, render):
+    # a read of a task we cannot name elsewhere: a task handed on as a value may be the one read
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + textwrap.dedent(views)
+                    + "\ndef poll(holder):\n    return holder.job.delay(1).get()\n\ndef other():\n    audit.delay(1)\n"})
+    assert verdicts(root) == {"render": render, "audit": "unread"}

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional
 
 import libcst as cst
 
-MAX_DEPTH = 6
+MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
 
@@ -51,6 +51,8 @@ class PossibleValues:
     def _values(self, node: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
         if depth > MAX_DEPTH:
             return None
+        if isinstance(node, cst.Name) and node.value == "None":  # ``t if x else None``: names() drops it
+            return [node]
         if isinstance(node, cst.Name) and self.ref_of(node) is None:  # a local variable
             return self._variable(node, depth)
         if isinstance(node, cst.Name) and node.value in self._module_level():  # a table of this module
@@ -64,6 +66,10 @@ class PossibleValues:
             return self._union([self._values(node.left, depth + 1), self._values(node.right, depth + 1)])
         if isinstance(node, cst.Subscript):
             return self._members(node.value, depth + 1)
+        if isinstance(node, (cst.ListComp, cst.SetComp)):  # its items: the element, over its loop's targets
+            return [cst.List([cst.Element(node.elt)])]
+        if isinstance(node, cst.DictComp):
+            return [cst.Dict([cst.DictElement(node.key, node.value)])]
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
@@ -112,19 +118,29 @@ class PossibleValues:
         for holder in holders:
             if isinstance(holder, cst.Dict):
                 found += [e.key for e in holder.elements if isinstance(e, cst.DictElement)]
-            else:
-                found += [e.value for e in holder.elements]
+            else:  # an item may itself be a local (``[task for task in ...]``): what it holds
+                items = self._union([self._values(e.value, depth + 1) for e in holder.elements])
+                if items is None:
+                    return None
+                found += items
         return found
 
     # ----- where a local variable gets its values -----
     def _variable(self, name: cst.Name, depth: int) -> Optional[List[cst.BaseExpression]]:
+        loop = self._comprehension_loop(name)
+        if loop is not None:  # a comprehension's own variable: bound there only
+            return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
         for node in _walk(scope.body):
             if _mutates(node, name.value):
-                return None  # ``jobs.append(t)``, ``jobs[k] = t``: filled in a way not followed
+                added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
+                if added is None:
+                    return None  # filled in a way not followed
+                found.append([added])
+                continue
             bound = self._bound_here(node, name.value, depth)
             if bound is _OTHERWISE:
                 return None  # bound some other way: not followed
@@ -166,6 +182,24 @@ class PossibleValues:
                 next_values.append(self._values(value.elements[index].value, depth + 1))
             values = self._union(next_values)
         return values
+
+    def _comprehension_loop(self, name: cst.Name) -> Optional[cst.CompFor]:
+        """The ``for`` of an enclosing comprehension that binds ``name`` (the innermost), or None. The first
+        loop's iterable is evaluated outside the comprehension: a mention there is not bound by it."""
+        path, node = [name], self.parents.get(name)
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)) \
+                    and node.for_in.iter not in path:
+                loops, loop = [], node.for_in
+                while loop is not None:
+                    loops.append(loop)
+                    loop = loop.inner_for_in
+                binding = [loop for loop in loops if _position(loop.target, name.value) is not None]
+                if binding:
+                    return binding[-1]
+            path.append(node)
+            node = self.parents.get(node)
+        return None
 
     def _scope(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
@@ -233,6 +267,30 @@ def _handed_on(node: cst.CSTNode, name: str) -> bool:
     if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
         return any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
     return False
+
+
+def _added(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> Optional[cst.BaseExpression]:
+    """What a mutation found by _mutates adds, as a container literal holding it, or None when not followed."""
+    if isinstance(node, cst.AssignTarget):  # ``jobs[k] = t``
+        index = node.target.slice[0].slice if len(node.target.slice) == 1 else None
+        if not isinstance(index, cst.Index) or not isinstance(parent, cst.Assign):
+            return None
+        return cst.Dict([cst.DictElement(index.value, parent.value)])
+    method, args = node.func.attr.value, node.args
+    if any(arg.star for arg in args):
+        return None
+    if method in ("append", "add") and len(args) == 1 and args[0].keyword is None:
+        return cst.List([cst.Element(args[0].value)])
+    if method == "insert" and len(args) == 2 and all(arg.keyword is None for arg in args):
+        return cst.List([cst.Element(args[1].value)])
+    if method == "setdefault" and len(args) == 2 and all(arg.keyword is None for arg in args):
+        return cst.Dict([cst.DictElement(args[0].value, args[1].value)])
+    if method == "update" and all(arg.keyword is not None for arg in args):  # ``d.update(k=t)``
+        return cst.Dict([cst.DictElement(cst.SimpleString(repr(arg.keyword.value)), arg.value) for arg in args])
+    if method in ("update", "extend") and len(args) == 1 and args[0].keyword is None \
+            and isinstance(args[0].value, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+        return args[0].value  # ``d.update({"k": t})``, ``jobs.extend([t1, t2])``
+    return None
 
 
 def _is_parameter(function: cst.FunctionDef, name: str) -> bool:

@@ -269,7 +269,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
-        self.value_use(node.value, objects=not self.flow.only_called([target.target for target in node.targets]))
+        self.value_use(node.value, objects=not self.only_here([target.target for target in node.targets]))
 
     # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:
