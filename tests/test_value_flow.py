@@ -414,3 +414,60 @@ def test_a_local_only_enqueued_where_named_is_not_handed_on(project, views, rend
                     + textwrap.dedent(views)
                     + "\ndef poll(holder):\n    return holder.job.delay(1).get()\n\ndef other():\n    audit.delay(1)\n"})
     assert verdicts(root) == {"render": render, "audit": "unread"}
+
+
+# ----- returns of this module's plain functions, and containers that leave the function -----
+
+@pytest.mark.parametrize("views, render", [
+    ("""
+     def ident(x):
+         y = x
+         return y
+     def view():
+         return ident(render).delay(1).get()
+     """, "read"),
+    ("""
+     def pick(urgent):
+         if urgent:
+             return render
+         return None
+     def view():
+         pick(True).delay(1)
+     """, "unread"),
+    # a parameter rebound inside, a decorated helper, a bare return, a container given back: not followed
+    ("""
+     def ident(x):
+         x = make(x)
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
+    ("""
+     import functools
+     @functools.lru_cache()
+     def ident(x):
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
+    ("""
+     def fill(jobs):
+         jobs.append(make())
+         return jobs
+     def view():
+         return fill([render])[0].delay(1).get()
+     """, "maybe"),
+    # a container filled here and handed to a function that may fill it too
+    ("""
+     def view(helper):
+         jobs = []
+         jobs.append(render)
+         helper(jobs)
+         return jobs[0].delay(1).get()
+     """, "maybe"),
+])
+def test_returns_of_this_modules_functions_are_followed(project, views, render):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + "from proj.factory import make\n" + textwrap.dedent(views)
+                    + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
+    assert verdicts(root) == {"render": render, "audit": "unread"}

@@ -11,7 +11,7 @@ names; one that is not a task simply matches none.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -29,6 +29,9 @@ class PossibleValues:
         self.parents = parents
         self.ref_of = ref_of
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
+        self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
+        self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
+        self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
         # Went through a module-level table on the last question: other modules may add to it.
         self.open_table = False
 
@@ -66,15 +69,68 @@ class PossibleValues:
             return self._union([self._values(node.left, depth + 1), self._values(node.right, depth + 1)])
         if isinstance(node, cst.Subscript):
             return self._members(node.value, depth + 1)
-        if isinstance(node, (cst.ListComp, cst.SetComp)):  # its items: the element, over its loop's targets
-            return [cst.List([cst.Element(node.elt)])]
-        if isinstance(node, cst.DictComp):
-            return [cst.Dict([cst.DictElement(node.key, node.value)])]
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
+            return [_as_literal(node)]
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            return self._returned(node, depth + 1)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
             return self._union(found)
         return None
+
+    def _returned(self, call: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """What a call of a plain function of this module gives back (``def ident(x): return x``): what its
+        returns hold, its parameters standing for this call's arguments. None for anything else (a decorated or
+        rebound function, a bare ``return``, a parameter with a default the call leaves out, ``*args``)."""
+        self.returns_asked.add(call.func.value)  # the speed layer keeps its definition
+        function = self._functions().get(call.func.value)
+        if function is None or function in self._arguments or any(arg.star for arg in call.args) \
+                or self._scope(call) is function:
+            return None
+        returns = [node for node in _walk(function.body) if isinstance(node, cst.Return)]
+        if not returns or any(node.value is None for node in returns):
+            return None
+        if any(isinstance(node, cst.Nonlocal) for node in _descendants(function)):
+            return None  # a closure may rebind a parameter
+        self._arguments[function] = call
+        try:
+            found = self._union([self._values(node.value, depth + 1) for node in returns])
+        finally:
+            del self._arguments[function]
+        # a container may have been filled inside the function in a way not followed: its items are unknown
+        return None if found is None or any(isinstance(v, (cst.Dict, cst.List, cst.Tuple, cst.Set)) for v in found) \
+            else found
+
+    def _argument(self, function: cst.FunctionDef, name: str, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """The argument the call being followed (see _returned) passes for the parameter ``name``."""
+        call, params = self._arguments[function], function.params
+        positional = [*params.posonly_params, *params.params]
+        keyword = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
+        if keyword is not None:
+            return self._values(keyword.value, depth + 1)
+        index = next((i for i, param in enumerate(positional) if param.name.value == name), None)
+        given = [arg for arg in call.args if arg.keyword is None]
+        if index is None or index >= len(given):
+            return None
+        return self._values(given[index].value, depth + 1)
+
+    def _functions(self) -> Dict[str, cst.FunctionDef]:
+        """The undecorated module-level functions, by name, of names bound once at module level."""
+        if self._function_defs is None:
+            bound: Dict[str, List[cst.CSTNode]] = {}
+            for statement in self.module.body:
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                    bound.setdefault(statement.name.value, []).append(statement)
+                for node in _walk(statement) if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else ():
+                    for name in _module_bindings(node):
+                        bound.setdefault(name, []).append(node)
+            for node in self.parents:  # ``global ident`` in a function: it may rebind the name
+                for name in _module_bindings(node) if isinstance(node, cst.Global) else ():
+                    bound.setdefault(name, []).append(node)
+            self._function_defs = {name: nodes[0] for name, nodes in bound.items() if len(nodes) == 1
+                                   and isinstance(nodes[0], cst.FunctionDef) and not nodes[0].decorators}
+        return self._function_defs
 
     def _members(self, container: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
         """The values held in a container (a dict's values, a list's items)."""
@@ -131,10 +187,17 @@ class PossibleValues:
         if loop is not None:  # a comprehension's own variable: bound there only
             return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
+        if isinstance(scope, cst.FunctionDef) and scope in self._arguments and _is_parameter(scope, name.value):
+            if any(name.value in _module_bindings(node) for node in _walk(scope.body)):
+                return None  # the parameter rebound: not followed
+            return self._argument(scope, name.value, depth)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
-        for node in _walk(scope.body):
+        nodes = _walk(scope.body)
+        if any(_mutates(node, name.value) for node in nodes) and not self._stays_here(scope, name.value):
+            return None  # filled here, and handed somewhere that may fill it too
+        for node in nodes:
             if _mutates(node, name.value):
                 added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
                 if added is None:
@@ -152,6 +215,22 @@ class PossibleValues:
                 and any(_handed_on(node, name.value) for node in _walk(scope.body)):
             return None  # ``fill(jobs)``, ``self.jobs = jobs``: filled where this function cannot see
         return values
+
+    def _stays_here(self, scope: cst.FunctionDef, name: str) -> bool:
+        """Is every mention of the local container ``name`` (closures included) a binding, a fill, an item
+        taken (``jobs[0]``, ``table.get(k)``) or a loop over it? Anything else may fill it in a way not seen."""
+        for node in _descendants(scope.body):
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+            parent = self.parents.get(node)
+            if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Subscript) and parent.value is node) \
+                    or (isinstance(parent, (cst.For, cst.CompFor)) and node in (parent.target, parent.iter)):
+                continue
+            if isinstance(parent, cst.Attribute) and parent.value is node \
+                    and parent.attr.value in _FILLS | {"get", "items", "values", "keys"}:
+                continue
+            return False
+        return True
 
     def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
         """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
@@ -293,6 +372,20 @@ def _added(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> Optional[cst.Bas
     return None
 
 
+def _module_bindings(node: cst.CSTNode) -> List[str]:
+    """Names a statement at module level binds (an import, an assignment, a loop...): any that is also a
+    function's name means that name may be something else."""
+    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        return [n.value for n in _walk(node.target) if isinstance(n, cst.Name)]
+    if isinstance(node, cst.AsName):
+        return [n.value for n in _walk(node.name) if isinstance(n, cst.Name)]
+    if isinstance(node, cst.ImportAlias) and node.asname is None:
+        return [(node.name.value if isinstance(node.name, cst.Name) else "")]
+    if isinstance(node, (cst.Global, cst.Nonlocal)):
+        return [n.name.value for n in node.names]
+    return []
+
+
 def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
     params = function.params
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -308,6 +401,23 @@ def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
     if isinstance(node, cst.With):
         return [item.asname for item in node.items if item.asname is not None]
     return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
+
+
+def _as_literal(comprehension) -> cst.BaseExpression:
+    """A comprehension as the literal of what it holds: its element, over its loops' targets (see _variable)."""
+    if isinstance(comprehension, cst.DictComp):
+        return cst.Dict([cst.DictElement(comprehension.key, comprehension.value)])
+    return cst.List([cst.Element(comprehension.elt)])
+
+
+def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """Every node under ``node``, nested functions and classes included."""
+    pending, found = [node], []
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(current.children)
+    return found
 
 
 def _walk(nodes) -> List[cst.CSTNode]:

@@ -206,6 +206,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
+        self.summary.returns_followed = sorted(self.held.returns_asked)
         self.walk = self.flow = self.held = None
 
     # ----- positions and names -----

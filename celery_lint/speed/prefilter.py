@@ -105,13 +105,16 @@ class Interest:
     a set, so the cost does not grow with the number of tasks."""
 
     def __init__(self, names: Iterable[str] = ()):
-        words = set()
+        words, returning = set(), set()
         for name in names:
             parts = WORD.findall(name.encode())
             if parts:  # text that mentions ``a.b.name`` mentions the word ``name``: a sound, cheap test
                 words.add(parts[-1])
+            if parts and name.endswith("()"):  # ``ident()``: a function whose returns are followed
+                returning.add(parts[-1])
         self.names = frozenset(words)
-        digest = hashlib.sha1(b" ".join(sorted(self.names))).hexdigest()
+        self.returning = frozenset(returning)  # their ``return`` statements stay (reach.carried_names)
+        digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))).hexdigest()
         self.key = "celery" if not self.names else f"celery+{digest}"
 
     def referenced_in(self, source: bytes) -> bool:
