@@ -72,7 +72,7 @@ class PossibleValues:
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
             return [_as_literal(node)]
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            return self._returned(node, depth + 1)
+            return self._returned(node, depth)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
