@@ -471,3 +471,17 @@ def test_returns_of_this_modules_functions_are_followed(project, views, render):
                     + "from proj.factory import make\n" + textwrap.dedent(views)
                     + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
     assert verdicts(root) == {"render": render, "audit": "unread"}
+
+
+def test_a_followed_function_makes_no_other_file_worth_parsing(project):
+    """``ident(render)`` in views follows views' own ``ident``: a file that merely imports or calls ``ident``
+    from elsewhere can change nothing, so the fast path parses no more files for it."""
+    views = ("from proj.tasks import render, audit\n\n\ndef ident(x):\n    y = x\n    return y\n\n\n"
+             "def view():\n    return ident(render).delay(1).get()\n\n\ndef other():\n    audit.delay(1)\n")
+    files = {"proj/tasks.py": TASKS, "proj/views.py": views}
+    alone = analyse_both_ways(project(files))
+    assert {t.short_name: v.state.value for t, v in alone.verdicts} == {"render": "read", "audit": "unread"}
+    shutil.rmtree(alone.root)
+    more = analyse_both_ways(project({**files, "proj/shapes.py": "from proj.views import ident\n\nSIZE = ident(3)\n"}))
+    assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
+    assert (more.files, more.parsed) == (alone.files + 1, alone.parsed)

@@ -210,15 +210,12 @@ def _module_function(project, key) -> bool:
 def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
     """What the carriers need every mention of (the speed layer keeps those statements and records those calls):
     helpers that report progress and the module-level functions calling them, at any depth (the tasks calling them
-    report it), the attributes ``self.<name>`` carries (every ``self.<name> = ...`` of the hierarchy), and the
-    module-level functions whose returns may hold a task."""
+    report it), and the attributes ``self.<name>`` carries (every ``self.<name> = ...`` of the hierarchy)."""
     summaries = list(summaries)
     names = set()
     for summary in summaries:
         names.update(f.name for f in summary.functions if f.updates_state)
         names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
-        # ``ident(t).delay()``: the returns of ``ident`` matter (``ident()``: the speed layer keeps them)
-        names.update(f"{name}()" for name in summary.returns_followed)
     return names | _progress_callers(summaries, {f.name for s in summaries for f in s.functions if f.updates_state})
 
 

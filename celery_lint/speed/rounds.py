@@ -66,6 +66,8 @@ class FastPath:
             first_round, more = False, None
             project = Project(list(self.summaries.values()), self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
+            # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
+            known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             names = sorted(known)
             if self.cache.meta.get("names") != names:
                 self.cache.meta["names"], self.cache.dirty = names, True
@@ -110,7 +112,7 @@ class FastPath:
     def _needs_names(self, f: SourceFile, interest: Interest) -> bool:
         """Does this file name something of interest where its summary did not look (or has no summary)?"""
         state = self._state(f)
-        if not interest.names or f.problem is not None or not state.entry.hash or state.failed:
+        if not interest.words or f.problem is not None or not state.entry.hash or state.failed:
             return False
         summary, record = self.summaries.get(f.relative), self.records.get(f.relative)
         if summary is not None and record is not None and record.key == interest.key:
@@ -128,7 +130,7 @@ class FastPath:
         else:  # a summarised file: does it mention a name its summary did not look for?
             words = WORD.findall(self._source(f))
             seen = {n.encode() for n in record.names_seen} if record is not None else set()
-            hits = not interest.names.intersection(words) <= seen
+            hits = not interest.names.intersection(words) <= seen or _returns_cut(record)
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -194,6 +196,11 @@ class FastPath:
             return False  # paths come from discovery, never from the cache alone
         self.summaries[f.relative], self.records[f.relative] = summary, entry.record
         return True
+
+
+def _returns_cut(record: Optional[SliceRecord]) -> bool:
+    """Did the slicer cut returns this file's summary follows (sliced before ``name()`` was of interest)?"""
+    return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
 
 
 def names_of_interest(project: Project) -> List[str]:

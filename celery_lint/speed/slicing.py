@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from .. import celery_api
 from ..analysis.statements import SourceCut, parse_statements
@@ -55,6 +55,7 @@ class Sliced(NamedTuple):
     source: bytes
     dropped: List[List[int]]  # line ranges cut (a range may keep its first line as ``pass``)
     line_numbers: Optional[List[int]]  # original number of each line of ``source``; None when nothing was cut
+    defined: FrozenSet[str] = frozenset()  # the module-level functions of the whole file (cut or kept)
 
     @property
     def cut(self) -> SourceCut:
@@ -107,7 +108,8 @@ def slice_source(source: bytes, keep) -> Sliced:
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
         return Sliced(source, [], None)
-    return _apply(lines, sorted(cuts))
+    defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return _apply(lines, sorted(cuts))._replace(defined=defined)
 
 
 class _Relevance:
@@ -115,7 +117,7 @@ class _Relevance:
     import, or a local alias of either? Celery tokens are found once per file, by line."""
 
     def __init__(self, keep, token_lines: List[int], words: Set[bytes]):
-        self.names = keep.names
+        self.names = keep.words  # names of interest, and functions whose returns are followed
         self.returning = keep.returning
         self.token_lines = token_lines
         self.words = words
@@ -448,7 +450,7 @@ def _local_aliases(spans, lines: List[bytes], keep, token_lines: List[int]) -> S
         words = words_of.get((start, end))
         if words is None:
             words = words_of[start, end] = set(WORD.findall(b"".join(lines[start - 1:end])))
-        if not (_any_within(token_lines, start, end) or not keep.names.isdisjoint(words) or not names.isdisjoint(words)):
+        if not (_any_within(token_lines, start, end) or not keep.words.isdisjoint(words) or not names.isdisjoint(words)):
             continue
         if isinstance(statement, ast.Assign):
             names.update(t.id.encode() for t in statement.targets if isinstance(t, ast.Name))
