@@ -64,7 +64,9 @@ class FastPath:
         while True:
             self._summarise(todo, interest, first_round, more)
             first_round, more = False, None
-            project = Project(list(self.summaries.values()), self.task_decorators, [f.module for f in files])
+            # in the files' order, as the plain path has them (which place a verdict cites first follows it)
+            ordered = [self.summaries[f.relative] for f in files if f.relative in self.summaries]
+            project = Project(ordered, self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
