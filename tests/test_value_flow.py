@@ -282,6 +282,50 @@ FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(rend
     def view():
         return [t.delay(1).get() for t in JOBS]
     """,
+    # filled through another name, a closure, a bound method kept, an item that is itself a container, a
+    # container holding it: all fills of the list the read goes over
+    """
+    def view():
+        jobs = [audit]
+        alias = jobs
+        alias.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        def add():
+            jobs.append(render)
+        add()
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        add = jobs.append
+        add(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        table = {"pdf": [audit]}
+        table["pdf"].append(render)
+        return [t.delay(1).get() for t in table["pdf"]]
+    """,
+    """
+    def view():
+        pair = ([audit], "pdf")
+        queue, _ = pair
+        queue.append(render)
+        return [t.delay(1).get() for t in pair[0]]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        box = [jobs]
+        box[0].append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
 ])
 def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold(project, views):
     """render's own enqueue is unread, but the container the read loops over may hold it: never CEL001."""
@@ -313,6 +357,15 @@ def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold
          table.update(pdf=render)
          table.update({"log": audit})
          return table[kind].delay(1).get()
+     """, {"render": "read", "audit": "read"}),
+    # a table of tuples, tested and unpacked: its items hold no container anyone could fill
+    ("""
+     def view(kind):
+         table = {"pdf": (render, "r.html")}
+         table["log"] = (audit, "l.html")
+         if kind in table:
+             task, template = table[kind]
+             return task.delay(template).get()
      """, {"render": "read", "audit": "read"}),
     ("""
      def view():

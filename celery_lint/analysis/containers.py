@@ -194,10 +194,7 @@ class PossibleValues:
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
-        nodes = _walk(scope.body)
-        if any(_mutates(node, name.value) for node in nodes) and not self._stays_here(scope, name.value):
-            return None  # filled here, and handed somewhere that may fill it too
-        for node in nodes:
+        for node in _walk(scope.body):
             if _mutates(node, name.value):
                 added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
                 if added is None:
@@ -211,26 +208,45 @@ class PossibleValues:
         if not found:
             return None
         values = self._union(found)
-        if values and any(isinstance(v, _MUTABLE) for v in values) \
-                and any(_handed_on(node, name.value) for node in _walk(scope.body)):
-            return None  # ``fill(jobs)``, ``self.jobs = jobs``: filled where this function cannot see
+        if values and any(isinstance(v, _MUTABLE) or _holds_containers(v) for v in values) \
+                and not self._stays_here(scope, name.value, _holds_containers(*values)):
+            return None  # ``fill(jobs)``, ``self.jobs = jobs``, ``alias = jobs``: filled where this cannot see
         return values
 
-    def _stays_here(self, scope: cst.FunctionDef, name: str) -> bool:
-        """Is every mention of the local container ``name`` (closures included) a binding, a fill, an item
-        taken (``jobs[0]``, ``table.get(k)``) or a loop over it? Anything else may fill it in a way not seen."""
+    def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
+        """Is every mention of the local container ``name`` one whose effect is all seen: in the function's own
+        body (a closure may run at any time), its binding, a fill of its own (``jobs.append(t)``, see _added),
+        an item taken or a loop over it (``jobs[0]``, ``table.get(k)``), a call that only reads it
+        (``len(jobs)``) or the function's return? Anything else (``fill(jobs)``, ``self.jobs = jobs``, ``alias =
+        jobs``, ``[jobs]``, ``yield jobs``) may fill it where this cannot see. ``nested``: it holds containers,
+        and an item taken may be filled (``table[k].append(t)``): only bindings, its own fills and returns."""
         for node in _descendants(scope.body):
-            if not (isinstance(node, cst.Name) and node.value == name):
-                continue
-            parent = self.parents.get(node)
-            if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Subscript) and parent.value is node) \
-                    or (isinstance(parent, (cst.For, cst.CompFor)) and node in (parent.target, parent.iter)):
-                continue
-            if isinstance(parent, cst.Attribute) and parent.value is node \
-                    and parent.attr.value in _FILLS | {"get", "items", "values", "keys"}:
-                continue
-            return False
+            if isinstance(node, cst.Name) and node.value == name and not (
+                    self._scope(node) is scope and self._seen_whole(node, self.parents.get(node), nested)):
+                return False
         return True
+
+    def _seen_whole(self, node: cst.Name, parent: Optional[cst.CSTNode], nested: bool) -> bool:
+        """One mention of a local container, as _stays_here asks."""
+        if isinstance(parent, (cst.AssignTarget, cst.Return)) \
+                or (isinstance(parent, cst.Subscript) and isinstance(self.parents.get(parent), cst.AssignTarget)):
+            return True  # ``jobs = [...]``, ``return jobs``, ``jobs[k] = t``
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = self.parents.get(parent)
+            return isinstance(call, cst.Call) and call.func is parent \
+                and (parent.attr.value in _FILLS or (parent.attr.value in _KEEPS_NOTHING and not nested))
+        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation)) \
+                or (isinstance(parent, cst.IfExp) and parent.test is node):
+            return True  # ``if jobs:``, ``t in jobs``, ``not jobs``: a test keeps nothing of it
+        if nested:
+            return False
+        if isinstance(parent, cst.Arg):
+            call = self.parents.get(parent)
+            func = call.func if isinstance(call, cst.Call) else None
+            return (func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute)
+                    else "") in _READS_ONLY
+        return (isinstance(parent, cst.Subscript) and parent.value is node) \
+            or (isinstance(parent, (cst.For, cst.CompFor)) and node in (parent.target, parent.iter))
 
     def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
         """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
@@ -336,15 +352,20 @@ _READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "so
                          "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
 
 
-def _handed_on(node: cst.CSTNode, name: str) -> bool:
-    """``fill(jobs)`` or ``self.jobs = jobs``: the container ``name`` goes where it may be filled unseen."""
-    if isinstance(node, cst.Call):
-        func = node.func
-        callee = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
-        return callee not in _READS_ONLY and any(isinstance(a.value, cst.Name) and a.value.value == name
-                                                 for a in node.args)
-    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
-        return any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
+# Methods of a container that add nothing to it and hand none of its items on as a container
+_KEEPS_NOTHING = frozenset({"get", "items", "values", "keys", "pop", "popitem", "remove", "discard", "clear", "sort",
+                            "reverse", "index", "count", "copy"})
+
+
+def _holds_containers(*values: cst.BaseExpression) -> bool:
+    """Does a literal hold a mutable container (``{"pdf": [render]}``, also inside a tuple)? Its items may be
+    filled in turn. (A tuple of tasks holds none: ``{"paid": (send_receipt, "r.html")}``.)"""
+    for value in values:
+        for element in value.elements if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple)) else ():
+            item = getattr(element, "value", None)
+            if isinstance(item, _MUTABLE + (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)) \
+                    or _holds_containers(item):
+                return True
     return False
 
 
