@@ -495,6 +495,17 @@ def test_a_local_only_enqueued_where_named_is_not_handed_on(project, views, rend
      def view():
          return ident(render).delay(1).get()
      """, "maybe"),
+    # a closure rebinds the parameter (the fast path keeps a followed function whole, so as to see it)
+    ("""
+     def ident(x):
+         def reset():
+             nonlocal x
+             x = make()
+         reset()
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
     ("""
      import functools
      @functools.lru_cache()

@@ -104,7 +104,9 @@ def slice_source(source: bytes, keep) -> Sliced:
             continue
         cuts.append(_Cut(start, end, None))
     for statement in kept:
-        if isinstance(statement, SCOPES):
+        # a function whose returns the summary follows (``ident(t).delay()``) stays whole: what its returns hold
+        # may depend on anything in it (a closure rebinding a parameter: not followed)
+        if isinstance(statement, SCOPES) and not (isinstance(statement, FUNCTIONS) and statement.name.encode() in keep.returning):
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
         return Sliced(source, [], None)
@@ -118,7 +120,6 @@ class _Relevance:
 
     def __init__(self, keep, token_lines: List[int], words: Set[bytes]):
         self.names = keep.words  # names of interest, and functions whose returns are followed
-        self.returning = keep.returning
         self.token_lines = token_lines
         self.words = words
 
@@ -305,15 +306,9 @@ class _BodySlicer:
         scope.bound.update(unit.bound)
         if not scope.is_class and not LOCALS_ESCAPE.isdisjoint(unit.words):
             scope.locals_escape = True
-        unit.seed = (self.relevant(segments, unit.words, own) or self._followed_return(statement)
-                     or _shares_a_line(self.lines, unit.start, unit.end)
+        unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
                      or not _owns_first_line(statement, self.lines, unit.start)
                      or (scope.is_class and sets_class_attr(statement)))
-
-    def _followed_return(self, statement) -> bool:
-        """A ``return`` of a module-level function whose returns the summary follows (``ident(t).delay()``)."""
-        return isinstance(statement, ast.Return) and isinstance(self.definition, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-            and self.definition.name.encode() in self.relevant.returning
 
     def _shared_line_unit(self, group: list, parent: _Unit, scope: _Scope, units: List[_Unit]) -> _Unit:
         (first, start, _), end = group[0], group[-1][2]
