@@ -206,7 +206,7 @@ def test_a_file_checked_in_its_own_clock_tick_is_hashed_again(tmp_path):
 
 
 GOOD_ENTRY = {"hash": "a" * 40, "module": "m", "celery": True, "mtime": 1, "size": 2, "ctime": 3, "checked": 4,
-              "summary": None, "record": {"key": "k", "names_seen": ["a"], "fingerprint": None, "kept": [[1, 2]]},
+              "summary": None, "record": {"key": "k", "names_seen": ["a"], "fingerprint": None, "kept": [[1, 2]], "followed": []},
               "names": {"k/-": False}, "likely": ["send"], "syntax": None,
               "file_noqa": None}
 

@@ -236,3 +236,35 @@ def view(x):
     lines.clear()
     collect(summary.to_json())
     assert lines == [line + 1000 for line in before]
+
+
+FOLLOWS = textwrap.dedent('''\
+    from celery import shared_task
+
+
+    def ident2(x):
+        return x
+
+
+    @shared_task
+    def send(user_id):
+        return user_id
+
+
+    def view(request):
+        return ident(send).delay(1).get()
+''').encode()
+
+
+def test_the_record_names_the_functions_whose_returns_the_summary_follows():
+    """The view asks what ``ident`` returns: once ``ident`` is this file's function, the record says so (a later
+    round re-parses the file to keep its returns). A rename of the def is in the sliced text (the slicer keeps
+    the def of a name a kept statement mentions): a parse; an edit it cuts keeps the record's word."""
+    named = FOLLOWS.replace(b"def ident2(", b"def ident(")
+    assert summarise_one(Work(FOLLOWS, "app/tasks.py", "app.tasks", False, INTEREST)).record["followed"] == []
+    assert summarise_one(Work(named, "app/tasks.py", "app.tasks", False, INTEREST)).record["followed"] == ["ident"]
+    assert moved_json(FOLLOWS, named) is None
+    edited = named.replace(b"return x", b"# the same\n    return x")
+    first = summarise_one(Work(named, "app/tasks.py", "app.tasks", False, INTEREST))
+    done = summarise_one(Work(edited, "app/tasks.py", "app.tasks", False, INTEREST, (first.summary, first.record)))
+    assert done.moved and done.record["followed"] == ["ident"]

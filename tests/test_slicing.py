@@ -327,7 +327,7 @@ def test_a_comment_like_line_that_closes_a_string_stays():
 def test_nothing_to_cut_leaves_the_source_alone():
     source = b"from celery import shared_task\n\n@shared_task\ndef add(x, y):\n    return other.delay(x + y)\n"
     sliced = slice_source(source, Interest())
-    assert (sliced.source, sliced.dropped, sliced.line_numbers) == (source, [], None)
+    assert (sliced.source, sliced.dropped, sliced.line_numbers, sliced.defined) == (source, [], None, frozenset())
 
 
 @pytest.mark.parametrize("source", [
@@ -355,7 +355,7 @@ NEWER_SYNTAX = [  # (syntax, the Python that first reads it)
 def test_unreadable_syntax_is_left_to_libcst():
     source = next(text for text, since in NEWER_SYNTAX if sys.version_info < since)
     sliced = slice_source(source, Interest())
-    assert (sliced.source, sliced.dropped, sliced.line_numbers) == (source, [], None)
+    assert (sliced.source, sliced.dropped, sliced.line_numbers, sliced.defined) == (source, [], None, frozenset())
 
 
 @pytest.mark.parametrize("source, referenced", [
@@ -385,3 +385,35 @@ def test_a_slicing_mistake_costs_time_never_a_summary():
     assert result.error is None
     assert [f.name for f in result.functions] == ["add"]
     assert [u.kind for u in result.uses] == ["enqueue"]
+
+
+def test_a_followed_function_stays_whole_and_makes_no_other_file_matter():
+    """``ident()``: the summary follows the returns of this file's ``ident`` (``ident(send).delay()``). It stays
+    whole (a closure may rebind a parameter), but a file that only imports ``ident`` names nothing of interest."""
+    source = textwrap.dedent('''\
+        def ident(x):
+            def reset():
+                nonlocal x
+                x = make()
+            reset()
+            return x
+
+
+        def unrelated():
+            return 1
+
+
+        def view():
+            return ident(send).delay(1)
+    ''').encode()
+    interest = Interest(["send", "ident()"])
+    assert (interest.names, interest.returning) == ({b"send"}, {b"ident"})
+    assert slice_source(source, Interest(["send"])).source == (
+        b"def ident(x):\n    pass\ndef view():\n    return ident(send).delay(1)\n")
+    assert slice_source(source, interest).source == (
+        b"def ident(x):\n    def reset():\n        nonlocal x\n        x = make()\n    reset()\n    return x\n"
+        b"def view():\n    return ident(send).delay(1)\n")
+    assert interest.seen_in(source) == ["ident()", "send"]
+    assert not interest.referenced_in(b"from app.views import ident\n\nSIZE = ident(3)\n")
+    assert Interest(["send", "ident"]).referenced_in(b"from app.views import ident\n\nSIZE = ident(3)\n")
+    assert interest.key != Interest(["send"]).key

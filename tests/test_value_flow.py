@@ -282,6 +282,50 @@ FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(rend
     def view():
         return [t.delay(1).get() for t in JOBS]
     """,
+    # filled through another name, a closure, a bound method kept, an item that is itself a container, a
+    # container holding it: all fills of the list the read goes over
+    """
+    def view():
+        jobs = [audit]
+        alias = jobs
+        alias.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        def add():
+            jobs.append(render)
+        add()
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        add = jobs.append
+        add(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    """
+    def view():
+        table = {"pdf": [audit]}
+        table["pdf"].append(render)
+        return [t.delay(1).get() for t in table["pdf"]]
+    """,
+    """
+    def view():
+        pair = ([audit], "pdf")
+        queue, _ = pair
+        queue.append(render)
+        return [t.delay(1).get() for t in pair[0]]
+    """,
+    """
+    def view():
+        jobs = [audit]
+        box = [jobs]
+        box[0].append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
 ])
 def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold(project, views):
     """render's own enqueue is unread, but the container the read loops over may hold it: never CEL001."""
@@ -289,3 +333,219 @@ def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold
                     "proj/views.py": "from proj.tasks import render, audit\n" + textwrap.dedent(views)
                     + "\ndef other():\n    render.delay(2)\n"})
     assert verdicts(root)["render"] != "unread"
+
+
+# ----- containers filled after they are made, comprehensions, a task beside None (bench/flow_property.py) -----
+
+@pytest.mark.parametrize("views, expected", [
+    ("""
+     def view():
+         jobs = []
+         jobs.append(render)
+         return jobs[0].delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view():
+         table = {}
+         table["pdf"] = render
+         table.setdefault("log", audit)
+         table["pdf"].delay(1)
+     """, {"render": "unread", "audit": "unread"}),
+    ("""
+     def view(kind):
+         table = {}
+         table.update(pdf=render)
+         table.update({"log": audit})
+         return table[kind].delay(1).get()
+     """, {"render": "read", "audit": "read"}),
+    # a table of tuples, tested and unpacked: its items hold no container anyone could fill
+    ("""
+     def view(kind):
+         table = {"pdf": (render, "r.html")}
+         table["log"] = (audit, "l.html")
+         if kind in table:
+             task, template = table[kind]
+             return task.delay(template).get()
+     """, {"render": "read", "audit": "read"}),
+    ("""
+     def view():
+         for job in [task for task in (render, audit)]:
+             job.delay(1).get()
+     """, {"render": "read", "audit": "read"}),
+    ("""
+     def view():
+         table = {name: task for name, task in [("pdf", render)]}
+         return table["pdf"].delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view(flag):
+         task = render if flag else None
+         return task.delay(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    ("""
+     def view(flag):
+         task = None or render
+         task.delay(1)
+     """, {"render": "unread", "audit": "unread"}),
+    # one item we cannot name: the read may be of any task handed on as a value, render among them
+    ("""
+     def view(make):
+         jobs = []
+         jobs.append(render)
+         jobs.append(make())
+         return jobs[1].delay(1).get()
+     """, {"render": "maybe", "audit": "unread"}),
+    # filled in a way not followed (``+=``): the same
+    ("""
+     def view(more):
+         jobs = [render]
+         jobs += more
+         return jobs[1].delay(1).get()
+     """, {"render": "maybe", "audit": "unread"}),
+    # handed to a helper that reads whatever it holds
+    ("""
+     def run(items):
+         return items[0].delay(1).get()
+     def view():
+         jobs = []
+         jobs.append(render)
+         return run(jobs)
+     """, {"render": "maybe", "audit": "unread"}),
+])
+def test_containers_filled_after_they_are_made_are_followed(project, views, expected):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + textwrap.dedent(views) + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
+    assert verdicts(root) == expected
+
+
+# ----- a local only enqueued on the tasks it names hands nothing on (bench/flow_property.py) -----
+
+@pytest.mark.parametrize("views, render", [
+    ("""
+     def view(flag):
+         task = render if flag else None
+         task.delay(1)
+     """, "unread"),
+    ("""
+     def view(flag):
+         task = render
+         if flag:
+             task = audit
+         task.apply_async((1,))
+         task.s(2).delay()
+     """, "unread"),
+    # bound also in a way not followed: the call may be of anything, and render may be what the read gets
+    ("""
+     def view(make):
+         task = render
+         task = make()
+         task.delay(1)
+     """, "maybe"),
+    # handed to a function, its .delay kept, returned: it goes on
+    ("""
+     def view(helper):
+         task = render
+         task.delay(1)
+         helper(task)
+     """, "maybe"),
+    ("""
+     def view():
+         task = render
+         start = task.delay
+         start(1)
+     """, "maybe"),
+    ("""
+     def view():
+         task = render
+         task.delay(1)
+         return task
+     """, "maybe"),
+])
+def test_a_local_only_enqueued_where_named_is_not_handed_on(project, views, render):
+    # a read of a task we cannot name elsewhere: a task handed on as a value may be the one read
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + textwrap.dedent(views)
+                    + "\ndef poll(holder):\n    return holder.job.delay(1).get()\n\ndef other():\n    audit.delay(1)\n"})
+    assert verdicts(root) == {"render": render, "audit": "unread"}
+
+
+# ----- returns of this module's plain functions, and containers that leave the function -----
+
+@pytest.mark.parametrize("views, render", [
+    ("""
+     def ident(x):
+         y = x
+         return y
+     def view():
+         return ident(render).delay(1).get()
+     """, "read"),
+    ("""
+     def pick(urgent):
+         if urgent:
+             return render
+         return None
+     def view():
+         pick(True).delay(1)
+     """, "unread"),
+    # a parameter rebound inside, a decorated helper, a bare return, a container given back: not followed
+    ("""
+     def ident(x):
+         x = make(x)
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
+    # a closure rebinds the parameter (the fast path keeps a followed function whole, so as to see it)
+    ("""
+     def ident(x):
+         def reset():
+             nonlocal x
+             x = make()
+         reset()
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
+    ("""
+     import functools
+     @functools.lru_cache()
+     def ident(x):
+         return x
+     def view():
+         return ident(render).delay(1).get()
+     """, "maybe"),
+    ("""
+     def fill(jobs):
+         jobs.append(make())
+         return jobs
+     def view():
+         return fill([render])[0].delay(1).get()
+     """, "maybe"),
+    # a container filled here and handed to a function that may fill it too
+    ("""
+     def view(helper):
+         jobs = []
+         jobs.append(render)
+         helper(jobs)
+         return jobs[0].delay(1).get()
+     """, "maybe"),
+])
+def test_returns_of_this_modules_functions_are_followed(project, views, render):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import render, audit\n"
+                    + "from proj.factory import make\n" + textwrap.dedent(views)
+                    + "\ndef other():\n    render.delay(1)\n    audit.delay(1)\n"})
+    assert verdicts(root) == {"render": render, "audit": "unread"}
+
+
+def test_a_followed_function_makes_no_other_file_worth_parsing(project):
+    """``ident(render)`` in views follows views' own ``ident``: a file that merely imports or calls ``ident``
+    from elsewhere can change nothing, so the fast path parses no more files for it."""
+    views = ("from proj.tasks import render, audit\n\n\ndef ident(x):\n    y = x\n    return y\n\n\n"
+             "def view():\n    return ident(render).delay(1).get()\n\n\ndef other():\n    audit.delay(1)\n")
+    files = {"proj/tasks.py": TASKS, "proj/views.py": views}
+    alone = analyse_both_ways(project(files))
+    assert {t.short_name: v.state.value for t, v in alone.verdicts} == {"render": "read", "audit": "unread"}
+    shutil.rmtree(alone.root)
+    more = analyse_both_ways(project({**files, "proj/shapes.py": "from proj.views import ident\n\nSIZE = ident(3)\n"}))
+    assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
+    assert (more.files, more.parsed) == (alone.files + 1, alone.parsed)

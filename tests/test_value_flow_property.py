@@ -33,12 +33,13 @@ from helpers import cli, kept_by_global_fix  # noqa: E402
 # its bound .delay/.apply_async, S a signature, R a result handle.
 NOT_FOLLOWED = flows.Gaps(
     carriers=frozenset(
-        # containers filled after they are made, comprehensions, lambdas, returns, self.x set from a parameter
+        # lambdas, returns from another module, self.x set from a parameter
         [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R")
-         for name in ("append", "setitem", "update", "list_comp", "dict_comp", "lambda_closure", "lambda_param",
-                      "return", "return_other_module", "self_attr")]
-        # the task object beside None in a conditional expression or an ``or``
-        + [(name, "T") for name in ("conditional", "or")]
+         for name in ("lambda_closure", "lambda_param", "return_other_module", "self_attr")]
+        # containers filled after they are made, comprehensions, returns of this module's functions: followed for
+        # the task object only
+        + [(name, kind) for kind in ("Bd", "Ba", "S", "R")
+           for name in ("append", "setitem", "update", "list_comp", "dict_comp", "return")]
         # a bound method, signature or handle in a module global (also imported), a class attribute, a parameter,
         # a for target or a tuple unpacking: these are followed for the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")

@@ -21,6 +21,10 @@ MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "No
                         "PropertyMock", "call"})
 
 
+# the calls on a receiver the sinks attribute to every task PossibleValues says it holds
+NAMED_RECEIVER_CALLS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE
+
+
 class Reference(NamedTuple):
     """How an expression names a task (at most one of these is set; none: a receiver we cannot name)."""
 
@@ -56,6 +60,26 @@ class Carriers:
                 # returned from a module-level function: its callers decide where it goes (``load(path)(config)``)
                 via = self.function_of(value) if isinstance(self.parents.get(value), cst.Return) else None
                 self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value), via), found[0])
+
+    def kept_locally(self, targets) -> bool:
+        """Are these assignment targets local variables only ever bound, or enqueued or signed directly on tasks
+        PossibleValues names (``task = t0 if urgent else t1`` ... ``task.delay(1)``)? Each such call is then a
+        use of every task named, so the task object goes nowhere else. Anything else (handed to a function,
+        ``task.delay`` kept, a binding not followed): it may go anywhere."""
+        for target in targets:
+            mentions = self.flow.mentions(target) if isinstance(target, cst.Name) else None
+            if mentions is None:
+                return False
+            for mention in mentions:
+                if self.flow.rebinds(mention):
+                    continue
+                method = self.parents.get(mention)
+                call = self.parents.get(method)
+                if not (isinstance(method, cst.Attribute) and method.value is mention
+                        and method.attr.value in NAMED_RECEIVER_CALLS
+                        and isinstance(call, cst.Call) and call.func is method and self.held.names(mention)):
+                    return False
+        return True
 
     def bound_method_use(self, method: cst.Attribute) -> None:
         """``start = t.delay``: an enqueue wherever ``start`` is called. A receiver we cannot name (``start =
@@ -200,8 +224,13 @@ class Carriers:
         # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other
         if node.value is not None and isinstance(node.target, cst.Name) and not self.in_function():
             self.setting(node.target.value, node.value, node, held_by=self.settings_holder())
-        self.value_use(node.value, objects=not self.flow.only_called([node.target]))
+        self.value_use(node.value, objects=not self.only_here([node.target]))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         # ``(task := t)`` binds like ``task = t``: the value is handed on to whatever reads ``task``
-        self.value_use(node.value, objects=not self.flow.only_called([node.target]))
+        self.value_use(node.value, objects=not self.only_here([node.target]))
+
+    def only_here(self, targets) -> bool:
+        """A task object bound to these targets is not handed on: only called (run in this process), or only
+        enqueued where the analysis names it."""
+        return self.flow.only_called(targets) or self.kept_locally(targets)

@@ -11,11 +11,11 @@ names; one that is not a task simply matches none.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
-MAX_DEPTH = 6
+MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
 
@@ -30,6 +30,9 @@ class PossibleValues:
         self.ref_of = ref_of
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
         self._in_body: Dict[cst.CSTNode, List[cst.CSTNode]] = {}  # a function's nodes, walked once per summary
+        self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
+        self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
+        self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
         # Went through a module-level table on the last question: other modules may add to it.
         self.open_table = False
 
@@ -52,6 +55,8 @@ class PossibleValues:
     def _values(self, node: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
         if depth > MAX_DEPTH:
             return None
+        if isinstance(node, cst.Name) and node.value == "None":  # ``t if x else None``: names() drops it
+            return [node]
         if isinstance(node, cst.Name) and self.ref_of(node) is None:  # a local variable
             return self._variable(node, depth)
         if isinstance(node, cst.Name) and node.value in self._module_level():  # a table of this module
@@ -65,11 +70,68 @@ class PossibleValues:
             return self._union([self._values(node.left, depth + 1), self._values(node.right, depth + 1)])
         if isinstance(node, cst.Subscript):
             return self._members(node.value, depth + 1)
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
+            return [_as_literal(node)]
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            return self._returned(node, depth)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
             return self._union(found)
         return None
+
+    def _returned(self, call: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """What a call of a plain function of this module gives back (``def ident(x): return x``): what its
+        returns hold, its parameters standing for this call's arguments. None for anything else (a decorated or
+        rebound function, a bare ``return``, a parameter with a default the call leaves out, ``*args``)."""
+        self.returns_asked.add(call.func.value)  # the speed layer keeps its definition
+        function = self._functions().get(call.func.value)
+        if function is None or function in self._arguments or any(arg.star for arg in call.args) \
+                or self._scope(call) is function:
+            return None
+        returns = [node for node in _walk(function.body) if isinstance(node, cst.Return)]
+        if not returns or any(node.value is None for node in returns):
+            return None
+        if any(isinstance(node, cst.Nonlocal) for node in _descendants(function)):
+            return None  # a closure may rebind a parameter
+        self._arguments[function] = call
+        try:
+            found = self._union([self._values(node.value, depth + 1) for node in returns])
+        finally:
+            del self._arguments[function]
+        # a container may have been filled inside the function in a way not followed: its items are unknown
+        return None if found is None or any(isinstance(v, (cst.Dict, cst.List, cst.Tuple, cst.Set)) for v in found) \
+            else found
+
+    def _argument(self, function: cst.FunctionDef, name: str, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """The argument the call being followed (see _returned) passes for the parameter ``name``."""
+        call, params = self._arguments[function], function.params
+        positional = [*params.posonly_params, *params.params]
+        keyword = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
+        if keyword is not None:
+            return self._values(keyword.value, depth + 1)
+        index = next((i for i, param in enumerate(positional) if param.name.value == name), None)
+        given = [arg for arg in call.args if arg.keyword is None]
+        if index is None or index >= len(given):
+            return None
+        return self._values(given[index].value, depth + 1)
+
+    def _functions(self) -> Dict[str, cst.FunctionDef]:
+        """The undecorated module-level functions, by name, of names bound once at module level."""
+        if self._function_defs is None:
+            bound: Dict[str, List[cst.CSTNode]] = {}
+            for statement in self.module.body:
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                    bound.setdefault(statement.name.value, []).append(statement)
+                for node in _walk(statement) if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else ():
+                    for name in _module_bindings(node):
+                        bound.setdefault(name, []).append(node)
+            for node in self.parents:  # ``global ident`` in a function: it may rebind the name
+                for name in _module_bindings(node) if isinstance(node, cst.Global) else ():
+                    bound.setdefault(name, []).append(node)
+            self._function_defs = {name: nodes[0] for name, nodes in bound.items() if len(nodes) == 1
+                                   and isinstance(nodes[0], cst.FunctionDef) and not nodes[0].decorators}
+        return self._function_defs
 
     def _members(self, container: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
         """The values held in a container (a dict's values, a list's items)."""
@@ -113,19 +175,33 @@ class PossibleValues:
         for holder in holders:
             if isinstance(holder, cst.Dict):
                 found += [e.key for e in holder.elements if isinstance(e, cst.DictElement)]
-            else:
-                found += [e.value for e in holder.elements]
+            else:  # an item may itself be a local (``[task for task in ...]``): what it holds
+                items = self._union([self._values(e.value, depth + 1) for e in holder.elements])
+                if items is None:
+                    return None
+                found += items
         return found
 
     # ----- where a local variable gets its values -----
     def _variable(self, name: cst.Name, depth: int) -> Optional[List[cst.BaseExpression]]:
+        loop = self._comprehension_loop(name)
+        if loop is not None:  # a comprehension's own variable: bound there only
+            return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
+        if isinstance(scope, cst.FunctionDef) and scope in self._arguments and _is_parameter(scope, name.value):
+            if any(name.value in _module_bindings(node) for node in self._body_nodes(scope)):
+                return None  # the parameter rebound: not followed
+            return self._argument(scope, name.value, depth)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
         for node in self._body_nodes(scope):
             if _mutates(node, name.value):
-                return None  # ``jobs.append(t)``, ``jobs[k] = t``: filled in a way not followed
+                added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
+                if added is None:
+                    return None  # filled in a way not followed
+                found.append([added])
+                continue
             bound = self._bound_here(node, name.value, depth)
             if bound is _OTHERWISE:
                 return None  # bound some other way: not followed
@@ -133,9 +209,9 @@ class PossibleValues:
         if not found:
             return None
         values = self._union(found)
-        if values and any(isinstance(v, _MUTABLE) for v in values) \
-                and any(_handed_on(node, name.value) for node in self._body_nodes(scope)):
-            return None  # ``fill(jobs)``, ``self.jobs = jobs``: filled where this function cannot see
+        if values and any(isinstance(v, _MUTABLE) or _holds_containers(v) for v in values) \
+                and not self._stays_here(scope, name.value, _holds_containers(*values)):
+            return None  # ``fill(jobs)``, ``self.jobs = jobs``, ``alias = jobs``: filled where this cannot see
         return values
 
     def _body_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
@@ -144,6 +220,41 @@ class PossibleValues:
         if nodes is None:
             nodes = self._in_body[function] = _walk(function.body)
         return nodes
+
+    def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
+        """Is every mention of the local container ``name`` one whose effect is all seen: in the function's own
+        body (a closure may run at any time), its binding, a fill of its own (``jobs.append(t)``, see _added),
+        an item taken or a loop over it (``jobs[0]``, ``table.get(k)``), a call that only reads it
+        (``len(jobs)``) or the function's return? Anything else (``fill(jobs)``, ``self.jobs = jobs``, ``alias =
+        jobs``, ``[jobs]``, ``yield jobs``) may fill it where this cannot see. ``nested``: it holds containers,
+        and an item taken may be filled (``table[k].append(t)``): only bindings, its own fills and returns."""
+        for node in _descendants(scope.body):
+            if isinstance(node, cst.Name) and node.value == name and not (
+                    self._scope(node) is scope and self._seen_whole(node, self.parents.get(node), nested)):
+                return False
+        return True
+
+    def _seen_whole(self, node: cst.Name, parent: Optional[cst.CSTNode], nested: bool) -> bool:
+        """One mention of a local container, as _stays_here asks."""
+        if isinstance(parent, (cst.AssignTarget, cst.Return)) \
+                or (isinstance(parent, cst.Subscript) and isinstance(self.parents.get(parent), cst.AssignTarget)):
+            return True  # ``jobs = [...]``, ``return jobs``, ``jobs[k] = t``
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = self.parents.get(parent)
+            return isinstance(call, cst.Call) and call.func is parent \
+                and (parent.attr.value in _FILLS or (parent.attr.value in _KEEPS_NOTHING and not nested))
+        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation)) \
+                or (isinstance(parent, cst.IfExp) and parent.test is node):
+            return True  # ``if jobs:``, ``t in jobs``, ``not jobs``: a test keeps nothing of it
+        if nested:
+            return False
+        if isinstance(parent, cst.Arg):
+            call = self.parents.get(parent)
+            func = call.func if isinstance(call, cst.Call) else None
+            return (func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute)
+                    else "") in _READS_ONLY
+        return (isinstance(parent, cst.Subscript) and parent.value is node) \
+            or (isinstance(parent, (cst.For, cst.CompFor)) and node in (parent.target, parent.iter))
 
     def _bound_here(self, node: cst.CSTNode, name: str, depth: int):
         """The values ``node`` binds to the local ``name`` (a list of possible-value lists; [] when it binds
@@ -174,6 +285,24 @@ class PossibleValues:
                 next_values.append(self._values(value.elements[index].value, depth + 1))
             values = self._union(next_values)
         return values
+
+    def _comprehension_loop(self, name: cst.Name) -> Optional[cst.CompFor]:
+        """The ``for`` of an enclosing comprehension that binds ``name`` (the innermost), or None. The first
+        loop's iterable is evaluated outside the comprehension: a mention there is not bound by it."""
+        path, node = [name], self.parents.get(name)
+        while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)) \
+                    and node.for_in.iter not in path:
+                loops, loop = [], node.for_in
+                while loop is not None:
+                    loops.append(loop)
+                    loop = loop.inner_for_in
+                binding = [loop for loop in loops if _position(loop.target, name.value) is not None]
+                if binding:
+                    return binding[-1]
+            path.append(node)
+            node = self.parents.get(node)
+        return None
 
     def _scope(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         while node is not None and not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
@@ -231,16 +360,59 @@ _READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "so
                          "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
 
 
-def _handed_on(node: cst.CSTNode, name: str) -> bool:
-    """``fill(jobs)`` or ``self.jobs = jobs``: the container ``name`` goes where it may be filled unseen."""
-    if isinstance(node, cst.Call):
-        func = node.func
-        callee = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
-        return callee not in _READS_ONLY and any(isinstance(a.value, cst.Name) and a.value.value == name
-                                                 for a in node.args)
-    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == name:
-        return any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets)
+# Methods of a container that add nothing to it and hand none of its items on as a container
+_KEEPS_NOTHING = frozenset({"get", "items", "values", "keys", "pop", "popitem", "remove", "discard", "clear", "sort",
+                            "reverse", "index", "count", "copy"})
+
+
+def _holds_containers(*values: cst.BaseExpression) -> bool:
+    """Does a literal hold a mutable container (``{"pdf": [render]}``, also inside a tuple)? Its items may be
+    filled in turn. (A tuple of tasks holds none: ``{"paid": (send_receipt, "r.html")}``.)"""
+    for value in values:
+        for element in value.elements if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple)) else ():
+            item = getattr(element, "value", None)
+            if isinstance(item, _MUTABLE + (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)) \
+                    or _holds_containers(item):
+                return True
     return False
+
+
+def _added(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> Optional[cst.BaseExpression]:
+    """What a mutation found by _mutates adds, as a container literal holding it, or None when not followed."""
+    if isinstance(node, cst.AssignTarget):  # ``jobs[k] = t``
+        index = node.target.slice[0].slice if len(node.target.slice) == 1 else None
+        if not isinstance(index, cst.Index) or not isinstance(parent, cst.Assign):
+            return None
+        return cst.Dict([cst.DictElement(index.value, parent.value)])
+    method, args = node.func.attr.value, node.args
+    if any(arg.star for arg in args):
+        return None
+    if method in ("append", "add") and len(args) == 1 and args[0].keyword is None:
+        return cst.List([cst.Element(args[0].value)])
+    if method == "insert" and len(args) == 2 and all(arg.keyword is None for arg in args):
+        return cst.List([cst.Element(args[1].value)])
+    if method == "setdefault" and len(args) == 2 and all(arg.keyword is None for arg in args):
+        return cst.Dict([cst.DictElement(args[0].value, args[1].value)])
+    if method == "update" and all(arg.keyword is not None for arg in args):  # ``d.update(k=t)``
+        return cst.Dict([cst.DictElement(cst.SimpleString(repr(arg.keyword.value)), arg.value) for arg in args])
+    if method in ("update", "extend") and len(args) == 1 and args[0].keyword is None \
+            and isinstance(args[0].value, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+        return args[0].value  # ``d.update({"k": t})``, ``jobs.extend([t1, t2])``
+    return None
+
+
+def _module_bindings(node: cst.CSTNode) -> List[str]:
+    """Names a statement at module level binds (an import, an assignment, a loop...): any that is also a
+    function's name means that name may be something else."""
+    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        return [n.value for n in _walk(node.target) if isinstance(n, cst.Name)]
+    if isinstance(node, cst.AsName):
+        return [n.value for n in _walk(node.name) if isinstance(n, cst.Name)]
+    if isinstance(node, cst.ImportAlias) and node.asname is None:
+        return [(node.name.value if isinstance(node.name, cst.Name) else "")]
+    if isinstance(node, (cst.Global, cst.Nonlocal)):
+        return [n.name.value for n in node.names]
+    return []
 
 
 def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
@@ -258,6 +430,23 @@ def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
     if isinstance(node, cst.With):
         return [item.asname for item in node.items if item.asname is not None]
     return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
+
+
+def _as_literal(comprehension) -> cst.BaseExpression:
+    """A comprehension as the literal of what it holds: its element, over its loops' targets (see _variable)."""
+    if isinstance(comprehension, cst.DictComp):
+        return cst.Dict([cst.DictElement(comprehension.key, comprehension.value)])
+    return cst.List([cst.Element(comprehension.elt)])
+
+
+def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """Every node under ``node``, nested functions and classes included."""
+    pending, found = [node], []
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(current.children)
+    return found
 
 
 def _walk(nodes) -> List[cst.CSTNode]:

@@ -262,6 +262,9 @@ class ModuleSummary:
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record
     errbacks: List[Errback] = field(default_factory=list)
     option_dicts: Dict[str, OptionDict] = field(default_factory=dict)  # module-level dicts of literal keys
+    # names called whose returns were asked which tasks they hold (``ident(t).delay()``; builtins too): the fast
+    # path keeps whole those this file defines at module level (speed.reuse.followed)
+    returns_followed: List[str] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:

@@ -206,6 +206,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
+        self.summary.returns_followed = sorted(self.held.returns_asked)
         self.walk = self.flow = self.held = None
 
     # ----- positions and names -----
@@ -269,7 +270,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
-        self.value_use(node.value, objects=not self.flow.only_called([target.target for target in node.targets]))
+        self.value_use(node.value, objects=not self.only_here([target.target for target in node.targets]))
 
     # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:

@@ -102,17 +102,23 @@ def celery_token_starts(source: bytes) -> List[int]:
 class Interest:
     """What a file or statement must mention to be worth LibCST's time: a Celery token, or one of ``names``
     (identifiers of tasks, decorator aliases and helpers). Names are compared as whole words, through
-    a set, so the cost does not grow with the number of tasks."""
+    a set, so the cost does not grow with the number of tasks. ``name()`` is a module-level function whose
+    returns a summary follows (``ident(t).delay()``, in the same file): the slicer keeps its returns and every
+    statement naming it, but it makes no other file matter (``returning``, apart from ``names``)."""
 
     def __init__(self, names: Iterable[str] = ()):
-        words = set()
+        words, returning = set(), set()
         for name in names:
             parts = WORD.findall(name.encode())
-            if parts:  # text that mentions ``a.b.name`` mentions the word ``name``: a sound, cheap test
+            if parts and name.endswith("()"):
+                returning.add(parts[-1])
+            elif parts:  # text that mentions ``a.b.name`` mentions the word ``name``: a sound, cheap test
                 words.add(parts[-1])
         self.names = frozenset(words)
-        digest = hashlib.sha1(b" ".join(sorted(self.names))).hexdigest()
-        self.key = "celery" if not self.names else f"celery+{digest}"
+        self.returning = frozenset(returning)
+        self.words = self.names | self.returning  # what the slicer keeps statements for
+        digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))).hexdigest()
+        self.key = "celery" if not self.words else f"celery+{digest}"
 
     def referenced_in(self, source: bytes) -> bool:
         """Can a file without any Celery token refer to one of ``names``, or pass one on? A star import may
@@ -126,8 +132,11 @@ class Interest:
         return not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words))
 
     def seen_in(self, source: bytes) -> List[str]:
-        """The names of interest ``source`` mentions anywhere."""
-        return sorted(w.decode() for w in self.names.intersection(WORD.findall(source))) if self.names else []
+        """The names of interest ``source`` mentions anywhere (``name()`` for those in ``returning``)."""
+        if not self.words:
+            return []
+        mentioned = self.words.intersection(WORD.findall(source))
+        return sorted([w.decode() for w in mentioned & self.names] + [f"{w.decode()}()" for w in mentioned & self.returning])
 
 
 # A file that looks things up by a string at run time may reach a task through any word it holds.

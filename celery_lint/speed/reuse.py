@@ -29,6 +29,9 @@ class SliceRecord:
     names_seen: List[str]
     fingerprint: Optional[str] = None
     kept: List[List[int]] = field(default_factory=list)
+    # module-level functions of this file whose returns the summary asked about: the slice must keep them
+    # (``name()`` names of interest; a later round re-parses the file if it was sliced without one)
+    followed: List[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return dump_dataclass(self)
@@ -41,7 +44,15 @@ class SliceRecord:
 def record_for(sliced: Sliced, seen: List[str], key: str, summary: ModuleSummary) -> SliceRecord:
     if sliced.line_numbers is None or summary.error is not None:
         return SliceRecord(key, seen)
-    return SliceRecord(key, seen, fingerprint(sliced.source, seen, summary), runs(sliced.line_numbers))
+    return SliceRecord(key, seen, fingerprint(sliced.source, seen, summary), runs(sliced.line_numbers),
+                       followed(summary, sliced))
+
+
+def followed(summary: ModuleSummary, sliced: Sliced) -> List[str]:
+    """The functions whose returns the summary asked about (``ident(t)``) that this file defines at module level:
+    only those can be followed, so only those need keeping. (The slicer keeps the ``def`` of any name a kept
+    statement mentions, if not its returns, so this changes only with the sliced text.)"""
+    return sorted(set(summary.returns_followed) & sliced.defined)
 
 
 def fingerprint(sliced: bytes, seen: List[str], summary: ModuleSummary) -> str:
@@ -84,7 +95,7 @@ def moved(previous: ModuleSummary, record: SliceRecord, sliced: Sliced, seen: Li
         move_lines(summary, to_new.__getitem__)
     except KeyError:
         return None  # a line that was not one of the kept ones: parse instead
-    return summary, SliceRecord(key, seen, record.fingerprint, runs(sliced.line_numbers))
+    return summary, SliceRecord(key, seen, record.fingerprint, runs(sliced.line_numbers), followed(summary, sliced))
 
 
 def move_lines(summary: ModuleSummary, move: Callable[[int], int]) -> None:

@@ -64,8 +64,12 @@ class FastPath:
         while True:
             self._summarise(todo, interest, first_round, more)
             first_round, more = False, None
-            project = Project(list(self.summaries.values()), self.task_decorators, [f.module for f in files])
+            # in the files' order, as the plain path has them (which place a verdict cites first follows it)
+            ordered = [self.summaries[f.relative] for f in files if f.relative in self.summaries]
+            project = Project(ordered, self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
+            # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
+            known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             names = sorted(known)
             if self.cache.meta.get("names") != names:
                 self.cache.meta["names"], self.cache.dirty = names, True
@@ -110,7 +114,7 @@ class FastPath:
     def _needs_names(self, f: SourceFile, interest: Interest) -> bool:
         """Does this file name something of interest where its summary did not look (or has no summary)?"""
         state = self._state(f)
-        if not interest.names or f.problem is not None or not state.entry.hash or state.failed:
+        if not interest.words or f.problem is not None or not state.entry.hash or state.failed:
             return False
         summary, record = self.summaries.get(f.relative), self.records.get(f.relative)
         if summary is not None and record is not None and record.key == interest.key:
@@ -132,8 +136,8 @@ class FastPath:
         else:  # a summarised file: does it mention a name its summary did not look for?
             seen = {n.encode() for n in record.names_seen} if record is not None else set()
             source = self._source(f)
-            hits = may_mention(source, interest.names - seen) \
-                and not interest.names.intersection(WORD.findall(source)) <= seen
+            hits = _returns_cut(record) or (may_mention(source, interest.names - seen)
+                                            and not interest.names.intersection(WORD.findall(source)) <= seen)
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -208,6 +212,11 @@ def may_mention(source: bytes, names: frozenset) -> bool:
     """Could ``source`` mention one of ``names`` as a word? False only when none is in it even as text: a later
     round adds a few names, and most files hold none of them (a search each, instead of every word again)."""
     return len(names) > SUBSTRING_CHECKS or any(name in source for name in names)
+
+
+def _returns_cut(record: Optional[SliceRecord]) -> bool:
+    """Did the slicer cut returns this file's summary follows (sliced before ``name()`` was of interest)?"""
+    return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
 
 
 def names_of_interest(project: Project) -> List[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from .. import celery_api
 from ..analysis.depth import too_deep_in
@@ -56,7 +56,8 @@ class Sliced(NamedTuple):
     source: bytes
     dropped: List[List[int]]  # line ranges cut (a range may keep its first line as ``pass``)
     line_numbers: Optional[List[int]]  # original number of each line of ``source``; None when nothing was cut
-    deep: Optional[str] = None  # ``depth.too_deep`` of the whole file, when ``depth_checked``
+    defined: FrozenSet[str] = frozenset()  # the module-level functions of the whole file (cut or kept)
+    deep: Optional[str] = None  # ``depth.too_deep`` of what is kept, when ``depth_checked``
     depth_checked: bool = False
 
     @property
@@ -106,14 +107,17 @@ def slice_source(source: bytes, keep) -> Sliced:
             continue
         cuts.append(_Cut(start, end, None))
     for statement in kept:
-        if isinstance(statement, SCOPES):
+        # a function whose returns the summary follows (``ident(t).delay()``) stays whole: what its returns hold
+        # may depend on anything in it (a closure rebinding a parameter: not followed)
+        if isinstance(statement, SCOPES) and not (isinstance(statement, FUNCTIONS) and statement.name.encode() in keep.returning):
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
         return Sliced(source, [], None)
+    defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
     # Whether an expression of what is kept nests too deep for LibCST, from the tree already parsed.
     cuts.sort()
     deep = too_deep_in(tree, source, [(cut.start, cut.end) for cut in cuts])
-    return _apply(lines, cuts)._replace(deep=deep, depth_checked=True)
+    return _apply(lines, cuts)._replace(defined=defined, deep=deep, depth_checked=True)
 
 
 class _Relevance:
@@ -121,7 +125,7 @@ class _Relevance:
     import, or a local alias of either? Celery tokens are found once per file, by line."""
 
     def __init__(self, keep, token_lines: List[int], words: Set[bytes]):
-        self.names = keep.names
+        self.names = keep.words  # names of interest, and functions whose returns are followed
         self.token_lines = token_lines
         self.words = words
 
@@ -447,7 +451,7 @@ def _local_aliases(spans, lines: List[bytes], keep, token_lines: List[int]) -> S
         words = words_of.get((start, end))
         if words is None:
             words = words_of[start, end] = set(WORD.findall(b"".join(lines[start - 1:end])))
-        if not (_any_within(token_lines, start, end) or not keep.names.isdisjoint(words) or not names.isdisjoint(words)):
+        if not (_any_within(token_lines, start, end) or not keep.words.isdisjoint(words) or not names.isdisjoint(words)):
             continue
         if isinstance(statement, ast.Assign):
             names.update(t.id.encode() for t in statement.targets if isinstance(t, ast.Name))
