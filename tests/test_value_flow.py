@@ -326,6 +326,18 @@ FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(rend
         box[0].append(render)
         return [t.delay(1).get() for t in jobs]
     """,
+    # a method named like a builtin that only reads (``set``, ``list``) may keep the container and fill it later
+    """
+    class Store:
+        def set(self, value):
+            self.value = value
+    STORE = Store()
+    def view():
+        jobs = [audit]
+        STORE.set(jobs)
+        STORE.value.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
 ])
 def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold(project, views):
     """render's own enqueue is unread, but the container the read loops over may hold it: never CEL001."""
