@@ -561,3 +561,52 @@ def test_a_followed_function_makes_no_other_file_worth_parsing(project):
     more = analyse_both_ways(project({**files, "proj/shapes.py": "from proj.views import ident\n\nSIZE = ident(3)\n"}))
     assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
     assert (more.files, more.parsed) == (alone.files + 1, alone.parsed)
+
+
+# ----- a decorator above the task's own is handed the task object: it may keep it in a table -----
+
+REGISTERED = """
+    from proj.tasks import app, render
+
+    REGISTRY = {"render": render}
+
+
+    def register(task):
+        REGISTRY[task.name] = task
+        return task
+
+
+    @register
+    @app.task
+    def hooked(x):
+        return x
+
+
+    @app.task
+    @register
+    def inner(x):
+        return x
+"""
+
+
+@pytest.mark.parametrize("views, hooked", [
+    # read through the registry the decorator fills: hooked may be what is read
+    ("""
+     from proj.hooks import REGISTRY
+     def view(name):
+         return REGISTRY[name].delay(1).get()
+     """, "maybe"),
+    # no read of a task we cannot name: its own unread enqueue decides
+    ("""
+     from proj.hooks import REGISTRY
+     def view(name):
+         REGISTRY[name].delay(1)
+     """, "unread"),
+])
+def test_a_task_handed_to_an_outer_decorator_may_be_read_through_what_it_keeps(project, views, hooked):
+    root = project({"proj/tasks.py": TASKS, "proj/hooks.py": REGISTERED,
+                    "proj/views.py": textwrap.dedent(views) + "\n\ndef other():\n    from proj.hooks import hooked, inner"
+                    "\n    hooked.delay(1)\n    inner.delay(1)\n"})
+    found = verdicts(root)
+    # ``inner``'s decorator below the task's own is handed the plain function, not the task
+    assert (found["hooked"], found["inner"]) == (hooked, "unread")
