@@ -326,6 +326,13 @@ FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(rend
         box[0].append(render)
         return [t.delay(1).get() for t in jobs]
     """,
+    # two names bound to the one list at once
+    """
+    def view():
+        jobs = alias = [audit]
+        alias.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
     # a method named like a builtin that only reads (``set``, ``list``) may keep the container and fill it later
     """
     class Store:

@@ -236,9 +236,11 @@ class PossibleValues:
 
     def _seen_whole(self, node: cst.Name, parent: Optional[cst.CSTNode], nested: bool) -> bool:
         """One mention of a local container, as _stays_here asks."""
-        if isinstance(parent, (cst.AssignTarget, cst.Return)) \
+        if isinstance(parent, cst.AssignTarget):  # ``jobs = [...]``, but not ``jobs = alias = [...]``
+            return len(getattr(self.parents.get(parent), "targets", ())) == 1
+        if isinstance(parent, cst.Return) \
                 or (isinstance(parent, cst.Subscript) and isinstance(self.parents.get(parent), cst.AssignTarget)):
-            return True  # ``jobs = [...]``, ``return jobs``, ``jobs[k] = t``
+            return True  # ``return jobs``, ``jobs[k] = t``
         if isinstance(parent, cst.Attribute) and parent.value is node:
             call = self.parents.get(parent)
             return isinstance(call, cst.Call) and call.func is parent \
