@@ -617,3 +617,33 @@ def test_a_task_handed_to_an_outer_decorator_may_be_read_through_what_it_keeps(p
     found = verdicts(root)
     # ``inner``'s decorator below the task's own is handed the plain function, not the task
     assert (found["hooked"], found["inner"]) == (hooked, "unread")
+
+
+# ----- a module-level name bound to two tasks (a setting chooses) may be either -----
+
+@pytest.mark.parametrize("conf, expected", [
+    ("""
+     import os
+     from proj.tasks import render, audit
+     if os.environ.get("AUDIT"):
+         SEND = audit
+     else:
+         SEND = render
+     """, ("maybe", "maybe")),
+    # bound twice to the same task: still that task
+    ("""
+     import os
+     from proj.tasks import render, audit
+     if os.environ.get("AUDIT"):
+         SEND = render
+     else:
+         SEND = render
+     """, ("read", "unread")),
+])
+def test_a_module_name_bound_to_two_tasks_is_either(project, conf, expected):
+    root = project({"proj/tasks.py": TASKS, "proj/conf.py": conf,
+                    "proj/views.py": "from proj.conf import SEND\nfrom proj.tasks import render, audit\n\n\n"
+                    "def view():\n    return SEND.delay(1).get()\n\n\ndef other():\n    render.delay(1)\n"
+                    "    audit.delay(1)\n"})
+    found = verdicts(root)
+    assert (found["render"], found["audit"]) == expected
