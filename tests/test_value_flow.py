@@ -630,6 +630,14 @@ def test_a_task_handed_to_an_outer_decorator_may_be_read_through_what_it_keeps(p
      else:
          SEND = render
      """, ("maybe", "maybe")),
+    # rebound in a function that declares it global
+    ("""
+     from proj.tasks import render, audit
+     SEND = render
+     def audit_instead():
+         global SEND
+         SEND = audit
+     """, ("maybe", "maybe")),
     # bound twice to the same task: still that task
     ("""
      import os
