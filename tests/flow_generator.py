@@ -66,7 +66,7 @@ SINKS = [
 # ----- carriers -----
 HEAD = ("module_global", "imported_global", "class_attr")  # evaluated at import time: before any local carrier
 HEAD_FALLBACK = {"module_global": "local", "imported_global": "local", "class_attr": "self_attr"}
-LOCAL = ("local", "tuple_unpack", "walrus", "for_target", "list_literal", "append", "dict_literal", "setitem",
+LOCAL = ("local", "tuple_unpack", "walrus", "for_target", "list_literal", "chained", "append", "dict_literal", "setitem",
          "update", "list_comp", "dict_comp", "conditional", "or", "lambda_closure", "lambda_param", "param",
          "param_other_module", "return", "return_other_module", "self_attr")
 BOUND_ONLY = ("partial",)  # functools.partial of a bound enqueue method
@@ -269,6 +269,7 @@ def _local_carrier(name: str, v: str, expr: str) -> Tuple[List[str], str]:
         "local": ([f"{v} = {expr}"], v),
         "tuple_unpack": ([f"{v}, _{v} = {expr}, None"], v),
         "list_literal": ([f"{v} = [{expr}]"], f"{v}[0]"),
+        "chained": ([f"{v} = _{v} = [{expr}]"], f"{v}[0]"),  # two names for one list: either may fill it
         "append": ([f"{v} = []", f"{v}.append({expr})"], f"{v}[0]"),
         "dict_literal": ([f"{v} = {{'k': {expr}}}"], f"{v}['k']"),
         "setitem": ([f"{v} = {{}}", f"{v}['k'] = {expr}"], f"{v}['k']"),

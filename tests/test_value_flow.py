@@ -326,6 +326,25 @@ FILL = "from proj.tasks import render\n\n\ndef fill(jobs):\n    jobs.append(rend
         box[0].append(render)
         return [t.delay(1).get() for t in jobs]
     """,
+    # two names bound to the one list at once
+    """
+    def view():
+        jobs = alias = [audit]
+        alias.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
+    # a method named like a builtin that only reads (``set``, ``list``) may keep the container and fill it later
+    """
+    class Store:
+        def set(self, value):
+            self.value = value
+    STORE = Store()
+    def view():
+        jobs = [audit]
+        STORE.set(jobs)
+        STORE.value.append(render)
+        return [t.delay(1).get() for t in jobs]
+    """,
 ])
 def test_a_container_filled_where_the_analysis_cannot_see_keeps_what_it_may_hold(project, views):
     """render's own enqueue is unread, but the container the read loops over may hold it: never CEL001."""
@@ -549,3 +568,90 @@ def test_a_followed_function_makes_no_other_file_worth_parsing(project):
     more = analyse_both_ways(project({**files, "proj/shapes.py": "from proj.views import ident\n\nSIZE = ident(3)\n"}))
     assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
     assert (more.files, more.parsed) == (alone.files + 1, alone.parsed)
+
+
+# ----- a decorator above the task's own is handed the task object: it may keep it in a table -----
+
+REGISTERED = """
+    from proj.tasks import app, render
+
+    REGISTRY = {"render": render}
+
+
+    def register(task):
+        REGISTRY[task.name] = task
+        return task
+
+
+    @register
+    @app.task
+    def hooked(x):
+        return x
+
+
+    @app.task
+    @register
+    def inner(x):
+        return x
+"""
+
+
+@pytest.mark.parametrize("views, hooked", [
+    # read through the registry the decorator fills: hooked may be what is read
+    ("""
+     from proj.hooks import REGISTRY
+     def view(name):
+         return REGISTRY[name].delay(1).get()
+     """, "maybe"),
+    # no read of a task we cannot name: its own unread enqueue decides
+    ("""
+     from proj.hooks import REGISTRY
+     def view(name):
+         REGISTRY[name].delay(1)
+     """, "unread"),
+])
+def test_a_task_handed_to_an_outer_decorator_may_be_read_through_what_it_keeps(project, views, hooked):
+    root = project({"proj/tasks.py": TASKS, "proj/hooks.py": REGISTERED,
+                    "proj/views.py": textwrap.dedent(views) + "\n\ndef other():\n    from proj.hooks import hooked, inner"
+                    "\n    hooked.delay(1)\n    inner.delay(1)\n"})
+    found = verdicts(root)
+    # ``inner``'s decorator below the task's own is handed the plain function, not the task
+    assert (found["hooked"], found["inner"]) == (hooked, "unread")
+
+
+# ----- a module-level name bound to two tasks (a setting chooses) may be either -----
+
+@pytest.mark.parametrize("conf, expected", [
+    ("""
+     import os
+     from proj.tasks import render, audit
+     if os.environ.get("AUDIT"):
+         SEND = audit
+     else:
+         SEND = render
+     """, ("maybe", "maybe")),
+    # rebound in a function that declares it global
+    ("""
+     from proj.tasks import render, audit
+     SEND = render
+     def audit_instead():
+         global SEND
+         SEND = audit
+     """, ("maybe", "maybe")),
+    # bound twice to the same task: still that task
+    ("""
+     import os
+     from proj.tasks import render, audit
+     if os.environ.get("AUDIT"):
+         SEND = render
+     else:
+         SEND = render
+     """, ("read", "unread")),
+])
+def test_a_module_name_bound_to_two_tasks_is_either(project, conf, expected):
+    root = project({"proj/tasks.py": TASKS, "proj/conf.py": conf,
+                    "proj/views.py": "from proj.conf import SEND\nfrom proj.tasks import render, audit\n\n\n"
+                    "def view():\n    return SEND.delay(1).get()\n\n\ndef other():\n    render.delay(1)\n"
+                    "    audit.delay(1)\n"})
+    found = verdicts(root)
+    assert (found["render"], found["audit"]) == expected

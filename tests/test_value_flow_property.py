@@ -36,6 +36,8 @@ NOT_FOLLOWED = flows.Gaps(
         # lambdas, returns from another module, self.x set from a parameter
         [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R")
          for name in ("lambda_closure", "lambda_param", "return_other_module", "self_attr")]
+        # a list bound to two names at once (either may fill it): a bound method in it is followed where called
+        + [("chained", kind) for kind in ("T", "S", "R")]
         # containers filled after they are made, comprehensions, returns of this module's functions: followed for
         # the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")

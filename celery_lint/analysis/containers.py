@@ -236,9 +236,11 @@ class PossibleValues:
 
     def _seen_whole(self, node: cst.Name, parent: Optional[cst.CSTNode], nested: bool) -> bool:
         """One mention of a local container, as _stays_here asks."""
-        if isinstance(parent, (cst.AssignTarget, cst.Return)) \
+        if isinstance(parent, cst.AssignTarget):  # ``jobs = [...]``, but not ``jobs = alias = [...]``
+            return len(getattr(self.parents.get(parent), "targets", ())) == 1
+        if isinstance(parent, cst.Return) \
                 or (isinstance(parent, cst.Subscript) and isinstance(self.parents.get(parent), cst.AssignTarget)):
-            return True  # ``jobs = [...]``, ``return jobs``, ``jobs[k] = t``
+            return True  # ``return jobs``, ``jobs[k] = t``
         if isinstance(parent, cst.Attribute) and parent.value is node:
             call = self.parents.get(parent)
             return isinstance(call, cst.Call) and call.func is parent \
@@ -250,9 +252,7 @@ class PossibleValues:
             return False
         if isinstance(parent, cst.Arg):
             call = self.parents.get(parent)
-            func = call.func if isinstance(call, cst.Call) else None
-            return (func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute)
-                    else "") in _READS_ONLY
+            return isinstance(call, cst.Call) and _reads_only(call.func)
         return (isinstance(parent, cst.Subscript) and parent.value is node) \
             or (isinstance(parent, (cst.For, cst.CompFor)) and node in (parent.target, parent.iter))
 
@@ -358,6 +358,18 @@ _MUTABLE = (cst.List, cst.Dict, cst.Set)
 # Calls that read a container and keep nothing of it: passing a container to any other call may fill it there.
 _READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "enumerate", "iter",
                          "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
+
+
+_RANDOM_READS = frozenset({"choice", "sample", "shuffle"})
+
+
+def _reads_only(func: cst.BaseExpression) -> bool:
+    """A builtin of _READS_ONLY, or ``random.choice``-like: a method of any other object (``store.set(jobs)``,
+    ``registry.list(jobs)``) may keep the container and fill it later."""
+    if isinstance(func, cst.Name):
+        return func.value in _READS_ONLY
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "random" \
+        and func.attr.value in _RANDOM_READS
 
 
 # Methods of a container that add nothing to it and hand none of its items on as a container

@@ -263,6 +263,13 @@ class Definitions:
             if ref is not None:
                 self.summary.aliases.append(Alias(name, ref, False, {}, False, self.line_of(at)))
 
+    def global_rebound(self, target: cst.Name, value: cst.BaseExpression, at: cst.CSTNode) -> None:
+        """``global SEND`` then ``SEND = other_task`` in a function: one more module-level binding of SEND to a
+        name (two different ones make it either, see symbols). (A call's value is left as it was: an app.)"""
+        scope = self.walk.scope_of.get(target)
+        if scope is not None and target.value in scope.globals and isinstance(value, (cst.Name, cst.Attribute)):
+            self.module_alias(target.value, value, at)
+
     def settings_holder(self) -> str:
         """The module, or the class (``module.Class``), whose body the current statement is in."""
         classes = [info for info in self.stack if isinstance(info, ClassInfo)]

@@ -97,7 +97,7 @@ class Project:
                     self._class_task(summary, cls)
 
     def _function_task(self, summary: ModuleSummary, function: FunctionInfo) -> None:
-        for decorator in function.decorators:
+        for index, decorator in enumerate(function.decorators):
             found = self.symbols.task_decorator(decorator)
             if found is None:
                 continue
@@ -119,6 +119,11 @@ class Project:
                 updates_state=function.updates_state, noqa=function.noqa,
                 old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
             ), summary.module, function.qualname)
+            if index:  # ``@register`` above ``@app.task``: it is handed the task object, and may keep it in a table
+                outer = function.decorators[0]
+                self._task_by_symbol[(summary.module, function.qualname)].value_escapes.append((summary.path, Use(
+                    UseKind.VALUE, Outcome(OutcomeKind.ESCAPES, f"handed to its decorator @{outer.ref or '...'}",
+                                           outer.line))))
             return
 
     def _spread_options(self, decorator: Decorator) -> Optional[Tuple[dict, Optional[str]]]:

@@ -269,6 +269,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
                 owner.instance_attrs.append(name.attr.value)
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
+        elif self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.global_rebound(node.targets[0].target, node.value, node)
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
         self.value_use(node.value, objects=not self.only_here([target.target for target in node.targets]))
 

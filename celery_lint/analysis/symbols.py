@@ -284,6 +284,11 @@ def _definitions(summary: ModuleSummary) -> Dict[str, tuple]:
     defs: Dict[str, tuple] = {}
     alias: Alias
     for alias in summary.aliases:
+        earlier = defs.get(alias.name)
+        if earlier is not None and (earlier[0] is Symbol.UNKNOWN or not (alias.called or earlier[1].called)
+                                    and earlier[1].ref != alias.ref):
+            defs[alias.name] = (Symbol.UNKNOWN, None)  # ``if x: send = a`` ``else: send = b``: either one
+            continue
         defs[alias.name] = (Symbol.ALIAS, alias)
     cls: ClassInfo
     for cls in summary.classes:
