@@ -270,7 +270,7 @@ class PossibleValues:
         if isinstance(node, (cst.For, cst.CompFor)):
             path = _position(node.target, name)
             return [] if path is None else [self._unpacked(self._iterated(node.iter, depth + 1), path, depth)]
-        return []
+        return _OTHERWISE if name in _names_bound_otherwise(node) else []
 
     def _unpacked(self, values, path: List[int], depth: int) -> Optional[List[cst.BaseExpression]]:
         """``a, b = value``: the element at ``path`` of each possible value (a tuple or list literal)."""
@@ -432,6 +432,29 @@ def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
     every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
     return any(p.name.value == name for p in every)
+
+
+def _names_bound_otherwise(node: cst.CSTNode) -> List[str]:
+    """Names ``node`` binds as none of the forms above: an import in the function (``from m import b as t``), an
+    ``except ... as t``, a ``match`` capture (``case {"k": t}``, ``case [*t]``, ``case {**t}``)."""
+    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+        return [_import_binds(alias) for alias in node.names]
+    if isinstance(node, cst.ExceptHandler) and node.name is not None and isinstance(node.name.name, cst.Name):
+        return [node.name.name.value]
+    if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        return [node.name.value]
+    if isinstance(node, cst.MatchMapping) and node.rest is not None:
+        return [node.rest.value]
+    return []
+
+
+def _import_binds(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name = alias.name
+    while isinstance(name, cst.Attribute):  # ``import a.b`` binds ``a``
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""
 
 
 def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
