@@ -265,6 +265,9 @@ class ModuleSummary:
     # names called whose returns were asked which tasks they hold (``ident(t).delay()``; builtins too): the fast
     # path keeps whole those this file defines at module level (speed.reuse.followed)
     returns_followed: List[str] = field(default_factory=list)
+    # attribute names this file sets on objects other than ``self`` (``View.task = t``, ``setattr(v, "task", t)``):
+    # a class attribute of that name may hold more than its class body says
+    attributes_set: List[str] = field(default_factory=list)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:

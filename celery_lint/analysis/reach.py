@@ -88,6 +88,8 @@ class ClassAttributes:
         for summary in summaries:
             for cls in summary.classes:
                 self.classes[f"{summary.module}.{cls.qualname}"] = cls
+        # set on some other object somewhere (``View.task = t``): what the class bodies say is not all it holds
+        self.set_elsewhere = {name for summary in summaries for name in summary.attributes_set}
         self._subclasses: Dict[str, List[str]] = {}
         for dotted, cls in self.classes.items():
             for base in self.bases(cls):
@@ -105,7 +107,7 @@ class ClassAttributes:
         """The dotted names ``self.<attr>`` may hold in a method of ``<class>`` (``holder``: ``class:attr``)."""
         owner, _, attr = holder.rpartition(":")
         hierarchy = self._hierarchy(owner)
-        if hierarchy is None:
+        if hierarchy is None or attr in self.set_elsewhere:
             return None
         values: List[Optional[str]] = []
         for dotted in hierarchy:

@@ -262,6 +262,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
             if key is not None:
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute),
                              held_by=self.settings_holder() if isinstance(name, cst.Name) else None)
+        self.attributes_set_on_others([target.target for target in node.targets])
         owner = self.method_owner()
         for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
             name = target.target
@@ -274,12 +275,35 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
         self.value_use(node.value, objects=not self.only_here([target.target for target in node.targets]))
 
+    def attributes_set_on_others(self, targets: list, names: Optional[List[str]] = None) -> None:
+        """``obj.x = ...`` (also in a tuple of targets) on anything but ``self``, or ``names`` set by a call."""
+        found = list(names or [])
+        while targets:
+            target = targets.pop()
+            if isinstance(target, (cst.Tuple, cst.List)):
+                targets.extend(element.value for element in target.elements)
+            elif isinstance(target, cst.Attribute) and not (isinstance(target.value, cst.Name) and target.value.value in SELF):
+                found.append(target.attr.value)
+        self.summary.attributes_set.extend(n for n in dict.fromkeys(found) if n not in self.summary.attributes_set)
+
+    def attributes_set_by_call(self, node: cst.Call, name: Optional[str]) -> None:
+        """``setattr(v, "task", t)``, ``vars(v).update(task=t)``, ``v.__dict__.update(task=t)``."""
+        func = node.func
+        if name == "setattr" and isinstance(func, cst.Name) and len(node.args) >= 2:
+            attribute = literal(node.args[1].value)
+            self.attributes_set_on_others([], [attribute] if isinstance(attribute, str) and attribute != DYNAMIC else [])
+        elif name == "update" and isinstance(func, cst.Attribute) and (
+                (isinstance(func.value, cst.Call) and call_name(func.value) == "vars")
+                or (isinstance(func.value, cst.Attribute) and func.value.attr.value == "__dict__")):
+            self.attributes_set_on_others([], [arg.keyword.value for arg in node.args if arg.keyword is not None])
+
     # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         # ``Celery[DjangoTask[..., Any]]("weblate")``: a subscripted generic class is still the class
         name = last_name(func.value) if isinstance(func, cst.Subscript) else call_name(node)
         self.record_call(node)
+        self.attributes_set_by_call(node, name)
         self.forwarded_kwargs(node)
         self.task_method(node)
         self.progress(node, name)
