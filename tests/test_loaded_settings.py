@@ -5,7 +5,7 @@ Each a small project, both analysis paths."""
 from __future__ import annotations
 
 from conftest import analyse_both_ways, lint
-from test_config_patterns import FINDING, TASKS, VIEWS
+from test_config_patterns import DJANGO_APP, FINDING, TASKS, VIEWS
 
 from celery_lint import config as config_module, engine
 from celery_lint.report import audit, render
@@ -193,16 +193,7 @@ def test_a_module_the_environment_may_name_keeps_every_module(project):
 
 def test_django_settings_count_and_a_non_settings_module_no_app_loads_does_not(project):
     root = project({
-        "proj/celery.py": """
-            import os
-
-            from celery import Celery
-
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
-
-            app = Celery("proj")
-            app.config_from_object("django.conf:settings", namespace="CELERY")
-        """,
+        "proj/celery.py": DJANGO_APP,
         "proj/settings.py": "CELERY_BROKER_URL = 'redis://'\n",
         "proj/celeryconfig.py": "result_backend = 'redis://'\n",
         "proj/tasks.py": TASKS, "proj/views.py": VIEWS,
@@ -215,16 +206,7 @@ def test_an_annotated_setting_is_a_setting_and_the_report_counts_every_place(pro
     """weblate: ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` in settings_example.py, the template
     of the deployment's settings, and a plain one in settings_docker.py."""
     root = project({
-        "proj/celery.py": """
-            import os
-
-            from celery import Celery
-
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
-
-            app = Celery("proj")
-            app.config_from_object("django.conf:settings", namespace="CELERY")
-        """,
+        "proj/celery.py": DJANGO_APP,
         "proj/settings_example.py": "CELERY_BROKER_URL = 'redis://'\nCELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL\n",
         "proj/settings_docker.py": "CELERY_RESULT_BACKEND = 'redis://redis/1'\n",
         "proj/tasks.py": TASKS, "proj/views.py": VIEWS,

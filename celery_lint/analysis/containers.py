@@ -421,7 +421,10 @@ def _module_bindings(node: cst.CSTNode) -> List[str]:
     if isinstance(node, cst.AsName):
         return [n.value for n in _walk(node.name) if isinstance(n, cst.Name)]
     if isinstance(node, cst.ImportAlias) and node.asname is None:
-        return [(node.name.value if isinstance(node.name, cst.Name) else "")]
+        name = node.name
+        while isinstance(name, cst.Attribute):  # ``import a.b`` binds ``a``
+            name = name.value
+        return [name.value if isinstance(name, cst.Name) else ""]
     if isinstance(node, (cst.Global, cst.Nonlocal)):
         return [n.name.value for n in node.names]
     return []
@@ -437,24 +440,13 @@ def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
 def _names_bound_otherwise(node: cst.CSTNode) -> List[str]:
     """Names ``node`` binds as none of the forms above: an import in the function (``from m import b as t``), an
     ``except ... as t``, a ``match`` capture (``case {"k": t}``, ``case [*t]``, ``case {**t}``)."""
-    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
-        return [_import_binds(alias) for alias in node.names]
-    if isinstance(node, cst.ExceptHandler) and node.name is not None and isinstance(node.name.name, cst.Name):
-        return [node.name.name.value]
+    if isinstance(node, (cst.AsName, cst.ImportAlias)):
+        return _module_bindings(node)
     if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
         return [node.name.value]
     if isinstance(node, cst.MatchMapping) and node.rest is not None:
         return [node.rest.value]
     return []
-
-
-def _import_binds(alias: cst.ImportAlias) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    name = alias.name
-    while isinstance(name, cst.Attribute):  # ``import a.b`` binds ``a``
-        name = name.value
-    return name.value if isinstance(name, cst.Name) else ""
 
 
 def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:

@@ -45,12 +45,11 @@ def _parsed(source: bytes) -> Optional[ast.Module]:
         return None
 
 
-def too_deep_in(tree: ast.Module, source: bytes, cut: Sequence[Tuple[int, int]] = ()) -> Optional[str]:
-    """``too_deep`` of ``source`` with the statements on the line ranges ``cut`` (sorted, each a whole run of
-    statements) taken out, from Python's tree of the whole of it (``tree``, already parsed)."""
-    if len(source) < MAX_DEPTH:
-        return None
-    return _too_deep_in(tree, [0, *accumulate(len(line) for line in source.splitlines(keepends=True))], cut)
+def too_deep_in(tree: ast.Module, lines: List[bytes], cut: Sequence[Tuple[int, int]] = ()) -> Optional[str]:
+    """``too_deep`` of the source on ``lines`` (kept ends) with the statements on the line ranges ``cut`` (sorted,
+    each a whole run of statements) taken out, from Python's tree of the whole of it (``tree``, already parsed)."""
+    starts = [0, *accumulate(len(line) for line in lines)]
+    return _too_deep_in(tree, starts, cut) if starts[-1] >= MAX_DEPTH else None
 
 
 def _too_deep_in(tree: ast.Module, starts: List[int], cut: Sequence[Tuple[int, int]] = ()) -> Optional[str]:

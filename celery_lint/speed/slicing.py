@@ -116,7 +116,7 @@ def slice_source(source: bytes, keep) -> Sliced:
     defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
     # Whether an expression of what is kept nests too deep for LibCST, from the tree already parsed.
     cuts.sort()
-    deep = too_deep_in(tree, source, [(cut.start, cut.end) for cut in cuts])
+    deep = too_deep_in(tree, lines, [(cut.start, cut.end) for cut in cuts])
     return _apply(lines, cuts)._replace(defined=defined, deep=deep, depth_checked=True)
 
 
