@@ -79,3 +79,47 @@ def test_a_name_found_in_a_later_round_reaches_files_an_earlier_round_passed_ove
     (root / "shop/api.py").write_text(API)  # a star import: it matters whatever the names
     assert findings(root, speed=True)[0] == [("shop/tasks.py", 11, "CEL001")]
     assert summarised(root) == ["shop/api.py", "shop/celery.py", "shop/signals.py", "shop/tasks.py"]
+
+
+PROGRESS_TASKS = '''from celery import current_task, shared_task
+
+
+def report(done):
+    current_task.update_state(state="PROGRESS", meta={"done": done})
+
+
+def step(done):
+    report(done)
+
+
+@shared_task
+def rebuild(count):
+    for done in range(count):
+        step(done)
+
+
+@shared_task
+def notify(order_id):
+    print(order_id)
+'''
+PROGRESS_VIEWS = '''from shop.tasks import notify, rebuild
+
+
+def start(request):
+    rebuild.delay(10)
+    notify.delay(1)
+'''
+
+
+def test_a_helper_of_a_helper_in_the_same_file_is_followed_before_the_file_returns(tmp_path):
+    # ``step`` reports progress through ``report``, and the task calls ``step``: each level is found only once
+    # the one below is. The worker follows them in the file itself, so no later round parses tasks.py again.
+    files = {"pyproject.toml": "", "shop/__init__.py": "",
+             "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', backend='redis://')\n",
+             "shop/tasks.py": PROGRESS_TASKS, "shop/views.py": PROGRESS_VIEWS}
+    root = write(tmp_path, files)
+    fast, report = findings(root, speed=True)
+    assert fast == [("shop/tasks.py", 18, "CEL001")]  # notify; rebuild reports progress: someone polls it
+    assert findings(root, speed=False)[0] == fast
+    assert summarised(root) == ["shop/celery.py", "shop/tasks.py", "shop/views.py"]
+    assert report.parsed == 3  # each file once

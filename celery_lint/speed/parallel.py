@@ -279,24 +279,44 @@ def _summarise_one(work: Work) -> Done:
         from ..analysis.summary import summarize_cut
 
         return Done(summarize_cut(work.source, work.path, work.module, work.is_package)[0].to_json(), None, False)
-    from .reuse import record_for
     from .slicing import slice_source
 
     interest = work.interest
-    seen = interest.seen_in(work.source)
     sliced = slice_source(work.source, interest)  # made once: reuse and a new summary both need it
-    if work.previous is not None:
-        reused = _reused(work, sliced, seen)
-        if reused is not None:
-            return reused
+    found = _reused(work, sliced, interest.seen_in(work.source)) if work.previous is not None else None
+    moved = found is not None
+    summary, record = found if moved else _sliced_summary(work, interest, sliced)
+    grown = _with_own_names(work, interest, summary, record)
+    if grown is not None:
+        (summary, record), moved = grown, False
+    return Done(summary.to_json(), record.to_json(), moved)
+
+
+def _sliced_summary(work: Work, interest, sliced):
     from ..analysis.summary import summarize_cut  # only now: moving a summary's lines needs no libcst
+    from .reuse import record_for
 
+    seen = interest.seen_in(work.source)
     summary, from_cut = summarize_cut(work.source, work.path, work.module, work.is_package, sliced.cut, frozenset(seen))
-    record = record_for(sliced if from_cut else sliced._replace(line_numbers=None), seen, interest.key, summary)
-    return Done(summary.to_json(), record.to_json(), False)
+    return summary, record_for(sliced if from_cut else sliced._replace(line_numbers=None), seen, interest.key, summary)
 
 
-def _reused(work: Work, sliced, seen) -> Optional[Done]:
+def _with_own_names(work: Work, interest, summary, record):
+    """The summary and record of the file sliced again while its own summary names more of what it mentions
+    (``own_names``); None when it names nothing new."""
+    from .own_names import own_names
+    from .slicing import slice_source
+
+    grown = None
+    while True:
+        interest = interest.plus(own_names(summary, record.followed))
+        if set(interest.seen_in(work.source)) <= set(record.names_seen):
+            return grown
+        summary, record = grown = _sliced_summary(work, interest, slice_source(work.source, interest))
+
+
+def _reused(work: Work, sliced, seen):
+    """The last summary and its record, its lines moved, when only what the slicer cuts changed; else None."""
     from ..analysis.facts import ModuleSummary
     from .reuse import SliceRecord, moved
 
@@ -310,9 +330,7 @@ def _reused(work: Work, sliced, seen) -> Optional[Done]:
     found = moved(previous, record, sliced, seen, work.interest.key)
     if found is None and set(seen) < set(record.names_seen):
         found = _moved_for_names_seen(work, previous, record)
-    if found is None:
-        return None
-    return Done(found[0].to_json(), found[1].to_json(), True)
+    return found
 
 
 def _moved_for_names_seen(work: Work, previous, record):

@@ -120,6 +120,11 @@ class Interest:
         digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))).hexdigest()
         self.key = "celery" if not self.words else f"celery+{digest}"
 
+    def plus(self, names: Iterable[str]) -> "Interest":
+        """These names and ``names``."""
+        own = [w.decode() for w in self.names] + [f"{w.decode()}()" for w in self.returning]
+        return Interest([*own, *names])
+
     def referenced_in(self, source: bytes) -> bool:
         """Can a file without any Celery token refer to one of ``names``, or pass one on? A star import may
         re-export a task to a module that names it; otherwise see ``reachable_words`` (most files mention

@@ -19,6 +19,7 @@ from ..analysis.reach import carried_names
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
+from .own_names import helper_names
 from .parallel import Done, Summarizers, Work
 from .prefilter import WORD, Interest, likely_task_names, mentions_celery
 from .reuse import SliceRecord
@@ -238,11 +239,7 @@ def names_of_interest(project: Project) -> List[str]:
                 names.add(function.name)
             for decorator in function.decorators:  # shared options spread in, defined in another module
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
-        for use in summary.uses:  # helpers returning a result, getattr dispatchers: we need all their calls
-            if use.outcome.via:
-                names.add(use.outcome.via.rpartition(".")[2])
-            if use.via_param:
-                names.add(use.via_param.function.rpartition(".")[2])
+        names.update(helper_names(summary))  # helpers returning a result, getattr dispatchers: all their calls
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
     # functions that wait for a result, and those calling them: a task calling one waits (CEL004)
     names.update(summary_waiting_names(project))
