@@ -123,3 +123,44 @@ def test_a_helper_of_a_helper_in_the_same_file_is_followed_before_the_file_retur
     assert findings(root, speed=False)[0] == fast
     assert summarised(root) == ["shop/celery.py", "shop/tasks.py", "shop/views.py"]
     assert report.parsed == 3  # each file once
+
+
+RETRY_TASKS = '''from celery import shared_task
+
+from shop.options import RETRY_OPTIONS
+
+
+@shared_task(
+    bind=True,
+    **RETRY_OPTIONS,
+)
+def sync(self, order_id):
+    print(order_id)
+'''
+RETRY_VIEWS = '''from shop.options import RETRY_OPTIONS
+from shop.tasks import sync
+
+
+def start(request):
+    sync.delay(1)
+    return RETRY_OPTIONS
+'''
+
+
+def test_options_spread_into_a_task_decorator_are_read_where_they_are_defined(tmp_path):
+    # ``**RETRY_OPTIONS`` may set ignore_result. options.py names no Celery word and imports nothing: only the
+    # decorator's reference leads to it, and the fast path reads it as the plain path does (it said "ignore_result
+    # may already be set" where the plain path reported the task). Each file is parsed once: the first round's
+    # guess at names (from the text) already has RETRY_OPTIONS, so views.py is sliced for it at once.
+    files = {"pyproject.toml": "", "shop/__init__.py": "",
+             "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', backend='redis://')\n",
+             "shop/options.py": "RETRY_OPTIONS = {'max_retries': 3}\n",
+             "shop/tasks.py": RETRY_TASKS, "shop/views.py": RETRY_VIEWS}
+    root = write(tmp_path, files)
+    fast, report = findings(root, speed=True)
+    assert fast == [("shop/tasks.py", 6, "CEL001")]
+    assert findings(root, speed=False)[0] == fast
+    assert summarised(root) == ["shop/celery.py", "shop/options.py", "shop/tasks.py", "shop/views.py"]
+    assert report.parsed == 4  # each file once
+    (root / "shop/options.py").write_text("RETRY_OPTIONS = {'max_retries': 3, 'ignore_result': True}\n")
+    assert findings(root, speed=True)[0] == findings(root, speed=False)[0] == []

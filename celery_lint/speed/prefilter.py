@@ -191,13 +191,20 @@ DECORATOR_LINE = re.compile(rb"^[ \t]*@[^\n]*", re.MULTILINE)
 DEF_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 TASK_CLASS = re.compile(rb"^[ \t]*class[ \t]+(\w+)\([^)\n]*Task\b", re.MULTILINE)
 TASK_ALIAS = re.compile(rb"^(\w+)[ \t]*=[ \t]*[\w.]*task\b", re.IGNORECASE | re.MULTILINE)
+# ``@shared_task(bind=True, **RETRY_OPTIONS)``, over several lines too: options spread in from a name (one level of
+# parentheses inside)
+TASK_DECORATOR_CALL = re.compile(rb"^[ \t]*@[\w.]*task\w*[ \t]*\(((?:[^()]|\([^()]*\))*)\)",
+                                 re.IGNORECASE | re.MULTILINE)
+SPREAD = re.compile(rb"\*\*[ \t]*(?:\w+\.)*(\w+)")
 _LINE_BREAK = re.compile(rb"\n")
 _DECORATOR_REACH = 40  # a task's def is at most this many lines below a decorator that names task or celery
 
 
 def likely_task_names(source: bytes) -> List[str]:
-    """Functions decorated by something that says task or celery, Task subclasses, ``x = ...task`` aliases."""
+    """Functions decorated by something that says task or celery, Task subclasses, ``x = ...task`` aliases, and
+    options spread into a task decorator (``**RETRY_OPTIONS``: where they are defined matters too)."""
     names = {m.group(1) for pattern in (TASK_CLASS, TASK_ALIAS) for m in pattern.finditer(source)}
+    names.update(spread for call in TASK_DECORATOR_CALL.finditer(source) for spread in SPREAD.findall(call.group(1)))
     decorators = [m.end() for m in DECORATOR_LINE.finditer(source)
                   if b"task" in m.group(0).lower() or b"celery" in m.group(0).lower()]
     if decorators:

@@ -61,6 +61,7 @@ class FastPath:
 
         more: Optional[Callable[[], List[SourceFile]]] = phase_two
         known: Set[str] = set()
+        modules = {f.module for f in files}
         first_round = True
         while True:
             self._summarise(todo, interest, first_round, more)
@@ -75,7 +76,8 @@ class FastPath:
             if self.cache.meta.get("names") != names:
                 self.cache.meta["names"], self.cache.dirty = names, True
             interest = Interest(names)
-            todo = [f for f in files if self._needs_names(f, interest)]
+            spread_from = spread_option_modules(project, modules)
+            todo = [f for f in files if self._needs_names(f, interest) or self._defines_options(f, spread_from)]
             if not todo:
                 return project
 
@@ -144,6 +146,12 @@ class FastPath:
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
         self.cache.dirty = True
         return hits
+
+    def _defines_options(self, f: SourceFile, modules: Set[str]) -> bool:
+        """Is this file, not summarised yet, a module that options spread into a task decorator may come from?"""
+        state = self._state(f)
+        return (f.module in modules and f.relative not in self.summaries and f.problem is None
+                and bool(state.entry.hash) and not state.failed)
 
     def _likely_task_names(self, todo: List[SourceFile]) -> List[str]:
         """A first guess at task names, from the text alone, so that the first LibCST pass already keeps the
@@ -218,6 +226,24 @@ def may_mention(source: bytes, names: frozenset) -> bool:
 def _returns_cut(record: Optional[SliceRecord]) -> bool:
     """Did the slicer cut returns this file's summary follows (sliced before ``name()`` was of interest)?"""
     return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
+
+
+def spread_option_modules(project: Project, modules: Set[str]) -> Set[str]:
+    """The modules (of ``modules``) that options spread into a decorator come from (``**RETRY_OPTIONS`` imported
+    from ``shop.options``). Their plain dict may say ``ignore_result``, in a file with no Celery token that no name
+    of interest reaches (the name is defined there, not imported), so the rounds ask for the module itself."""
+    found = set()
+    for summary in project.summaries:
+        for function in summary.functions:
+            for decorator in function.decorators:
+                found.update(_module_of(ref, modules) for ref in decorator.spread if ref)
+    return found - {""}
+
+
+def _module_of(ref: str, modules: Set[str]) -> str:
+    """The longest prefix of the dotted ``ref`` that is one of ``modules`` ("" if none)."""
+    parts = ref.split(".")
+    return next((".".join(parts[:end]) for end in range(len(parts) - 1, 0, -1) if ".".join(parts[:end]) in modules), "")
 
 
 def names_of_interest(project: Project) -> List[str]:
