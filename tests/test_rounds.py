@@ -3,6 +3,8 @@ later round must find them (rounds.py asks a file found unreachable only about t
 from __future__ import annotations
 
 import shutil
+
+import pytest
 from pathlib import Path
 
 from celery_lint import config as config_module
@@ -164,3 +166,40 @@ def test_options_spread_into_a_task_decorator_are_read_where_they_are_defined(tm
     assert report.parsed == 4  # each file once
     (root / "shop/options.py").write_text("RETRY_OPTIONS = {'max_retries': 3, 'ignore_result': True}\n")
     assert findings(root, speed=True)[0] == findings(root, speed=False)[0] == []
+
+
+CELERY_APP = "from celery import Celery\n\napp = Celery('proj', backend='redis://')\n"
+USES_T = "from proj.tasks import t\n\n\ndef v():\n    t.delay(1)\n"
+TASK_WITH = "from proj.celery import app\n{imports}\n\n@app.task({options})\ndef t(x):\n    return x\n"
+DEFINED_ELSEWHERE = {  # what the decorator names, where it is defined -> the findings (both paths)
+    "options re-exported by the package": (
+        {"proj/__init__.py": "from proj.opts import OPTS\n", "proj/opts.py": "OPTS = {'max_retries': 2}\n"},
+        "from proj import OPTS", "**OPTS", [("proj/tasks.py", 4, "CEL001")]),
+    "options imported under another name": (
+        {"proj/opts.py": "LIMITS = {'ignore_result': True}\n"},
+        "from proj.opts import LIMITS as OPTS", "**OPTS", []),
+    "a base class in a module with no Celery word": (
+        {"proj/lib.py": "class Logged:\n    pass\n",
+         "proj/base.py": "from proj.lib import Logged\n\n\nclass Audited(Logged):\n    retries = 3\n"},
+        "from proj.base import Audited", "base=Audited", [("proj/tasks.py", 4, "CEL001")]),
+    "its base class ignoring results": (
+        {"proj/lib.py": "class Logged:\n    ignore_result = True\n",
+         "proj/base.py": "from proj.lib import Logged\n\n\nclass Audited(Logged):\n    retries = 3\n"},
+        "from proj.base import Audited", "base=Audited", []),
+    "a base class re-exported by the app's module": (
+        {"proj/celery.py": CELERY_APP + "from proj.base import *  # noqa\n",
+         "proj/base.py": "class Audited:\n    retries = 3\n"},
+        "from proj.celery import Audited", "base=Audited", [("proj/tasks.py", 4, "CEL001")]),
+}
+
+
+@pytest.mark.parametrize("case", DEFINED_ELSEWHERE)
+def test_what_a_task_decorator_names_is_read_where_it_is_defined(tmp_path, case):
+    # The defining module may hold no Celery word and import nothing of interest: the rounds follow the
+    # decorator's references there (speed/defining_modules.py), so the fast path reads what the plain path reads.
+    extra, imports, options, expected = DEFINED_ELSEWHERE[case]
+    files = {"pyproject.toml": "", "proj/__init__.py": "", "proj/celery.py": CELERY_APP, "proj/views.py": USES_T,
+             "proj/tasks.py": TASK_WITH.format(imports=imports, options=options), **extra}
+    root = write(tmp_path, files)
+    assert findings(root, speed=False)[0] == expected
+    assert findings(root, speed=True)[0] == expected

@@ -19,6 +19,7 @@ from ..analysis.reach import carried_names
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
+from .defining_modules import modules_to_read
 from .own_names import helper_names
 from .parallel import Done, Summarizers, Work
 from .prefilter import WORD, Interest, likely_task_names, mentions_celery
@@ -72,12 +73,13 @@ class FastPath:
             known.update(names_of_interest(project))
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
+            defining, defined_names = modules_to_read(project, modules)
+            known.update(defined_names)
             names = sorted(known)
             if self.cache.meta.get("names") != names:
                 self.cache.meta["names"], self.cache.dirty = names, True
             interest = Interest(names)
-            spread_from = spread_option_modules(project, modules)
-            todo = [f for f in files if self._needs_names(f, interest) or self._defines_options(f, spread_from)]
+            todo = [f for f in files if self._needs_names(f, interest) or self._unread_module(f, defining)]
             if not todo:
                 return project
 
@@ -147,8 +149,8 @@ class FastPath:
         self.cache.dirty = True
         return hits
 
-    def _defines_options(self, f: SourceFile, modules: Set[str]) -> bool:
-        """Is this file, not summarised yet, a module that options spread into a task decorator may come from?"""
+    def _unread_module(self, f: SourceFile, modules: Set[str]) -> bool:
+        """Is this file, not summarised yet, one of ``modules`` (``defining_modules``)?"""
         state = self._state(f)
         return (f.module in modules and f.relative not in self.summaries and f.problem is None
                 and bool(state.entry.hash) and not state.failed)
@@ -226,24 +228,6 @@ def may_mention(source: bytes, names: frozenset) -> bool:
 def _returns_cut(record: Optional[SliceRecord]) -> bool:
     """Did the slicer cut returns this file's summary follows (sliced before ``name()`` was of interest)?"""
     return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
-
-
-def spread_option_modules(project: Project, modules: Set[str]) -> Set[str]:
-    """The modules (of ``modules``) that options spread into a decorator come from (``**RETRY_OPTIONS`` imported
-    from ``shop.options``). Their plain dict may say ``ignore_result``, in a file with no Celery token that no name
-    of interest reaches (the name is defined there, not imported), so the rounds ask for the module itself."""
-    found = set()
-    for summary in project.summaries:
-        for function in summary.functions:
-            for decorator in function.decorators:
-                found.update(_module_of(ref, modules) for ref in decorator.spread if ref)
-    return found - {""}
-
-
-def _module_of(ref: str, modules: Set[str]) -> str:
-    """The longest prefix of the dotted ``ref`` that is one of ``modules`` ("" if none)."""
-    parts = ref.split(".")
-    return next((".".join(parts[:end]) for end in range(len(parts) - 1, 0, -1) if ".".join(parts[:end]) in modules), "")
 
 
 def names_of_interest(project: Project) -> List[str]:
