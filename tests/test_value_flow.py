@@ -717,3 +717,50 @@ def test_a_class_attribute_set_from_outside_the_class_may_hold_that_task(project
     # nothing sets it on another object: the class body says all it holds
     (root / "proj/setup.py").write_text("from proj.tasks import audit\n\n\ndef go():\n    audit.delay(1)\n")
     assert (verdicts(root)["render"], verdicts(root)["audit"]) == ("read", "unread")
+
+
+@pytest.mark.parametrize("views, render, audit", [
+    # a module's names looked up at run time: any task the lookup may reach
+    ("from proj.tasks import *\ndef view(name):\n    return globals()[name].delay(1).get()\n", "maybe", "maybe"),
+    ("from proj import tasks\ndef view(name):\n    return tasks.__dict__[name].delay(1).get()\n", "maybe", "maybe"),
+    ("import sys\ndef view():\n    return sys.modules['proj.tasks'].render.delay(1).get()\n", "maybe", "maybe"),
+    ("def view():\n    jobs = __import__('proj.tasks', fromlist=['render'])\n    return jobs.render.delay(1).get()\n",
+     "maybe", "maybe"),
+    ("from importlib import import_module\ndef view(name):\n    return getattr(import_module('proj.tasks'), name)"
+     ".delay(1).get()\n", "maybe", "maybe"),
+    # a module imported by a literal path is that module
+    ("from importlib import import_module\ndef view():\n    return import_module('proj.tasks').render.delay(1).get()\n",
+     "read", "unread"),
+    ("from importlib import import_module\ndef view():\n    return getattr(import_module('proj.tasks'), 'render')"
+     ".delay(1).get()\n", "read", "unread"),
+    # a parameter's default is handed to the body
+    ("from proj.tasks import render\ndef view(task=render):\n    return task.delay(1).get()\n", "maybe", "unread"),
+    ("from proj.tasks import render\nrun = lambda task=render: task.delay(1).get()\n", "maybe", "unread"),
+])
+def test_a_task_reached_at_run_time_or_as_a_default_keeps_its_reads(project, views, render, audit):
+    # each was a false CEL001 on render: the read went to a receiver the analysis could not name, and nothing
+    # said render could be it
+    drop = "from proj.tasks import audit, render\n\n\ndef drop():\n    render.delay(1)\n    audit.delay(1)\n"
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/drop.py": drop})
+    assert verdicts(root) == {"render": render, "audit": audit}
+
+
+@pytest.mark.parametrize("views", [
+    # a module variable filled in a function, read in another module
+    {"proj/holder.py": "from proj.tasks import render\n\nPENDING = []\n\n\ndef start():\n    PENDING.append(render.delay(1))\n",
+     "proj/reader.py": "from proj.holder import PENDING\n\n\ndef read():\n    return [p.get() for p in PENDING]\n"},
+    # a function's list filled in a comprehension, and inside a closure
+    {"proj/views.py": "from proj.tasks import render\n\n\ndef view(xs):\n    out = []\n"
+                      "    [out.append(render.delay(x)) for x in xs]\n    return [o.get() for o in out]\n"},
+    {"proj/views.py": "from proj.tasks import render\n\n\ndef view(xs):\n    out = []\n\n    def start(x):\n"
+                      "        out.append(render.delay(x))\n\n    for x in xs:\n        start(x)\n"
+                      "    return [o.get() for o in out]\n"},
+])
+def test_results_added_to_a_list_of_an_outer_scope_are_followed_there(project, views):
+    # ``jobs.append(r)`` where ``jobs`` is not the function's own local fills the variable of the scope that
+    # binds it (the module's: anyone may read it); it used to be taken for an unused local
+    root = project({"proj/tasks.py": TASKS, **views,
+                    "proj/drop.py": "from proj.tasks import audit, render\n\n\ndef drop():\n    render.delay(1)\n    audit.delay(1)\n"})
+    found = verdicts(root)
+    assert found["render"] in ("read", "maybe")
+    assert found["audit"] == "unread"

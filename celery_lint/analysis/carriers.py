@@ -217,7 +217,14 @@ class Carriers:
         if not isinstance(node.value, cst.From):
             self.value_use(node.value)
 
+    def defaults_handed_on(self, params: cst.Parameters) -> None:
+        """``def fire(task=send_mail)``, ``lambda task=t: ...``: a default is handed to the body (evaluated where
+        the function is defined, so called before its scope is entered)."""
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            self.value_use(param.default)
+
     def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.defaults_handed_on(node.params)
         self.value_use(node.body)  # ``lambda: my_task``
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:

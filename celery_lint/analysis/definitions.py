@@ -110,6 +110,7 @@ class Definitions:
         return kwargs, star
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.defaults_handed_on(node.params)
         self.names.append(node.name.value)
         params = node.params
         info = FunctionInfo(

@@ -37,6 +37,25 @@ def noqa_codes(lines: List[bytes], line_numbers) -> List[str]:
 
 
 OBJECT_IMPORTS = frozenset({"import_string", "symbol_by_name"})  # (import_module gives a module, not an object)
+MODULE_IMPORTS = frozenset({"import_module", "__import__"})
+
+
+def imported_module(node: cst.CSTNode) -> Optional[str]:
+    """``import_module("proj.tasks")``, ``__import__("proj.tasks", fromlist=["send"])``: the module it gives (for
+    ``__import__`` without a ``fromlist``, the top package), or None: not such a call, or a path not literal and
+    absolute, or a ``fromlist`` that is not a literal."""
+    if not isinstance(node, cst.Call) or call_name(node) not in MODULE_IMPORTS:
+        return None
+    path = first_literal(node)
+    if not path or not all(part.isidentifier() for part in path.split(".")):
+        return None
+    if call_name(node) == "import_module":
+        return path
+    fromlist = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "fromlist"),
+                    node.args[3].value if len(node.args) > 3 and node.args[3].keyword is None else None)
+    if fromlist is None or isinstance(fromlist, (cst.List, cst.Tuple)) and not fromlist.elements:
+        return path.split(".")[0]
+    return path if isinstance(fromlist, (cst.List, cst.Tuple)) else None
 
 
 def imported_name(call: cst.Call) -> Optional[str]:

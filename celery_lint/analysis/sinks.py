@@ -15,6 +15,7 @@ from .literals import (
     code_of,
     first_is_string,
     first_literal,
+    MODULE_IMPORTS,
     imported_name,
     is_getattr,
     literal,
@@ -131,9 +132,9 @@ class Sinks:
             return Reference()
         holder = node.args[0].value
         attr = literal(node.args[1].value)
-        if self.imported_at_run_time(holder):
-            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
         module = self.ref_of(holder)
+        if module is None and self.imported_at_run_time(holder):
+            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
         if module and isinstance(attr, str) and attr != DYNAMIC:
             return Reference(target=f"{module}.{attr}")
         if module:
@@ -146,11 +147,13 @@ class Sinks:
         if depth > 4:
             return False
         if isinstance(node, cst.Call):
-            if call_name(node) in celery_api.RUN_TIME_IMPORTS:
-                return first_literal(node) is None
+            if call_name(node) in celery_api.RUN_TIME_IMPORTS:  # a module held in a local is not followed
+                return first_literal(node) is None or call_name(node) in MODULE_IMPORTS
             if is_getattr(node) and node.args:
                 return self.imported_at_run_time(node.args[0].value, depth + 1)
             return False
+        if isinstance(node, cst.Subscript):  # ``globals()[name]``, ``tasks.__dict__[name]``, ``sys.modules[path]``
+            return self.is_namespace(node.value)
         if isinstance(node, cst.Attribute):
             return self.imported_at_run_time(node.value, depth + 1)
         if not isinstance(node, cst.Name):
@@ -161,6 +164,14 @@ class Sinks:
             if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
                 return True
         return False
+
+    def is_namespace(self, node: cst.BaseExpression) -> bool:
+        """A mapping of a module's or object's names: ``globals()``, ``vars(x)``, ``x.__dict__``, ``sys.modules``."""
+        if isinstance(node, cst.Call):
+            return call_name(node) in ("globals", "locals", "vars") and isinstance(node.func, cst.Name)
+        if isinstance(node, cst.Attribute) and node.attr.value == "__dict__":
+            return True
+        return self.ref_of(node) == "sys.modules"
 
     def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
         receiver = func.value

@@ -32,7 +32,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .literals import code_of, is_getattr, literal
+from .literals import code_of, imported_module, is_getattr, literal
 from .parsing import parse_module
 from .sinks import Sinks
 from .statements import SourceCut
@@ -237,9 +237,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         while isinstance(node, cst.Attribute):
             parts.append(node.attr.value)
             node = node.value
-        if not isinstance(node, cst.Name):
-            return None
-        base = self.resolve_name(node)
+        base = self.resolve_name(node) if isinstance(node, cst.Name) else imported_module(node)
         if base is None:
             return None
         return ".".join([base, *reversed(parts)])

@@ -215,7 +215,7 @@ class Walk:
     def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
         module or class variable, which anything may read."""
-        scope = self.scope_of.get(target)
+        scope = self._binding_scope(self.scope_of.get(target), target.value)
         if scope is None or scope.kind in ("module", "class"):
             return None
         found: List[cst.Name] = []
@@ -225,6 +225,22 @@ class Walk:
             found.extend(n for n in current.mentions.get(target.value, []) if n is not target)
             todo.extend(c for c in current.children if target.value not in c.bindings)
         return found
+
+    @staticmethod
+    def _binding_scope(scope: Optional[Scope], name: str) -> Optional[Scope]:
+        """The scope whose variable ``name`` is, seen from ``scope``: ``jobs.append(r)`` in a function that never
+        binds ``jobs`` fills the module's (or an enclosing function's) ``jobs``, not a local. None for a name
+        declared ``global`` or ``nonlocal`` there. A class body's names are not visible in its methods."""
+        start = scope
+        while scope is not None and scope.kind not in ("module", "class"):
+            if name in scope.globals:
+                return None
+            if name in scope.bindings:
+                return scope
+            scope = scope.parent
+            while scope is not None and scope.kind == "class" and scope is not start:
+                scope = scope.parent
+        return scope
 
     # ----- positions -----
     def position(self, node: cst.CSTNode) -> tuple:
