@@ -733,6 +733,8 @@ def test_a_class_attribute_set_from_outside_the_class_may_hold_that_task(project
      "read", "unread"),
     ("from importlib import import_module\ndef view():\n    return getattr(import_module('proj.tasks'), 'render')"
      ".delay(1).get()\n", "read", "unread"),
+    # a method looked up by a literal name is that method
+    ("from proj.tasks import render\ndef view():\n    return getattr(render, 'delay')(1).get()\n", "read", "unread"),
     # a parameter's default is handed to the body
     ("from proj.tasks import render\ndef view(task=render):\n    return task.delay(1).get()\n", "maybe", "unread"),
     ("from proj.tasks import render\nrun = lambda task=render: task.delay(1).get()\n", "maybe", "unread"),

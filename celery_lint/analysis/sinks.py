@@ -173,8 +173,14 @@ class Sinks:
             return True
         return self.ref_of(node) == "sys.modules"
 
-    def method_call(self, node: cst.Call, func: cst.Attribute, name: str) -> None:
-        receiver = func.value
+    def method_by_getattr(self, node: cst.Call, lookup: cst.Call) -> None:
+        """``getattr(t, "delay")(1)``: ``t.delay(1)``."""
+        name = literal(lookup.args[1].value) if len(lookup.args) >= 2 else None
+        if isinstance(name, str) and name in RECEIVER_METHODS:
+            self.method_call(node, lookup.args[0].value, name)
+
+    def method_call(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> None:
+        """``receiver.name(...)``, also written ``getattr(receiver, "name")(...)``."""
         if name in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return

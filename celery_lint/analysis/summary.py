@@ -310,9 +310,11 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.periodic_task_entry(node, name)
         self.errback(node, name)
         if isinstance(func, cst.Attribute):
-            self.method_call(node, func, name)
+            self.method_call(node, func.value, name)
         elif isinstance(func, cst.Name):
             self.function_call(node, func)
+        elif is_getattr(func):
+            self.method_by_getattr(node, func)
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
