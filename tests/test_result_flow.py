@@ -54,6 +54,11 @@ READS = {
     "task AsyncResult": "return work.AsyncResult('abc').state",
     "id taken and read by id elsewhere": "tid = work.delay(1).id\n    return app.AsyncResult(tid).state",
     "walrus then read": "if (r := work.delay()):\n        return r.get()",
+    # Celery makes a chord of a group followed by a task, wherever the chain's steps were listed
+    "group listed before a task, chained": "steps = [group([work.s(1)]), other.s()]\n    chain(*steps).delay()",
+    "group appended to steps, chained": "steps = []\n    steps.append(group(work.s(1), work.s(2)))\n"
+                                         "    steps.append(other.s())\n    chain(steps).apply_async()",
+    "signatures made by map, group read": "return group(map(work.s, [1, 2])).apply_async().get()",
 }
 
 DISCARDS = {
@@ -71,6 +76,7 @@ DISCARDS = {
     "eager apply": "work.apply((1,)).get()\n    work.delay()",
     "direct call": "work(1)\n    work.delay()",
     "map": "work.map([1, 2]).delay()\n    work.delay()",
+    "signatures made by map, group discarded": "group(map(work.s, [1, 2])).apply_async()\n    work.delay()",
 }
 
 

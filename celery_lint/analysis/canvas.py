@@ -124,10 +124,12 @@ class CanvasFlow:
         parent = self.parents.get(node)
         if is_pipe(parent):
             return node is parent.left or self.runs_before_a_task(parent, seen)
-        if isinstance(parent, cst.Arg) and call_named(self.parents.get(parent), celery_api.CHAIN):
-            return self._before_last_link(self.parents[parent], parent, seen)
         if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
             return self.runs_before_a_task(parent, seen)
+        if isinstance(parent, (cst.Element, cst.StarredElement)) or self._added_to_a_list(parent):
+            return True  # ``steps = [group(...), t.s()]`` / ``steps.append(group(...))``: steps may be chained
+        if isinstance(parent, cst.Arg) and call_named(self.parents.get(parent), celery_api.CHAIN):
+            return self._before_last_link(self.parents[parent], parent, seen)
         if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \
                 and call_named(self.parents.get(parent), celery_api.SIGNATURE_CHAINABLE):
             return self.runs_before_a_task(self.parents[parent], seen)  # ``group(...).set(queue=q) | t.s()``
@@ -136,6 +138,12 @@ class CanvasFlow:
                        if isinstance(target.target, cst.Name) for mention in self.mentions(target.target) or ()
                        if not self.rebinds(mention))
         return False
+
+    def _added_to_a_list(self, parent) -> bool:
+        """``steps.append(group(...))``, ``.extend``, ``.insert``: the group goes into a list of steps."""
+        call = self.parents.get(parent) if isinstance(parent, cst.Arg) else None
+        return isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+            and call.func.attr.value in ("append", "extend", "insert", "appendleft")
 
     def _before_last_link(self, chain: cst.Call, arg: cst.Arg, seen) -> bool:
         links = [a for a in chain.args if a.keyword is None]

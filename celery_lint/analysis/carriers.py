@@ -54,6 +54,8 @@ class Carriers:
             self.value_use(value.right, objects)
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
             self.bound_method_use(value)
+        elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.SIGNATURE:
+            self.value_use(value.value, objects)  # ``map(t.s, xs)``: its signatures may be made anywhere
         elif value is not None and objects:
             found = self.value_reference(value)
             if found is not None:

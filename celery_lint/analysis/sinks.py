@@ -274,6 +274,23 @@ class Sinks:
             return self.call_ignore(parent)
         return None
 
+    def canvas_of_unseen_members(self, node: cst.Call, name: Optional[str]) -> None:
+        """``group(map(t.s, xs))``, ``chain(*self.steps)``: a canvas with members made where the analysis does not
+        follow them (a signature it follows is one it sees made). Its way is recorded as that of a task we cannot
+        name: a read of it keeps every task handed on as a value."""
+        if name not in celery_api.CANVAS or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return
+        if any(not self._members_seen(arg.value) for arg in node.args if arg.keyword is None):
+            self.use(UseKind.SIGNATURE, self.flow.signature(node), Reference(), at=node)
+
+    def _members_seen(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return all(self._members_seen(element.value) for element in node.elements)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self._members_seen(node.elt)
+        # a local or module variable holds signatures made where they are seen (a parameter: its callers hand them)
+        return isinstance(node, cst.Name) or self.is_signature_expr(node)
+
     def is_signature_expr(self, node) -> bool:
         """A signature or canvas expression (whose uses ResultFlow.signature follows)."""
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):

@@ -309,6 +309,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.app_and_config(node, name)
         self.periodic_task_entry(node, name)
         self.errback(node, name)
+        self.canvas_of_unseen_members(node, name)
         if isinstance(func, cst.Attribute):
             self.method_call(node, func.value, name)
         elif isinstance(func, cst.Name):
