@@ -46,6 +46,8 @@ class Role(Enum):
     NO_READ = "an AsyncResult method that does not read the backend"
     ID_ATTRIBUTE = "an AsyncResult's id"
     READ_BY_ID = "builds a result handle from an id: whatever id it gets is read"
+    BACKEND_READ = "asks the result backend (``app.backend.<name>(id)``) for a stored result: whatever id it gets is read"
+    RESULT_MODEL = "django-celery-results' model of stored results: a query of it reads them"
     RESTORE = "GroupResult.restore(id): a result read by id"
     PROGRESS = "stores progress that someone polls"
     CURRENT_TASK = "the task running now"
@@ -152,12 +154,19 @@ TERMS: Tuple[Term, ...] = (
          example="def view(app, name):\n    y = 1\n    app.tasks[name].delay(y)  # <-\n"),
     Term(Role.NO_READ, ("forget", "revoke", "revoke_by_stamped_headers"), None, NOT_A_USE),
     Term(Role.ID_ATTRIBUTE, ("id", "task_id"), None, NOT_A_USE),
-    Term(Role.READ_BY_ID, ("AsyncResult",), word("AsyncResult"),
+    Term(Role.READ_BY_ID, ("AsyncResult", "AbortableAsyncResult"), word("AsyncResult"),
          example="from proj.worker import app\n\n\ndef status(i):\n    y = 1\n    return app.AsyncResult(i).state  # <-\n"),
     Term(Role.READ_BY_ID, ("GroupResult",), word("GroupResult"),
          example="def status(i, GroupResult):\n    y = 1\n    return GroupResult(i).ready()  # <-\n"),
     Term(Role.READ_BY_ID, ("result_from_tuple",), word("result_from_tuple"),
          example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
+    Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for", "get_result", "get_status", "get_state",
+                             "get_traceback", "get_children", "get_many"),
+         rb"\.(?:\s|\\)*(?:_?get_task_meta|get_result|get_status|get_state|get_traceback|get_children|get_many)\b",
+         example="def status(app, i):\n    y = 1\n    return app.backend.get_task_meta(i)  # <-\n"),
+    Term(Role.RESULT_MODEL, ("TaskResult",), word("TaskResult"),
+         example="from django_celery_results.models import TaskResult\n\n\ndef status(i):\n    y = 1\n"
+                 "    return TaskResult.objects.get(task_id=i).status  # <-\n"),
     Term(Role.RESTORE, ("GroupResult.restore",), None, "called on GroupResult, which has its own token",
          "def status(i, GroupResult):\n    y = 1\n    return GroupResult.restore(i).get()  # <-\n"),
     Term(Role.PROGRESS, ("update_state",), word("update_state"),

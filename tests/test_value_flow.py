@@ -766,3 +766,33 @@ def test_results_added_to_a_list_of_an_outer_scope_are_followed_there(project, v
     found = verdicts(root)
     assert found["render"] in ("read", "maybe")
     assert found["audit"] == "unread"
+
+
+RESULT_ROWS = "from django_celery_results.models import TaskResult\nfrom proj.tasks import app, audit, render\n\n\n"
+
+
+@pytest.mark.parametrize("views, render, audit", [
+    # a backend asked directly by id: the id taken is read
+    ("from proj.tasks import app, audit, render\n\n\ndef view():\n    audit.delay(1)\n"
+     "    return app.backend.get_task_meta(render.delay(1).id)['status']\n", "maybe", "unread"),
+    ("from proj.tasks import app, audit, render\n\n\ndef start():\n    audit.delay(1)\n    return render.delay(1).id\n\n\n"
+     "def status(i):\n    return app.backend.get_result(i)\n", "maybe", "unread"),
+    # django-celery-results' rows: by id, by the task's name, or any row
+    (RESULT_ROWS + "def view():\n    audit.delay(1)\n    i = render.delay(1).id\n"
+     "    return TaskResult.objects.get(task_id=i).status\n", "maybe", "unread"),
+    (RESULT_ROWS + "def view():\n    audit.delay(1)\n    render.delay(1)\n\n\n"
+     "def last():\n    return TaskResult.objects.filter(task_name='proj.tasks.render').last().result\n", "read", "unread"),
+    (RESULT_ROWS + "def view():\n    audit.delay(1)\n    render.delay(1)\n\n\n"
+     "def failures():\n    return list(TaskResult.objects.filter(status='FAILURE'))\n", "maybe", "maybe"),
+    # rows only deleted or counted are not read
+    (RESULT_ROWS + "def view():\n    audit.delay(1)\n    render.delay(1)\n\n\n"
+     "def cleanup():\n    TaskResult.objects.filter(status='SUCCESS').delete()\n"
+     "    return TaskResult.objects.filter(status='FAILURE').count()\n", "unread", "unread"),
+    # an abortable task's handle rebuilt from an id
+    ("from celery.contrib.abortable import AbortableAsyncResult\nfrom proj.tasks import audit, render\n\n\n"
+     "def start():\n    audit.delay(1)\n    return render.delay(1).id\n\n\ndef stop(i):\n"
+     "    return AbortableAsyncResult(i).abort()\n", "maybe", "unread"),
+])
+def test_results_read_from_the_backend_or_its_rows(project, views, render, audit):
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": views})
+    assert verdicts(root) == {"render": render, "audit": audit}

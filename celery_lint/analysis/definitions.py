@@ -25,18 +25,16 @@ from .facts import (
     Running,
     RunningTaskFact,
     Setting,
-    Wait,
 )
 from .literals import (
     LITERALS,
     code_of,
-    first_literal,
     imported_name,
     literal,
     noqa_codes,
     unsubscripted,
 )
-from .walk import dotted_name, last_name
+from .walk import dotted_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 # values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
@@ -360,26 +358,6 @@ class Definitions:
         if isinstance(node.func, cst.Attribute) and self.ref_of(node.func.value) in celery_api.CURRENT_TASK:
             # A helper reporting the progress of whichever task runs it: the project decides whose.
             self.running_task(Running.PROGRESS, "current_task.update_state()", node)
-
-    def read_by_id(self, node: cst.Call, name: Optional[str]) -> None:
-        """``AsyncResult(x)``, ``GroupResult.restore(x)``: whatever id reaches it is read."""
-        func = node.func
-        restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
-        if name in celery_api.READ_BY_ID or restore:
-            if self.testing and first_literal(node) is not None:
-                return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
-            self.summary.reads_by_id.append(self.line_of(node))
-            for info in self.stack:
-                if isinstance(info, FunctionInfo):
-                    info.reads_by_id = True
-            self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore else name)
-
-    def wait_by_id(self, node: cst.Call, written: str) -> None:
-        """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
-        outcome = self.flow.result(node)
-        method = outcome.detail.rsplit(" ", 1)[-1]
-        if outcome.kind is OutcomeKind.READ and method.lstrip(".") in celery_api.BLOCKING_READS:
-            self.summary.waits_by_id.append(Wait(f"{written}(...){method}", outcome.line, ".".join(self.names)))
 
     def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
         """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""

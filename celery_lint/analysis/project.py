@@ -388,7 +388,7 @@ class Project:
         if use.kind is UseKind.VALUE and use.outcome.kind is OutcomeKind.DISCARDED:
             return  # a task object returned to callers that only call it or drop it: never enqueued from there
         if use.by_name == DYNAMIC and use.kind is not UseKind.VALUE and use.dynamic_module is None:
-            if use.kind in SENDS:  # ``send_task(name)`` / ``app.tasks[name]``: a name known at run time
+            if use.kind in (*SENDS, UseKind.ASYNC_RESULT):  # ``send_task(name)``, ``app.tasks[name]``, TaskResult rows
                 self.dynamic_name_uses.append((path, use))
             return
         use, targets = self._targets(use)

@@ -34,6 +34,7 @@ from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .literals import code_of, imported_module, is_getattr, literal
 from .parsing import parse_module
+from .reads_by_id import ReadsById
 from .sinks import Sinks
 from .statements import SourceCut
 from .task_forms import TaskForms
@@ -174,7 +175,7 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
-class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
+class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 

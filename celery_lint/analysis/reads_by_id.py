@@ -1,0 +1,91 @@
+"""Reads of stored results by id or by name, not through a handle the flow follows: ``AsyncResult(x)``,
+``GroupResult.restore(x)``, a backend asked directly (``app.backend.get_task_meta(x)``), and django-celery-results'
+``TaskResult`` model (its rows are the stored results).
+
+Whatever id reaches such a read is read: a project with one has every task whose id escapes "maybe". A
+``TaskResult`` query names its task (``task_name="proj.tasks.send"``: that task is read), its id (a read by id),
+or neither (``TaskResult.objects.filter(status="FAILURE")``: any task's result may be among the rows).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from .. import celery_api
+from ..celery_api import Role
+from ..types import DYNAMIC, OutcomeKind, UseKind
+from .carriers import Reference
+from .facts import FunctionInfo, Outcome, Wait
+from .literals import first_literal, literal
+from .walk import last_name
+
+# what a query of TaskResult rows does without reading them
+_NOT_READING = frozenset({"delete", "count", "exists", "update"})
+
+
+class ReadsById:
+    """The ``_Summarizer``'s handlers for reads by id (a mixin: it shares the summarizer's state)."""
+
+    def read_by_id(self, node: cst.Call, name: Optional[str]) -> None:
+        """``AsyncResult(x)``, ``GroupResult.restore(x)``, ``app.backend.get_task_meta(x)``: whatever id reaches
+        it is read."""
+        func = node.func
+        restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
+        backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) \
+            and last_name(func.value) == "backend"
+        if name in celery_api.READ_BY_ID or restore or backend:
+            if self.testing and first_literal(node) is not None:
+                return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
+            self.reads_some_id(node)
+            self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore or backend else name)
+        elif self.is_result_model_query(node):
+            self.result_model_query(node)
+
+    def reads_some_id(self, node: cst.Call) -> None:
+        self.summary.reads_by_id.append(self.line_of(node))
+        for info in self.stack:
+            if isinstance(info, FunctionInfo):
+                info.reads_by_id = True
+
+    def wait_by_id(self, node: cst.Call, written: str) -> None:
+        """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
+        outcome = self.flow.result(node)
+        method = outcome.detail.rsplit(" ", 1)[-1]
+        if outcome.kind is OutcomeKind.READ and method.lstrip(".") in celery_api.BLOCKING_READS:
+            self.summary.waits_by_id.append(Wait(f"{written}(...){method}", outcome.line, ".".join(self.names)))
+
+    def is_result_model_query(self, node: cst.Call) -> bool:
+        """``TaskResult.objects.<method>(...)`` (django-celery-results), not one that only deletes or counts rows."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
+                and func.value.attr.value == "objects" and func.attr.value not in _NOT_READING):
+            return False
+        model = func.value.value
+        ref = self.ref_of(model) if isinstance(model, (cst.Name, cst.Attribute)) else None
+        return (ref or last_name(model) or "").rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL) \
+            and not self._only_deleted_or_counted(node)
+
+    def _only_deleted_or_counted(self, node: cst.Call) -> bool:
+        """``TaskResult.objects.filter(...).delete()``: the query's rows are only deleted, counted or updated."""
+        parent = self.parents.get(node)
+        while isinstance(parent, cst.Attribute) and isinstance(self.parents.get(parent), cst.Call):
+            if parent.attr.value in _NOT_READING:
+                return True
+            node = self.parents[parent]
+            parent = self.parents.get(node)
+        return False
+
+    def result_model_query(self, node: cst.Call) -> None:
+        """A query of TaskResult rows: the task it names is read; one by id reads whatever id it gets; any other
+        may read any task's row."""
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        outcome = Outcome(OutcomeKind.READ, "its stored row read through django-celery-results' TaskResult",
+                          self.line_of(node))
+        name = literal(keywords["task_name"]) if "task_name" in keywords else None
+        if isinstance(name, str) and name != DYNAMIC:
+            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=name), at=node)
+            return
+        self.reads_some_id(node)
+        if "task_id" not in keywords and "task_id__in" not in keywords:
+            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
