@@ -796,3 +796,43 @@ RESULT_ROWS = "from django_celery_results.models import TaskResult\nfrom proj.ta
 def test_results_read_from_the_backend_or_its_rows(project, views, render, audit):
     root = project({"proj/tasks.py": TASKS, "proj/views.py": views})
     assert verdicts(root) == {"render": render, "audit": audit}
+
+
+HOOKED_TASKS = """
+    from celery import Celery, Task
+    from celery.result import AsyncResult
+
+    app = Celery("proj", backend="redis://")
+
+
+    class Audited(Task):
+        def on_success(self, retval, task_id, args, kwargs):
+            print(AsyncResult(task_id).result)
+
+
+    @app.task(base=Audited)
+    def render(x):
+        return x
+
+
+    @app.task
+    def audit(x):
+        pass
+"""
+POSTRUN = """
+    from celery.result import AsyncResult
+    from celery.signals import task_postrun
+
+
+    @task_postrun.connect
+    def log_result(sender=None, task_id=None, **kwargs):
+        print(AsyncResult(task_id).result)
+"""
+
+
+@pytest.mark.parametrize("files", [{"proj/tasks.py": HOOKED_TASKS}, {"proj/tasks.py": TASKS, "proj/signals.py": POSTRUN}])
+def test_a_read_by_an_id_celery_hands_over_may_be_of_any_task(project, files):
+    # a task signal's receiver, or a Task class's on_success, gets the id of whichever task ran
+    views = "from proj.tasks import audit, render\n\n\ndef view():\n    render.delay(1)\n    audit.delay(1)\n"
+    root = project({**files, "proj/views.py": views})
+    assert verdicts(root) == {"render": "maybe", "audit": "maybe"}

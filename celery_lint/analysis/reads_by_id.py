@@ -16,10 +16,11 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
-from .facts import FunctionInfo, Outcome, Wait
+from .facts import ClassInfo, FunctionInfo, Outcome, Wait
 from .literals import first_literal, literal
 from .walk import last_name
 
+_TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})  # Task methods given a task id
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
 
@@ -39,6 +40,7 @@ class ReadsById:
                 return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
             self.reads_some_id(node)
             self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore or backend else name)
+            self.read_of_an_id_celery_gives(node)
         elif self.is_result_model_query(node):
             self.result_model_query(node)
 
@@ -47,6 +49,18 @@ class ReadsById:
         for info in self.stack:
             if isinstance(info, FunctionInfo):
                 info.reads_by_id = True
+
+    def read_of_an_id_celery_gives(self, node: cst.Call) -> None:
+        """A read by id in a task signal's receiver (``@task_postrun.connect``) or a Task class's hook
+        (``on_success(self, retval, task_id, ...)``): Celery hands it the id of any task that runs (with that
+        base), so any task's result may be read there."""
+        functions = [info for info in self.stack if isinstance(info, FunctionInfo)]
+        receiver = any((d.ref or "").startswith("celery.signals.") for f in functions for d in f.decorators)
+        hook = any(f.name in _TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
+        if receiver or hook:
+            outcome = Outcome(OutcomeKind.READ, "read by an id Celery hands to a signal receiver or a task's hook",
+                              self.line_of(node))
+            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
 
     def wait_by_id(self, node: cst.Call, written: str) -> None:
         """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
