@@ -836,3 +836,15 @@ def test_a_read_by_an_id_celery_hands_over_may_be_of_any_task(project, files):
     views = "from proj.tasks import audit, render\n\n\ndef view():\n    render.delay(1)\n    audit.delay(1)\n"
     root = project({**files, "proj/views.py": views})
     assert verdicts(root) == {"render": "maybe", "audit": "maybe"}
+
+
+@pytest.mark.parametrize("name", ["NAME", "f'{PREFIX}.render'", "'custom' + '.render'"])
+def test_a_name_no_task_has_may_be_a_task_whose_name_is_not_a_literal(project, name):
+    tasks = ("from celery import Celery\n\napp = Celery('proj', backend='redis://')\nPREFIX = 'custom'\n"
+             f"NAME = 'custom.render'\n\n\n@app.task(name={name})\ndef render(x):\n    return x\n\n\n"
+             "@app.task\ndef audit(x):\n    pass\n")
+    views = ("from proj.tasks import app, audit, render\n\n\ndef view():\n    render.delay(1)\n    audit.delay(1)\n"
+             "    return app.send_task('custom.render').get()\n")
+    root = project({"proj/tasks.py": tasks, "proj/views.py": views})
+    found = verdicts(root)
+    assert found["render"] != "unread" and found["audit"] == "unread"

@@ -416,8 +416,8 @@ class Project:
         if use.via_param is not None:  # ``def fire(task): task.delay()``: what its callers pass
             return use, self._carried(passed_names(self._callers(use.via_param.function), use.via_param))
         if use.by_name is not None:
-            task = self.tasks_by_name.get(use.by_name)
-            return use, [task] if task else []
+            task = self.tasks_by_name.get(use.by_name)  # none: maybe a task whose name= is not a literal
+            return use, [task] if task else [t for t in self.tasks if t.name is None]
         if use.target is not None:
             return self._named_targets(use)
         return use, []
