@@ -115,6 +115,17 @@ def test_pieces_keep_comments_blocks_strings_and_newlines(source):
     assert tree.deep_equals(cst.parse_module(source)) and tree.code == source.decode()
 
 
+def test_nodes_made_outside_a_parse_are_checked_as_ever():
+    # the parse skips LibCST's check of each node it makes (its own nodes are valid); nothing else does
+    for source in (b"x = 1\n", b"def (:\n"):
+        try:
+            parse_module(source)
+        except cst.ParserSyntaxError:
+            pass
+        with pytest.raises(cst.CSTValidationError):
+            cst.Name("not a name")
+
+
 def test_the_depth_guard():
     assert too_deep(b"x = " + b"-" * (MAX_DEPTH - 10) + b"y\n") is None
     assert "nests more than" in too_deep(b"x = " + b"-" * (MAX_DEPTH + 10) + b"y\n")

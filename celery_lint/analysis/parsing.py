@@ -12,6 +12,7 @@ file's parse detects once (newline, indentation, encoding) send the whole file t
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from typing import Callable, Iterator, List, Optional
 
@@ -28,11 +29,30 @@ _EMPTY = (b"\n", b"\r\n", b"\r")  # an empty line; one of spaces after a block i
 
 def parse_module(source: bytes, piece_bytes: int = PIECE_BYTES) -> cst.Module:
     """``cst.parse_module(source)``, a piece at a time where the file is large."""
-    if len(source) <= 2 * piece_bytes:
-        return cst.parse_module(source)
-    pieces = _pieces(source, piece_bytes)
-    joined = _joined(pieces) if len(pieces) > 1 else None
-    return joined if joined is not None else cst.parse_module(source)
+    with _parser_nodes_unchecked():
+        if len(source) <= 2 * piece_bytes:
+            return cst.parse_module(source)
+        pieces = _pieces(source, piece_bytes)
+        joined = _joined(pieces) if len(pieces) > 1 else None
+        return joined if joined is not None else cst.parse_module(source)
+
+
+@contextlib.contextmanager
+def _parser_nodes_unchecked():
+    """Each LibCST node checks its fields as it is made (``CSTNode.__post_init__``), a sixth of a parse; the
+    parser's own nodes are valid by construction (LibCST's comment there says as much: "avoid validating the
+    tree when parsing a file"). Unchecked during the parse only: nodes made anywhere else (the fixes) are
+    checked as ever. The same tree either way (``tests/test_big_inputs.py`` compares)."""
+    checked = cst.CSTNode.__post_init__
+    cst.CSTNode.__post_init__ = _unchecked
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = checked
+
+
+def _unchecked(self) -> None:
+    return None
 
 
 def python_pieces(source: bytes, piece_bytes: int = PIECE_BYTES,
