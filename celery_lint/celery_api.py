@@ -162,7 +162,8 @@ TERMS: Tuple[Term, ...] = (
          example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
     Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for", "get_result", "get_status", "get_state",
                              "get_traceback", "get_children", "get_many"),
-         rb"\.(?:\s|\\)*(?:_?get_task_meta|get_result|get_status|get_state|get_traceback|get_children|get_many)\b",
+         attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:_?get_task_meta|get_result|get_status|get_state|get_traceback"
+                              rb"|get_children|get_many)\b"),
          example="def status(app, i):\n    y = 1\n    return app.backend.get_task_meta(i)  # <-\n"),
     Term(Role.RESULT_MODEL, ("TaskResult",), word("TaskResult"),
          example="from django_celery_results.models import TaskResult\n\n\ndef status(i):\n    y = 1\n"

@@ -69,7 +69,7 @@ TOKEN_SAMPLES = [
     b"cel ery", b"results", b"x.s (1)", b"_task_x", b".task_id", b"app. \\\n task",
     b"config_from_object", b"app.conf.update(x)", b"app.conf.updated", b"conf.update", b"django_settings_module",
     b"f.delay_on_commit(1)", b"apply_async_on_commit", b"app.backend.get_task_meta(i)", b"taskresult.objects",
-    b"get_task_meta(i)",
+    b"get_task_meta(i)", b"x.get_children()",
 ]
 
 

@@ -34,7 +34,7 @@ class ReadsById:
         func = node.func
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) \
-            and last_name(func.value) == "backend"
+            and isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend"  # ``x.backend.get_...``
         if name in celery_api.READ_BY_ID or restore or backend:
             if self.testing and first_literal(node) is not None:
                 return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
