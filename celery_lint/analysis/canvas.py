@@ -6,7 +6,8 @@ The canvas algebra, from celery-semantics.md ("Canvas") and Celery's ``canvas.py
 - ``chain(x, y)`` and ``x | y``: each operand is a chain link; a read chain reads every link;
 - ``group(x, y)``: each operand is a group member; a read group reads every member;
 - a group with a task after it in a chain (``chain(g, t)``, ``g | t``, ``x | g | t``, ``g`` held in a variable and
-  piped later) is a chord (``_chain.prepare_steps``, ``__or__``): its members are chord headers, always read;
+  piped later) is a chord (``_chain.prepare_steps``, ``__or__``): its members are chord headers, always read; so
+  is a group listed or appended among steps (``[g, t.s()]``, ``steps.append(g)``), which may be chained later;
   a group last in its chain, with nothing after it, stays a group;
 - ``chord(header, body)`` / ``chord(header)(body)``: header tasks are read; the body is the chord's result.
 """
