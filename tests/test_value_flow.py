@@ -848,3 +848,56 @@ def test_a_name_no_task_has_may_be_a_task_whose_name_is_not_a_literal(project, n
     root = project({"proj/tasks.py": tasks, "proj/views.py": views})
     found = verdicts(root)
     assert found["render"] != "unread" and found["audit"] == "unread"
+
+
+def test_a_models_own_update_state_reports_no_progress(project):
+    # ``registration.update_state(paid=True)``: no state, meta or task id, so not Celery's; it used to make every
+    # task "maybe" (a helper reporting the progress of whichever task runs it)
+    helper = "def mark_paid(registration):\n    registration.update_state(paid=True)\n"
+    views = ("from proj.helpers import mark_paid\nfrom proj.tasks import audit, render\n\n\n"
+             "class Payment:\n    def post(self, registration):\n        mark_paid(registration)\n"
+             "        render.delay(1)\n        audit.delay(1)\n")
+    root = project({"proj/tasks.py": TASKS, "proj/helpers.py": helper, "proj/views.py": views})
+    assert verdicts(root) == {"render": "unread", "audit": "unread"}
+    (root / "proj/helpers.py").write_text("from celery import current_task\n\n\ndef mark_paid(registration):\n"
+                                          "    current_task.update_state(state='PAID')\n")
+    assert verdicts(root) == {"render": "maybe", "audit": "maybe"}  # Celery's: whichever task runs it
+
+
+WRAPPING_TASKS = """
+    from celery import Celery, Task
+
+    app = Celery("proj", backend="redis://")
+
+
+    def wrapped_task_class(base):
+        class Wrapped(base):
+            def apply_async(self, args=None, kwargs=None, link_error=None, **options):
+                return super().apply_async(args=args, kwargs=kwargs, link_error=link_error, **options)
+        return Wrapped
+
+
+    app.Task = wrapped_task_class(Task)
+
+
+    @app.task
+    def render(x):
+        return x
+
+
+    @app.task
+    def audit(x):
+        pass
+"""
+
+
+def test_a_task_class_handing_its_apply_async_to_super_is_followed_at_its_callers(project):
+    # the wrapper's ``super().apply_async(...)`` is whatever its callers do with ``t.apply_async(...)``: not a
+    # result of a task this analysis cannot name, nor an errback it cannot name
+    views = ("from importlib import import_module\nfrom celery.result import AsyncResult\n"
+             "from proj.tasks import audit, render\n\n\n"
+             "def load(path, name):\n    return getattr(import_module(path), name)\n\n\n"
+             "def view():\n    audit.delay(1)\n"
+             "    return render.delay(1).get()\n\n\ndef status(task_id):\n    return AsyncResult(task_id).state\n")
+    root = project({"proj/tasks.py": WRAPPING_TASKS, "proj/views.py": views})
+    assert verdicts(root) == {"render": "read", "audit": "unread"}

@@ -351,7 +351,7 @@ class Definitions:
 
     def progress(self, node: cst.Call, name: Optional[str]) -> None:
         """``update_state()``: the task itself, or the class-based task, reports progress someone polls."""
-        if name not in celery_api.names(Role.PROGRESS):
+        if name not in celery_api.names(Role.PROGRESS) or not _reports_a_state(node):
             return
         for info in self.stack:
             info.updates_state = True
@@ -369,6 +369,15 @@ class Definitions:
                 if isinstance(value, str) and value != DYNAMIC:
                     outcome = Outcome(DISCARDED, "periodic task (beat never reads results)", self.line_of(node))
                     self.use(UseKind.BEAT, outcome, Reference(by_name=value))
+
+
+_PROGRESS_KEYWORDS = frozenset({"task_id", "state", "meta"})  # Celery's ``update_state(task_id, state, meta)``
+
+
+def _reports_a_state(call: cst.Call) -> bool:
+    """Celery's ``update_state`` is given a state or meta (by keyword or position); ``registration.update_state(
+    paid=True)`` is a model's own method, which reports nothing to a backend."""
+    return any(arg.keyword is None or arg.keyword.value in _PROGRESS_KEYWORDS for arg in call.args)
 
 
 def _walk_names(target: cst.BaseExpression) -> List[cst.Name]:

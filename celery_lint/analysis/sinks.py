@@ -9,7 +9,7 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
-from .facts import Errback, Outcome, Use
+from .facts import Errback, FunctionInfo, Outcome, Use
 from .flow import call_name
 from .literals import (
     code_of,
@@ -165,6 +165,13 @@ class Sinks:
                 return True
         return False
 
+    def overrides_enqueue(self, receiver: cst.BaseExpression) -> bool:
+        """``return super().apply_async(...)`` in a method itself named ``apply_async``/``delay``: a wrapper
+        whose result is the one its callers' ``t.apply_async(...)`` gives them, followed there."""
+        function = next((info for info in reversed(self.stack) if isinstance(info, FunctionInfo)), None)
+        return isinstance(receiver, cst.Call) and call_name(receiver) == "super" and function is not None \
+            and function.name in SENDS
+
     def is_namespace(self, node: cst.BaseExpression) -> bool:
         """A mapping of a module's or object's names: ``globals()``, ``vars(x)``, ``x.__dict__``, ``sys.modules``."""
         if isinstance(node, cst.Call):
@@ -193,6 +200,8 @@ class Sinks:
             return  # ``inspect.signature(func).parameters``
         if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
             return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
+        if name in SENDS and self.overrides_enqueue(receiver):
+            return  # a Task class's own ``apply_async`` handing on to ``super()``: its callers are followed
         where = self.task_reference(receiver) or self.carrier_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
             where = Reference(by_name=DYNAMIC)
@@ -302,6 +311,8 @@ class Sinks:
         the tasks named in ``R`` (followed into the local variables it names) and in ``E``."""
         attached = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "link_error"]
         func = node.func
+        if isinstance(func, cst.Attribute) and name in SENDS and self.overrides_enqueue(func.value):
+            return  # the errbacks a Task class's own ``apply_async`` hands on: given where its callers call it
         if isinstance(func, cst.Attribute) and name in ERRBACK_METHODS and node.args and node.args[0].keyword is None:
             attached.append(node.args[0].value)
         if not attached:
