@@ -17,7 +17,7 @@ PIPELINE = [
     "celery_lint.analysis.containers", "celery_lint.analysis.env_values", "celery_lint.analysis.literals",
     "celery_lint.analysis.carriers", "celery_lint.analysis.sinks", "celery_lint.analysis.config_sources",
     "celery_lint.analysis.definitions", "celery_lint.analysis.task_forms", "celery_lint.analysis.summary",
-    "celery_lint.analysis.symbols", "celery_lint.analysis.reach", "celery_lint.analysis.loaded_settings",
+    "celery_lint.analysis.symbols", "celery_lint.analysis.project_tasks", "celery_lint.analysis.reach", "celery_lint.analysis.loaded_settings",
     "celery_lint.analysis.settings",
     "celery_lint.analysis.project", "celery_lint.analysis.verdicts", "celery_lint.analysis.waits",
     "celery_lint.rules.base", "celery_lint.rules.unread_result", "celery_lint.rules.ignored_result_read",
