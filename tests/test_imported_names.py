@@ -96,3 +96,165 @@ def verdicts(project, files):
 ])
 def test_a_task_imported_into_a_class_body_is_the_class_attribute(project, views, expected):
     assert verdicts(project, {"proj/views.py": views}) == expected
+
+
+EXTRA = "from proj.tasks import render as T\n"  # a module re-exporting a task under a name of its own
+
+
+@pytest.mark.parametrize("files, expected", [
+    # the compatibility idiom, read in the module that binds the name: either task may be T
+    ({"proj/extra.py": EXTRA, "proj/views.py": """
+      from proj.tasks import audit as fallback
+      try:
+          from proj.extra import T
+      except ImportError:
+          T = fallback
+
+
+      def view():
+          return T.delay(1).get()
+      """}, {"render": "read", "audit": "read", "other": "unread"}),
+    # read at module level, the fallback None (no task)
+    ({"proj/extra.py": EXTRA, "proj/views.py": """
+      try:
+          from proj.extra import T
+      except ImportError:
+          T = None
+      T.delay(1).get()
+      """}, {"render": "read", "audit": "unread", "other": "unread"}),
+    # a fallback that cannot be named: the import's task is read, the rest is a result of a task not named
+    ({"proj/extra.py": EXTRA, "proj/views.py": """
+      def make():
+          return object()
+
+
+      try:
+          from proj.extra import T
+      except ImportError:
+          T = make()
+
+
+      def view():
+          return T.delay(1).get()
+      """}, {"render": "read", "audit": "unread", "other": "unread"}),
+    # in a function: an import in each branch of a try or an if
+    ({"proj/views.py": """
+      def view():
+          try:
+              from proj.extra import T
+          except ImportError:
+              from proj.tasks import audit as T
+          return T.delay(1).get()
+      """, "proj/extra.py": EXTRA}, {"render": "read", "audit": "read", "other": "unread"}),
+    ({"proj/views.py": """
+      def view(flag):
+          if flag:
+              from proj.tasks import other as t
+          else:
+              from proj.tasks import render as t
+          return t.delay(1).get()
+      """}, {"render": "read", "audit": "unread", "other": "read"}),
+    # a local bound to a task, then rebound by an import
+    ({"proj/views.py": """
+      from proj.tasks import render
+
+
+      def view(event):
+          t = render
+          if event:
+              from proj.tasks import audit as t
+          return t.delay(1).get()
+      """}, {"render": "read", "audit": "read", "other": "unread"}),
+    # a module-level if
+    ({"proj/views.py": """
+      import os
+      if os.environ.get("FAST"):
+          from proj.tasks import render as T
+      else:
+          from proj.tasks import other as T
+
+
+      def view():
+          return T.delay(1).get()
+      """}, {"render": "read", "audit": "unread", "other": "read"}),
+    # the idiom in a compatibility module, the name imported from it elsewhere (through another re-export too)
+    ({"proj/extra.py": EXTRA, "proj/compat.py": """
+      from proj.tasks import audit as fallback
+      try:
+          from proj.extra import T
+      except ImportError:
+          T = fallback
+      """, "proj/views.py": """
+      from proj.compat import T
+
+
+      def view():
+          return T.delay(1).get()
+      """}, {"render": "read", "audit": "read", "other": "unread"}),
+    ({"proj/compat.py": """
+      try:
+          from proj.tasks import render as T
+      except ImportError:
+          from proj.tasks import audit as T
+      """, "proj/api.py": "from proj.compat import T\n", "proj/views.py": """
+      from proj.api import T
+
+
+      def view():
+          return T.delay(1).get()
+      """}, {"render": "read", "audit": "read", "other": "unread"}),
+    ({"proj/extra.py": EXTRA, "proj/compat.py": """
+      def make():
+          return object()
+
+
+      try:
+          from proj.extra import T
+      except ImportError:
+          T = make()
+      """, "proj/views.py": """
+      from proj import compat
+
+
+      def view():
+          return compat.T.delay(1).get()
+      """}, {"render": "read", "audit": "unread", "other": "unread"}),
+    # the result dropped through the name: still unread
+    ({"proj/compat.py": """
+      try:
+          from proj.tasks import render as T
+      except ImportError:
+          T = None
+      """, "proj/views.py": """
+      from proj.compat import T
+
+
+      def view():
+          T.delay(1)
+      """}, {"render": "unread", "audit": "unread", "other": "unread"}),
+    ({"proj/views.py": """
+      try:
+          from proj.tasks import render as T
+      except ImportError:
+          T = None
+
+
+      def view():
+          T.delay(1)
+      """}, {"render": "unread", "audit": "unread", "other": "unread"}),
+])
+def test_a_name_bound_by_an_import_in_one_of_several_ways_is_each_of_them(project, files, expected):
+    assert verdicts(project, files) == expected
+
+
+def test_a_task_renamed_by_an_import_reaches_the_modules_importing_the_new_name(project):
+    """The fast path summarised only files naming a task: ``api.py`` names ``T`` alone, so a read through it was
+    lost there (the plain path saw it)."""
+    files = {"proj/compat.py": EXTRA, "proj/api.py": "from proj.compat import T\n", "proj/views.py": """
+             from proj.api import T
+
+
+             def view():
+                 return T.delay(1).get()
+             """}
+    assert verdicts(project, files) == {"render": "read", "audit": "unread", "other": "unread"}

@@ -238,7 +238,8 @@ class Project:
         elif not targets and use.kind in SENDS and use.target is not None and self.symbols.imported_at_run_time(use.target):
             self.dynamic_name_uses.append((path, use))  # ``send = import_string(setting)`` at module level
         else:
-            if not targets and use.by_name is None and use.kind in SENDS:
+            if use.kind in SENDS and use.by_name is None and (not targets or None in (self.symbols.bound_several(
+                    use.target) or ())):  # one of the bindings cannot be named: it may be any task handed on
                 self.unknown_uses.append((path, use))
             for task in targets:
                 task.uses.append((path, use))
@@ -287,6 +288,10 @@ class Project:
         return use, self.tasks_in_module(use.dynamic_module) or []
 
     def _named_targets(self, use: Use) -> Tuple[Use, List[Task]]:
+        several = self.symbols.bound_several(use.target)
+        if several is not None:  # ``try: from .x import send`` ``except ImportError: send = fallback``: either
+            tasks = [self.task_for(ref) for ref in several]
+            return use, list({id(task): task for task in tasks if task is not None}.values())
         task = self.task_for(use.target)
         if task is not None:
             return use, [task]

@@ -19,6 +19,7 @@ import libcst as cst
 from .. import celery_api
 from ..text import excerpt
 from ..types import DYNAMIC, OutcomeKind, UseKind
+from .bound_names import bound_several
 from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
 from .definitions import Definitions
@@ -188,7 +189,12 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.record_calls_of = record_calls_of  # None: all
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
-        self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
+        several = self.walk.several_ways()
+        if several:
+            summary.bound_several = bound_several(tree, several, summary.module, self.parents, self.ref_of,
+                                                  self.import_target)
+        # which tasks a local or table may hold
+        self.held = PossibleValues(tree, self.parents, self.ref_of, self.import_target, self.several_ways)
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
@@ -231,6 +237,11 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
         return self.walk.resolve(name, self.summary.module)
+
+    def several_ways(self, name: cst.Name) -> Optional[List[Optional[str]]]:
+        """What a module-level name bound more than one way may be (see ``bound_names``); None for any other."""
+        found = self.summary.bound_several.get(name.value)
+        return found if found is not None and self.walk.bound_in_module(name) else None
 
     def ref_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
         parts = []

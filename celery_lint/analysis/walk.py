@@ -212,6 +212,21 @@ class Walk:
             scope = scope.parent
         return None
 
+    def bound_in_module(self, name: cst.Name) -> bool:
+        """Is the bare name a module-level variable (bound in the module, in no function or class around it)?"""
+        scope = start = self.scope_of.get(name)
+        while scope is not None:
+            if name.value in scope.globals:
+                return True
+            if (scope.kind != "class" or scope is start) and name.value in scope.bindings:
+                return scope is self.module
+            scope = scope.parent
+        return False
+
+    def several_ways(self) -> List[str]:
+        """The module-level names bound in more than one way (``try: from a import t`` ``except: t = None``)."""
+        return [name for name, targets in self.module.bindings.items() if len(set(targets)) > 1]
+
     def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
         module or class variable, which anything may read."""
