@@ -714,3 +714,20 @@ def test_a_class_attribute_set_from_outside_the_class_may_hold_that_task(project
     # nothing sets it on another object: the class body says all it holds
     (root / "proj/setup.py").write_text("from proj.tasks import audit\n\n\ndef go():\n    audit.delay(1)\n")
     assert (verdicts(root)["render"], verdicts(root)["audit"]) == ("read", "unread")
+
+
+# ----- a method looked up with getattr and called: getattr(t, "delay")(...) -----
+
+@pytest.mark.parametrize("call, expected", [
+    ('return getattr(render, "delay")(1).get()', "read"),  # as render.delay(1).get()
+    ('getattr(render, "delay")(1)', "unread"),
+    ('return getattr(render, "apply_async")((1,)).get()', "read"),
+    ("return getattr(render, method)(1).get()", "read"),  # the method known at run time: may be delay
+    ("getattr(render, method)(1)", "unread"),  # dropped: may be apply (run here); the other enqueue decides
+    ('return getattr(render, "apply")(1).get()', "unread"),  # run here: nothing stored is read
+])
+def test_a_method_of_a_task_looked_up_with_getattr_is_that_method(project, call, expected):
+    views = ("from proj.tasks import render, audit\n\n\ndef view(method):\n    " + call
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")

@@ -189,6 +189,24 @@ class Sinks:
         elif where:
             self.use(*self.receiver_use(node, receiver, name), where, at=node)
 
+    def getattr_call(self, node: cst.Call, lookup: cst.Call) -> None:
+        """``getattr(t, "delay")(...)``: as ``t.delay(...)``. ``getattr(t, method)(...)``, the method known at run
+        time, may be an enqueue: counted where its value is read or kept, never where it is dropped (it may be
+        ``apply``, run here)."""
+        if len(lookup.args) < 2 or not isinstance(lookup.args[0].value, (cst.Name, cst.Attribute)):
+            return
+        holder, attr = lookup.args[0].value, literal(lookup.args[1].value)
+        where = self.task_reference(holder) or self.carrier_reference(holder)
+        if not where or self.imported_at_run_time(holder):
+            return  # ``getattr(import_module(path), name)(...)`` runs a task here: nothing is enqueued
+        if isinstance(attr, str) and attr != DYNAMIC:
+            if attr in SENDS:
+                self.use(UseKind.ENQUEUE, self.enqueued(node, attr), where, self.call_ignore(node), at=node)
+            return
+        outcome = self.flow.result(node)
+        if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:  # (``getattr(self, handler)(e)``: no)
+            self.use(UseKind.ENQUEUE, outcome, where, self.call_ignore(node), at=node)
+
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
         """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
         if func.value not in BY_NAME_FUNCTIONS:

@@ -326,6 +326,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
             self.method_call(node, func, name)
         elif isinstance(func, cst.Name):
             self.function_call(node, func)
+        elif is_getattr(func):
+            self.getattr_call(node, func)
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
