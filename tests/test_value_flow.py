@@ -731,3 +731,34 @@ def test_a_method_of_a_task_looked_up_with_getattr_is_that_method(project, call,
              + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
     assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a local holding a module or task imported by a literal path -----
+
+@pytest.mark.parametrize("body, expected", [
+    ('m = importlib.import_module("proj.tasks")\n    return m.render.delay(1).get()', "read"),
+    ('m = importlib.import_module("proj.tasks")\n    m.render.delay(1)', "unread"),
+    ('t = import_string("proj.tasks.render")\n    return t.delay(1).get()', "read"),
+    ('t = import_string("proj.tasks:render")\n    t.delay(1)', "unread"),
+])
+def test_a_local_imported_by_a_literal_path_is_that_module_or_task(project, body, expected):
+    views = ("import importlib\n\nfrom django.utils.module_loading import import_string\n"
+             "from proj.tasks import render, audit\n\n\ndef view():\n    " + body
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a task given as a parameter's default: what the parameter holds when a caller leaves it out -----
+
+@pytest.mark.parametrize("code, expected", [
+    ("def view(task=render):\n    return task.delay(1).get()\n", "maybe"),
+    ("def view(render=render):\n    return render.delay(1).get()\n", "maybe"),  # the default is the module's
+    ("def run(*, task=render):\n    return task.delay(1).get()\n\n\ndef view():\n    return run()\n", "maybe"),
+    ("view = lambda task=render: task.delay(1).get()\n", "maybe"),
+    ("def view(task=render):\n    task.delay(1)\n", "unread"),  # handed on, but no result this cannot name is read
+])
+def test_a_task_given_as_a_default_is_handed_on(project, code, expected):
+    views = "from proj.tasks import render, audit\n\n\n" + code + "\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")

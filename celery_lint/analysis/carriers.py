@@ -219,6 +219,14 @@ class Carriers:
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.value_use(node.body)  # ``lambda: my_task``
+        self.defaults_handed_on(node.params)
+
+    def defaults_handed_on(self, params: cst.Parameters) -> None:
+        """``def notify(user, task=send_mail)``: the default is what the parameter holds when a caller leaves it out
+        (the callers this analysis reads only say what they pass): handed on as a value."""
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.default is not None:
+                self.value_use(param.default)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other

@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
+from .. import celery_api
 from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
 
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
@@ -82,9 +83,17 @@ class PossibleValues:
             return self._members(node.value, depth + 1)
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
             return [_as_literal(node)]
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        return self._called(node, depth) if isinstance(node, cst.Call) else None
+
+    def _called(self, node: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """What a call gives: ``import_module("proj.tasks")`` that module (its dotted name); a plain function of
+        this module, what it returns; ``table.get(k)``, one of the table's values."""
+        imported = _imported_literally(node)
+        if imported is not None:
+            return [imported]
+        if isinstance(node.func, cst.Name):
             return self._returned(node, depth)
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
             return self._union(found)
@@ -350,6 +359,18 @@ class PossibleValues:
         if not parts or any(part is None for part in parts):
             return None
         return [value for part in parts for value in part]
+
+
+def _imported_literally(call: cst.Call) -> Optional[str]:
+    """``import_module("proj.tasks")``, ``import_string("proj.tasks.send")``: the dotted name imported."""
+    func = call.func
+    name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+    first = call.args[0] if len(call.args) == 1 else None
+    if name not in celery_api.RUN_TIME_IMPORTS or first is None or first.keyword is not None \
+            or not isinstance(first.value, cst.SimpleString):
+        return None
+    value = first.value.evaluated_value
+    return value.replace(":", ".") if isinstance(value, str) and value else None
 
 
 def _position(target: cst.BaseExpression, name: str) -> Optional[List[int]]:

@@ -128,6 +128,7 @@ class Definitions:
             self.summary.functions.append(info)
         self.star_kwargs.append(params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None)
         self.stack.append(info)
+        self.defaults_handed_on(params)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.names.pop()

@@ -103,7 +103,7 @@ class Sinks:
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
         if isinstance(node, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node))
+            return Reference(target=self.ref_of(node) or self.attribute_of_held(node))
         if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
                 and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
             index = node.slice[0].slice if len(node.slice) == 1 else None
@@ -122,6 +122,20 @@ class Sinks:
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
             return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
         return Reference()
+
+    def attribute_of_held(self, node: cst.BaseExpression) -> Optional[str]:
+        """``m = import_module("proj.tasks")`` then ``m.send``: an attribute of a local that holds one known
+        module or object (what PossibleValues says it holds), as a dotted name."""
+        attributes = []
+        while isinstance(node, cst.Attribute):
+            attributes.append(node.attr.value)
+            node = node.value
+        if not attributes or not isinstance(node, cst.Name):
+            return None
+        held = self.held.names(node)
+        if held is None or len(held) != 1 or self.held.open_table:
+            return None
+        return ".".join([held[0], *reversed(attributes)])
 
     def getattr_reference(self, node: cst.Call) -> Reference:
         """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``

@@ -22,6 +22,7 @@ _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", 
                   "rbracket", "lbrace", "rbrace", "first_line", "empty_lines", "last_line", "indent")
 _FIELDS: Dict[type, tuple] = {}
 # One pattern for every name (compiling one per name cost more than the rest of the lookup).
+_OUTSIDE = {cst.Param: ("default", "annotation")}  # fields of a node evaluated in the scope around its own
 _DEFINITION_NAME = re.compile(r"\b(def|class)\s+(\w+)")
 _WORDS = re.compile(r"\w+")
 
@@ -114,11 +115,14 @@ class Walk:
                 elif _is_node(value):
                     children.append((name, value))
             not_mentions = _NOT_MENTIONS.get(node_type, ())
+            outside = _OUTSIDE.get(node_type, ())
             for name, child in reversed(children):
                 if not_mentions == "all" or name in not_mentions:
                     parents[child] = node  # not a variable lookup: ``x.attr``, ``f(keyword=...)``, import aliases
                     continue
+                # a decorator, and a parameter's default or annotation, are evaluated where the def stands
                 child_scope = scope if (name == "decorators" or inner is None) else inner
+                child_scope = child_scope.parent or child_scope if name in outside else child_scope
                 stack.append((child, node, child_scope, False))
 
     # What each kind of node binds in ``scope``; a function, class, lambda or comprehension returns the scope
