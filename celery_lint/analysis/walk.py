@@ -233,8 +233,13 @@ class Walk:
 
     def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
-        module or class variable, which anything may read."""
-        scope = self.scope_of.get(target)
+        module or class variable, which anything may read. Asked of a mention in a closure or of a global, the
+        scope that binds the name answers (``PENDING.append(r)`` in a function fills the module's list)."""
+        scope = start = self.scope_of.get(target)
+        while scope is not None and not ((scope.kind != "class" or scope is start) and target.value in scope.bindings):
+            if target.value in scope.globals:
+                return None  # ``global x`` / ``nonlocal x``: bound in a scope around it
+            scope = scope.parent
         if scope is None or scope.kind in ("module", "class"):
             return None
         found: List[cst.Name] = []
