@@ -762,3 +762,40 @@ def test_a_task_given_as_a_default_is_handed_on(project, code, expected):
     views = "from proj.tasks import render, audit\n\n\n" + code + "\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n"
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
     assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a variable mentioned where it is not bound: the scope binding it decides -----
+
+@pytest.mark.parametrize("code, expected", [
+    # a module-level list filled in a function: anything may read it
+    ("PENDING = []\n\n\ndef start():\n    PENDING.append(render.delay(1))\n\n\n"
+     "def poll():\n    return [r.get() for r in PENDING]\n", "maybe"),
+    ("RESULT = None\n\n\ndef start():\n    global RESULT\n    RESULT = render.delay(1)\n\n\n"
+     "def poll():\n    return RESULT.get()\n", "maybe"),
+    # a closure filling its function's list, read there
+    ("def view():\n    rs = []\n\n    def start():\n        rs.append(render.delay(1))\n    start()\n"
+     "    return [r.get() for r in rs]\n", "read"),
+    ("def view():\n    rs = []\n\n    def start():\n        rs.append(render.delay(1))\n    start()\n"
+     "    return len(rs)\n", "unread"),
+])
+def test_a_variable_is_followed_where_it_is_bound(project, code, expected):
+    views = "from proj.tasks import render, audit\n\n\n" + code + "\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a task looked up in the registry with .get(), or signed by its .name -----
+
+@pytest.mark.parametrize("code, expected", [
+    ('return app.tasks.get("proj.tasks.render").delay(1).get()', "read"),
+    ('app.tasks.get("proj.tasks.render").delay(1)', "unread"),
+    ("return app.tasks.get(name).delay(1).get()", "maybe"),  # any task
+    ('return app.signature(render.name, args=(1,)).delay().get()', "read"),
+    ('app.signature(render.name, args=(1,)).delay()', "unread"),
+])
+def test_a_task_looked_up_by_its_name_is_that_task(project, code, expected):
+    views = ("from proj.tasks import app, render, audit\n\n\ndef view(name):\n    " + code
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert found["render"] == expected
+    assert found["audit"] == ("maybe" if expected == "maybe" else "unread")

@@ -11,7 +11,7 @@ from .. import celery_api
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
 from .flow import call_name
-from .literals import is_getattr, literal, unsubscripted
+from .literals import is_getattr, literal, registry_key, unsubscripted
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SELF = ("self", "cls")  # the instance (or class) a method is called on, by convention
@@ -100,7 +100,7 @@ class Carriers:
             if where.target is None and where.bound_as is None:
                 return None
             return where, f"imported with {call_name(value)}()"
-        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
+        if isinstance(value, cst.Subscript) or registry_key(value) is not None:  # ``t = app.tasks["name"]``: handed on
             where = self.task_reference(value)
             return (where, "looked up in app.tasks") if where else None
         if isinstance(value, (cst.Name, cst.Attribute)):

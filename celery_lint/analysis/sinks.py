@@ -19,6 +19,7 @@ from .literals import (
     is_getattr,
     literal,
     noqa_codes,
+    registry_key,
 )
 from .sites import enqueue_site
 
@@ -104,11 +105,9 @@ class Sinks:
         """How a receiver names a task."""
         if isinstance(node, (cst.Name, cst.Attribute)):
             return Reference(target=self.ref_of(node) or self.attribute_of_held(node))
-        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
-                and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
-            index = node.slice[0].slice if len(node.slice) == 1 else None
-            key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
-            return Reference(by_name=key if isinstance(key, str) else DYNAMIC)  # DYNAMIC: ``app.tasks[name]``
+        key = registry_key(node)
+        if key is not None:
+            return Reference(by_name=key)  # DYNAMIC: ``app.tasks[name]``
         if is_getattr(node):
             return self.getattr_reference(node)
         if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
@@ -181,7 +180,7 @@ class Sinks:
         if name in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
-        if name == "signature" and first_is_string(node):
+        if name == "signature" and (first_is_string(node) or _names_a_task_name(node)):  # (t.name): by name
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
             return
         if name not in RECEIVER_METHODS:
@@ -374,3 +373,11 @@ def _same_block(parents, first: cst.CSTNode, later: cst.CSTNode) -> bool:
             return False
         node = parents.get(node)
     return node is not None
+
+
+def _names_a_task_name(call: cst.Call) -> bool:
+    """``app.signature(send.name, ...)``: the first argument is a ``.name`` (a task's own signature method takes
+    its arguments first)."""
+    first = call.args[0] if call.args else None
+    return first is not None and first.keyword is None and isinstance(first.value, cst.Attribute) \
+        and first.value.attr.value == "name"
