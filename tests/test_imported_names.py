@@ -258,3 +258,33 @@ def test_a_task_renamed_by_an_import_reaches_the_modules_importing_the_new_name(
                  return T.delay(1).get()
              """}
     assert verdicts(project, files) == {"render": "read", "audit": "unread", "other": "unread"}
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"proj/api.py": "from proj.tasks import other\n\n__all__ = ['other']\n", "proj/views.py": """
+      from proj.api import *
+
+
+      def view():
+          return other.delay(1).get()
+      """}, {"render": "unread", "audit": "unread", "other": "read"}),
+    # handed on from a star import: a result this cannot name is read
+    ({"proj/views.py": """
+      from proj.tasks import *
+
+      HANDLERS = [other]
+
+
+      def view(handler):
+          return handler.delay(1).get()
+      """}, {"render": "unread", "audit": "unread", "other": "maybe"}),
+    ({"proj/views.py": """
+      from proj.tasks import *
+
+
+      def view():
+          other.delay(1)
+      """}, {"render": "unread", "audit": "unread", "other": "unread"}),
+])
+def test_a_task_a_star_import_brings_is_that_task(project, files, expected):
+    assert verdicts(project, files) == expected

@@ -799,3 +799,18 @@ def test_a_task_looked_up_by_its_name_is_that_task(project, code, expected):
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
     assert found["render"] == expected
     assert found["audit"] == ("maybe" if expected == "maybe" else "unread")
+
+
+# ----- a bound task's first parameter is the task itself -----
+
+@pytest.mark.parametrize("body, expected", [
+    ("if x:\n        return self.delay(x - 1).get(disable_sync_subtasks=False)", "read"),
+    ("return self.apply_async((x,)).id", "maybe"),  # results are read by id (poll() below)
+    ("self.apply_async((x,), countdown=60)", "unread"),  # dropped: as before, the enqueue in other() decides
+])
+def test_a_bound_task_enqueuing_itself_through_self(project, body, expected):
+    views = ("from celery.result import AsyncResult\nfrom proj.tasks import app, audit\n\n\n"
+             "@app.task(bind=True)\ndef again(self, x):\n    " + body + "\n\n\ndef poll(i):\n    return AsyncResult(i).state\n\n\n"
+             "def other():\n    again.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["again"], found["audit"]) == (expected, "unread")

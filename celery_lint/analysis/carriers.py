@@ -104,7 +104,7 @@ class Carriers:
             where = self.task_reference(value)
             return (where, "looked up in app.tasks") if where else None
         if isinstance(value, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(value)
+            ref = self.value_ref(value)
             return (Reference(target=ref), "handed on as a value") if ref else None
         return None
 
@@ -141,6 +141,24 @@ class Carriers:
         if len(self.stack) >= 2 and isinstance(self.stack[-2], ClassInfo) and isinstance(self.stack[-1], FunctionInfo):
             return self.stack[-2]
         return None
+
+    def bound_task_itself(self, name: cst.BaseExpression) -> Optional[str]:
+        """``@app.task(bind=True) def sync(self, ...): self.apply_async(...)``: the first parameter of a bound task
+        is the task itself (``module.function``; the project says whether the function is a task)."""
+        scope = self.walk.scope_of.get(name) if isinstance(name, cst.Name) else None
+        if scope is None or scope.kind != "function" or scope.bindings.get(name.value) != [None]:
+            return None  # not a name bound once, as a parameter, in the function it is mentioned in
+        function = self.parents.get(name)
+        while function is not None and not isinstance(function, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            function = self.parents.get(function)
+        if not (isinstance(function, cst.FunctionDef) and isinstance(self.parents.get(function), cst.Module)):
+            return None
+        first = [*function.params.posonly_params, *function.params.params][:1]
+        binds = any(isinstance(d.decorator, cst.Call) and any(
+            arg.keyword is not None and arg.keyword.value == "bind" and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True" for arg in d.decorator.args) for d in function.decorators)
+        return f"{self.summary.module}.{function.name.value}" if binds and first \
+            and first[0].name.value == name.value else None
 
     def parameter_of(self, name: cst.BaseExpression) -> Optional[ViaParam]:
         """Where ``name`` is a parameter of its module-level function, which one."""

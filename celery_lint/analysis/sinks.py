@@ -104,7 +104,7 @@ class Sinks:
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
         if isinstance(node, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node) or self.attribute_of_held(node))
+            return Reference(target=self.value_ref(node) or self.attribute_of_held(node))
         key = registry_key(node)
         if key is not None:
             return Reference(by_name=key)  # DYNAMIC: ``app.tasks[name]``
@@ -196,7 +196,11 @@ class Sinks:
             return
         if name in SENDS:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node), node)
+            outcome = self.enqueued(node, name)
+            itself = self.bound_task_itself(receiver)  # ``self.apply_async()`` in a bound task: that task...
+            if itself is not None and outcome.kind.rank >= ID_TAKEN.rank:  # ...where its result may be read
+                where = Reference(target=itself)
+            self.use(UseKind.ENQUEUE, outcome, where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node), at=node)
         elif where:

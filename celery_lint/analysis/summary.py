@@ -11,6 +11,7 @@ tasks are used), ``carriers`` (task values handed on); ``literals`` spells the s
 from __future__ import annotations
 
 import ast
+import builtins
 import gc
 from typing import Collection, Dict, List, Optional, Tuple
 
@@ -175,6 +176,9 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
+BUILTINS = frozenset(dir(builtins))
+
+
 class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
@@ -194,7 +198,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
             summary.bound_several = bound_several(tree, several, summary.module, self.parents, self.ref_of,
                                                   self.import_target)
         # which tasks a local or table may hold
-        self.held = PossibleValues(tree, self.parents, self.ref_of, self.import_target, self.several_ways)
+        self.held = PossibleValues(tree, self.parents, self.value_ref, self.import_target, self.several_ways)
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
@@ -242,6 +246,21 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         """What a module-level name bound more than one way may be (see ``bound_names``); None for any other."""
         found = self.summary.bound_several.get(name.value)
         return found if found is not None and self.walk.bound_in_module(name) else None
+
+    def value_ref(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """``ref_of``, and for a name bound nowhere in a module with a star import (``from .tasks import *``), the
+        module's own name for it: the project follows the star imports (``Symbols.resolve``). Only for values
+        that may be tasks: a decorator or base class keeps ``ref_of``."""
+        found = self.ref_of(node)
+        if found is not None or not self.walk.star_imports:
+            return found
+        parts = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name) or node.value in BUILTINS or not self.walk.unbound(node):
+            return None
+        return ".".join([self.summary.module, node.value, *reversed(parts)])
 
     def ref_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
         parts = []

@@ -64,6 +64,7 @@ class Walk:
         self.scope_of: Dict[cst.Name, Scope] = {}
         self.events: List[tuple] = []  # ("enter"|"leave", node)
         self.module = Scope("module", None)
+        self.star_imports = False  # ``from x import *`` at module level: a name bound nowhere may come from there
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
         self._spans: Dict[cst.CSTNode, tuple] = {}  # simple statement line -> (first, last) line, Python's parser's
         self._words: Dict[tuple, Dict[str, Optional[int]]] = {}  # statement lines -> word -> its line if once
@@ -150,6 +151,7 @@ class Walk:
 
     def _bind_import(self, node, scope: Scope) -> None:
         if isinstance(node.names, cst.ImportStar):
+            self.star_imports = self.star_imports or scope is self.module
             return
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
@@ -215,6 +217,15 @@ class Walk:
                 return f"{module_name}.{name.value}" if scope is self.module else None
             scope = scope.parent
         return None
+
+    def unbound(self, name: cst.Name) -> bool:
+        """Is the bare name bound in no scope it can see (a builtin, or a name a star import brings)?"""
+        scope = start = self.scope_of.get(name)
+        while scope is not None:
+            if name.value in scope.globals or ((scope.kind != "class" or scope is start) and name.value in scope.bindings):
+                return False
+            scope = scope.parent
+        return start is not None
 
     def bound_in_module(self, name: cst.Name) -> bool:
         """Is the bare name a module-level variable (bound in the module, in no function or class around it)?"""
