@@ -47,6 +47,8 @@ class Role(Enum):
     ID_ATTRIBUTE = "an AsyncResult's id"
     READ_BY_ID = "builds a result handle from an id: whatever id it gets is read"
     RESTORE = "GroupResult.restore(id): a result read by id"
+    BACKEND_READ = "reads a stored result from the backend itself (app.backend.get_task_meta(id))"
+    RESULT_MODEL = "django-celery-results' model of stored results: a query reads them (by id, or by task_name)"
     PROGRESS = "stores progress that someone polls"
     CURRENT_TASK = "the task running now"
     REQUEST = "a running task's request"
@@ -158,6 +160,13 @@ TERMS: Tuple[Term, ...] = (
          example="def status(i, GroupResult):\n    y = 1\n    return GroupResult(i).ready()  # <-\n"),
     Term(Role.READ_BY_ID, ("result_from_tuple",), word("result_from_tuple"),
          example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
+    Term(Role.BACKEND_READ, ("get_task_meta",), word("get_task_meta"),
+         example="from proj.worker import app\n\n\ndef status(i):\n    y = 1\n    return app.backend.get_task_meta(i)  # <-\n"),
+    Term(Role.BACKEND_READ, ("get_result",), word("get_result"),
+         example="from proj.worker import app\n\n\ndef status(i):\n    y = 1\n    return app.backend.get_result(i)  # <-\n"),
+    Term(Role.RESULT_MODEL, ("TaskResult",), word("TaskResult"),
+         example="from django_celery_results.models import TaskResult\n\n\ndef status(i):\n    y = 1\n"
+                 "    return TaskResult.objects.get(task_id=i).status  # <-\n"),
     Term(Role.RESTORE, ("GroupResult.restore",), None, "called on GroupResult, which has its own token",
          "def status(i, GroupResult):\n    y = 1\n    return GroupResult.restore(i).get()  # <-\n"),
     Term(Role.PROGRESS, ("update_state",), word("update_state"),

@@ -814,3 +814,25 @@ def test_a_bound_task_enqueuing_itself_through_self(project, body, expected):
              "def other():\n    again.delay(2)\n    audit.delay(2)\n")
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
     assert (found["again"], found["audit"]) == (expected, "unread")
+
+
+# ----- stored results read without a result handle: django-celery-results' TaskResult, the backend itself -----
+
+@pytest.mark.parametrize("reader, use, expected", [
+    ("from django_celery_results.models import TaskResult\n\n\ndef status(i):\n"
+     "    return TaskResult.objects.get(task_id=i).status\n", "job.task_id = render.delay(1).id", "maybe"),
+    ("from django_celery_results.models import TaskResult\n\n\ndef last():\n"
+     "    return TaskResult.objects.filter(task_name='proj.tasks.render').first().result\n", "render.delay(1)", "read"),
+    ("from proj.tasks import app\n\n\ndef status(i):\n    return app.backend.get_task_meta(i)['status']\n",
+     "job.task_id = render.delay(1).id", "maybe"),
+    ("from proj.tasks import app\n\n\ndef status(i):\n    return app.backend.get_result(i)\n",
+     "job.task_id = render.delay(1).id", "maybe"),
+    # read by id, but no id of render is kept: still unread
+    ("from django_celery_results.models import TaskResult\n\n\ndef status(i):\n"
+     "    return TaskResult.objects.get(task_id=i).status\n", "render.delay(1)", "unread"),
+])
+def test_a_stored_result_read_without_a_handle_counts(project, reader, use, expected):
+    views = ("from proj.tasks import render, audit\n\n\ndef view(job):\n    " + use
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/status.py": reader}))
+    assert (found["render"], found["audit"]) == (expected, "unread")

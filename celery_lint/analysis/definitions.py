@@ -387,17 +387,42 @@ class Definitions:
             self.running_task(Running.PROGRESS, "current_task.update_state()", node)
 
     def read_by_id(self, node: cst.Call, name: Optional[str]) -> None:
-        """``AsyncResult(x)``, ``GroupResult.restore(x)``: whatever id reaches it is read."""
+        """``AsyncResult(x)``, ``GroupResult.restore(x)``, a stored result read (``stored_result_read``): whatever
+        id reaches it is read."""
         func = node.func
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
-        if name in celery_api.READ_BY_ID or restore:
-            if self.testing and first_literal(node) is not None:
-                return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
-            self.summary.reads_by_id.append(self.line_of(node))
-            for info in self.stack:
-                if isinstance(info, FunctionInfo):
-                    info.reads_by_id = True
+        stored = self.stored_result_read(node, name)
+        if not (stored or name in celery_api.READ_BY_ID or restore):
+            return
+        if self.testing and not stored and first_literal(node) is not None:
+            return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
+        self.summary.reads_by_id.append(self.line_of(node))
+        for info in self.stack:
+            if isinstance(info, FunctionInfo):
+                info.reads_by_id = True
+        if not stored:
             self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore else name)
+
+    def stored_result_read(self, node: cst.Call, name: Optional[str]) -> bool:
+        """``app.backend.get_task_meta(x)``, ``TaskResult.objects.get(task_id=x)`` (django-celery-results): a stored
+        result read by id, without a result handle (never a wait). A query naming ``task_name="proj.send"`` reads
+        that task's results."""
+        func = node.func
+        if isinstance(func, cst.Attribute) and name in celery_api.names(Role.BACKEND_READ) \
+                and last_name(func.value) == "backend":
+            return True
+        root = func
+        while isinstance(root, (cst.Attribute, cst.Call)):
+            root = root.value if isinstance(root, cst.Attribute) else root.func
+        if not (isinstance(root, cst.Name) and root.value in celery_api.names(Role.RESULT_MODEL)):
+            return False
+        for arg in node.args:
+            value = literal(arg.value) if arg.keyword is not None and arg.keyword.value.startswith("task_name") else None
+            for named in [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ():
+                if isinstance(named, str) and named != DYNAMIC:
+                    outcome = Outcome(READ, f"its stored results are queried by task_name ({root.value})", self.line_of(node))
+                    self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=named), at=node)
+        return True
 
     def wait_by_id(self, node: cst.Call, written: str) -> None:
         """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
