@@ -827,6 +827,8 @@ def test_a_bound_task_enqueuing_itself_through_self(project, body, expected):
      "job.task_id = render.delay(1).id", "maybe"),
     ("from proj.tasks import app\n\n\ndef status(i):\n    return app.backend.get_result(i)\n",
      "job.task_id = render.delay(1).id", "maybe"),
+    ("import redis\n\n\ndef status(i):\n    return redis.Redis().get(f'celery-task-meta-{i}')\n",
+     "job.task_id = render.delay(1).id", "maybe"),
     # read by id, but no id of render is kept: still unread
     ("from django_celery_results.models import TaskResult\n\n\ndef status(i):\n"
      "    return TaskResult.objects.get(task_id=i).status\n", "render.delay(1)", "unread"),

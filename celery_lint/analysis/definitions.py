@@ -39,6 +39,7 @@ from .literals import (
 from .walk import dotted_name, last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+META_KEY = "celery-task-meta-"  # the key prefix of a stored result in a key-value backend (Redis, memcached)
 # values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
 MAPPINGS = (cst.Dict, cst.DictComp, cst.List, cst.Set, cst.Tuple)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
@@ -411,6 +412,8 @@ class Definitions:
         if isinstance(func, cst.Attribute) and name in celery_api.names(Role.BACKEND_READ) \
                 and last_name(func.value) == "backend":
             return True
+        if self.meta_keys_written() and any(META_KEY in code_of(arg.value) for arg in node.args):
+            return True  # ``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a result
         root = func
         while isinstance(root, (cst.Attribute, cst.Call)):
             root = root.value if isinstance(root, cst.Attribute) else root.func
@@ -423,6 +426,13 @@ class Definitions:
                     outcome = Outcome(READ, f"its stored results are queried by task_name ({root.value})", self.line_of(node))
                     self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=named), at=node)
         return True
+
+    def meta_keys_written(self) -> bool:
+        """Does the file spell the backend's key of a stored result anywhere (looked for once per file)?"""
+        found = self.__dict__.get("_meta_keys")
+        if found is None:
+            found = self.__dict__["_meta_keys"] = any(META_KEY.encode() in line for line in self.lines)
+        return found
 
     def wait_by_id(self, node: cst.Call, written: str) -> None:
         """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""
