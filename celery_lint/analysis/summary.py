@@ -193,7 +193,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         self.record_calls_of = record_calls_of  # None: all
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
-        several = self.walk.several_ways()
+        several = [name for name, targets in self.walk.module.bindings.items() if len(set(targets)) > 1]
         if several:
             summary.bound_several = bound_several(tree, several, summary.module, self.parents, self.ref_of,
                                                   self.import_target)
@@ -245,7 +245,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
     def several_ways(self, name: cst.Name) -> Optional[List[Optional[str]]]:
         """What a module-level name bound more than one way may be (see ``bound_names``); None for any other."""
         found = self.summary.bound_several.get(name.value)
-        return found if found is not None and self.walk.bound_in_module(name) else None
+        return found if found is not None and self.walk.binding_scope(name) is self.walk.module else None
 
     def value_ref(self, node: Optional[cst.CSTNode]) -> Optional[str]:
         """``ref_of``, and for a name bound nowhere in a module with a star import (``from .tasks import *``), the
@@ -258,7 +258,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms):
         while isinstance(node, cst.Attribute):
             parts.append(node.attr.value)
             node = node.value
-        if not isinstance(node, cst.Name) or node.value in BUILTINS or not self.walk.unbound(node):
+        if not isinstance(node, cst.Name) or node.value in BUILTINS or node not in self.walk.scope_of \
+                or self.walk.binding_scope(node) is not None:
             return None
         return ".".join([self.summary.module, node.value, *reversed(parts)])
 

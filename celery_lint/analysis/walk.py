@@ -218,39 +218,23 @@ class Walk:
             scope = scope.parent
         return None
 
-    def unbound(self, name: cst.Name) -> bool:
-        """Is the bare name bound in no scope it can see (a builtin, or a name a star import brings)?"""
-        scope = start = self.scope_of.get(name)
-        while scope is not None:
-            if name.value in scope.globals or ((scope.kind != "class" or scope is start) and name.value in scope.bindings):
-                return False
-            scope = scope.parent
-        return start is not None
-
-    def bound_in_module(self, name: cst.Name) -> bool:
-        """Is the bare name a module-level variable (bound in the module, in no function or class around it)?"""
+    def binding_scope(self, name: cst.Name) -> Optional[Scope]:
+        """The scope whose binding the bare name refers to (the module for ``global``/``nonlocal``, which
+        escape); None when no scope it sees binds it (a builtin, or a name a star import brings)."""
         scope = start = self.scope_of.get(name)
         while scope is not None:
             if name.value in scope.globals:
-                return True
+                return self.module
             if (scope.kind != "class" or scope is start) and name.value in scope.bindings:
-                return scope is self.module
+                return scope
             scope = scope.parent
-        return False
-
-    def several_ways(self) -> List[str]:
-        """The module-level names bound in more than one way (``try: from a import t`` ``except: t = None``)."""
-        return [name for name, targets in self.module.bindings.items() if len(set(targets)) > 1]
+        return None
 
     def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
         module or class variable, which anything may read. Asked of a mention in a closure or of a global, the
         scope that binds the name answers (``PENDING.append(r)`` in a function fills the module's list)."""
-        scope = start = self.scope_of.get(target)
-        while scope is not None and not ((scope.kind != "class" or scope is start) and target.value in scope.bindings):
-            if target.value in scope.globals:
-                return None  # ``global x`` / ``nonlocal x``: bound in a scope around it
-            scope = scope.parent
+        scope = self.binding_scope(target)
         if scope is None or scope.kind in ("module", "class"):
             return None
         found: List[cst.Name] = []
