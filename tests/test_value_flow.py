@@ -657,7 +657,7 @@ def test_a_module_name_bound_to_two_tasks_is_either(project, conf, expected):
     assert (found["render"], found["audit"]) == expected
 
 
-# ----- a local rebound where the analysis does not follow it: a match capture, an except name, an import -----
+# ----- a local rebound where the analysis does not follow it: a match capture, an except name -----
 
 @pytest.mark.parametrize("rebinding", [
     """
@@ -671,14 +671,11 @@ def test_a_module_name_bound_to_two_tasks_is_either(project, conf, expected):
         except LookupError as t:
             pass
     """,
-    """
-        if event:
-            from proj.tasks import audit as t
-    """,
 ])
 def test_a_local_rebound_in_a_way_not_followed_may_hold_anything(project, rebinding):
-    """``t = render`` and then a capture, an ``except ... as t`` or an import rebinds ``t``: its read is of a task
-    the analysis cannot name, so no task handed on as a value may be reported (here ``audit``, handed to view())."""
+    """``t = render`` and then a capture or an ``except ... as t`` rebinds ``t``: its read is of a task the analysis
+    cannot name, so no task handed on as a value may be reported (here ``audit``, handed to view()). (An import
+    rebinding it is followed: tests/test_imported_names.py.)"""
     views = ("from proj.tasks import render, audit\n\n\ndef view(event):\n    t = render\n"
              + textwrap.indent(textwrap.dedent(rebinding).strip("\n"), "    ") + "\n    return t.delay(1).get()\n\n\n"
              "def send():\n    view({'task': audit})\n    render.delay(1)\n    audit.delay(1)\n")
@@ -901,3 +898,125 @@ def test_a_task_class_handing_its_apply_async_to_super_is_followed_at_its_caller
              "    return render.delay(1).get()\n\n\ndef status(task_id):\n    return AsyncResult(task_id).state\n")
     root = project({"proj/tasks.py": WRAPPING_TASKS, "proj/views.py": views})
     assert verdicts(root) == {"render": "read", "audit": "unread"}
+# ----- a method looked up with getattr and called: getattr(t, "delay")(...) -----
+
+@pytest.mark.parametrize("call, expected", [
+    ('return getattr(render, "delay")(1).get()', "read"),  # as render.delay(1).get()
+    ('getattr(render, "delay")(1)', "unread"),
+    ('return getattr(render, "apply_async")((1,)).get()', "read"),
+    ("return getattr(render, method)(1).get()", "read"),  # the method known at run time: may be delay
+    ("getattr(render, method)(1)", "unread"),  # dropped: may be apply (run here); the other enqueue decides
+    ('return getattr(render, "apply")(1).get()', "unread"),  # run here: nothing stored is read
+])
+def test_a_method_of_a_task_looked_up_with_getattr_is_that_method(project, call, expected):
+    views = ("from proj.tasks import render, audit\n\n\ndef view(method):\n    " + call
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a local holding a module or task imported by a literal path -----
+
+@pytest.mark.parametrize("body, expected", [
+    ('m = importlib.import_module("proj.tasks")\n    return m.render.delay(1).get()', "read"),
+    ('m = importlib.import_module("proj.tasks")\n    m.render.delay(1)', "unread"),
+    ('t = import_string("proj.tasks.render")\n    return t.delay(1).get()', "read"),
+    ('t = import_string("proj.tasks:render")\n    t.delay(1)', "unread"),
+])
+def test_a_local_imported_by_a_literal_path_is_that_module_or_task(project, body, expected):
+    views = ("import importlib\n\nfrom django.utils.module_loading import import_string\n"
+             "from proj.tasks import render, audit\n\n\ndef view():\n    " + body
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a task given as a parameter's default: what the parameter holds when a caller leaves it out -----
+
+@pytest.mark.parametrize("code, expected", [
+    ("def view(task=render):\n    return task.delay(1).get()\n", "maybe"),
+    ("def view(render=render):\n    return render.delay(1).get()\n", "maybe"),  # the default is the module's
+    ("def run(*, task=render):\n    return task.delay(1).get()\n\n\ndef view():\n    return run()\n", "maybe"),
+    ("view = lambda task=render: task.delay(1).get()\n", "maybe"),
+    ("def view(task=render):\n    task.delay(1)\n", "unread"),  # handed on, but no result this cannot name is read
+])
+def test_a_task_given_as_a_default_is_handed_on(project, code, expected):
+    views = "from proj.tasks import render, audit\n\n\n" + code + "\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a variable mentioned where it is not bound: the scope binding it decides -----
+
+@pytest.mark.parametrize("code, expected", [
+    # a module-level list filled in a function: anything may read it
+    ("PENDING = []\n\n\ndef start():\n    PENDING.append(render.delay(1))\n\n\n"
+     "def poll():\n    return [r.get() for r in PENDING]\n", "maybe"),
+    ("RESULT = None\n\n\ndef start():\n    global RESULT\n    RESULT = render.delay(1)\n\n\n"
+     "def poll():\n    return RESULT.get()\n", "maybe"),
+    # a closure filling its function's list, read there
+    ("def view():\n    rs = []\n\n    def start():\n        rs.append(render.delay(1))\n    start()\n"
+     "    return [r.get() for r in rs]\n", "read"),
+    ("def view():\n    rs = []\n\n    def start():\n        rs.append(render.delay(1))\n    start()\n"
+     "    return len(rs)\n", "unread"),
+])
+def test_a_variable_is_followed_where_it_is_bound(project, code, expected):
+    views = "from proj.tasks import render, audit\n\n\n" + code + "\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+# ----- a task looked up in the registry with .get(), or signed by its .name -----
+
+@pytest.mark.parametrize("code, expected", [
+    ('return app.tasks.get("proj.tasks.render").delay(1).get()', "read"),
+    ('app.tasks.get("proj.tasks.render").delay(1)', "unread"),
+    ("return app.tasks.get(name).delay(1).get()", "maybe"),  # any task
+    ('return app.signature(render.name, args=(1,)).delay().get()', "read"),
+    ('app.signature(render.name, args=(1,)).delay()', "unread"),
+])
+def test_a_task_looked_up_by_its_name_is_that_task(project, code, expected):
+    views = ("from proj.tasks import app, render, audit\n\n\ndef view(name):\n    " + code
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert found["render"] == expected
+    assert found["audit"] == ("maybe" if expected == "maybe" else "unread")
+
+
+# ----- a bound task's first parameter is the task itself -----
+
+@pytest.mark.parametrize("body, expected", [
+    ("if x:\n        return self.delay(x - 1).get(disable_sync_subtasks=False)", "read"),
+    ("return self.apply_async((x,)).id", "maybe"),  # results are read by id (poll() below)
+    ("self.apply_async((x,), countdown=60)", "unread"),  # dropped: as before, the enqueue in other() decides
+])
+def test_a_bound_task_enqueuing_itself_through_self(project, body, expected):
+    views = ("from celery.result import AsyncResult\nfrom proj.tasks import app, audit\n\n\n"
+             "@app.task(bind=True)\ndef again(self, x):\n    " + body + "\n\n\ndef poll(i):\n    return AsyncResult(i).state\n\n\n"
+             "def other():\n    again.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert (found["again"], found["audit"]) == (expected, "unread")
+
+
+# ----- stored results read without a result handle: django-celery-results' TaskResult, the backend itself -----
+
+@pytest.mark.parametrize("reader, use, expected", [
+    ("from django_celery_results.models import TaskResult\n\n\ndef status(i):\n"
+     "    return TaskResult.objects.get(task_id=i).status\n", "job.task_id = render.delay(1).id", "maybe"),
+    ("from django_celery_results.models import TaskResult\n\n\ndef last():\n"
+     "    return TaskResult.objects.filter(task_name='proj.tasks.render').first().result\n", "render.delay(1)", "read"),
+    ("from proj.tasks import app\n\n\ndef status(i):\n    return app.backend.get_task_meta(i)['status']\n",
+     "job.task_id = render.delay(1).id", "maybe"),
+    ("from proj.tasks import app\n\n\ndef status(i):\n    return app.backend.get_result(i)\n",
+     "job.task_id = render.delay(1).id", "maybe"),
+    ("import redis\n\n\ndef status(i):\n    return redis.Redis().get(f'celery-task-meta-{i}')\n",
+     "job.task_id = render.delay(1).id", "maybe"),
+    # read by id, but no id of render is kept: still unread
+    ("from django_celery_results.models import TaskResult\n\n\ndef status(i):\n"
+     "    return TaskResult.objects.get(task_id=i).status\n", "render.delay(1)", "unread"),
+])
+def test_a_stored_result_read_without_a_handle_counts(project, reader, use, expected):
+    views = ("from proj.tasks import render, audit\n\n\ndef view(job):\n    " + use
+             + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/status.py": reader}))
+    assert (found["render"], found["audit"]) == (expected, "unread")

@@ -11,7 +11,7 @@ from .. import celery_api
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
 from .flow import call_name
-from .literals import is_getattr, literal, unsubscripted
+from .literals import is_getattr, literal, registry_key, unsubscripted
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SELF = ("self", "cls")  # the instance (or class) a method is called on, by convention
@@ -102,11 +102,11 @@ class Carriers:
             if where.target is None and where.bound_as is None:
                 return None
             return where, f"imported with {call_name(value)}()"
-        if isinstance(value, cst.Subscript):  # ``t = app.tasks["name"]``: the registry lookup handed on
+        if isinstance(value, cst.Subscript) or registry_key(value) is not None:  # ``t = app.tasks["name"]``: handed on
             where = self.task_reference(value)
             return (where, "looked up in app.tasks") if where else None
         if isinstance(value, (cst.Name, cst.Attribute)):
-            ref = self.ref_of(value)
+            ref = self.value_ref(value)
             return (Reference(target=ref), "handed on as a value") if ref else None
         return None
 
@@ -143,6 +143,24 @@ class Carriers:
         if len(self.stack) >= 2 and isinstance(self.stack[-2], ClassInfo) and isinstance(self.stack[-1], FunctionInfo):
             return self.stack[-2]
         return None
+
+    def bound_task_itself(self, name: cst.BaseExpression) -> Optional[str]:
+        """``@app.task(bind=True) def sync(self, ...): self.apply_async(...)``: the first parameter of a bound task
+        is the task itself (``module.function``; the project says whether the function is a task)."""
+        scope = self.walk.scope_of.get(name) if isinstance(name, cst.Name) else None
+        if scope is None or scope.kind != "function" or scope.bindings.get(name.value) != [None]:
+            return None  # not a name bound once, as a parameter, in the function it is mentioned in
+        function = self.parents.get(name)
+        while function is not None and not isinstance(function, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            function = self.parents.get(function)
+        if not (isinstance(function, cst.FunctionDef) and isinstance(self.parents.get(function), cst.Module)):
+            return None
+        first = [*function.params.posonly_params, *function.params.params][:1]
+        binds = any(isinstance(d.decorator, cst.Call) and any(
+            arg.keyword is not None and arg.keyword.value == "bind" and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True" for arg in d.decorator.args) for d in function.decorators)
+        return f"{self.summary.module}.{function.name.value}" if binds and first \
+            and first[0].name.value == name.value else None
 
     def parameter_of(self, name: cst.BaseExpression) -> Optional[ViaParam]:
         """Where ``name`` is a parameter of its module-level function, which one."""
@@ -219,15 +237,16 @@ class Carriers:
         if not isinstance(node.value, cst.From):
             self.value_use(node.value)
 
-    def defaults_handed_on(self, params: cst.Parameters) -> None:
-        """``def fire(task=send_mail)``, ``lambda task=t: ...``: a default is handed to the body (evaluated where
-        the function is defined, so called before its scope is entered)."""
-        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-            self.value_use(param.default)
-
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.defaults_handed_on(node.params)
         self.value_use(node.body)  # ``lambda: my_task``
+        self.defaults_handed_on(node.params)
+
+    def defaults_handed_on(self, params: cst.Parameters) -> None:
+        """``def notify(user, task=send_mail)``: the default is what the parameter holds when a caller leaves it out
+        (the callers this analysis reads only say what they pass): handed on as a value."""
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.default is not None:
+                self.value_use(param.default)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other

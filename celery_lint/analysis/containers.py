@@ -15,6 +15,9 @@ from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
+from .. import celery_api
+from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
+
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
@@ -24,16 +27,21 @@ _OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
 
 class PossibleValues:
     def __init__(self, module: cst.Module, parents: Dict[cst.CSTNode, cst.CSTNode],
-                 ref_of: Callable[[cst.CSTNode], Optional[str]]):
+                 ref_of: Callable[[cst.CSTNode], Optional[str]],
+                 import_target: Optional[Callable[[cst.CSTNode, str], Optional[str]]] = None,
+                 several: Optional[Callable[[cst.Name], Optional[List[Optional[str]]]]] = None):
         self.module = module
         self.parents = parents
         self.ref_of = ref_of
+        self.import_target = import_target  # (import statement, bound name) -> dotted target: imports in functions
+        self.several = several  # a module-level name bound more than once: what its bindings give (bound_names)
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
         self._in_body: Dict[cst.CSTNode, List[cst.CSTNode]] = {}  # a function's nodes, walked once per summary
         self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
         self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
         self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
-        # Went through a module-level table on the last question: other modules may add to it.
+        # Went through a module-level table on the last question (other modules may add to it), or a module-level
+        # name one of whose bindings cannot be named.
         self.open_table = False
 
     def names(self, node: cst.BaseExpression) -> Optional[List[str]]:
@@ -45,6 +53,9 @@ class PossibleValues:
         for leaf in leaves:
             if isinstance(leaf, cst.Name) and leaf.value == "None":
                 continue  # ``table.get(key)`` with no such key: nothing is enqueued (it raises)
+            if isinstance(leaf, str):  # named by an import already (``_bound_here``, ``several``)
+                names.append(leaf)
+                continue
             ref = self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
             if ref is None:
                 return None
@@ -57,8 +68,8 @@ class PossibleValues:
             return None
         if isinstance(node, cst.Name) and node.value == "None":  # ``t if x else None``: names() drops it
             return [node]
-        if isinstance(node, cst.Name) and self.ref_of(node) is None:  # a local variable
-            return self._variable(node, depth)
+        if isinstance(node, cst.Name) and self.ref_of(node) is None:  # a local variable, or a global bound twice
+            return self._unresolved(node, depth)
         if isinstance(node, cst.Name) and node.value in self._module_level():  # a table of this module
             self.open_table = True
             return self._union([self._values(v, depth + 1) for v in self._module_level()[node.value]])
@@ -72,13 +83,30 @@ class PossibleValues:
             return self._members(node.value, depth + 1)
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.DictComp)):
             return [_as_literal(node)]
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        return self._called(node, depth) if isinstance(node, cst.Call) else None
+
+    def _called(self, node: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """What a call gives: ``import_module("proj.tasks")`` that module (its dotted name); a plain function of
+        this module, what it returns; ``table.get(k)``, one of the table's values."""
+        imported = _imported_literally(node)
+        if imported is not None:
+            return [imported]
+        if isinstance(node.func, cst.Name):
             return self._returned(node, depth)
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
             found = [self._members(node.func.value, depth + 1)]
             found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
             return self._union(found)
         return None
+
+    def _unresolved(self, name: cst.Name, depth: int) -> Optional[List[cst.BaseExpression]]:
+        """A name this module cannot resolve to one dotted name: a local variable, or a module-level name bound
+        more than one way (``try: from .x import t`` ``except ImportError: t = None``), the names its bindings give."""
+        several = self.several(name) if self.several is not None else None
+        if several is None:
+            return self._variable(name, depth)
+        self.open_table = self.open_table or None in several  # a binding not named: it may be any task
+        return [ref for ref in several if ref is not None]
 
     def _returned(self, call: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
         """What a call of a plain function of this module gives back (``def ident(x): return x``): what its
@@ -89,7 +117,7 @@ class PossibleValues:
         if function is None or function in self._arguments or any(arg.star for arg in call.args) \
                 or self._scope(call) is function:
             return None
-        returns = [node for node in _walk(function.body) if isinstance(node, cst.Return)]
+        returns = [node for node in walk_nodes(function.body) if isinstance(node, cst.Return)]
         if not returns or any(node.value is None for node in returns):
             return None
         if any(isinstance(node, cst.Nonlocal) for node in _descendants(function)):
@@ -123,11 +151,11 @@ class PossibleValues:
             for statement in self.module.body:
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                     bound.setdefault(statement.name.value, []).append(statement)
-                for node in _walk(statement) if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else ():
-                    for name in _module_bindings(node):
+                for node in walk_nodes(statement) if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else ():
+                    for name in module_bindings(node):
                         bound.setdefault(name, []).append(node)
             for node in self.parents:  # ``global ident`` in a function: it may rebind the name
-                for name in _module_bindings(node) if isinstance(node, cst.Global) else ():
+                for name in module_bindings(node) if isinstance(node, cst.Global) else ():
                     bound.setdefault(name, []).append(node)
             self._function_defs = {name: nodes[0] for name, nodes in bound.items() if len(nodes) == 1
                                    and isinstance(nodes[0], cst.FunctionDef) and not nodes[0].decorators}
@@ -189,7 +217,7 @@ class PossibleValues:
             return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
         if isinstance(scope, cst.FunctionDef) and scope in self._arguments and _is_parameter(scope, name.value):
-            if any(name.value in _module_bindings(node) for node in self._body_nodes(scope)):
+            if any(name.value in module_bindings(node) for node in self._body_nodes(scope)):
                 return None  # the parameter rebound: not followed
             return self._argument(scope, name.value, depth)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
@@ -215,10 +243,10 @@ class PossibleValues:
         return values
 
     def _body_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
-        """``_walk`` of the function's body, once: a function asked about many variables is walked once."""
+        """``walk_nodes`` of the function's body, once: a function asked about many variables is walked once."""
         nodes = self._in_body.get(function)
         if nodes is None:
-            nodes = self._in_body[function] = _walk(function.body)
+            nodes = self._in_body[function] = walk_nodes(function.body)
         return nodes
 
     def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
@@ -265,12 +293,16 @@ class PossibleValues:
         if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name) and node.target.value == name:
             return [self._values(node.value, depth + 1)]  # ``(task := t)``: as ``task = t``
         if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.With, cst.Global, cst.Nonlocal)):
-            bound = any(isinstance(n, cst.Name) and n.value == name for n in _walk(_bound_by(node)))
+            bound = any(isinstance(n, cst.Name) and n.value == name for n in walk_nodes(bound_by(node)))
             return _OTHERWISE if bound else []
         if isinstance(node, (cst.For, cst.CompFor)):
             path = _position(node.target, name)
             return [] if path is None else [self._unpacked(self._iterated(node.iter, depth + 1), path, depth)]
-        return _OTHERWISE if name in _names_bound_otherwise(node) else []
+        if self.import_target is not None and (isinstance(node, cst.ImportAlias) or (
+                isinstance(node, cst.AsName) and isinstance(self.parents.get(node), cst.ImportAlias))):
+            given = imported(node, name, self.parents, self.import_target)  # ``from m import b as t``: m.b
+            return _OTHERWISE if given == [None] else [given] if given else []
+        return _OTHERWISE if name in names_bound_otherwise(node) else []
 
     def _unpacked(self, values, path: List[int], depth: int) -> Optional[List[cst.BaseExpression]]:
         """``a, b = value``: the element at ``path`` of each possible value (a tuple or list literal)."""
@@ -327,6 +359,18 @@ class PossibleValues:
         if not parts or any(part is None for part in parts):
             return None
         return [value for part in parts for value in part]
+
+
+def _imported_literally(call: cst.Call) -> Optional[str]:
+    """``import_module("proj.tasks")``, ``import_string("proj.tasks.send")``: the dotted name imported."""
+    func = call.func
+    name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+    first = call.args[0] if len(call.args) == 1 else None
+    if name not in celery_api.RUN_TIME_IMPORTS or first is None or first.keyword is not None \
+            or not isinstance(first.value, cst.SimpleString):
+        return None
+    value = first.value.evaluated_value
+    return value.replace(":", ".") if isinstance(value, str) and value else None
 
 
 def _position(target: cst.BaseExpression, name: str) -> Optional[List[int]]:
@@ -413,50 +457,11 @@ def _added(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> Optional[cst.Bas
     return None
 
 
-def _module_bindings(node: cst.CSTNode) -> List[str]:
-    """Names a statement at module level binds (an import, an assignment, a loop...): any that is also a
-    function's name means that name may be something else."""
-    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-        return [n.value for n in _walk(node.target) if isinstance(n, cst.Name)]
-    if isinstance(node, cst.AsName):
-        return [n.value for n in _walk(node.name) if isinstance(n, cst.Name)]
-    if isinstance(node, cst.ImportAlias) and node.asname is None:
-        name = node.name
-        while isinstance(name, cst.Attribute):  # ``import a.b`` binds ``a``
-            name = name.value
-        return [name.value if isinstance(name, cst.Name) else ""]
-    if isinstance(node, (cst.Global, cst.Nonlocal)):
-        return [n.name.value for n in node.names]
-    return []
-
-
 def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
     params = function.params
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
     every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
     return any(p.name.value == name for p in every)
-
-
-def _names_bound_otherwise(node: cst.CSTNode) -> List[str]:
-    """Names ``node`` binds as none of the forms above: an import in the function (``from m import b as t``), an
-    ``except ... as t``, a ``match`` capture (``case {"k": t}``, ``case [*t]``, ``case {**t}``)."""
-    if isinstance(node, (cst.AsName, cst.ImportAlias)):
-        return _module_bindings(node)
-    if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
-        return [node.name.value]
-    if isinstance(node, cst.MatchMapping) and node.rest is not None:
-        return [node.rest.value]
-    return []
-
-
-def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-        return [node.target]
-    if isinstance(node, cst.NamedExpr):
-        return [node.target]
-    if isinstance(node, cst.With):
-        return [item.asname for item in node.items if item.asname is not None]
-    return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
 
 
 def _as_literal(comprehension) -> cst.BaseExpression:
@@ -473,15 +478,4 @@ def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
         current = pending.pop()
         found.append(current)
         pending.extend(current.children)
-    return found
-
-
-def _walk(nodes) -> List[cst.CSTNode]:
-    """Every node under these (not into nested functions or classes: their variables are their own)."""
-    pending = list(nodes) if isinstance(nodes, (list, tuple)) else [nodes]
-    found = []
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        pending.extend(c for c in node.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
     return found

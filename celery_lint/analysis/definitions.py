@@ -37,6 +37,7 @@ from .literals import (
 from .walk import dotted_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
+META_KEY = "celery-task-meta-"  # the key prefix of a stored result in a key-value backend (Redis, memcached)
 # values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
 MAPPINGS = (cst.Dict, cst.DictComp, cst.List, cst.Set, cst.Tuple)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
@@ -108,7 +109,6 @@ class Definitions:
         return kwargs, star
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.defaults_handed_on(node.params)
         self.names.append(node.name.value)
         params = node.params
         info = FunctionInfo(
@@ -127,6 +127,7 @@ class Definitions:
             self.summary.functions.append(info)
         self.star_kwargs.append(params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None)
         self.stack.append(info)
+        self.defaults_handed_on(params)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.names.pop()
@@ -168,6 +169,8 @@ class Definitions:
             if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                 held.setdefault(statement.name.value, []).append(None)
             for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                for bound, target in self.class_body_imports(small):  # ``from .tasks import send as task``
+                    held.setdefault(bound, []).append(target)
                 targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
                     [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
                 value = getattr(small, "value", None)
@@ -176,6 +179,25 @@ class Definitions:
                         plain = target is name and isinstance(small, (cst.Assign, cst.AnnAssign)) and value is not None
                         held.setdefault(name.value, []).append(self.held_name(value) if plain else None)
         return held
+
+    def class_body_imports(self, node: cst.CSTNode) -> List[tuple]:
+        """(bound name, dotted target or None) of each name an import statement binds (in a class body)."""
+        if not isinstance(node, (cst.Import, cst.ImportFrom)) or isinstance(node.names, cst.ImportStar):
+            return []
+        found = []
+        for alias in node.names:
+            bound = dotted_name(alias.asname.name) if alias.asname is not None else dotted_name(alias.name)
+            bound = bound.split(".")[0] if alias.asname is None and isinstance(node, cst.Import) else bound
+            found.append((bound, self.import_target(node, bound)))
+        return found
+
+    def imported_into_class(self, node) -> None:
+        """``class View: from .tasks import send as task``: the task (or module) becomes a class attribute, handed
+        on as a value as ``task = send`` in the body is (``self.task`` is followed from ``ClassInfo.held``)."""
+        outcome = Outcome(ESCAPES, "imported into a class body (a class attribute)", self.line_of(node))
+        for _bound, target in self.class_body_imports(node):
+            if target:
+                self.use(UseKind.VALUE, outcome, Reference(target=target), at=node)
 
     def held_name(self, value: cst.BaseExpression) -> Optional[str]:
         """What a class attribute holds, as a dotted name ("None" for None and literals: no task); None: unknown."""
@@ -190,6 +212,8 @@ class Definitions:
 
     def visit_Import(self, node: cst.Import) -> None:
         if self.stack:
+            if isinstance(self.stack[-1], ClassInfo):
+                self.imported_into_class(node)
             return
         for alias in node.names:
             dotted = dotted_name(alias.name)
@@ -200,6 +224,8 @@ class Definitions:
                 self.summary.imports[top] = top
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self.stack and isinstance(self.stack[-1], ClassInfo):
+            self.imported_into_class(node)
         if self.stack or isinstance(node.names, cst.ImportStar):
             if isinstance(node.names, cst.ImportStar) and not self.stack:
                 module = dotted_name(node.module) if node.module is not None else ""

@@ -268,6 +268,9 @@ class ModuleSummary:
     # attribute names this file sets on objects other than ``self`` (``View.task = t``, ``setattr(v, "task", t)``):
     # a class attribute of that name may hold more than its class body says
     attributes_set: List[str] = field(default_factory=list)
+    # module-level names bound more than one way (``try: from .x import send`` ``except ImportError: send = f``):
+    # the dotted name each binding gives, None where one cannot be named (``bound_names.bound_several``)
+    bound_several: Dict[str, List[Optional[str]]] = field(default_factory=dict)
     error: Optional[str] = None  # set when the file does not parse; everything else is empty
 
     def to_json(self) -> Dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import libcst as cst
 
+from .. import celery_api
+from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind
 from .env_values import literal  # noqa: F401  (re-exported: literals are read here)
 from .flow import call_name
@@ -96,3 +98,20 @@ def unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:
 
 def code_of(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
+
+
+def registry_key(node: cst.CSTNode) -> Optional[str]:
+    """``app.tasks["proj.send"]`` / ``app.tasks.get("proj.send")``: the registered name looked up (DYNAMIC when
+    not a literal); None when ``node`` is no lookup in the task registry."""
+    if isinstance(node, cst.Subscript):
+        registry = node.value
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" \
+            and node.args and node.args[0].keyword is None:
+        registry, key = node.func.value, literal(node.args[0].value)
+    else:
+        return None
+    if not isinstance(registry, cst.Attribute) or registry.attr.value not in celery_api.names(Role.TASK_REGISTRY):
+        return None
+    return key if isinstance(key, str) else DYNAMIC

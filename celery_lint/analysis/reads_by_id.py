@@ -17,9 +17,10 @@ from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
 from .facts import ClassInfo, FunctionInfo, Outcome, Wait
-from .literals import first_literal, literal
+from .literals import code_of, first_literal, literal
 from .walk import last_name
 
+META_KEY = "celery-task-meta-"  # the key of a stored result in a key-value backend (Redis, memcached)
 _TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})  # Task methods given a task id
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
@@ -35,7 +36,7 @@ class ReadsById:
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) \
             and isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend"  # ``x.backend.get_...``
-        if name in celery_api.READ_BY_ID or restore or backend:
+        if name in celery_api.READ_BY_ID or restore or backend or self.reads_a_meta_key(node):
             if self.testing and first_literal(node) is not None:
                 return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
             self.reads_some_id(node)
@@ -43,6 +44,14 @@ class ReadsById:
             self.read_of_an_id_celery_gives(node)
         elif self.is_result_model_query(node):
             self.result_model_query(node)
+
+    def reads_a_meta_key(self, node: cst.Call) -> bool:
+        """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result (a file that never
+        spells the key is not looked at again)."""
+        written = self.__dict__.get("_meta_keys")
+        if written is None:
+            written = self.__dict__["_meta_keys"] = any(META_KEY.encode() in line for line in self.lines)
+        return written and any(META_KEY in code_of(arg.value) for arg in node.args)
 
     def reads_some_id(self, node: cst.Call) -> None:
         self.summary.reads_by_id.append(self.line_of(node))
@@ -96,9 +105,12 @@ class ReadsById:
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         outcome = Outcome(OutcomeKind.READ, "its stored row read through django-celery-results' TaskResult",
                           self.line_of(node))
-        name = literal(keywords["task_name"]) if "task_name" in keywords else None
-        if isinstance(name, str) and name != DYNAMIC:
-            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=name), at=node)
+        given = keywords.get("task_name", keywords.get("task_name__in"))
+        named = literal(given) if given is not None else None
+        names = [named] if isinstance(named, str) else list(named) if isinstance(named, (list, tuple)) else []
+        if names and all(isinstance(name, str) and name != DYNAMIC for name in names):
+            for name in names:  # ``task_name="proj.send"``, ``task_name__in=[...]``: those tasks' rows
+                self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=name), at=node)
             return
         self.reads_some_id(node)
         if "task_id" not in keywords and "task_id__in" not in keywords:

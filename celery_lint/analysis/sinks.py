@@ -20,6 +20,7 @@ from .literals import (
     is_getattr,
     literal,
     noqa_codes,
+    registry_key,
 )
 from .sites import enqueue_site
 
@@ -104,12 +105,10 @@ class Sinks:
     def task_reference(self, node: cst.CSTNode) -> Reference:
         """How a receiver names a task."""
         if isinstance(node, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node))
-        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) \
-                and node.value.attr.value in celery_api.names(Role.TASK_REGISTRY):
-            index = node.slice[0].slice if len(node.slice) == 1 else None
-            key = literal(index.value) if isinstance(index, cst.Index) else DYNAMIC
-            return Reference(by_name=key if isinstance(key, str) else DYNAMIC)  # DYNAMIC: ``app.tasks[name]``
+            return Reference(target=self.value_ref(node) or self.attribute_of_held(node))
+        key = registry_key(node)
+        if key is not None:
+            return Reference(by_name=key)  # DYNAMIC: ``app.tasks[name]``
         if is_getattr(node):
             return self.getattr_reference(node)
         if isinstance(node, cst.Call) and call_name(node) in celery_api.RUN_TIME_IMPORTS:
@@ -123,6 +122,20 @@ class Sinks:
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
             return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
         return Reference()
+
+    def attribute_of_held(self, node: cst.BaseExpression) -> Optional[str]:
+        """``m = import_module("proj.tasks")`` then ``m.send``: an attribute of a local that holds one known
+        module or object (what PossibleValues says it holds), as a dotted name."""
+        attributes = []
+        while isinstance(node, cst.Attribute):
+            attributes.append(node.attr.value)
+            node = node.value
+        if not attributes or not isinstance(node, cst.Name):
+            return None
+        held = self.held.names(node)
+        if held is None or len(held) != 1 or self.held.open_table:
+            return None
+        return ".".join([held[0], *reversed(attributes)])
 
     def getattr_reference(self, node: cst.Call) -> Reference:
         """``getattr(tasks, "send")``: that task; ``getattr(tasks, name)``: any task of ``tasks``, unless ``name``
@@ -165,6 +178,12 @@ class Sinks:
                 return True
         return False
 
+    def followed_elsewhere(self, receiver: cst.BaseExpression, name: str) -> bool:
+        """``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside; a Task class's own
+        ``apply_async`` handing on to ``super()``: its callers are followed."""
+        return (name in celery_api.ENQUEUE and self.is_signature_expr(receiver)) \
+            or (name in SENDS and self.overrides_enqueue(receiver))
+
     def overrides_enqueue(self, receiver: cst.BaseExpression) -> bool:
         """``return super().apply_async(...)`` in a method itself named ``apply_async``/``delay``: a wrapper
         whose result is the one its callers' ``t.apply_async(...)`` gives them, followed there."""
@@ -180,28 +199,20 @@ class Sinks:
             return True
         return self.ref_of(node) == "sys.modules"
 
-    def method_by_getattr(self, node: cst.Call, lookup: cst.Call) -> None:
-        """``getattr(t, "delay")(1)``: ``t.delay(1)``."""
-        name = literal(lookup.args[1].value) if len(lookup.args) >= 2 else None
-        if isinstance(name, str) and name in RECEIVER_METHODS:
-            self.method_call(node, lookup.args[0].value, name)
-
     def method_call(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> None:
         """``receiver.name(...)``, also written ``getattr(receiver, "name")(...)``."""
         if name in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
-        if name == "signature" and first_is_string(node):
+        if name == "signature" and (first_is_string(node) or _names_a_task_name(node)):  # (t.name): by name
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
             return
         if name not in RECEIVER_METHODS:
             return
         if name == "signature" and self.ref_of(receiver) in celery_api.NOT_CELERY_SIGNATURE:
             return  # ``inspect.signature(func).parameters``
-        if name in celery_api.ENQUEUE and self.is_signature_expr(receiver):
-            return  # ``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside
-        if name in SENDS and self.overrides_enqueue(receiver):
-            return  # a Task class's own ``apply_async`` handing on to ``super()``: its callers are followed
+        if self.followed_elsewhere(receiver, name):
+            return
         where = self.task_reference(receiver) or self.carrier_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
             where = Reference(by_name=DYNAMIC)
@@ -209,11 +220,33 @@ class Sinks:
             return
         if name in SENDS:
             # An unknown receiver (``self.task.delay()``) is recorded too: it may be any task handed on as a value.
-            self.use(UseKind.ENQUEUE, self.enqueued(node, name), where, self.call_ignore(node), node)
+            outcome = self.enqueued(node, name)
+            itself = self.bound_task_itself(receiver)  # ``self.apply_async()`` in a bound task: that task...
+            if itself is not None and outcome.kind.rank >= ID_TAKEN.rank:  # ...where its result may be read
+                where = Reference(target=itself)
+            self.use(UseKind.ENQUEUE, outcome, where, self.call_ignore(node), node)
         elif name in celery_api.SIGNATURE:
             self.use(UseKind.SIGNATURE, self.flow.signature(node), where, self.call_ignore(node), at=node)
         elif where:
             self.use(*self.receiver_use(node, receiver, name), where, at=node)
+
+    def getattr_call(self, node: cst.Call, lookup: cst.Call) -> None:
+        """``getattr(t, "delay")(...)``: as ``t.delay(...)``. ``getattr(t, method)(...)``, the method known at run
+        time, may be an enqueue: counted where its value is read or kept, never where it is dropped (it may be
+        ``apply``, run here)."""
+        if len(lookup.args) < 2 or not isinstance(lookup.args[0].value, (cst.Name, cst.Attribute)):
+            return
+        holder, attr = lookup.args[0].value, literal(lookup.args[1].value)
+        where = self.task_reference(holder) or self.carrier_reference(holder)
+        if not where or self.imported_at_run_time(holder):
+            return  # ``getattr(import_module(path), name)(...)`` runs a task here: nothing is enqueued
+        if isinstance(attr, str) and attr != DYNAMIC:
+            if attr in RECEIVER_METHODS:
+                self.method_call(node, holder, attr)
+            return
+        outcome = self.flow.result(node)
+        if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:  # (``getattr(self, handler)(e)``: no)
+            self.use(UseKind.ENQUEUE, outcome, where, self.call_ignore(node), at=node)
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
         """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
@@ -387,3 +420,11 @@ def _same_block(parents, first: cst.CSTNode, later: cst.CSTNode) -> bool:
             return False
         node = parents.get(node)
     return node is not None
+
+
+def _names_a_task_name(call: cst.Call) -> bool:
+    """``app.signature(send.name, ...)``: the first argument is a ``.name`` (a task's own signature method takes
+    its arguments first)."""
+    first = call.args[0] if call.args else None
+    return first is not None and first.keyword is None and isinstance(first.value, cst.Attribute) \
+        and first.value.attr.value == "name"

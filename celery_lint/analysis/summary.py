@@ -11,6 +11,7 @@ tasks are used), ``carriers`` (task values handed on); ``literals`` spells the s
 from __future__ import annotations
 
 import ast
+import builtins
 import gc
 from typing import Collection, Dict, List, Optional, Tuple
 
@@ -19,6 +20,7 @@ import libcst as cst
 from .. import celery_api
 from ..text import excerpt
 from ..types import DYNAMIC, OutcomeKind, UseKind
+from .bound_names import bound_several
 from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
 from .definitions import Definitions
@@ -175,6 +177,9 @@ def _located(source: bytes, error: SyntaxError) -> str:
     return f"{error.msg.replace('source code string', 'source code')}{where}"
 
 
+BUILTINS = frozenset(dir(builtins))
+
+
 class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
@@ -189,7 +194,12 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
         self.record_calls_of = record_calls_of  # None: all
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
-        self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
+        several = [name for name, targets in self.walk.module.bindings.items() if len(set(targets)) > 1]
+        if several:
+            summary.bound_several = bound_several(tree, several, summary.module, self.parents, self.ref_of,
+                                                  self.import_target)
+        # which tasks a local or table may hold
+        self.held = PossibleValues(tree, self.parents, self.value_ref, self.import_target, self.several_ways)
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
@@ -232,6 +242,27 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
     def resolve_name(self, name: cst.Name) -> Optional[str]:
         """Dotted name of a bare name: an import, or something defined at module level; None for locals."""
         return self.walk.resolve(name, self.summary.module)
+
+    def several_ways(self, name: cst.Name) -> Optional[List[Optional[str]]]:
+        """What a module-level name bound more than one way may be (see ``bound_names``); None for any other."""
+        found = self.summary.bound_several.get(name.value)
+        return found if found is not None and self.walk.binding_scope(name) is self.walk.module else None
+
+    def value_ref(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """``ref_of``, and for a name bound nowhere in a module with a star import (``from .tasks import *``), the
+        module's own name for it: the project follows the star imports (``Symbols.resolve``). Only for values
+        that may be tasks: a decorator or base class keeps ``ref_of``."""
+        found = self.ref_of(node)
+        if found is not None or not self.walk.star_imports:
+            return found
+        parts = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name) or node.value in BUILTINS or node not in self.walk.scope_of \
+                or self.walk.binding_scope(node) is not None:
+            return None
+        return ".".join([self.summary.module, node.value, *reversed(parts)])
 
     def ref_of(self, node: Optional[cst.CSTNode]) -> Optional[str]:
         parts = []
@@ -316,7 +347,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
         elif isinstance(func, cst.Name):
             self.function_call(node, func)
         elif is_getattr(func):
-            self.method_by_getattr(node, func)
+            self.getattr_call(node, func)
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value

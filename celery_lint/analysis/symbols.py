@@ -120,6 +120,22 @@ class Symbols:
                 return found
         return Resolved(Symbol.UNKNOWN, summary, None, rest)
 
+    def bound_several(self, dotted: Optional[str]) -> Optional[List[Optional[str]]]:
+        """What a module-level name bound more than one way may be (``try: from .x import send`` ``except
+        ImportError: send = fallback``: ``ModuleSummary.bound_several``), also where another module imports
+        it; None for any other name."""
+        for _depth in range(8):
+            module, _, name = (dotted or "").rpartition(".")
+            summary = self.modules.get(self.other_names.get(module, module))
+            if summary is None:
+                return None
+            if name in summary.bound_several:
+                return summary.bound_several[name]
+            if name in self._defs[summary.module] or name not in summary.imports:
+                return None
+            dotted = summary.imports[name]
+        return None
+
     def is_app(self, dotted: Optional[str]) -> bool:
         """Does ``dotted`` name a Celery application object?"""
         kind, _summary, obj, tail = self.resolve(dotted)

@@ -22,6 +22,7 @@ _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", 
                   "rbracket", "lbrace", "rbrace", "first_line", "empty_lines", "last_line", "indent")
 _FIELDS: Dict[type, tuple] = {}
 # One pattern for every name (compiling one per name cost more than the rest of the lookup).
+_OUTSIDE = {cst.Param: ("default", "annotation")}  # fields of a node evaluated in the scope around its own
 _DEFINITION_NAME = re.compile(r"\b(def|class)\s+(\w+)")
 _WORDS = re.compile(r"\w+")
 
@@ -63,6 +64,7 @@ class Walk:
         self.scope_of: Dict[cst.Name, Scope] = {}
         self.events: List[tuple] = []  # ("enter"|"leave", node)
         self.module = Scope("module", None)
+        self.star_imports = False  # ``from x import *`` at module level: a name bound nowhere may come from there
         self._statement_lines: Optional[Dict[cst.CSTNode, int]] = None  # statement -> line
         self._spans: Dict[cst.CSTNode, tuple] = {}  # simple statement line -> (first, last) line, Python's parser's
         self._words: Dict[tuple, Dict[str, Optional[int]]] = {}  # statement lines -> word -> its line if once
@@ -114,11 +116,14 @@ class Walk:
                 elif _is_node(value):
                     children.append((name, value))
             not_mentions = _NOT_MENTIONS.get(node_type, ())
+            outside = _OUTSIDE.get(node_type, ())
             for name, child in reversed(children):
                 if not_mentions == "all" or name in not_mentions:
                     parents[child] = node  # not a variable lookup: ``x.attr``, ``f(keyword=...)``, import aliases
                     continue
+                # a decorator, and a parameter's default or annotation, are evaluated where the def stands
                 child_scope = scope if (name == "decorators" or inner is None) else inner
+                child_scope = child_scope.parent or child_scope if name in outside else child_scope
                 stack.append((child, node, child_scope, False))
 
     # What each kind of node binds in ``scope``; a function, class, lambda or comprehension returns the scope
@@ -146,6 +151,7 @@ class Walk:
 
     def _bind_import(self, node, scope: Scope) -> None:
         if isinstance(node.names, cst.ImportStar):
+            self.star_imports = self.star_imports or scope is self.module
             return
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
@@ -212,10 +218,23 @@ class Walk:
             scope = scope.parent
         return None
 
+    def binding_scope(self, name: cst.Name) -> Optional[Scope]:
+        """The scope whose binding the bare name refers to (the module for ``global``/``nonlocal``, which
+        escape); None when no scope it sees binds it (a builtin, or a name a star import brings)."""
+        scope = start = self.scope_of.get(name)
+        while scope is not None:
+            if name.value in scope.globals:
+                return self.module
+            if (scope.kind != "class" or scope is start) and name.value in scope.bindings:
+                return scope
+            scope = scope.parent
+        return None
+
     def mentions(self, target: cst.Name) -> Optional[List[cst.Name]]:
         """Other mentions of the local variable ``target`` (in its function and closures); None when it is a
-        module or class variable, which anything may read."""
-        scope = self._binding_scope(self.scope_of.get(target), target.value)
+        module or class variable, which anything may read. Asked of a mention in a closure or of a global, the
+        scope that binds the name answers (``PENDING.append(r)`` in a function fills the module's list)."""
+        scope = self.binding_scope(target)
         if scope is None or scope.kind in ("module", "class"):
             return None
         found: List[cst.Name] = []
@@ -225,22 +244,6 @@ class Walk:
             found.extend(n for n in current.mentions.get(target.value, []) if n is not target)
             todo.extend(c for c in current.children if target.value not in c.bindings)
         return found
-
-    @staticmethod
-    def _binding_scope(scope: Optional[Scope], name: str) -> Optional[Scope]:
-        """The scope whose variable ``name`` is, seen from ``scope``: ``jobs.append(r)`` in a function that never
-        binds ``jobs`` fills the module's (or an enclosing function's) ``jobs``, not a local. None for a name
-        declared ``global`` or ``nonlocal`` there. A class body's names are not visible in its methods."""
-        start = scope
-        while scope is not None and scope.kind not in ("module", "class"):
-            if name in scope.globals:
-                return None
-            if name in scope.bindings:
-                return scope
-            scope = scope.parent
-            while scope is not None and scope.kind == "class" and scope is not start:
-                scope = scope.parent
-        return scope
 
     # ----- positions -----
     def position(self, node: cst.CSTNode) -> tuple:

@@ -240,6 +240,7 @@ def names_of_interest(project: Project) -> List[str]:
     for task in project.tasks:
         names.add(task.short_name)
     for summary in project.summaries:
+        names.update(_task_aliases(project, summary))
         for alias in summary.aliases:
             decorator = Decorator(f"{summary.module}.{alias.name}", False, {}, False, 0, 0)
             if project.symbols.task_decorator(decorator) is not None:
@@ -255,3 +256,14 @@ def names_of_interest(project: Project) -> List[str]:
     names.update(summary_waiting_names(project))
     names.update(waiting_function_names(project))
     return sorted(names)
+
+
+def _task_aliases(project: Project, summary: ModuleSummary) -> Set[str]:
+    """Names a module binds a task to by import, under a name of its own (``from .tasks import send as notify``,
+    ``try: from .x import notify`` ``except ImportError: notify = None``): a module importing ``notify`` from it
+    reaches the task without naming it."""
+    found = {name for name in summary.imports if not name.startswith("*")
+             and project.task_for(f"{summary.module}.{name}") is not None}
+    found.update(name for name, refs in summary.bound_several.items()
+                 if any(project.task_for(ref) is not None for ref in refs if ref))
+    return found

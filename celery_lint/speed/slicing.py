@@ -11,7 +11,7 @@ summary of what remains exactly what it would be on the whole file:
   into only if it must stay. Results flow only through local variables (the summary follows a variable's
   other mentions; anything stored on an object or passed along escapes), and a name resolves through its
   bindings, which mention it. Parameters are not followed unless reassigned (``self`` never holds a result),
-  a class body keeps only the bindings its kept statements use (class variables escape anyway), and a
+  a class body keeps only its imports and the bindings its kept statements use (class variables escape anyway), and a
   function that calls ``locals()`` or the like is kept whole.
   What the summary reads without a Celery token is kept too (all named in ``celery_api``): ``self.request``,
   ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``; and at the top
@@ -49,6 +49,7 @@ SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
 _LOOKUP_WORDS = frozenset(_LOOKUPS.split(b"|"))
+_IMPORTS = (ast.Import, ast.ImportFrom)  # in a class body: a class attribute the summary hands on as a value
 _REQUEST_WORDS = frozenset(_REQUEST.split(b"|"))
 
 
@@ -314,7 +315,7 @@ class _BodySlicer:
             scope.locals_escape = True
         unit.seed = (self.relevant(segments, unit.words, own) or _shares_a_line(self.lines, unit.start, unit.end)
                      or not _owns_first_line(statement, self.lines, unit.start)
-                     or (scope.is_class and sets_class_attr(statement)))
+                     or (scope.is_class and (sets_class_attr(statement) or isinstance(statement, _IMPORTS))))
 
     def _shared_line_unit(self, group: list, parent: _Unit, scope: _Scope, units: List[_Unit]) -> _Unit:
         (first, start, _), end = group[0], group[-1][2]
