@@ -194,3 +194,37 @@ def test_lines_from_a_run_of_attributes_and_from_where_a_statement_starts():
     assert walk.line(next(n for n in code.values() if isinstance(n, cst.Assign))) == 1
     assert walk._positions == {}  # all from the text
     assert walk.line(code["Frequency\n    .YEARLY"]) == 6 and walk._positions != {}
+
+
+STATEMENT_STARTS = b"""def run(items):
+    send.delay(
+        1)
+    job = app.send_task("x",
+                        2)
+    jobs[0].s(3).apply_async()
+    return (
+        other.delay())
+    (wrapped).delay(
+        6)
+    x = 1; later.delay(
+        7)
+def tabbed():
+\tt.delay(4,
+\t\t5)
+"""
+
+
+def test_the_column_of_what_a_statement_starts_with_is_read_off_its_line():
+    """``send.delay(...)`` over many lines: its column is where its line's code starts, with no code generated;
+    a call after a keyword, in brackets or after a semicolon is left to LibCST's code generation."""
+    rows = placed(STATEMENT_STARTS, ASKED)
+    assert [(want, got) for want, got, _ in rows if want != got] == []
+    tree = cst.parse_module(STATEMENT_STARTS)
+    walk = Walk(tree, STATEMENT_STARTS, lambda node, name: None, (cst.Call,))
+    calls = {cst.Module([]).code_for_node(node).lstrip("( \n").split("(")[0]: node for _event, node in walk.events}
+    assert walk.position(calls["send.delay"]) == (2, 4) and walk.position(calls["jobs[0].s"]) == (6, 4)
+    assert walk.position(calls["t.delay"]) == (14, 1)
+    assert walk._positions.keys() == {calls["send.delay"], calls["jobs[0].s"], calls["t.delay"]}
+    assert walk.position(calls["app.send_task"]) == (4, 10)  # not what its statement starts with
+    assert walk.position(calls["other.delay"]) == (8, 8) and walk.position(calls["later.delay"]) == (11, 11)
+    assert len(walk._positions) > 5  # those from generated code

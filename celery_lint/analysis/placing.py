@@ -141,6 +141,47 @@ def line_by_words(node: cst.CSTNode, statement: cst.CSTNode, span: tuple, parent
     return None
 
 
+# Nodes whose code starts with the code of their first child (no keyword or operator before it), and that child.
+_FIRST_CHILD = {
+    cst.SimpleStatementLine: lambda node: node.body[0],
+    cst.Expr: lambda node: node.value,
+    cst.Assign: lambda node: node.targets[0],
+    cst.AssignTarget: lambda node: node.target,
+    cst.AugAssign: lambda node: node.target,
+    cst.AnnAssign: lambda node: node.target,
+    cst.Call: lambda node: node.func,
+    cst.Attribute: lambda node: node.value,
+    cst.Subscript: lambda node: node.value,
+}
+
+
+def start_column(node: cst.CSTNode, statement: cst.CSTNode, parents: dict, first_line: str) -> Optional[int]:
+    """The column of ``node`` when the simple statement line ``statement`` (whose first line is ``first_line``)
+    starts with it: where the line's code starts, read off the text (as LibCST places it, without generating
+    the statement's code). None when that cannot be told so (a keyword before it, brackets, odd indentation)."""
+    current = node
+    while current is not statement:
+        parent = parents.get(current)
+        first = _FIRST_CHILD.get(type(parent))
+        if first is None or getattr(current, "lpar", None) or first(parent) is not current:
+            return None
+        current = parent
+    while type(node) is not cst.Name:  # down to the name it starts with, to check it is written there
+        first = _FIRST_CHILD.get(type(node))
+        if first is None or type(node) not in (cst.Expr, cst.Assign, cst.AssignTarget, cst.AugAssign, cst.AnnAssign,
+                                               cst.Call, cst.Attribute, cst.Subscript) or getattr(node, "lpar", None):
+            return None
+        node = first(node)
+    column = len(first_line) - len(first_line.lstrip(" \t"))
+    if getattr(node, "lpar", None) or not _NAME_AT.match(first_line, column) \
+            or _NAME_AT.match(first_line, column).group() != node.value:
+        return None
+    return column
+
+
+_NAME_AT = re.compile(r"\w+")
+
+
 def _starts(node: cst.CSTNode, statement: cst.CSTNode, parents: dict) -> bool:
     """Does ``statement``'s code start with ``node`` (each node on the way up its parent's first child, layout
     aside)? Not said of a decorator's own ``@`` (a line break may follow it), nor through brackets (LibCST

@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Dict, List, Optional
 
 import libcst as cst
-from .placing import generate_positions, header_only, line_by_words, statement_lines
+from .placing import generate_positions, header_only, line_by_words, start_column, statement_lines
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
@@ -315,6 +315,8 @@ class Walk:
             return cached
         lines = self._statement_lines_map()
         header = self._header_position(node, lines)
+        if header is None:
+            header = self._statement_start(node)
         if header is not None:
             self._positions[node] = header
             return header
@@ -350,6 +352,16 @@ class Walk:
             column = len(text) - len(text.lstrip())
             return (found[0], column) if text[column:column + 1] == "@" else None
         return None
+
+    def _statement_start(self, node: cst.CSTNode) -> Optional[tuple]:
+        """A node a simple statement starts with (``send.delay(x)``, ``job = ...``, most enqueue calls): on the
+        statement's first line, where its code starts."""
+        statement = self._statement_of(node)
+        span = self._spans.get(statement) if type(statement) is cst.SimpleStatementLine else None
+        if span is None:
+            return None
+        column = start_column(node, statement, self.parents, self._source_line(span[0]))
+        return (span[0], column) if column is not None else None
 
     def _source_line(self, number: int) -> str:
         if self._source_lines is None:
