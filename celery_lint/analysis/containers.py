@@ -189,13 +189,13 @@ class PossibleValues:
             return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
         if isinstance(scope, cst.FunctionDef) and scope in self._arguments and _is_parameter(scope, name.value):
-            if any(name.value in _module_bindings(node) for node in self._body_nodes(scope)):
+            if any(name.value in _module_bindings(node) for node in self._binding_nodes(scope)):
                 return None  # the parameter rebound: not followed
             return self._argument(scope, name.value, depth)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
-        for node in self._body_nodes(scope):
+        for node in self._binding_nodes(scope):
             if _mutates(node, name.value):
                 added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
                 if added is None:
@@ -214,11 +214,12 @@ class PossibleValues:
             return None  # ``fill(jobs)``, ``self.jobs = jobs``, ``alias = jobs``: filled where this cannot see
         return values
 
-    def _body_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
-        """``_walk`` of the function's body, once: a function asked about many variables is walked once."""
+    def _binding_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
+        """The nodes of ``_walk`` of the function's body (in its order) that may bind or fill a local, once: a
+        function asked about many variables is walked once, and its other nodes are never asked about."""
         nodes = self._in_body.get(function)
         if nodes is None:
-            nodes = self._in_body[function] = _walk(function.body)
+            nodes = self._in_body[function] = [node for node in _walk(function.body) if type(node) in _MAY_BIND]
         return nodes
 
     def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
@@ -459,6 +460,26 @@ def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
     return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
 
 
+def _with_subclasses(classes: tuple) -> frozenset:
+    found, todo = set(), list(classes)
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(current.__subclasses__())
+    return frozenset(found)
+
+
+# Every node ``_mutates``, ``_bound_here`` or ``_module_bindings`` says anything of: for the others they answer
+# False, [] and [] (``type(node) in`` rather than ``isinstance``, which runs Python code for LibCST's ABCMeta).
+_MAY_BIND = _with_subclasses((cst.Call, cst.AssignTarget, cst.Assign, cst.NamedExpr, cst.AugAssign, cst.AnnAssign,
+                              cst.With, cst.Global, cst.Nonlocal, cst.For, cst.CompFor, cst.AsName, cst.ImportAlias,
+                              cst.MatchAs, cst.MatchStar, cst.MatchMapping))
+
+
+_SCOPES = _with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
 def _as_literal(comprehension) -> cst.BaseExpression:
     """A comprehension as the literal of what it holds: its element, over its loops' targets (see _variable)."""
     if isinstance(comprehension, cst.DictComp):
@@ -483,5 +504,5 @@ def _walk(nodes) -> List[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(c for c in node.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+        pending.extend(c for c in node.children if type(c) not in _SCOPES)
     return found
