@@ -15,6 +15,8 @@ from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
+from .walk import with_subclasses
+
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
@@ -460,24 +462,14 @@ def _bound_by(node: cst.CSTNode) -> List[cst.CSTNode]:
     return list(node.names) if isinstance(node, (cst.Global, cst.Nonlocal)) else []
 
 
-def _with_subclasses(classes: tuple) -> frozenset:
-    found, todo = set(), list(classes)
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(current.__subclasses__())
-    return frozenset(found)
-
-
 # Every node ``_mutates``, ``_bound_here`` or ``_module_bindings`` says anything of: for the others they answer
 # False, [] and [] (``type(node) in`` rather than ``isinstance``, which runs Python code for LibCST's ABCMeta).
-_MAY_BIND = _with_subclasses((cst.Call, cst.AssignTarget, cst.Assign, cst.NamedExpr, cst.AugAssign, cst.AnnAssign,
+_MAY_BIND = with_subclasses((cst.Call, cst.AssignTarget, cst.Assign, cst.NamedExpr, cst.AugAssign, cst.AnnAssign,
                               cst.With, cst.Global, cst.Nonlocal, cst.For, cst.CompFor, cst.AsName, cst.ImportAlias,
                               cst.MatchAs, cst.MatchStar, cst.MatchMapping))
 
 
-_SCOPES = _with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+_SCOPES = with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))
 
 
 def _as_literal(comprehension) -> cst.BaseExpression:

@@ -86,7 +86,7 @@ class Walk:
         # Every LibCST node class has ABCMeta for metaclass, so ``isinstance`` on them runs Python code; this
         # loop visits every node, so it asks ``type(node)`` of plain sets and dicts instead (four times faster).
         parents, events, scope_of = self.parents, self.events, self.scope_of
-        interesting = _subclasses(self.interesting)
+        interesting = with_subclasses(self.interesting)
         stack = [(node, parent, scope, False)]
         while stack:
             node, parent, scope, leaving = stack.pop()
@@ -445,7 +445,7 @@ def _is_node(value) -> bool:
 _SUBCLASSES: Dict[tuple, frozenset] = {}
 
 
-def _subclasses(classes: tuple) -> frozenset:
+def with_subclasses(classes: tuple) -> frozenset:
     """``classes`` and every class derived from them, so that ``type(node) in`` answers ``isinstance``."""
     found = _SUBCLASSES.get(classes)
     if found is None:
@@ -460,7 +460,7 @@ def _subclasses(classes: tuple) -> frozenset:
 
 
 _LINE_STATEMENTS = frozenset({cst.SimpleStatementLine, cst.Decorator})  # Python's parser knows their lines
-_STATEMENTS = _LINE_STATEMENTS | _subclasses((cst.BaseCompoundStatement,))
+_STATEMENTS = _LINE_STATEMENTS | with_subclasses((cst.BaseCompoundStatement,))
 
 
 def last_name(node) -> Optional[str]:
