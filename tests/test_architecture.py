@@ -25,7 +25,7 @@ PIPELINE = [
     "celery_lint.rules.unparsable_file",
     "celery_lint.rules",
     "celery_lint.project_files", "celery_lint.discovery", "celery_lint.config", "celery_lint.sources",
-    "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.bindings", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
+    "celery_lint.speed", "celery_lint.speed.prefilter", "celery_lint.speed.bindings", "celery_lint.speed.kept_statements", "celery_lint.speed.slicing", "celery_lint.speed.reuse",
     "celery_lint.speed.cache_dir", "celery_lint.speed.cache", "celery_lint.speed.answers", "celery_lint.speed.buffer_answer", "celery_lint.speed.parallel", "celery_lint.speed.rounds",
     "celery_lint.speed.syntax",
     "celery_lint.fixing", "celery_lint.fixing.arguments", "celery_lint.fixing.call_edits", "celery_lint.fixing.edits", "celery_lint.fixing.writing", "celery_lint.fixing.noqa",

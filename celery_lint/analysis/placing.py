@@ -11,6 +11,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .parsing import python_pieces
+from .statements import Kept, kind_of
 
 
 def generate_positions(module: cst.Module):
@@ -42,15 +43,17 @@ def header_only(statement: cst.CSTNode) -> cst.CSTNode:
     return statement.with_changes(**changes)
 
 
-def statement_lines(module: cst.Module, source: bytes) -> Tuple[Dict[cst.CSTNode, int], dict, dict]:
+def statement_lines(module: cst.Module, source: bytes, kept: Optional[Kept] = None
+                    ) -> Tuple[Dict[cst.CSTNode, int], dict, dict]:
     """The line of every statement (nested ones too), from Python's own fast parser, matched by structure;
     the (first, last) lines of each simple statement line; each decorated definition's decorator lines. Only
-    these numbers are kept, never Python's tree (which would stay alive beside LibCST's, as large again)."""
+    these numbers are kept, never Python's tree (which would stay alive beside LibCST's, as large again).
+    ``kept``: Python's statements of ``source`` as the slicer already knows them, instead of parsing it."""
     out: Dict[cst.CSTNode, int] = {}
     spans: dict = {}
     decorators: dict = {}
     matched = 0  # top-level statements of ``module`` matched so far
-    for tree in python_pieces(source):
+    for tree in [kept] if kept is not None else python_pieces(source):
         if tree is None:
             break
         matched += _map_block(module.body[matched:], tree.body, out, spans, decorators)
@@ -83,12 +86,12 @@ def _map_compound(statement, node, out, spans: dict, decorators: dict) -> None:
         _map_block(body.body, node.body, out, spans, decorators)
     orelse = getattr(statement, "orelse", None)
     ast_orelse = getattr(node, "orelse", None) or []
-    if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
+    if isinstance(orelse, cst.If) and ast_orelse and kind_of(ast_orelse[0]) is ast.If:
         out[orelse] = ast_orelse[0].lineno
         _map_compound(orelse, ast_orelse[0], out, spans, decorators)
     elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
         _map_block(orelse.body.body, ast_orelse, out, spans, decorators)
-    if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
+    if isinstance(statement, cst.Try) and kind_of(node) is ast.Try:
         for handler, ast_handler in zip(statement.handlers, node.handlers):
             if isinstance(handler.body, cst.IndentedBlock):
                 _map_block(handler.body.body, ast_handler.body, out, spans, decorators)

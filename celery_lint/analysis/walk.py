@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Dict, List, Optional
 
 import libcst as cst
+from .statements import Kept
 from .placing import generate_positions, header_only, line_by_words, start_column, statement_lines
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
@@ -53,10 +54,11 @@ class Walk:
     """Parents, scopes, and the nodes (in source order) that the summary handles."""
 
     def __init__(self, module: cst.Module, source: bytes, import_target, interesting: tuple,
-                 line_numbers: Optional[List[int]] = None):
+                 line_numbers: Optional[List[int]] = None, statements: Optional[Kept] = None):
         self.module_node = module
         self.source = source
         self.line_numbers = line_numbers  # original line of each line of ``source``, when it was cut from a file
+        self.statements = statements  # Python's statements of ``source``, when the slicer knows them
         self.import_target = import_target  # (import node, bound name) -> dotted target
         self.interesting = interesting
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
@@ -409,7 +411,9 @@ class Walk:
     def _statement_lines_map(self) -> Dict[cst.CSTNode, int]:
         """Line of every statement (nested ones too), from Python's own fast parser, matched by structure."""
         if self._statement_lines is None:
-            self._statement_lines, self._spans, self._decorator_spans = statement_lines(self.module_node, self.source)
+            found = statement_lines(self.module_node, self.source, self.statements)
+            self._statement_lines, self._spans, self._decorator_spans = found
+            self.statements = None  # only these numbers are kept
         return self._statement_lines
 
 
