@@ -13,7 +13,7 @@ PIPELINE = [
     "celery_lint", "celery_lint.celery_api", "celery_lint.types", "celery_lint.text",
     "celery_lint.analysis", "celery_lint.analysis.facts", "celery_lint.analysis.sites", "celery_lint.analysis.statements",
     "celery_lint.analysis.guard", "celery_lint.analysis.parsing", "celery_lint.analysis.depth",
-    "celery_lint.analysis.placing", "celery_lint.analysis.walk", "celery_lint.analysis.canvas", "celery_lint.analysis.flow",
+    "celery_lint.analysis.children", "celery_lint.analysis.placing", "celery_lint.analysis.walk", "celery_lint.analysis.canvas", "celery_lint.analysis.flow",
     "celery_lint.analysis.containers", "celery_lint.analysis.env_values", "celery_lint.analysis.literals",
     "celery_lint.analysis.carriers", "celery_lint.analysis.sinks", "celery_lint.analysis.config_sources",
     "celery_lint.analysis.definitions", "celery_lint.analysis.task_forms", "celery_lint.analysis.summary",

@@ -15,12 +15,11 @@ from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
+from .children import children
 from .walk import with_subclasses
 
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
-
-
 _OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
 
 
@@ -361,8 +360,6 @@ _MUTABLE = (cst.List, cst.Dict, cst.Set)
 # Calls that read a container and keep nothing of it: passing a container to any other call may fill it there.
 _READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "enumerate", "iter",
                          "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
-
-
 _RANDOM_READS = frozenset({"choice", "sample", "shuffle"})
 
 
@@ -485,7 +482,7 @@ def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
     while pending:
         current = pending.pop()
         found.append(current)
-        pending.extend(current.children)
+        pending.extend(children(current))
     return found
 
 
@@ -496,5 +493,5 @@ def _walk(nodes) -> List[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(c for c in node.children if type(c) not in _SCOPES)
+        pending.extend(c for c in children(node) if type(c) not in _SCOPES)
     return found

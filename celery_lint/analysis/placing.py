@@ -10,6 +10,7 @@ from typing import Callable, Dict, Optional, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .children import children
 from .parsing import python_pieces
 from .statements import Kept, kind_of
 
@@ -195,7 +196,7 @@ def _starts(node: cst.CSTNode, statement: cst.CSTNode, parents: dict) -> bool:
         parent = parents.get(node)
         if parent is None or getattr(node, "lpar", None):
             return False
-        lead = next((child for child in parent.children if not isinstance(child, _LAYOUT)), None)
+        lead = next((child for child in children(parent) if not isinstance(child, _LAYOUT)), None)
         if lead is not node:
             return False
         node = parent
