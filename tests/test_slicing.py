@@ -417,3 +417,86 @@ def test_a_followed_function_stays_whole_and_makes_no_other_file_matter():
     assert not interest.referenced_in(b"from app.views import ident\n\nSIZE = ident(3)\n")
     assert Interest(["send", "ident"]).referenced_in(b"from app.views import ident\n\nSIZE = ident(3)\n")
     assert interest.key != Interest(["send"]).key
+
+
+ELIF_CUT = """
+from celery import shared_task
+
+
+@shared_task
+def job(x):
+    if x:
+        job.delay(1)
+    elif x > 2:
+        job.delay(2)
+    elif x > 3:
+        print("nothing")
+    for y in range(x):
+        if y:
+            job.delay(y)
+        elif y > 1:
+            noise = 1
+        else:
+            noise = 2
+    try:
+        job.delay(0)
+    except ValueError:
+        noise = 3
+    finally:
+        print(noise)
+
+
+@shared_task
+def other():
+    noise = 4
+"""
+
+
+def test_the_cut_texts_statements_come_from_the_files_tree():
+    """Python's statements of the cut text, told from the whole file's tree, are a parse of the cut text: the
+    ``pass`` of a cut ``elif`` written at its ``if``'s indentation follows the ``if``; other blocks cut whole keep
+    their ``pass``; nothing cut gives the file's own statements."""
+    import ast
+
+    import libcst as cst
+
+    from celery_lint.analysis.placing import statement_lines
+
+    result = slice_source(dedent(ELIF_CUT).encode(), Interest(["job"]))
+    assert result.source.decode() == dedent("""
+        from celery import shared_task
+
+        @shared_task
+        def job(x):
+            if x:
+                job.delay(1)
+            elif x > 2:
+                job.delay(2)
+            pass
+            for y in range(x):
+                if y:
+                    job.delay(y)
+                elif y > 1:
+                    pass
+                else:
+                    pass
+            try:
+                job.delay(0)
+            except ValueError:
+                pass
+            finally:
+                pass
+        @shared_task
+        def other():
+            pass
+        """)
+    body = result.statements.body[1].body
+    assert [each.kind for each in body] == [ast.If, ast.Pass, ast.For, ast.Try]
+    assert [(each.lineno, each.end_lineno) for each in body] == [(5, None), (9, 9), (10, None), (17, None)]
+    assert body[0].orelse[0].lineno == 7 and body[0].orelse[0].orelse == []
+    assert body[2].body[0].orelse[0].lineno == 13 and body[3].handlers[0].body[0].lineno == 20
+    tree = cst.parse_module(result.source)
+    assert statement_lines(tree, result.source, result.statements) == statement_lines(tree, result.source)
+    whole = slice_source(b"import celery\nif celery:\n    x = 1\n", Interest())
+    assert whole.line_numbers is None and [s.kind for s in whole.statements.body] == [ast.Import, ast.If]
+    assert whole.statements.body[1].body[0].end_lineno == 3

@@ -194,3 +194,96 @@ def test_lines_from_a_run_of_attributes_and_from_where_a_statement_starts():
     assert walk.line(next(n for n in code.values() if isinstance(n, cst.Assign))) == 1
     assert walk._positions == {}  # all from the text
     assert walk.line(code["Frequency\n    .YEARLY"]) == 6 and walk._positions != {}
+
+
+STATEMENT_STARTS = b"""def run(items):
+    send.delay(
+        1)
+    job = app.send_task("x",
+                        2)
+    jobs[0].s(3).apply_async()
+    return (
+        other.delay())
+    (wrapped).delay(
+        6)
+    x = 1; later.delay(
+        7)
+def tabbed():
+\tt.delay(4,
+\t\t5)
+"""
+
+
+def test_the_column_of_what_a_statement_starts_with_is_read_off_its_line():
+    """``send.delay(...)`` over many lines: its column is where its line's code starts, with no code generated;
+    a call after a keyword, in brackets or after a semicolon is left to LibCST's code generation."""
+    rows = placed(STATEMENT_STARTS, ASKED)
+    assert [(want, got) for want, got, _ in rows if want != got] == []
+    tree = cst.parse_module(STATEMENT_STARTS)
+    walk = Walk(tree, STATEMENT_STARTS, lambda node, name: None, (cst.Call,))
+    calls = {cst.Module([]).code_for_node(node).lstrip("( \n").split("(")[0]: node for _event, node in walk.events}
+    assert walk.position(calls["send.delay"]) == (2, 4) and walk.position(calls["jobs[0].s"]) == (6, 4)
+    assert walk.position(calls["t.delay"]) == (14, 1)
+    assert walk._positions.keys() == {calls["send.delay"], calls["jobs[0].s"], calls["t.delay"]}
+    assert walk.position(calls["app.send_task"]) == (4, 10)  # not what its statement starts with
+    assert walk.position(calls["other.delay"]) == (8, 8) and walk.position(calls["later.delay"]) == (11, 11)
+    assert len(walk._positions) > 5  # those from generated code
+
+
+EVERY_KIND = b'''match command.split():
+    case [action, *rest] if rest:
+        pass
+    case {"k": v, **kw}:
+        pass
+    case Point(x=0, y=yy) | Point(1, 2) as p:
+        pass
+    case "a" | None | -1 | 1+2j:
+        pass
+type Alias[T: int, *Ts, **P] = list[T]
+def f[T](x: T, /, y=1, *a, z, **k) -> T:
+    global g
+    h = lambda q=1, *r, s, **t: (yield)
+    try:
+        pass
+    except* ValueError as e:
+        raise e from None
+    async def g():
+        async with a as b, c:
+            await x
+        async for i in y:
+            pass
+    print(f"{x!r:>{width}} {y=}", *a, **k)
+    del a[1:2, ::3], b.c
+    assert x, "m"
+    x @= y; x **= 2
+    return [i async for i in y if i] or {k: v for k, v in z} or {*a} or (i for i in ())
+@dec(1)
+class C(B, metaclass=M):
+    x: int = 1
+from . import (x as y, z)
+while x := f():
+    break
+else:
+    with (open(a) as b, open(c) as d):
+        pass
+'''
+
+
+def test_children_are_libcsts_in_its_order():
+    """``children(node)`` is ``node.children`` (the same nodes, in the same order) for every node of every kind."""
+    from celery_lint.analysis.children import _ORDER, children
+
+    kinds = set()
+    for source in [EVERY_KIND, *(path.read_bytes() for path in SAMPLES)]:
+        try:
+            todo = [cst.parse_module(source)]
+        except cst.ParserSyntaxError:
+            continue
+        while todo:
+            node = todo.pop()
+            kinds.add(type(node))
+            theirs = list(node.children)
+            assert [id(child) for child in children(node)] == [id(child) for child in theirs]
+            todo.extend(theirs)
+    assert len(kinds) > 120
+    assert [kind.__name__ for kind in kinds if _ORDER[kind] is None] == []  # none left to LibCST's visitor

@@ -17,11 +17,10 @@ import libcst as cst
 
 from .. import celery_api
 from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
+from .children import children, with_subclasses
 
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
-
-
 _OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
 
 
@@ -217,13 +216,13 @@ class PossibleValues:
             return self._unpacked(self._iterated(loop.iter, depth + 1), _position(loop.target, name.value), depth)
         scope = self._scope(name)
         if isinstance(scope, cst.FunctionDef) and scope in self._arguments and _is_parameter(scope, name.value):
-            if any(name.value in module_bindings(node) for node in self._body_nodes(scope)):
+            if any(name.value in module_bindings(node) for node in self._binding_nodes(scope)):
                 return None  # the parameter rebound: not followed
             return self._argument(scope, name.value, depth)
         if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
-        for node in self._body_nodes(scope):
+        for node in self._binding_nodes(scope):
             if _mutates(node, name.value):
                 added = _added(node, self.parents.get(node))  # ``jobs.append(t)``, ``jobs[k] = t``: as if the literal held it
                 if added is None:
@@ -242,11 +241,12 @@ class PossibleValues:
             return None  # ``fill(jobs)``, ``self.jobs = jobs``, ``alias = jobs``: filled where this cannot see
         return values
 
-    def _body_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
-        """``walk_nodes`` of the function's body, once: a function asked about many variables is walked once."""
+    def _binding_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
+        """The nodes of ``_walk`` of the function's body (in its order) that may bind or fill a local, once: a
+        function asked about many variables is walked once, and its other nodes are never asked about."""
         nodes = self._in_body.get(function)
         if nodes is None:
-            nodes = self._in_body[function] = walk_nodes(function.body)
+            nodes = self._in_body[function] = [node for node in _walk(function.body) if type(node) in _MAY_BIND]
         return nodes
 
     def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
@@ -402,8 +402,6 @@ _MUTABLE = (cst.List, cst.Dict, cst.Set)
 # Calls that read a container and keep nothing of it: passing a container to any other call may fill it there.
 _READS_ONLY = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "enumerate", "iter",
                          "next", "zip", "any", "all", "min", "max", "sum", "choice", "sample", "shuffle", "print"})
-
-
 _RANDOM_READS = frozenset({"choice", "sample", "shuffle"})
 
 
@@ -464,6 +462,16 @@ def _is_parameter(function: cst.FunctionDef, name: str) -> bool:
     return any(p.name.value == name for p in every)
 
 
+# Every node ``_mutates``, ``_bound_here`` or ``module_bindings`` says anything of: for the others they answer
+# False, [] and [] (``type(node) in`` rather than ``isinstance``, which runs Python code for LibCST's ABCMeta).
+_MAY_BIND = with_subclasses((cst.Call, cst.AssignTarget, cst.Assign, cst.NamedExpr, cst.AugAssign, cst.AnnAssign,
+                              cst.With, cst.Global, cst.Nonlocal, cst.For, cst.CompFor, cst.AsName, cst.ImportAlias,
+                              cst.MatchAs, cst.MatchStar, cst.MatchMapping))
+
+
+_SCOPES = with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
 def _as_literal(comprehension) -> cst.BaseExpression:
     """A comprehension as the literal of what it holds: its element, over its loops' targets (see _variable)."""
     if isinstance(comprehension, cst.DictComp):
@@ -477,5 +485,16 @@ def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
     while pending:
         current = pending.pop()
         found.append(current)
-        pending.extend(current.children)
+        pending.extend(children(current))
+    return found
+
+
+def _walk(nodes) -> List[cst.CSTNode]:
+    """Every node under these (not into nested functions or classes: their variables are their own)."""
+    pending = list(nodes) if isinstance(nodes, (list, tuple)) else [nodes]
+    found = []
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(c for c in children(node) if type(c) not in _SCOPES)
     return found

@@ -10,7 +10,9 @@ from typing import Callable, Dict, Optional, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .children import children
 from .parsing import python_pieces
+from .statements import Kept, kind_of
 
 
 def generate_positions(module: cst.Module):
@@ -42,15 +44,17 @@ def header_only(statement: cst.CSTNode) -> cst.CSTNode:
     return statement.with_changes(**changes)
 
 
-def statement_lines(module: cst.Module, source: bytes) -> Tuple[Dict[cst.CSTNode, int], dict, dict]:
+def statement_lines(module: cst.Module, source: bytes, kept: Optional[Kept] = None
+                    ) -> Tuple[Dict[cst.CSTNode, int], dict, dict]:
     """The line of every statement (nested ones too), from Python's own fast parser, matched by structure;
     the (first, last) lines of each simple statement line; each decorated definition's decorator lines. Only
-    these numbers are kept, never Python's tree (which would stay alive beside LibCST's, as large again)."""
+    these numbers are kept, never Python's tree (which would stay alive beside LibCST's, as large again).
+    ``kept``: Python's statements of ``source`` as the slicer already knows them, instead of parsing it."""
     out: Dict[cst.CSTNode, int] = {}
     spans: dict = {}
     decorators: dict = {}
     matched = 0  # top-level statements of ``module`` matched so far
-    for tree in python_pieces(source):
+    for tree in [kept] if kept is not None else python_pieces(source):
         if tree is None:
             break
         matched += _map_block(module.body[matched:], tree.body, out, spans, decorators)
@@ -83,12 +87,12 @@ def _map_compound(statement, node, out, spans: dict, decorators: dict) -> None:
         _map_block(body.body, node.body, out, spans, decorators)
     orelse = getattr(statement, "orelse", None)
     ast_orelse = getattr(node, "orelse", None) or []
-    if isinstance(orelse, cst.If) and ast_orelse and isinstance(ast_orelse[0], ast.If):
+    if isinstance(orelse, cst.If) and ast_orelse and kind_of(ast_orelse[0]) is ast.If:
         out[orelse] = ast_orelse[0].lineno
         _map_compound(orelse, ast_orelse[0], out, spans, decorators)
     elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
         _map_block(orelse.body.body, ast_orelse, out, spans, decorators)
-    if isinstance(statement, cst.Try) and isinstance(node, ast.Try):
+    if isinstance(statement, cst.Try) and kind_of(node) is ast.Try:
         for handler, ast_handler in zip(statement.handlers, node.handlers):
             if isinstance(handler.body, cst.IndentedBlock):
                 _map_block(handler.body.body, ast_handler.body, out, spans, decorators)
@@ -141,6 +145,47 @@ def line_by_words(node: cst.CSTNode, statement: cst.CSTNode, span: tuple, parent
     return None
 
 
+# Nodes whose code starts with the code of their first child (no keyword or operator before it), and that child.
+_FIRST_CHILD = {
+    cst.SimpleStatementLine: lambda node: node.body[0],
+    cst.Expr: lambda node: node.value,
+    cst.Assign: lambda node: node.targets[0],
+    cst.AssignTarget: lambda node: node.target,
+    cst.AugAssign: lambda node: node.target,
+    cst.AnnAssign: lambda node: node.target,
+    cst.Call: lambda node: node.func,
+    cst.Attribute: lambda node: node.value,
+    cst.Subscript: lambda node: node.value,
+}
+
+
+def start_column(node: cst.CSTNode, statement: cst.CSTNode, parents: dict, first_line: str) -> Optional[int]:
+    """The column of ``node`` when the simple statement line ``statement`` (whose first line is ``first_line``)
+    starts with it: where the line's code starts, read off the text (as LibCST places it, without generating
+    the statement's code). None when that cannot be told so (a keyword before it, brackets, odd indentation)."""
+    current = node
+    while current is not statement:
+        parent = parents.get(current)
+        first = _FIRST_CHILD.get(type(parent))
+        if first is None or getattr(current, "lpar", None) or first(parent) is not current:
+            return None
+        current = parent
+    while type(node) is not cst.Name:  # down to the name it starts with, to check it is written there
+        first = _FIRST_CHILD.get(type(node))
+        if first is None or type(node) not in (cst.Expr, cst.Assign, cst.AssignTarget, cst.AugAssign, cst.AnnAssign,
+                                               cst.Call, cst.Attribute, cst.Subscript) or getattr(node, "lpar", None):
+            return None
+        node = first(node)
+    column = len(first_line) - len(first_line.lstrip(" \t"))
+    if getattr(node, "lpar", None) or not _NAME_AT.match(first_line, column) \
+            or _NAME_AT.match(first_line, column).group() != node.value:
+        return None
+    return column
+
+
+_NAME_AT = re.compile(r"\w+")
+
+
 def _starts(node: cst.CSTNode, statement: cst.CSTNode, parents: dict) -> bool:
     """Does ``statement``'s code start with ``node`` (each node on the way up its parent's first child, layout
     aside)? Not said of a decorator's own ``@`` (a line break may follow it), nor through brackets (LibCST
@@ -151,7 +196,7 @@ def _starts(node: cst.CSTNode, statement: cst.CSTNode, parents: dict) -> bool:
         parent = parents.get(node)
         if parent is None or getattr(node, "lpar", None):
             return False
-        lead = next((child for child in parent.children if not isinstance(child, _LAYOUT)), None)
+        lead = next((child for child in children(parent) if not isinstance(child, _LAYOUT)), None)
         if lead is not node:
             return False
         node = parent

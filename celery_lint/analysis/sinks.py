@@ -9,6 +9,7 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
+from .children import children
 from .facts import Errback, FunctionInfo, Outcome, Use
 from .flow import call_name
 from .literals import (
@@ -65,7 +66,7 @@ def values_by_name(scope: cst.CSTNode) -> Dict[str, List[Tuple[bool, list]]]:
                 by_name.setdefault(target, []).append((True, [node.value]))
         elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
             by_name.setdefault(node.func.value.value, []).append((False, [arg.value for arg in node.args]))
-        pending.extend(c for c in node.children if not isinstance(c, cst.ClassDef))
+        pending.extend(c for c in children(node) if type(c) is not cst.ClassDef)
     return by_name
 
 

@@ -58,3 +58,23 @@ class SourceCut(NamedTuple):
     # which holds every expression the cut text does): no second parse of the cut text to ask again.
     deep: Optional[str] = None
     depth_checked: bool = False
+    # Python's statements of ``text`` (see ``Kept``), when the slicer could tell them from the file's tree: no
+    # second parse of the text for the walk's statement lines. None: parse ``text``.
+    statements: Optional["Kept"] = None
+
+
+class Kept:
+    """A statement of a cut file as Python's parser gives it for the cut text, with just what the walk's line
+    map reads (``placing.statement_lines``): its kind, lines, decorators' lines and blocks. Made by the slicer
+    from the whole file's tree, which it parsed already; also a module (``body``), a handler or a decorator."""
+
+    __slots__ = ("kind", "lineno", "end_lineno", "decorator_list", "body", "orelse", "handlers", "finalbody")
+
+    def __init__(self, kind: type, lineno: int = 0, end_lineno: Optional[int] = None):
+        self.kind, self.lineno, self.end_lineno = kind, lineno, end_lineno
+        self.decorator_list = self.body = self.orelse = self.handlers = self.finalbody = None
+
+
+def kind_of(node) -> type:
+    """The ``ast`` class of a statement of Python's tree or a ``Kept`` one."""
+    return node.kind if type(node) is Kept else type(node)

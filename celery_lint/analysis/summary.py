@@ -38,7 +38,7 @@ from .literals import code_of, imported_module, is_getattr, literal
 from .parsing import parse_module
 from .reads_by_id import ReadsById
 from .sinks import Sinks
-from .statements import SourceCut
+from .statements import Kept, SourceCut
 from .task_forms import TaskForms
 from .walk import Walk, last_name
 
@@ -109,6 +109,7 @@ def _beyond_limits(exc: BaseException) -> str:
 def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Optional[SourceCut],
                record_calls_of) -> Tuple[ModuleSummary, bool]:
     text, line_numbers = (cut.text, cut.line_numbers) if cut is not None else (source, None)
+    statements = cut.statements if cut is not None else None  # Python's statements of what LibCST parses
     if line_numbers is None:  # nothing cut: the whole file
         tree, error = _whole_file(source)
         if tree is None:
@@ -123,14 +124,14 @@ def _summarize(source: bytes, path: str, module: str, is_package: bool, cut: Opt
         except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError):
             # Python's parser read the whole file, so the cut is at fault: it may cost time, never a finding.
             # LibCST gets the whole file.
-            text, line_numbers = source, None
+            text, line_numbers, statements = source, None, None
             try:
                 tree = parse_module(source)
             except (cst.ParserSyntaxError, UnicodeDecodeError, SyntaxError, ValueError) as whole_exc:
                 return ModuleSummary(path, module, is_package, error=_unreadable(source, whole_exc)), False
     summary = ModuleSummary(path, module, is_package)
     # Python's own line breaks (str.splitlines would also break at \f and friends): noqa comments by line.
-    _Summarizer(tree, text, summary, source.splitlines(), record_calls_of, line_numbers).run()
+    _Summarizer(tree, text, summary, source.splitlines(), record_calls_of, line_numbers, statements).run()
     return summary, line_numbers is not None
 
 
@@ -188,11 +189,12 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
                cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr)
 
     def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
-                 record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None):
+                 record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None,
+                 statements: Optional[Kept] = None):
         self.summary = summary
         self.lines = lines  # of the original source, for noqa comments
         self.record_calls_of = record_calls_of  # None: all
-        self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
+        self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers, statements)
         self.parents = self.walk.parents
         several = [name for name, targets in self.walk.module.bindings.items() if len(set(targets)) > 1]
         if several:

@@ -14,7 +14,10 @@ from dataclasses import fields
 from typing import Dict, List, Optional
 
 import libcst as cst
-from .placing import generate_positions, header_only, line_by_words, statement_lines
+
+from .children import with_subclasses
+from .placing import generate_positions, header_only, line_by_words, start_column, statement_lines
+from .statements import Kept
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
 _SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "header", "footer", "semicolon",
@@ -54,10 +57,11 @@ class Walk:
     """Parents, scopes, and the nodes (in source order) that the summary handles."""
 
     def __init__(self, module: cst.Module, source: bytes, import_target, interesting: tuple,
-                 line_numbers: Optional[List[int]] = None):
+                 line_numbers: Optional[List[int]] = None, statements: Optional[Kept] = None):
         self.module_node = module
         self.source = source
         self.line_numbers = line_numbers  # original line of each line of ``source``, when it was cut from a file
+        self.statements = statements  # Python's statements of ``source``, when the slicer knows them
         self.import_target = import_target  # (import node, bound name) -> dotted target
         self.interesting = interesting
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
@@ -88,7 +92,7 @@ class Walk:
         # Every LibCST node class has ABCMeta for metaclass, so ``isinstance`` on them runs Python code; this
         # loop visits every node, so it asks ``type(node)`` of plain sets and dicts instead (four times faster).
         parents, events, scope_of = self.parents, self.events, self.scope_of
-        interesting = _subclasses(self.interesting)
+        interesting = with_subclasses(self.interesting)
         stack = [(node, parent, scope, False)]
         while stack:
             node, parent, scope, leaving = stack.pop()
@@ -334,6 +338,8 @@ class Walk:
             return cached
         lines = self._statement_lines_map()
         header = self._header_position(node, lines)
+        if header is None:
+            header = self._statement_start(node)
         if header is not None:
             self._positions[node] = header
             return header
@@ -369,6 +375,16 @@ class Walk:
             column = len(text) - len(text.lstrip())
             return (found[0], column) if text[column:column + 1] == "@" else None
         return None
+
+    def _statement_start(self, node: cst.CSTNode) -> Optional[tuple]:
+        """A node a simple statement starts with (``send.delay(x)``, ``job = ...``, most enqueue calls): on the
+        statement's first line, where its code starts."""
+        statement = self._statement_of(node)
+        span = self._spans.get(statement) if type(statement) is cst.SimpleStatementLine else None
+        if span is None:
+            return None
+        column = start_column(node, statement, self.parents, self._source_line(span[0]))
+        return (span[0], column) if column is not None else None
 
     def _source_line(self, number: int) -> str:
         if self._source_lines is None:
@@ -416,7 +432,9 @@ class Walk:
     def _statement_lines_map(self) -> Dict[cst.CSTNode, int]:
         """Line of every statement (nested ones too), from Python's own fast parser, matched by structure."""
         if self._statement_lines is None:
-            self._statement_lines, self._spans, self._decorator_spans = statement_lines(self.module_node, self.source)
+            found = statement_lines(self.module_node, self.source, self.statements)
+            self._statement_lines, self._spans, self._decorator_spans = found
+            self.statements = None  # only these numbers are kept
         return self._statement_lines
 
 
@@ -449,25 +467,10 @@ def _is_node(value) -> bool:
     return known
 
 
-_SUBCLASSES: Dict[tuple, frozenset] = {}
-
-
-def _subclasses(classes: tuple) -> frozenset:
-    """``classes`` and every class derived from them, so that ``type(node) in`` answers ``isinstance``."""
-    found = _SUBCLASSES.get(classes)
-    if found is None:
-        found, todo = set(), list(classes)
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo.extend(current.__subclasses__())
-        found = _SUBCLASSES[classes] = frozenset(found)
-    return found
 
 
 _LINE_STATEMENTS = frozenset({cst.SimpleStatementLine, cst.Decorator})  # Python's parser knows their lines
-_STATEMENTS = _LINE_STATEMENTS | _subclasses((cst.BaseCompoundStatement,))
+_STATEMENTS = _LINE_STATEMENTS | with_subclasses((cst.BaseCompoundStatement,))
 
 
 def last_name(node) -> Optional[str]:

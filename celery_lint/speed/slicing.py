@@ -31,8 +31,9 @@ from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from .. import celery_api
 from ..analysis.depth import too_deep_in
-from ..analysis.statements import SourceCut, parse_statements
+from ..analysis.statements import Kept, SourceCut, parse_statements
 from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
+from .kept_statements import kept_statements
 from .prefilter import WORD, celery_token_starts
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
@@ -60,11 +61,12 @@ class Sliced(NamedTuple):
     defined: FrozenSet[str] = frozenset()  # the module-level functions of the whole file (cut or kept)
     deep: Optional[str] = None  # ``depth.too_deep`` of what is kept, when ``depth_checked``
     depth_checked: bool = False
+    statements: Optional[Kept] = None  # Python's statements of ``source``, from the file's tree
 
     @property
     def cut(self) -> SourceCut:
         """What the summary parses instead of the file."""
-        return SourceCut(self.source, self.line_numbers, self.deep, self.depth_checked)
+        return SourceCut(self.source, self.line_numbers, self.deep, self.depth_checked, self.statements)
 
 
 class _Cut(NamedTuple):
@@ -113,12 +115,14 @@ def slice_source(source: bytes, keep) -> Sliced:
         if isinstance(statement, SCOPES) and not (isinstance(statement, FUNCTIONS) and statement.name.encode() in keep.returning):
             cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
     if not cuts:
-        return Sliced(source, [], None)
+        return Sliced(source, [], None, statements=kept_statements(tree, lines, [], None))
     defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
     # Whether an expression of what is kept nests too deep for LibCST, from the tree already parsed.
     cuts.sort()
     deep = too_deep_in(tree, lines, [(cut.start, cut.end) for cut in cuts])
-    return _apply(lines, cuts)._replace(defined=defined, deep=deep, depth_checked=True)
+    sliced = _apply(lines, cuts)
+    return sliced._replace(defined=defined, deep=deep, depth_checked=True,
+                           statements=kept_statements(tree, lines, cuts, sliced.line_numbers))
 
 
 class _Relevance:
