@@ -1020,3 +1020,37 @@ def test_a_stored_result_read_without_a_handle_counts(project, reader, use, expe
              + "\n\n\ndef other():\n    render.delay(2)\n    audit.delay(2)\n")
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/status.py": reader}))
     assert (found["render"], found["audit"]) == (expected, "unread")
+
+
+SIGNAL_LOADER = """
+    from importlib import import_module
+
+    from django.conf import settings
+
+
+    def undocumented_signals():
+        found = []
+        for app in settings.INSTALLED_APPS:
+            module = import_module(app + ".signals")
+            for key in dir(module):
+                found.append(getattr(module, key))
+        return found
+"""
+
+
+@pytest.mark.parametrize("signals, render", [
+    (None, "unread"),  # no module named signals: the loader can hold no task
+    ("from proj.tasks import render\n", "maybe"),  # a signals module binding the task: it may be looked up
+])
+def test_a_module_imported_by_a_path_ending_in_its_name_holds_only_the_tasks_of_such_modules(project, signals, render):
+    # ``import_module(app + ".signals")`` then ``getattr(module, key)``: a plugin loader (pretix's doc test) used
+    # to hand on every task of the project as a value; only a module named ``signals`` can be that module
+    views = ("from proj.tasks import audit, render\n\n\n"
+             "def view():\n    render.delay(1)\n    audit.delay(1)\n\n\n"
+             "def run(task):\n    return task.delay(1).get()\n")  # a result of a task this analysis cannot name
+    files = {"proj/tasks.py": TASKS, "proj/loader.py": SIGNAL_LOADER, "proj/views.py": views}
+    if signals is not None:
+        files["proj/signals.py"] = signals
+    root = project(files)
+    found = verdicts(root)
+    assert found["render"] == render and found["audit"] == "unread"

@@ -60,17 +60,22 @@ def imported_module(node: cst.CSTNode) -> Optional[str]:
     return path if isinstance(fromlist, (cst.List, cst.Tuple)) else None
 
 
-def imported_name(call: cst.Call) -> Optional[str]:
-    """``import_string(f"{app.name}.urls.urlpatterns")``: the object's name, when the path ends in a literal one."""
-    if call_name(call) not in OBJECT_IMPORTS or not call.args:
+def imported_name(call: cst.Call, imports=OBJECT_IMPORTS) -> Optional[str]:
+    """``import_string(f"{app.name}.urls.urlpatterns")``: the object's name, when the path ends in a literal one
+    (an f-string's or a sum's last part); with ``imports=MODULE_IMPORTS``, ``import_module(app + ".signals")``:
+    the module's last name."""
+    if call_name(call) not in imports or not call.args:
         return None
     path = call.args[0].value
-    if not isinstance(path, cst.FormattedString) or not path.parts:
+    if isinstance(path, cst.FormattedString) and path.parts and isinstance(path.parts[-1], cst.FormattedStringText):
+        tail = path.parts[-1].value
+    elif isinstance(path, cst.BinaryOperation) and isinstance(path.operator, cst.Add):
+        tail = literal(path.right)
+    else:
         return None
-    last = path.parts[-1]
-    if not isinstance(last, cst.FormattedStringText) or "." not in last.value.replace(":", "."):
+    if not isinstance(tail, str) or tail == DYNAMIC or "." not in tail.replace(":", "."):
         return None
-    name = last.value.replace(":", ".").rpartition(".")[2]
+    name = tail.replace(":", ".").rpartition(".")[2]
     return name if name.isidentifier() else None
 
 

@@ -65,6 +65,9 @@ class Project:
         """
         if self.symbols.imported_at_run_time(dotted or ""):
             return list(self.tasks)  # ``mod = import_module(path)``: a module known only at run time
+        if (dotted or "").startswith("*."):  # ``import_module(app + ".signals")``: any module of that last name
+            return [t for m in list(self.symbols.modules) if m.rpartition(".")[2] == dotted[2:]
+                    for t in self.tasks_in_module(m, depth) or []]
         kind, summary, _obj, tail = self.symbols.resolve(dotted)
         if kind is not Symbol.MODULE or tail:
             return None

@@ -148,7 +148,10 @@ class Sinks:
         attr = literal(node.args[1].value)
         module = self.ref_of(holder)
         if module is None and self.imported_at_run_time(holder):
-            return Reference(bound_as=attr) if isinstance(attr, str) and attr != DYNAMIC else Reference(by_name=DYNAMIC)
+            if isinstance(attr, str) and attr != DYNAMIC:
+                return Reference(bound_as=attr)
+            named = self.module_imported_as(holder)  # ``import_module(app + ".signals")``: a module of that name
+            return Reference(dynamic_module=f"*.{named}") if named else Reference(by_name=DYNAMIC)
         if module and isinstance(attr, str) and attr != DYNAMIC:
             return Reference(target=f"{module}.{attr}")
         if module:
@@ -191,6 +194,21 @@ class Sinks:
         function = next((info for info in reversed(self.stack) if isinstance(info, FunctionInfo)), None)
         return isinstance(receiver, cst.Call) and call_name(receiver) == "super" and function is not None \
             and function.name in SENDS
+
+    def module_imported_as(self, node: cst.BaseExpression, depth: int = 0) -> Optional[str]:
+        """The last name of the module ``import_module(app + ".signals")`` imports (also through a local variable
+        assigned it), or None."""
+        if isinstance(node, cst.Call):
+            return imported_name(node, MODULE_IMPORTS)
+        if not isinstance(node, cst.Name) or depth > 4:
+            return None
+        names = set()
+        for mention in self.flow.mentions(node) or [None]:
+            target = self.parents.get(mention) if mention is not None else None
+            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign):
+                names.add(self.module_imported_as(assign.value, depth + 1))
+        return names.pop() if len(names) == 1 else None
 
     def is_namespace(self, node: cst.BaseExpression) -> bool:
         """A mapping of a module's or object's names: ``globals()``, ``vars(x)``, ``x.__dict__``, ``sys.modules``."""

@@ -72,7 +72,9 @@ def _read(case: _Case) -> Optional[Verdict]:
 def _read_by_a_sibling_maybe(case: _Case) -> Optional[Verdict]:
     for path, use in case.storing:
         if use.dynamic_module is not None and use.outcome.kind is OutcomeKind.READ:
-            return Verdict(MAYBE, f"a task of {use.dynamic_module} named at run time (it may be this one) has its "
+            module = f"any module named {use.dynamic_module[2:]}" if use.dynamic_module.startswith("*.") \
+                else use.dynamic_module
+            return Verdict(MAYBE, f"a task of {module} named at run time (it may be this one) has its "
                            f"result read at {where(path, use)} ({use.outcome.detail})", decided_by=[(path, use)])
     return None
 
