@@ -1054,3 +1054,19 @@ def test_a_module_imported_by_a_path_ending_in_its_name_holds_only_the_tasks_of_
     root = project(files)
     found = verdicts(root)
     assert found["render"] == render and found["audit"] == "unread"
+
+
+@pytest.mark.parametrize("other", [
+    # a regex match's group(): not Celery's group
+    "import re\n\n\ndef cents(value):\n    if m := re.match(r'(\\d+)\\.00', value):\n        return m.group(1)\n    return value\n",
+    # a module imported at module level by a path ending in its name (pretix's plugin URLs)
+    "import importlib\n\nfrom django.apps import apps\n\nfound = []\nfor app in apps.get_app_configs():\n"
+    "    urlmod = importlib.import_module(app.name + '.urls')\n    if hasattr(urlmod, 'event_patterns'):\n"
+    "        found.append(urlmod.event_patterns)\n",
+])
+def test_what_only_looks_like_a_canvas_or_a_module_of_tasks_keeps_nothing_silent(project, other):
+    # each made every task handed on as a value "maybe" on the plain path (the fast path never read the file)
+    views = ("from proj.tasks import audit, render\n\n\ndef view(task):\n    render.delay(1)\n    audit.delay(1)\n"
+             "    return task.delay(1).get()\n\n\nHANDLERS = [render]\n")
+    root = project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/other.py": other})
+    assert verdicts(root) == {"render": "maybe", "audit": "unread"}

@@ -29,6 +29,7 @@ from .facts import (
 from .literals import (
     LITERALS,
     code_of,
+    MODULE_IMPORTS,
     imported_name,
     literal,
     noqa_codes,
@@ -282,7 +283,7 @@ class Definitions:
                     first = first.func
                 first_arg = self.ref_of(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
                 self.summary.aliases.append(Alias(name, ref, True, kwargs, star, self.line_of(at), first_arg,
-                                                  imported_name(value)))
+                                                  imported_name(value), imported_name(value, MODULE_IMPORTS)))
         elif isinstance(value, (cst.Name, cst.Attribute)):
             ref = self.ref_of(value)
             if ref is not None:

@@ -111,6 +111,7 @@ class Alias:
     line: int
     first_arg: Optional[str] = None  # ``f = app.register_task(FTask())``: the dotted name of what is registered
     imports_name: Optional[str] = None  # ``x = import_string(f"{p}.urls.urlpatterns")``: the object's name
+    module_named: Optional[str] = None  # ``m = import_module(app + ".urls")``: the last name of the module it is
 
 
 @dataclass

@@ -65,6 +65,8 @@ class Project:
         """
         if self.symbols.imported_at_run_time(dotted or ""):
             return list(self.tasks)  # ``mod = import_module(path)``: a module known only at run time
+        if self.symbols.module_named(dotted or ""):  # ``mod = import_module(app + ".urls")``
+            dotted = f"*.{self.symbols.module_named(dotted)}"
         if (dotted or "").startswith("*."):  # ``import_module(app + ".signals")``: any module of that last name
             return [t for m in list(self.symbols.modules) if m.rpartition(".")[2] == dotted[2:]
                     for t in self.tasks_in_module(m, depth) or []]

@@ -339,8 +339,8 @@ class Sinks:
         """``group(map(t.s, xs))``, ``chain(*self.steps)``: a canvas with members made where the analysis does not
         follow them (a signature it follows is one it sees made). Its way is recorded as that of a task we cannot
         name: a read of it keeps every task handed on as a value."""
-        if name not in celery_api.CANVAS or not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return
+        if name not in celery_api.CANVAS or not (self.ref_of(node.func) or "").startswith("celery."):
+            return  # Celery's own (``m.group(1)`` of a regex match, ``itertools.chain``: not canvases)
         if any(not self._members_seen(arg.value) for arg in node.args if arg.keyword is None):
             self.use(UseKind.SIGNATURE, self.flow.signature(node), Reference(), at=node)
 

@@ -265,7 +265,12 @@ class Symbols:
         """``mod = import_module(path)`` at module level: a module (or object) known only at run time."""
         kind, _summary, obj, tail = self.resolve(dotted)
         return (kind is Symbol.ALIAS and not tail and obj.called and obj.imports_name is None
-                and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
+                and obj.module_named is None and (obj.ref or "").rpartition(".")[2] in celery_api.RUN_TIME_IMPORTS)
+
+    def module_named(self, dotted: str) -> Optional[str]:
+        """``mod = import_module(app + ".urls")`` at module level: the last name of the module it is, or None."""
+        kind, _summary, obj, tail = self.resolve(dotted)
+        return obj.module_named if kind is Symbol.ALIAS and not tail and obj.called else None
 
 
 def _import_name(summary: ModuleSummary) -> str:
