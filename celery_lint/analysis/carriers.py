@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import celery_api
 from ..types import DYNAMIC, OutcomeKind, UseKind
-from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
+from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, ViaParam
 from .flow import call_name
 from .literals import is_getattr, literal, unsubscripted
 
@@ -34,6 +34,7 @@ class Reference(NamedTuple):
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
     class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
+    returned: Optional[ReturnOf] = None  # ``ident(t)``: what a function of another module returns, given these
 
     def __bool__(self) -> bool:
         return any(value is not None for value in self)

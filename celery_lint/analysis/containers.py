@@ -11,18 +11,20 @@ names; one that is not a task simply matches none.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Set
+from typing import Callable, Dict, List, Optional, Set, Union
 
 import libcst as cst
 
+from .facts import ReturnOf
+from .given import Given
+
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
-_LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
 
 
 _OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
 
 
-class PossibleValues:
+class PossibleValues(Given):
     def __init__(self, module: cst.Module, parents: Dict[cst.CSTNode, cst.CSTNode],
                  ref_of: Callable[[cst.CSTNode], Optional[str]]):
         self.module = module
@@ -33,23 +35,27 @@ class PossibleValues:
         self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
         self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
         self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
+        self._parameters: Set[cst.Name] = set()  # see gives: stand-ins for a function's own parameters
         # Went through a module-level table on the last question: other modules may add to it.
         self.open_table = False
 
-    def names(self, node: cst.BaseExpression) -> Optional[List[str]]:
+    def names(self, node: cst.BaseExpression, calls: bool = False) -> Optional[List[Union[str, ReturnOf]]]:
+        """The dotted names ``node`` may be (``calls``: also other modules' calls, ``ident(t)``, as ReturnOf)."""
         self.open_table = False
         leaves = self._values(node, 0)
         if leaves is None:
             return None
-        names = []
+        names: List[Union[str, ReturnOf]] = []
         for leaf in leaves:
             if isinstance(leaf, cst.Name) and leaf.value == "None":
                 continue  # ``table.get(key)`` with no such key: nothing is enqueued (it raises)
-            ref = self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
-            if ref is None:
+            found = self._return_of(leaf) if calls and isinstance(leaf, cst.Call) \
+                else self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
+            if found is None:
                 return None
-            names.append(ref)
-        return list(dict.fromkeys(names)) or None
+            if found not in names:
+                names.append(found)
+        return names or None
 
     # ----- what an expression may evaluate to: leaf expressions -----
     def _values(self, node: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
@@ -74,10 +80,8 @@ class PossibleValues:
             return [_as_literal(node)]
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
             return self._returned(node, depth)
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
-            found = [self._members(node.func.value, depth + 1)]
-            found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
-            return self._union(found)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return self._method_returned(node, depth)
         return None
 
     def _returned(self, call: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
@@ -86,7 +90,9 @@ class PossibleValues:
         rebound function, a bare ``return``, a parameter with a default the call leaves out, ``*args``)."""
         self.returns_asked.add(call.func.value)  # the speed layer keeps its definition
         function = self._functions().get(call.func.value)
-        if function is None or function in self._arguments or any(arg.star for arg in call.args) \
+        if function is None:  # another module's (``from helpers import ident``): the project links it
+            return [call] if self.ref_of(call.func) is not None else None
+        if function in self._arguments or any(arg.star for arg in call.args) \
                 or self._scope(call) is function:
             return None
         returns = [node for node in _walk(function.body) if isinstance(node, cst.Return)]
@@ -109,12 +115,12 @@ class PossibleValues:
         positional = [*params.posonly_params, *params.params]
         keyword = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
         if keyword is not None:
-            return self._values(keyword.value, depth + 1)
+            return self._passed(keyword.value, depth)
         index = next((i for i, param in enumerate(positional) if param.name.value == name), None)
         given = [arg for arg in call.args if arg.keyword is None]
         if index is None or index >= len(given):
             return None
-        return self._values(given[index].value, depth + 1)
+        return self._passed(given[index].value, depth)
 
     def _functions(self) -> Dict[str, cst.FunctionDef]:
         """The undecorated module-level functions, by name, of names bound once at module level."""

@@ -69,6 +69,11 @@ class FunctionInfo:
     varargs: bool = False
     reads_by_id: bool = False  # its body builds a result from an id (``AsyncResult(task_id)``)
     returns: List[str] = field(default_factory=list)  # what it returns, as dotted names: ``Celery`` for a factory
+    # A plain module-level function (``def ident(x): return x``): the dotted names its returns may hold, and the
+    # parameters whose argument they may hold (name -> position, -1 keyword-only); None: anything else may come
+    # back. Made for every such function on the plain path, for those kept whole (``name()``) on the fast one.
+    gives: Optional[List[str]] = None
+    gives_params: Dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +147,16 @@ class ViaParam:
 
 
 @dataclass
+class ReturnOf:
+    """``ident(t)`` where ``ident`` is a function of another module: what the call gives back, which the project
+    links (the function's ``gives``, its parameters standing for this call's arguments)."""
+
+    function: str  # dotted name of the function called
+    refs: List[Optional[List[str]]]  # per positional argument, the dotted names it may be (None: not names)
+    kwrefs: Dict[str, Optional[List[str]]]
+
+
+@dataclass
 class Call:
     """A call of a module-level function (a helper that may return a result, a getattr dispatcher): its literal
     arguments, and what happens to the value it returns."""
@@ -189,6 +204,7 @@ class Use:
     class_attr: Optional[str] = None  # ``self.task`` in a method: ``<module>.<class qualname>:task``
     scope: str = ""  # qualname of the enclosing function or class ("" at module level)
     site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
+    returned: Optional[ReturnOf] = None  # ``ident(t).delay()``: the receiver is what that call returns
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .facts import (
     Use,
 )
 from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
+from .returned import returned_names
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -418,9 +419,9 @@ class Project:
         if use.by_name is not None:
             task = self.tasks_by_name.get(use.by_name)  # none: maybe a task whose name= is not a literal
             return use, [task] if task else [t for t in self.tasks if t.name is None]
-        if use.target is not None:
-            return self._named_targets(use)
-        return use, []
+        if use.returned and ((names := returned_names(self.symbols, self.summaries, use.returned)) or not use.target):
+            return use, self._carried(names)  # ``ident(t).delay()``: what another module's function gives back
+        return self._named_targets(use) if use.target is not None else (use, [])
 
     def _carried(self, names: Optional[List[str]]) -> List[Task]:
         """The tasks among the names a carrier may hold; none (an unknown use) when one may hold a task this

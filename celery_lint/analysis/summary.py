@@ -11,6 +11,7 @@ tasks are used), ``carriers`` (task values handed on); ``literals`` spells the s
 from __future__ import annotations
 
 import ast
+from collections import Counter
 import gc
 from typing import Collection, Dict, List, Optional, Tuple
 
@@ -204,11 +205,22 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
             handler = getattr(self, f"{'visit' if event == 'enter' else 'leave'}_{type(node).__name__}", None)
             if handler is not None:
                 handler(node)
+        self.functions_given()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
         self.summary.returns_followed = sorted(self.held.returns_asked)
         self.walk = self.flow = self.held = None
+
+    def functions_given(self) -> None:
+        """What each plain module-level function returns (``FunctionInfo.gives``). On the fast path only for those
+        kept whole (``name()`` of interest): the slicer may have cut some of any other's body. Not for a name
+        defined twice (``if X: def f(...)`` beside ``def f(...)``)."""
+        defined = Counter(info.qualname for info in self.summary.functions)
+        for info in self.summary.functions:
+            if info.qualname == info.name and defined[info.name] == 1 \
+                    and (self.record_calls_of is None or f"{info.name}()" in self.record_calls_of):
+                info.gives, info.gives_params = self.held.gives(info.name) or (None, {})
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
