@@ -38,10 +38,9 @@ NOT_FOLLOWED = flows.Gaps(
          for name in ("lambda_closure", "lambda_param", "self_attr")]
         # a list bound to two names at once (either may fill it): a bound method in it is followed where called
         + [("chained", kind) for kind in ("T", "S", "R")]
-        # containers filled after they are made, comprehensions, returns of this module's functions and of
-        # another module's: followed for the task object only
+        # containers filled after they are made, comprehensions: followed for the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")
-           for name in ("append", "setitem", "update", "list_comp", "dict_comp", "return", "return_other_module")]
+           for name in ("append", "setitem", "update", "list_comp", "dict_comp")]
         # a bound method, signature or handle in a module global (also imported), a class attribute, a parameter,
         # a for target or a tuple unpacking: these are followed for the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")

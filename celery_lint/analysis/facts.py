@@ -32,9 +32,28 @@ class Outcome:
     via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
     # the way to what decided it, in order (empty for a discarded result: nothing to show)
     steps: List["Step"] = field(default_factory=list)
+    # handed to a function that may give it back (``ident(t.delay(1)).get()``): what happens then, one entry per
+    # function in turn (``a(b(x))``: b, then a); the project links it (``analysis.returned.passed_on``)
+    passed: List["Passed"] = field(default_factory=list)
 
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
         return other is None or self.kind.rank > other.kind.rank
+
+
+@dataclass
+class Passed:
+    """``ident(t.delay(1)).get()``: a result (signature, bound ``.delay``) handed to a function; when the function
+    only gives that argument back (``FunctionInfo.gives_back``), its outcome is where the call's value goes (the
+    fields below, as an Outcome's), followed as the argument's kind."""
+
+    function: str  # dotted name of the function called
+    index: Optional[int]  # the argument's position, None when passed by keyword
+    keyword: Optional[str]
+    kind: OutcomeKind
+    detail: str
+    line: int
+    via: Optional[str] = None
+    steps: List[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -74,6 +93,7 @@ class FunctionInfo:
     # back. Made for every such function on the plain path, for those kept whole (``name()``) on the fast one.
     gives: Optional[List[str]] = None
     gives_params: Dict[str, int] = field(default_factory=dict)
+    gives_back: List[str] = field(default_factory=list)  # parameters whose value only goes back to the caller
 
 
 @dataclass

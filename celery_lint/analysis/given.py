@@ -51,6 +51,10 @@ class Given:
         self.open_table = open_table
         return found
 
+    def plain_function(self, name: str) -> Optional[cst.FunctionDef]:
+        """This module's undecorated module-level function ``name``, bound once there (None for anything else)."""
+        return self._functions().get(name)
+
     def gives(self, name: str) -> Optional[Tuple[List[str], Dict[str, int]]]:
         """What a call of this module's plain function ``name`` returns, as FunctionInfo.gives says it: the
         dotted names, and the parameters (name -> position, -1 keyword-only) whose argument it may return."""

@@ -20,7 +20,7 @@ from .facts import (
     Use,
 )
 from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
-from .returned import returned_names
+from .returned import passed_on, returned_names
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -385,7 +385,7 @@ class Project:
 
     # ----- linking each use to the tasks it may touch -----
     def _link(self, path: str, use: Use) -> None:
-        use = self._followed(use)
+        use = self._followed(passed_on(self.symbols, self.summaries, use))
         if use.kind is UseKind.VALUE and use.outcome.kind is OutcomeKind.DISCARDED:
             return  # a task object returned to callers that only call it or drop it: never enqueued from there
         if use.by_name == DYNAMIC and use.kind is not UseKind.VALUE and use.dynamic_module is None:

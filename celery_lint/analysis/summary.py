@@ -191,7 +191,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
         self.walk = Walk(tree, source, self.import_target, self.HANDLED, line_numbers)
         self.parents = self.walk.parents
         self.held = PossibleValues(tree, self.parents, self.ref_of)  # which tasks a local or table may hold
-        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place,
+                               self.ref_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
@@ -221,6 +222,11 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
             if info.qualname == info.name and defined[info.name] == 1 \
                     and (self.record_calls_of is None or f"{info.name}()" in self.record_calls_of):
                 info.gives, info.gives_params = self.held.gives(info.name) or (None, {})
+                if info.gives is not None:  # a plain function: the parameters it only gives back
+                    self.rough = True
+                    function = self.held.plain_function(info.name)
+                    info.gives_back = self.flow.gives_back(function, f"{self.summary.module}.{info.name}")
+                    self.rough = False
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
