@@ -159,3 +159,55 @@ def test_a_call_given_unknown_arguments_names_no_other_task(project):
     """)
     verdicts = {task.short_name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
     assert verdicts == {"render": "maybe", "audit": "unread"}
+
+
+# ----- a result, a signature or a bound .delay handed to a function that only gives it back -----
+
+def test_a_handle_signature_or_bound_method_given_back_takes_the_outcome_of_the_call(project):
+    root = _project(project, IDENT, """
+        from celery import group
+
+        from proj.helpers import ident
+
+
+        def local(x):
+            return x
+
+
+        def view():
+            ident(render.delay(1)).get()
+            group([ident(render.s(1))]).delay().get()
+            ident(render.apply_async)((1,)).wait()
+            local(ident(render.delay(2))).ready()
+
+
+        def other():
+            ident(audit.delay(1)).forget()
+            ident(audit.s(1)).delay()
+            ident(audit.delay)(1)
+            local(audit.delay(2))
+            handle = local(ident(audit.delay(3)))
+            return handle.id
+    """)
+    assert lint(root) == [AUDIT_UNREAD.format(n=5, s="s")]
+
+
+@pytest.mark.parametrize("helpers", [
+    # the function reads it, keeps it, hands it on, may give back something else, is decorated
+    "def ident(x):\n    x.get()\n    return x\n",
+    "KEPT = []\n\n\ndef ident(x):\n    KEPT.append(x)\n    return x\n",
+    "from proj.factory import wrap\n\n\ndef ident(x):\n    return wrap(x)\n",
+    "def ident(x, y=None):\n    return y\n",
+    "import functools\n\n\n@functools.lru_cache()\ndef ident(x):\n    return x\n",
+])
+def test_a_handle_the_function_may_do_anything_with_is_not_unread(project, helpers):
+    root = _project(project, helpers, """
+        from proj.helpers import ident
+
+
+        def view():
+            ident(render.delay(1))
+            audit.delay(1)
+    """)
+    verdicts = {task.short_name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
+    assert verdicts == {"render": "maybe", "audit": "unread"}
