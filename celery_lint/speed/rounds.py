@@ -237,11 +237,12 @@ def _returns_cut(record: Optional[SliceRecord]) -> bool:
     return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
 
 
-def _defines_returning(source: bytes, interest: Interest, record: SliceRecord) -> bool:
+def _defines_returning(source: bytes, interest: Interest, record: Optional[SliceRecord]) -> bool:
     """Does the file define at module level a function whose returns another file follows (``name()``, new to
     its record), or may it replace one (``helpers.name = f``, ``setattr``)? Only there does keeping the
     statements that name it change a summary."""
-    fresh = [name for name in interest.returning if f"{name.decode()}()" not in record.names_seen and name in source]
+    seen = record.names_seen if record is not None else []
+    fresh = [name for name in interest.returning if f"{name.decode()}()" not in seen and name in source]
     replaces = fresh and any(word in source for word in _REPLACING)
     return any(re.search(rb"^(?:async[ \t]+)?def[ \t]+" + name + rb"\b|\." + name + rb"\s*=[^=]", source, re.M)
                or (replaces and re.search(rb"\b" + name + rb"\b", source)) for name in fresh)
