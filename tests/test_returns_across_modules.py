@@ -211,3 +211,18 @@ def test_a_handle_the_function_may_do_anything_with_is_not_unread(project, helpe
     """)
     verdicts = {task.short_name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
     assert verdicts == {"render": "maybe", "audit": "unread"}
+
+
+def test_only_the_defining_module_is_read_again(project):
+    """``ident()`` is of interest to the slicer where ``ident`` is defined: a file that merely imports or calls it
+    changes nothing, so the fast path parses no more files for it."""
+    views = "from proj.helpers import ident\n\n\ndef view():\n    return ident(render).delay(1).get()\n"
+    files = {"proj/tasks.py": TASKS, "proj/helpers.py": textwrap.dedent(IDENT),
+             "proj/views.py": "from proj.tasks import render, audit\n" + views + "\n\ndef other():\n    audit.delay(1)\n"}
+    alone = analyse_both_ways(project(files))
+    assert {t.short_name: v.state.value for t, v in alone.verdicts} == {"render": "read", "audit": "unread"}
+    shapes = {"proj/shapes.py": "from proj.helpers import ident\n\nSIZE = ident(3)\n",
+              "proj/more.py": "from celery import group\nfrom proj.helpers import ident\n\nSIZE = ident(3)\n"}
+    more = analyse_both_ways(project({**files, **shapes}))
+    assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
+    assert (more.files, more.parsed) == (alone.files + 2, alone.parsed + 1)  # more.py has a Celery word: once
