@@ -226,3 +226,17 @@ def test_only_the_defining_module_is_read_again(project):
     more = analyse_both_ways(project({**files, **shapes}))
     assert {t.short_name: v.state.value for t, v in more.verdicts} == {"render": "read", "audit": "unread"}
     assert (more.files, more.parsed) == (alone.files + 2, alone.parsed + 1)  # more.py has a Celery word: once
+
+
+def test_an_argument_after_a_starred_one_binds_an_unknown_parameter(project):
+    """``pick(*rest, handle)``: handle may bind ``a``, which pick reads, not ``b``, which it gives back."""
+    root = _project(project, "def pick(a, b=None):\n    a.get()\n    return b\n", """
+        from proj.helpers import pick
+
+
+        def view(rest):
+            pick(*rest, render.delay(1))
+            audit.delay(1)
+    """)
+    verdicts = {task.short_name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
+    assert verdicts == {"render": "maybe", "audit": "unread"}

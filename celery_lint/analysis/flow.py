@@ -145,7 +145,7 @@ class ResultFlow(CanvasFlow):
         """``outcome`` (handed to a call), with where the call's value goes (``follow``-ed as the argument's
         kind) should the function give the argument back: the project knows whether it does."""
         ref = self.ref_of(call.func) if isinstance(call, cst.Call) else None
-        if ref is None or arg.star:
+        if ref is None or any(a.star for a in call.args):  # ``f(*rest, x)``: which parameter x binds is unknown
             return outcome
         index = None if arg.keyword else [a for a in call.args if a.keyword is None].index(arg)
         then = follow(call, set(seen))  # a copy: another argument of the same call follows it too
