@@ -215,6 +215,11 @@ def job(x):
 def view(x):
     chord([job.s(1)], body=job.si(2).on_error(job.s())).apply_async()
     return job.delay(x)
+
+
+def given_back(x):
+    from helpers import ident
+    return ident(job.delay(x)).get()
 '''
     summary = summarize(source, "m.py", "m", False)
     lines = []
@@ -231,7 +236,8 @@ def view(x):
 
     collect(summary.to_json())
     before = list(lines)
-    assert len(before) >= 12 and summary.errbacks and summary.option_dicts
+    passed = [use.outcome.passed for use in summary.uses if use.outcome.passed]  # ``ident(job.delay(x)).get()``
+    assert len(before) >= 12 and summary.errbacks and summary.option_dicts and passed and passed[0][0].steps
     move_lines(summary, lambda line: line + 1000)
     lines.clear()
     collect(summary.to_json())

@@ -176,12 +176,19 @@ def test_progress_through_helpers_of_helpers_belongs_to_the_tasks_calling_them(p
              start = self.task.apply_async
              return start((1,)).get()
      """, {"render": "read", "audit": "unread"}),
-    # the bound method of something we cannot name: it may be any task handed on as a value
+    # the bound method of what a plain function gives back: the tasks it may give
     ("""
      def ident(value):
          return value
      def view():
          start = ident(render).delay
+         return start(1).get()
+     """, {"render": "read", "audit": "unread"}),
+    # the bound method of something we cannot name: it may be any task handed on as a value
+    ("""
+     from proj.factory import make
+     def view():
+         start = make(render).delay
          return start(1).get()
      """, {"render": "maybe", "audit": "unread"}),
 ])

@@ -33,15 +33,14 @@ from helpers import cli, kept_by_global_fix  # noqa: E402
 # its bound .delay/.apply_async, S a signature, R a result handle.
 NOT_FOLLOWED = flows.Gaps(
     carriers=frozenset(
-        # lambdas, returns from another module, self.x set from a parameter
+        # lambdas, self.x set from a parameter
         [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R")
-         for name in ("lambda_closure", "lambda_param", "return_other_module", "self_attr")]
+         for name in ("lambda_closure", "lambda_param", "self_attr")]
         # a list bound to two names at once (either may fill it): a bound method in it is followed where called
         + [("chained", kind) for kind in ("T", "S", "R")]
-        # containers filled after they are made, comprehensions, returns of this module's functions: followed for
-        # the task object only
+        # containers filled after they are made, comprehensions: followed for the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")
-           for name in ("append", "setitem", "update", "list_comp", "dict_comp", "return")]
+           for name in ("append", "setitem", "update", "list_comp", "dict_comp")]
         # a bound method, signature or handle in a module global (also imported), a class attribute, a parameter,
         # a for target or a tuple unpacking: these are followed for the task object only
         + [(name, kind) for kind in ("Bd", "Ba", "S", "R")
@@ -55,8 +54,11 @@ NOT_FOLLOWED = flows.Gaps(
     last_only=frozenset({"class_attr", "param", "param_other_module"}),
     # a for loop: followed over a literal of task names, not over a variable that holds one
     first_only=frozenset({"for_target"}),
-    # a module global set from another module's global
-    not_after=frozenset({("module_global", "imported_global"), ("imported_global", "module_global")}),
+    # a module global set from another module's global; what another module's function returns, handed to a
+    # function (its parameter or another module's function: a call's arguments are names, not calls)
+    not_after=frozenset({("module_global", "imported_global"), ("imported_global", "module_global"),
+                         ("return_other_module", "param"), ("return_other_module", "param_other_module"),
+                         ("return_other_module", "return_other_module")}),
     # ``x.apply_async(link_error=old_style.s())`` where x came through a carrier (a parameter, self.x, a loop,
     # three locals...): the errback's parent is named only from task names and local assignments, so its read by
     # id counts as one of a task we cannot name, and every task handed on as a value stays silent

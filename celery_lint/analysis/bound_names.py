@@ -15,6 +15,8 @@ from typing import Callable, Dict, List, Optional
 
 import libcst as cst
 
+from .children import children, with_subclasses
+
 MAX_BINDINGS = 8  # a name bound more ways than this is not followed: it stays unknown
 _NO_TASK = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float)  # literals
 
@@ -26,8 +28,11 @@ def walk_nodes(nodes) -> List[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(c for c in node.children if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+        pending.extend(c for c in children(node) if type(c) not in _SCOPES)
     return found
+
+
+_SCOPES = with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))  # (``type() in``: see with_subclasses)
 
 
 def module_bindings(node: cst.CSTNode) -> List[str]:

@@ -96,7 +96,8 @@ class CanvasFlow:
             return operand
         if call_name(call) in _SIGNATURE_WRAPPERS:
             return self.signature(call, seen)
-        return Outcome(ESCAPES, f"signature passed to {call_name(call) or 'a call'}()", line)
+        return self.passed_to(call, arg, Outcome(ESCAPES, f"signature passed to {call_name(call) or 'a call'}()", line),
+                              self.signature, seen)
 
     # ----- the canvas algebra -----
     def _operand(self, call: cst.Call, arg: cst.Arg, line: int, seen) -> Optional[Outcome]:

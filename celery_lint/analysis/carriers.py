@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import celery_api
 from ..types import DYNAMIC, OutcomeKind, UseKind
-from .facts import ClassInfo, FunctionInfo, Outcome, ViaParam
+from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, ViaParam
 from .flow import call_name
 from .literals import is_getattr, literal, registry_key, unsubscripted
 
@@ -34,6 +34,7 @@ class Reference(NamedTuple):
     via_param: Optional[ViaParam] = None  # ...unless the name is a parameter whose callers we can read
     bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
     class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
+    returned: Optional[ReturnOf] = None  # ``ident(t)``: what a function of another module returns, given these
 
     def __bool__(self) -> bool:
         return any(value is not None for value in self)
@@ -89,8 +90,13 @@ class Carriers:
         task handed on as a value, and a read through ``start`` must keep those tasks."""
         ref = self.ref_of(method.value)
         where = Reference(target=ref) if ref else self.carrier_reference(method.value)
-        self.use(UseKind.ENQUEUE, self.bound_method_outcome(method), where, at=method,
-                 held=f"its bound .{method.attr.value}, called later")
+        # ``task = t0 if x else t1`` then ``start = task.delay``, ``ident(t).delay``: each task it may hold
+        held = self.held.names(method.value, calls=True) if not where else None
+        held = None if self.held.open_table else held  # other modules may add to that table
+        outcome = self.bound_method_outcome(method)
+        for found in held or [None]:
+            where = Reference(target=found) if isinstance(found, str) else Reference(returned=found) if found else where
+            self.use(UseKind.ENQUEUE, outcome, where, at=method, held=f"its bound .{method.attr.value}, called later")
 
     def value_reference(self, value: cst.BaseExpression):
         """(reference, how it is handed on) for an expression that may be a task, or None."""

@@ -11,20 +11,23 @@ names; one that is not a task simply matches none.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Set
+from typing import Callable, Dict, List, Optional, Set, Union
 
 import libcst as cst
 
 from .. import celery_api
 from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
 from .children import children, with_subclasses
+from .facts import ReturnOf
+from .given import Given
 
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
-_LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
+
+
 _OTHERWISE = object()  # a local bound in a way PossibleValues does not follow
 
 
-class PossibleValues:
+class PossibleValues(Given):
     def __init__(self, module: cst.Module, parents: Dict[cst.CSTNode, cst.CSTNode],
                  ref_of: Callable[[cst.CSTNode], Optional[str]],
                  import_target: Optional[Callable[[cst.CSTNode, str], Optional[str]]] = None,
@@ -39,27 +42,31 @@ class PossibleValues:
         self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
         self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
         self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
+        self._parameters: Set[cst.Name] = set()  # see gives: stand-ins for a function's own parameters
         # Went through a module-level table on the last question (other modules may add to it), or a module-level
         # name one of whose bindings cannot be named.
         self.open_table = False
 
-    def names(self, node: cst.BaseExpression) -> Optional[List[str]]:
+    def names(self, node: cst.BaseExpression, calls: bool = False) -> Optional[List[Union[str, ReturnOf]]]:
+        """The dotted names ``node`` may be (``calls``: also other modules' calls, ``ident(t)``, as ReturnOf)."""
         self.open_table = False
         leaves = self._values(node, 0)
         if leaves is None:
             return None
-        names = []
+        names: List[Union[str, ReturnOf]] = []
         for leaf in leaves:
             if isinstance(leaf, cst.Name) and leaf.value == "None":
                 continue  # ``table.get(key)`` with no such key: nothing is enqueued (it raises)
             if isinstance(leaf, str):  # named by an import already (``_bound_here``, ``several``)
-                names.append(leaf)
-                continue
-            ref = self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
-            if ref is None:
+                found = leaf
+            else:
+                found = self._return_of(leaf) if calls and isinstance(leaf, cst.Call) \
+                    else self.ref_of(leaf) if isinstance(leaf, (cst.Name, cst.Attribute)) else None
+            if found is None:
                 return None
-            names.append(ref)
-        return list(dict.fromkeys(names)) or None
+            if found not in names:
+                names.append(found)
+        return names or None
 
     # ----- what an expression may evaluate to: leaf expressions -----
     def _values(self, node: cst.BaseExpression, depth: int) -> Optional[List[cst.BaseExpression]]:
@@ -92,10 +99,8 @@ class PossibleValues:
             return [imported]
         if isinstance(node.func, cst.Name):
             return self._returned(node, depth)
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _LOOKUPS:
-            found = [self._members(node.func.value, depth + 1)]
-            found += [self._values(arg.value, depth + 1) for arg in node.args[1:2]]  # the default
-            return self._union(found)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return self._method_returned(node, depth)
         return None
 
     def _unresolved(self, name: cst.Name, depth: int) -> Optional[List[cst.BaseExpression]]:
@@ -113,7 +118,9 @@ class PossibleValues:
         rebound function, a bare ``return``, a parameter with a default the call leaves out, ``*args``)."""
         self.returns_asked.add(call.func.value)  # the speed layer keeps its definition
         function = self._functions().get(call.func.value)
-        if function is None or function in self._arguments or any(arg.star for arg in call.args) \
+        if function is None:  # another module's (``from helpers import ident``): the project links it
+            return [call] if self.ref_of(call.func) is not None else None
+        if function in self._arguments or any(arg.star for arg in call.args) \
                 or self._scope(call) is function:
             return None
         returns = [node for node in walk_nodes(function.body) if isinstance(node, cst.Return)]
@@ -136,12 +143,12 @@ class PossibleValues:
         positional = [*params.posonly_params, *params.params]
         keyword = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
         if keyword is not None:
-            return self._values(keyword.value, depth + 1)
+            return self._passed(keyword.value, depth)
         index = next((i for i, param in enumerate(positional) if param.name.value == name), None)
         given = [arg for arg in call.args if arg.keyword is None]
         if index is None or index >= len(given):
             return None
-        return self._values(given[index].value, depth + 1)
+        return self._passed(given[index].value, depth)
 
     def _functions(self) -> Dict[str, cst.FunctionDef]:
         """The undecorated module-level functions, by name, of names bound once at module level."""
@@ -242,11 +249,11 @@ class PossibleValues:
         return values
 
     def _binding_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
-        """The nodes of ``_walk`` of the function's body (in its order) that may bind or fill a local, once: a
+        """The nodes of ``walk_nodes`` of the function's body (in its order) that may bind or fill a local, once: a
         function asked about many variables is walked once, and its other nodes are never asked about."""
         nodes = self._in_body.get(function)
         if nodes is None:
-            nodes = self._in_body[function] = [node for node in _walk(function.body) if type(node) in _MAY_BIND]
+            nodes = self._in_body[function] = [node for node in walk_nodes(function.body) if type(node) in _MAY_BIND]
         return nodes
 
     def _stays_here(self, scope: cst.FunctionDef, name: str, nested: bool) -> bool:
@@ -469,8 +476,6 @@ _MAY_BIND = with_subclasses((cst.Call, cst.AssignTarget, cst.Assign, cst.NamedEx
                               cst.MatchAs, cst.MatchStar, cst.MatchMapping))
 
 
-_SCOPES = with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))
-
 
 def _as_literal(comprehension) -> cst.BaseExpression:
     """A comprehension as the literal of what it holds: its element, over its loops' targets (see _variable)."""
@@ -486,15 +491,4 @@ def _descendants(node: cst.CSTNode) -> List[cst.CSTNode]:
         current = pending.pop()
         found.append(current)
         pending.extend(children(current))
-    return found
-
-
-def _walk(nodes) -> List[cst.CSTNode]:
-    """Every node under these (not into nested functions or classes: their variables are their own)."""
-    pending = list(nodes) if isinstance(nodes, (list, tuple)) else [nodes]
-    found = []
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        pending.extend(c for c in children(node) if type(c) not in _SCOPES)
     return found

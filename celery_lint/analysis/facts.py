@@ -32,9 +32,28 @@ class Outcome:
     via: Optional[str] = None  # returned by this module-level function: its callers decide what happens
     # the way to what decided it, in order (empty for a discarded result: nothing to show)
     steps: List["Step"] = field(default_factory=list)
+    # handed to a function that may give it back (``ident(t.delay(1)).get()``): what happens then, one entry per
+    # function in turn (``a(b(x))``: b, then a); the project links it (``analysis.returned.passed_on``)
+    passed: List["Passed"] = field(default_factory=list)
 
     def stronger_than(self, other: Optional["Outcome"]) -> bool:
         return other is None or self.kind.rank > other.kind.rank
+
+
+@dataclass
+class Passed:
+    """``ident(t.delay(1)).get()``: a result (signature, bound ``.delay``) handed to a function; when the function
+    only gives that argument back (``FunctionInfo.gives_back``), its outcome is where the call's value goes (the
+    fields below, as an Outcome's), followed as the argument's kind."""
+
+    function: str  # dotted name of the function called
+    index: Optional[int]  # the argument's position, None when passed by keyword
+    keyword: Optional[str]
+    kind: OutcomeKind
+    detail: str
+    line: int
+    via: Optional[str] = None
+    steps: List[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +88,12 @@ class FunctionInfo:
     varargs: bool = False
     reads_by_id: bool = False  # its body builds a result from an id (``AsyncResult(task_id)``)
     returns: List[str] = field(default_factory=list)  # what it returns, as dotted names: ``Celery`` for a factory
+    # A plain module-level function (``def ident(x): return x``): the dotted names its returns may hold, and the
+    # parameters whose argument they may hold (name -> position, -1 keyword-only); None: anything else may come
+    # back. Made for every such function on the plain path, for those kept whole (``name()``) on the fast one.
+    gives: Optional[List[str]] = None
+    gives_params: Dict[str, int] = field(default_factory=dict)
+    gives_back: List[str] = field(default_factory=list)  # parameters whose value only goes back to the caller
 
 
 @dataclass
@@ -143,6 +168,16 @@ class ViaParam:
 
 
 @dataclass
+class ReturnOf:
+    """``ident(t)`` where ``ident`` is a function of another module: what the call gives back, which the project
+    links (the function's ``gives``, its parameters standing for this call's arguments)."""
+
+    function: str  # dotted name of the function called
+    refs: List[Optional[List[str]]]  # per positional argument, the dotted names it may be (None: not names)
+    kwrefs: Dict[str, Optional[List[str]]]
+
+
+@dataclass
 class Call:
     """A call of a module-level function (a helper that may return a result, a getattr dispatcher): its literal
     arguments, and what happens to the value it returns."""
@@ -190,6 +225,7 @@ class Use:
     class_attr: Optional[str] = None  # ``self.task`` in a method: ``<module>.<class qualname>:task``
     scope: str = ""  # qualname of the enclosing function or class ("" at module level)
     site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
+    returned: Optional[ReturnOf] = None  # ``ident(t).delay()``: the receiver is what that call returns
 
 
 @dataclass

@@ -8,14 +8,14 @@ Unknown constructs count as escapes: silence is the safe answer.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Optional, Set
+from typing import Callable, Iterable, List, Optional, Set
 
 import libcst as cst
 
 from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
-from .facts import Outcome, Step
+from .facts import Outcome, Passed, Step
 from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
@@ -44,8 +44,9 @@ class ResultFlow(CanvasFlow):
     """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
     def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None,
-                 place: Optional[Callable[[cst.CSTNode], tuple]] = None):
+                 place: Optional[Callable[[cst.CSTNode], tuple]] = None, ref_of=lambda node: None):
         self.parents = parents
+        self.ref_of = ref_of  # node -> the dotted name it refers to (an import, a module-level definition)
         self.place = place  # node -> (line, col, the code there): where a step of a result's way stands
         self.function_of = function_of  # node -> the module-level function it is returned from, if any
         self.mentions = mentions  # local variable -> its other mentions; None for module/class variables
@@ -137,7 +138,20 @@ class ResultFlow(CanvasFlow):
         if call_named(call, celery_api.LOGGING):
             return Outcome(ID_TAKEN, "logged", self.line_of(node))
         name = call_name(call) if isinstance(call, cst.Call) else None
-        return Outcome(ESCAPES, f"passed to {name or 'a call'}()", self.line_of(node))
+        return self.passed_to(call, parent, Outcome(ESCAPES, f"passed to {name or 'a call'}()", self.line_of(node)),
+                              self.result, seen)
+
+    def passed_to(self, call, arg: cst.Arg, outcome: Outcome, follow, seen) -> Outcome:
+        """``outcome`` (handed to a call), with where the call's value goes (``follow``-ed as the argument's
+        kind) should the function give the argument back: the project knows whether it does."""
+        ref = self.ref_of(call.func) if isinstance(call, cst.Call) else None
+        if ref is None or any(a.star for a in call.args):  # ``f(*rest, x)``: which parameter x binds is unknown
+            return outcome
+        index = None if arg.keyword else [a for a in call.args if a.keyword is None].index(arg)
+        then = follow(call, set(seen))  # a copy: another argument of the same call follows it too
+        back = Passed(ref, index, arg.keyword.value if arg.keyword else None, then.kind, then.detail, then.line,
+                      then.via, then.steps)
+        return replace(outcome, passed=[back, *then.passed])
 
     def _result_contained(self, node, parent, seen) -> Outcome:
         inner = self.result(self.container_of(parent), seen)
@@ -168,7 +182,8 @@ class ResultFlow(CanvasFlow):
             return self.through(self.bound_method(call, seen), call, "a partial of it")  # ``partial(t.delay, x)``
         if call_named(call, celery_api.names(Role.ON_COMMIT)):
             return Outcome(DISCARDED, "sent from on_commit()", self.line_of(node))  # on_commit drops its value
-        return Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node))
+        return self.passed_to(call, parent, Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node)),
+                              self.bound_method, seen)
 
     # ----- task objects (not results): ``plugin = load_plugin(path, name)`` -----
     def task_object(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
@@ -183,6 +198,17 @@ class ResultFlow(CanvasFlow):
             return Outcome(ESCAPES, f"its .{parent.attr.value} used", self.line_of(node))
         return Outcome(DISCARDED, f"only its .{parent.attr.value}, which no task has", self.line_of(node))
 
+
+    def gives_back(self, function: cst.FunctionDef, dotted: str) -> List[str]:
+        """The parameters of the module-level ``function`` (``dotted``) whose value only goes back to its caller:
+        every mention of one is returned (through locals, ``x if c else y``, ``x or y``), nothing else."""
+        params = function.params
+        found = []
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            outcomes = list(self._through_variable(param.name, self.result, set()))
+            if outcomes and all(o.kind is ESCAPES and o.via == dotted and not o.passed for o in outcomes):
+                found.append(param.name.value)
+        return found
 
     def only_called(self, targets) -> bool:
         """Are these assignment targets local variables that are only ever called directly afterwards

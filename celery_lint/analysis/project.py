@@ -9,6 +9,7 @@ from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import Call, Errback, ModuleSummary, Outcome, Use
 from .project_tasks import Task, TaskFinder, TaskKind
 from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
+from .returned import passed_on, returned_names
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
 
@@ -229,7 +230,7 @@ class Project:
 
     # ----- linking each use to the tasks it may touch -----
     def _link(self, path: str, use: Use) -> None:
-        use = self._followed(use)
+        use = self._followed(passed_on(self.symbols, self.summaries, use))
         if use.kind is UseKind.VALUE and use.outcome.kind is OutcomeKind.DISCARDED:
             return  # a task object returned to callers that only call it or drop it: never enqueued from there
         if use.by_name == DYNAMIC and use.kind is not UseKind.VALUE and use.dynamic_module is None:
@@ -264,9 +265,9 @@ class Project:
         if use.by_name is not None:
             task = self.tasks_by_name.get(use.by_name)  # none: maybe a task whose name= is not a literal
             return use, [task] if task else [t for t in self.tasks if t.name is None]
-        if use.target is not None:
-            return self._named_targets(use)
-        return use, []
+        if use.returned and ((names := returned_names(self.symbols, self.summaries, use.returned)) or not use.target):
+            return use, self._carried(names)  # ``ident(t).delay()``: what another module's function gives back
+        return self._named_targets(use) if use.target is not None else (use, [])
 
     def _carried(self, names: Optional[List[str]]) -> List[Task]:
         """The tasks among the names a carrier may hold; none (an unknown use) when one may hold a task this

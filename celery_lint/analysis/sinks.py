@@ -10,7 +10,7 @@ from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
 from .children import children
-from .facts import Errback, FunctionInfo, Outcome, Use
+from .facts import Errback, FunctionInfo, Outcome, ReturnOf, Use
 from .flow import call_name
 from .literals import (
     code_of,
@@ -121,7 +121,9 @@ class Sinks:
             tail = imported_name(node)
             return Reference(bound_as=tail) if tail else Reference(by_name=DYNAMIC)
         if isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)):
-            return Reference(target=self.ref_of(node.func))  # ``MyTask().delay()``: an instance of a class-based task
+            # ``MyTask().delay()``: an instance of a class-based task; ``make().delay()``: what make returns
+            ref = self.ref_of(node.func)
+            return Reference(target=ref, returned=ReturnOf(ref, [], {}) if ref else None)
         return Reference()
 
     def attribute_of_held(self, node: cst.BaseExpression) -> Optional[str]:
@@ -294,16 +296,19 @@ class Sinks:
         table, a loop over a literal, a conditional). Each gets the use; a result that may be read through a
         module-level table is also kept as one of a task we cannot name: other modules may add to the table."""
         values = self.held
-        held = values.names(receiver)
+        held = values.names(receiver, calls=True)  # ``ident(t).delay()``: what another module's ident returns
         if not held:
             return False
         kind = UseKind.ENQUEUE if name in SENDS else UseKind.SIGNATURE
         outcome = self.enqueued(node, name) if kind is UseKind.ENQUEUE else self.flow.signature(node)
         ignore = self.call_ignore(node)
+        shown = [ref.rpartition('.')[2] if isinstance(ref, str) else f"what {ref.function.rpartition('.')[2]}() returns"
+                 for ref in held[:3]]
         why = f"{'enqueues' if kind is UseKind.ENQUEUE else 'a signature of'} {code_of(receiver)[:40]}, which may hold " \
-              f"{', '.join(ref.rpartition('.')[2] for ref in held[:3])}{' and more' if len(held) > 3 else ''}"
+              f"{', '.join(shown)}{' and more' if len(held) > 3 else ''}"
         for ref in held:
-            self.use(kind, outcome, Reference(target=ref), ignore, at=node, held=why)
+            where = Reference(target=ref) if isinstance(ref, str) else Reference(returned=ref)
+            self.use(kind, outcome, where, ignore, at=node, held=why)
         if values.open_table and outcome.kind.rank >= OutcomeKind.ID_TAKEN.rank:
             self.use(kind, outcome, Reference(), ignore, at=node, held=why + " (or whatever other modules add)")
         return True

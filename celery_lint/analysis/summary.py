@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections import Counter
 import gc
 from typing import Collection, Dict, List, Optional, Tuple
 
@@ -202,7 +203,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
                                                   self.import_target)
         # which tasks a local or table may hold
         self.held = PossibleValues(tree, self.parents, self.value_ref, self.import_target, self.several_ways)
-        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place)
+        self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place,
+                               self.ref_of)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
@@ -216,11 +218,27 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
             handler = getattr(self, f"{'visit' if event == 'enter' else 'leave'}_{type(node).__name__}", None)
             if handler is not None:
                 handler(node)
+        self.functions_given()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
         self.summary.returns_followed = sorted(self.held.returns_asked)
         self.walk = self.flow = self.held = None
+
+    def functions_given(self) -> None:
+        """What each plain module-level function returns (``FunctionInfo.gives``). On the fast path only for those
+        kept whole (``name()`` of interest): the slicer may have cut some of any other's body. Not for a name
+        defined twice (``if X: def f(...)`` beside ``def f(...)``)."""
+        defined = Counter(info.qualname for info in self.summary.functions)
+        for info in self.summary.functions:
+            if info.qualname == info.name and defined[info.name] == 1 \
+                    and (self.record_calls_of is None or f"{info.name}()" in self.record_calls_of):
+                info.gives, info.gives_params = self.held.gives(info.name) or (None, {})
+                if info.gives is not None:  # a plain function: the parameters it only gives back
+                    self.rough = True
+                    function = self.held.plain_function(info.name)
+                    info.gives_back = self.flow.gives_back(function, f"{self.summary.module}.{info.name}")
+                    self.rough = False
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:

@@ -138,3 +138,7 @@ def _move_outcome(outcome: Outcome, move: Callable[[int], int]) -> None:
     outcome.line = move(outcome.line)
     for step in outcome.steps:  # all in this file: a step in another file is set by the project, never cached
         step.line = move(step.line)
+    for passed in outcome.passed:  # ``ident(t.delay())``: where the call's value goes, in this file too
+        passed.line = move(passed.line)
+        for step in passed.steps:
+            step.line = move(step.line)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
 from ..analysis.reach import carried_names
+from ..analysis.returned import returned_functions
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
@@ -75,10 +77,14 @@ class FastPath:
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             defining, defined_names = modules_to_read(project, modules)
             known.update(defined_names)
+            # ``ident(t).delay()`` with another module's ident: its returns stay in its slice, its module is summarised
+            returning, returning_modules = returned_functions(project.symbols, project.summaries)
+            known.update(returning)
             names = sorted(known)
             if self.cache.meta.get("names") != names:
                 self.cache.meta["names"], self.cache.dirty = names, True
             interest = Interest(names)
+            defining |= returning_modules
             todo = [f for f in files if self._needs_names(f, interest) or self._unread_module(f, defining)]
             if not todo:
                 return project
@@ -142,7 +148,8 @@ class FastPath:
             seen = {n.encode() for n in record.names_seen} if record is not None else set()
             source = self._source(f)
             hits = _returns_cut(record) or (may_mention(source, interest.names - seen)
-                                            and not interest.names.intersection(WORD.findall(source)) <= seen)
+                                            and not interest.names.intersection(WORD.findall(source)) <= seen) \
+                or _defines_returning(source, interest, record)
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -228,6 +235,20 @@ def may_mention(source: bytes, names: frozenset) -> bool:
 def _returns_cut(record: Optional[SliceRecord]) -> bool:
     """Did the slicer cut returns this file's summary follows (sliced before ``name()`` was of interest)?"""
     return record is not None and not {f"{name}()" for name in record.followed} <= set(record.names_seen)
+
+
+def _defines_returning(source: bytes, interest: Interest, record: Optional[SliceRecord]) -> bool:
+    """Does the file define at module level a function whose returns another file follows (``name()``, new to
+    its record), or may it replace one (``helpers.name = f``, ``setattr``)? Only there does keeping the
+    statements that name it change a summary."""
+    seen = record.names_seen if record is not None else []
+    fresh = [name for name in interest.returning if f"{name.decode()}()" not in seen and name in source]
+    replaces = fresh and any(word in source for word in _REPLACING)
+    return any(re.search(rb"^(?:async[ \t]+)?def[ \t]+" + name + rb"\b|\." + name + rb"\s*=[^=]", source, re.M)
+               or (replaces and re.search(rb"\b" + name + rb"\b", source)) for name in fresh)
+
+
+_REPLACING = (b"setattr", b"vars(", b"__dict__")  # ways to set an attribute (``attributes_set``) by its name
 
 
 def names_of_interest(project: Project) -> List[str]:
