@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from .bound_names import walk_nodes
 from .facts import ReturnOf
 
 _LOOKUPS = ("get", "pop", "setdefault")  # ``table.get(key)``: one of its values (or the default)
@@ -60,7 +61,7 @@ class Given:
         dotted names, and the parameters (name -> position, -1 keyword-only) whose argument it may return."""
         function = self._functions().get(name)
         if function is None or function.asynchronous is not None \
-                or any(isinstance(node, cst.Yield) for node in self._body_nodes(function)):
+                or any(type(node) is cst.Yield for node in walk_nodes(function.body)):
             return None  # a coroutine or a generator gives back something else
         params = function.params
         positional = [cst.Name(p.name.value) for p in [*params.posonly_params, *params.params]]

@@ -12,6 +12,7 @@ and an interrupted run (Ctrl-C, SIGINT) kills them at once instead of waiting fo
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -286,10 +287,8 @@ def _summarise_one(work: Work) -> Done:
     found = _reused(work, sliced, interest.seen_in(work.source)) if work.previous is not None else None
     moved = found is not None
     summary, record = found if moved else _sliced_summary(work, interest, sliced)
-    grown = _with_own_names(work, interest, summary, record)
-    if grown is not None:
-        (summary, record), moved = grown, False
-    return Done(summary.to_json(), record.to_json(), moved)
+    summary, record, again = _with_own_names(work, interest, summary, record)
+    return Done(summary.to_json(), record.to_json(), moved and not again)
 
 
 def _sliced_summary(work: Work, interest, sliced):
@@ -302,17 +301,19 @@ def _sliced_summary(work: Work, interest, sliced):
 
 
 def _with_own_names(work: Work, interest, summary, record):
-    """The summary and record of the file sliced again while its own summary names more of what it mentions
-    (``own_names``); None when it names nothing new."""
+    """(summary, record, sliced again?): the file sliced again while its own summary names more of what it
+    mentions (``own_names``). The record is keyed by the names it ends with, whichever way it was made (a moved
+    summary and a fresh parse of the same text give the same record)."""
     from .own_names import own_names
     from .slicing import slice_source
 
-    grown = None
+    again = False
     while True:
         interest = interest.plus(own_names(summary, record.followed))
         if set(interest.seen_in(work.source)) <= set(record.names_seen):
-            return grown
-        summary, record = grown = _sliced_summary(work, interest, slice_source(work.source, interest))
+            return summary, dataclasses.replace(record, key=interest.key), again
+        summary, record = _sliced_summary(work, interest, slice_source(work.source, interest))
+        again = True
 
 
 def _reused(work: Work, sliced, seen):
