@@ -40,6 +40,9 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
 
 
 
+MAX_PASSES = 256  # calls whose value one question follows (``then`` in passed_to); past it, "passed to f()" stays
+
+
 class ResultFlow(CanvasFlow):
     """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
@@ -74,7 +77,8 @@ class ResultFlow(CanvasFlow):
     def follow(self, node: cst.CSTNode, seen: Optional[Set[int]], steps, otherwise: str) -> Outcome:
         """Where the value ``node`` goes, by what holds it: the first of ``steps`` (parent types, step) that
         answers decides; none: it escapes (``otherwise`` says how, ``{}`` the parent's type)."""
-        seen = seen if seen is not None else set()
+        if seen is None:  # a new question: a new budget of calls whose value is followed
+            seen, self._passes_left = set(), MAX_PASSES
         if id(node) in seen:
             return Outcome(DISCARDED, "already followed", self.line_of(node))
         seen.add(id(node))
@@ -146,6 +150,9 @@ class ResultFlow(CanvasFlow):
         kind) should the function give the argument back: the project knows whether it does."""
         ref = self.ref_of(call.func) if isinstance(call, cst.Call) else None
         if ref is None or any(a.star for a in call.args):  # ``f(*rest, x)``: which parameter x binds is unknown
+            return outcome
+        self._passes_left = getattr(self, "_passes_left", MAX_PASSES) - 1
+        if self._passes_left < 0:  # ``r = f(r)`` again and again: each way is followed apart, so they multiply
             return outcome
         index = None if arg.keyword else [a for a in call.args if a.keyword is None].index(arg)
         then = follow(call, set(seen))  # a copy: another argument of the same call follows it too
