@@ -90,3 +90,21 @@ def children(pid: int) -> set:
         except OSError:
             pass
     return found
+
+
+# The task module most value-flow fixtures share: two tasks, a Redis backend.
+RENDER_AND_AUDIT = """
+    from celery import Celery
+
+    app = Celery("proj", backend="redis://")
+
+
+    @app.task
+    def render(x):
+        return x
+
+
+    @app.task
+    def audit(x):
+        pass
+"""

@@ -9,22 +9,9 @@ import textwrap
 import pytest
 
 from conftest import analyse_both_ways
+from helpers import RENDER_AND_AUDIT
 
-TASKS = """
-    from celery import Celery
-
-    app = Celery("proj", backend="redis://")
-
-
-    @app.task
-    def render(x):
-        return x
-
-
-    @app.task
-    def audit(x):
-        pass
-
+TASKS = RENDER_AND_AUDIT + """
 
     @app.task
     def other(x):

@@ -10,22 +10,9 @@ import textwrap
 import pytest
 
 from conftest import analyse_both_ways, lint
+from helpers import RENDER_AND_AUDIT
 
-TASKS = """
-    from celery import Celery
-
-    app = Celery("proj", backend="redis://")
-
-
-    @app.task
-    def render(x):
-        return x
-
-
-    @app.task
-    def audit(x):
-        pass
-"""
+TASKS = RENDER_AND_AUDIT
 RENDER_UNREAD = ("proj/tasks.py:7:1: CEL001 result of task 'proj.tasks.render' is stored but never read (enqueued at "
                  "{n} place{s}); add ignore_result=True")
 AUDIT_UNREAD = ("proj/tasks.py:12:1: CEL001 result of task 'proj.tasks.audit' is stored but never read (enqueued at "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import analyse_both_ways
-from helpers import cli, kept_by_global_fix
+from helpers import RENDER_AND_AUDIT, cli, kept_by_global_fix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -46,21 +46,7 @@ def test_global_strategy_keeps_exactly_the_tasks_carriers_bring_to_a_read(case, 
 
 # ----- where a carrier cannot tell, it stays silent (and only about the tasks it may hold) -----
 
-TASKS = """
-    from celery import Celery
-
-    app = Celery("proj", backend="redis://")
-
-
-    @app.task
-    def render(x):
-        return x
-
-
-    @app.task
-    def audit(x):
-        pass
-"""
+TASKS = RENDER_AND_AUDIT
 
 
 def verdicts(root):
