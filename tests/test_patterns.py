@@ -408,12 +408,14 @@ def test_task_id_chosen_without_reads_by_id_is_still_unread(project):
 def test_progress_reported_by_a_helper_keeps_every_task_silent(project):
     """weblate: ``Component.progress_step()`` calls ``current_task.update_state(...)`` for whichever task runs it,
     and ``store_background_task()`` caches ``current_task.request.id`` for the status view. We cannot tell which
-    tasks reach those helpers, so none may lose its results."""
+    tasks reach those helpers (a method of a Django model: the framework may call it too), so none may lose its
+    results. (A method of a plain class belongs to the tasks calling it: test_progress_callers.py.)"""
     root = project({
         "proj/models.py": """
             from celery import current_task
+            from django.db import models
 
-            class Component:
+            class Component(models.Model):
                 def progress_step(self, n):
                     if current_task and current_task.request.id:
                         current_task.update_state(state="PROGRESS", meta={"progress": n})
@@ -435,14 +437,15 @@ def test_progress_reported_by_a_helper_keeps_every_task_silent(project):
 
 def test_running_task_id_published_by_a_helper_with_reads_by_id(project):
     """weblate: ``task = current_task.request; cache.set(self.update_key, task.id)`` and an API view reading
-    ``AsyncResult(pk)``: any task that runs the helper may be polled by id."""
+    ``AsyncResult(pk)``: any task that runs the helper (a method of a Django model) may be polled by id."""
     files = {
         "proj/models.py": """
             from celery import current_task
             from celery.result import AsyncResult
             from django.core.cache import cache
+            from django.db import models
 
-            class Component:
+            class Component(models.Model):
                 def store_background_task(self):
                     task = current_task.request
                     cache.set("key", task.id)

@@ -27,8 +27,10 @@ READ = {
     # self.task (class attributes), a parameter (callers' arguments), a conditional argument, a loop over a tuple
     "task_carriers": ["billing.tasks.render_invoice", "billing.tasks.render_statement", "billing.tasks.charge",
                       "billing.tasks.refund", "billing.tasks.bill_monthly", "billing.tasks.bill_yearly"],
-    # progress reported through helpers; getattr(module, name) with the literal names its callers pass
-    "local_unknowns": ["media.jobs.transcode", "media.jobs.ingest", "media.jobs.approve", "media.jobs.expire"],
+    # progress reported through helpers (a method of a plain class too); getattr(module, name) with the literal
+    # names its callers pass
+    "local_unknowns": ["media.jobs.transcode", "media.jobs.ingest", "media.jobs.approve", "media.jobs.expire",
+                       "media.jobs.thumbnail"],
 }
 
 

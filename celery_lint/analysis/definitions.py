@@ -3,6 +3,7 @@ whichever task runs its code (progress reports, ids handed on).
 """
 from __future__ import annotations
 
+import builtins
 from typing import Dict, List, Optional
 
 import libcst as cst
@@ -42,6 +43,9 @@ META_KEY = "celery-task-meta-"  # the key prefix of a stored result in a key-val
 # values no backend, global ignore, expiry or result_extended can be: a schema entry naming the setting
 MAPPINGS = (cst.Dict, cst.DictComp, cst.List, cst.Set, cst.Tuple)
 APP_CLASS_NAMES = {name.rpartition(".")[2] for name in celery_api.APP_CLASSES}
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 class Definitions:
@@ -94,7 +98,16 @@ class Definitions:
             spread = [self.ref_of(a.value) if isinstance(a.value, (cst.Name, cst.Attribute)) else None
                       for a in expr.args if a.star == "**"]
             return Decorator(self.ref_of(expr.func), True, kwargs, star, line, col, spread)
-        return Decorator(self.ref_of(expr), False, {}, False, line, col)
+        return Decorator(self.ref_or_builtin(expr), False, {}, False, line, col)
+
+    def ref_or_builtin(self, expr: cst.BaseExpression) -> Optional[str]:
+        """``ref_of``, and ``builtins.staticmethod`` / ``builtins.object`` for a builtin the module does not rebind
+        (who may call a method depends on them: ``analysis.callers``)."""
+        ref = self.ref_of(expr)
+        if ref is None and isinstance(expr, cst.Name) and expr.value in _BUILTINS and expr in self.walk.scope_of \
+                and self.walk.binding_scope(expr) is None:
+            return f"builtins.{expr.value}"
+        return ref
 
     def keywords(self, call: cst.Call):
         kwargs, star = {}, False
@@ -150,7 +163,7 @@ class Definitions:
             qualname=".".join(self.names),
             line=self.line_of(node.name),
             col=self.col_of(node.name),
-            bases=[self.ref_of(arg.value) for arg in node.bases],
+            bases=[self.ref_or_builtin(arg.value) for arg in node.bases],
             attrs=attrs,
             updates_state=False,
             noqa=noqa_codes(self.lines, self.definition_lines(node)),
@@ -353,6 +366,10 @@ class Definitions:
                 self.setting(arg.keyword.value, arg.value, node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attribute_mention(node)  # ``analysis.mentions``: who may run a method of that name
+        self.request_id(node)
+
+    def request_id(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
         if node.attr.value not in celery_api.names(Role.REQUEST):
             return

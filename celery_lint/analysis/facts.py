@@ -195,6 +195,22 @@ class Call:
     value_outcome: Optional[Outcome] = None  # where its value goes, were it a task object (``ResultFlow.task_object``)
 
 
+CALL, ARGUMENT, OTHER = "call", "argument", "other"  # how a ``Mention`` names a method
+
+
+@dataclass
+class Mention:
+    """``x.name(...)``, or ``x.name`` / ``name`` handed to a call or kept, in ``scope``: who may run a method (or a
+    function handed on) found by its name alone, where ``x`` is not a module. ``how``: ``call``, ``argument`` (handed
+    to a call, which may call it then), ``other`` (kept, returned, stored: whoever holds it may call it later).
+    The project's callers index reads them (``analysis.callers``)."""
+
+    name: str
+    scope: str  # qualname of the function (or class) it sits in, "" at module level
+    line: int
+    how: str
+
+
 @dataclass
 class Site:
     """Where an enqueue call (``t.delay()``/``t.apply_async()``) stands: what a rule that reports at the call
@@ -297,6 +313,7 @@ class ModuleSummary:
     config: List[ConfigFact] = field(default_factory=list)
     running: List[RunningTaskFact] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)  # calls of functions the summary was asked to record
+    mentions: List[Mention] = field(default_factory=list)  # methods called or handed on by name (those asked for)
     errbacks: List[Errback] = field(default_factory=list)
     option_dicts: Dict[str, OptionDict] = field(default_factory=dict)  # module-level dicts of literal keys
     # names called whose returns were asked which tasks they hold (``ident(t).delay()``; builtins too): the fast

@@ -38,7 +38,8 @@ class Project:
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
-        self.settings: Settings = project_settings(self.summaries, self.symbols, frozenset(modules))
+        self.modules = frozenset(modules)
+        self.settings: Settings = project_settings(self.summaries, self.symbols, self.modules)
         link_running_tasks(self)
         self._link_errbacks()
         self._drop_base_classes()

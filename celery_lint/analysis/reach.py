@@ -14,11 +14,11 @@ from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..types import DYNAMIC, UseKind
-from .facts import Call, ClassInfo, ModuleSummary, Running, RunningTaskFact, Step, ViaParam
+from .callers import Callers, callers_in_file, running_helpers
+from .facts import Call, ClassInfo, ModuleSummary, Step, ViaParam
 from .symbols import Symbol, Symbols
 
 MAX_CLASSES = 64  # a hierarchy wider than this is not followed: the use stays unknown
-MAX_HELPERS = 64  # helpers calling helpers that report progress: more than this are not followed
 
 
 def argument(call: Call, via: ViaParam) -> Tuple[bool, object, Optional[List[str]]]:
@@ -106,7 +106,7 @@ class ClassAttributes:
     def values(self, holder: str) -> Optional[List[str]]:
         """The dotted names ``self.<attr>`` may hold in a method of ``<class>`` (``holder``: ``class:attr``)."""
         owner, _, attr = holder.rpartition(":")
-        hierarchy = self._hierarchy(owner)
+        hierarchy = self.hierarchy(owner)
         if hierarchy is None or attr in self.set_elsewhere:
             return None
         values: List[Optional[str]] = []
@@ -119,7 +119,7 @@ class ClassAttributes:
             return None  # not a class attribute here (a base we cannot read may set it), or not a name
         return [value for value in values if value != "None"]
 
-    def _hierarchy(self, owner: str) -> Optional[List[str]]:
+    def hierarchy(self, owner: str) -> Optional[List[str]]:
         """The class, every base the project defines, and every subclass (each holds ``self`` sometimes)."""
         if owner not in self.classes:
             return None
@@ -142,95 +142,47 @@ class ClassAttributes:
 
 
 def link_running_tasks(project) -> None:
-    """Each progress report and published id goes to the task whose body holds it; one in a module-level helper
-    goes to the tasks that call the helper; one whose tasks cannot all be found, to any task (``running_anywhere``)."""
-    module_at = {summary.path: summary.module for summary in project.summaries}
+    """Each progress report and published id goes to the task whose body holds it; one in a helper goes to the
+    tasks that run the helper (``callers``); one whose tasks cannot all be found, to any task (``running_anywhere``)."""
+    callers = Callers(project)
     for summary in project.summaries:
-        helpers = {f.qualname for f in summary.functions if f.updates_state and "." not in f.qualname
-                   and project.owner_of(summary.module, f.qualname) is None}
         for fact in summary.running:
-            where = f"{summary.path}:{fact.line}"
             owner = project.owner_of(summary.module, fact.scope)
             if owner is not None:
-                owner.running.append((where, fact))
-            elif fact.who == "current_task" and not (fact.kind is Running.PROGRESS and fact.scope in helpers):
-                project.settings.running_anywhere.append((where, fact))
-            # ``self.request.id`` outside any task: ``self`` is something else (a view's request...)
-        for helper in sorted(helpers):
-            _progress_of_callers(project, summary, helper, module_at)
-
-
-def _progress_of_callers(project, summary: ModuleSummary, helper: str, module_at: Dict[str, str]) -> None:
-    """``def report_progress(...): ...update_state(...)``: the tasks that call it report progress."""
-    function = next(f for f in summary.functions if f.qualname == helper)
-    where = f"{summary.path}:{function.line}"
-    callers = _tasks_calling(project, (summary.module, helper), module_at)
-    if callers is None:
-        detail = f"{helper}() reports progress and is called from where this analysis cannot name the task"
-        project.settings.running_anywhere.append((where, RunningTaskFact(Running.PROGRESS, "helper", helper, detail,
-                                                                        function.line)))
+                owner.running.append((f"{summary.path}:{fact.line}", fact))
+    # (``self.request.id`` outside any task: ``self`` is something else, a view's request...)
+    helpers = running_helpers(project)
+    anywhere = callers.reporting_any_tasks_progress(helpers)
+    if anywhere:  # every task may report progress already: following the other helpers changes no verdict
+        for summary, fact in anywhere + [helper for helper in helpers if helper not in anywhere]:
+            _anywhere(project, summary, fact)
         return
-    for call_at, task in callers:
-        detail = f"through {helper}(), called at {call_at}"
-        task.running.append((where, RunningTaskFact(Running.PROGRESS, "helper", helper, detail, function.line)))
+    ran_by: Dict[tuple, Optional[list]] = {}
+    for summary, fact in helpers:
+        key = (summary.module, fact.scope)
+        if key not in ran_by:
+            ran_by[key] = callers.tasks_running(*key)
+        if ran_by[key] is None:
+            _anywhere(project, summary, fact)
+        for way, task in ran_by[key] or ():
+            task.running.append((f"{summary.path}:{fact.line}",
+                                 replace(fact, detail=f"{fact.detail} in {fact.scope}(), called at {way}")))
 
 
-def _tasks_calling(project, key, module_at: Dict[str, str], seen: Optional[Set[tuple]] = None):
-    """(where, task) for every call of the module-level function ``key``, through module-level helpers that call
-    it (``def work(n): report(n)``, a task calling ``work``); None when a call is outside any function, in a method,
-    or the function is handed on as a value (whoever calls it then is not known)."""
-    if key in project.function_values:
-        return None
-    seen = {key} if seen is None else seen
-    found = []
-    for path, call in project.calls_of(key):
-        module = module_at[path]
-        owner = project.owner_of(module, call.scope)
-        if owner is not None:
-            found.append((f"{path}:{call.line}", owner))
-            continue
-        outer = (module, call.scope)
-        if not _module_function(project, outer) or len(seen) > MAX_HELPERS:
-            return None
-        if outer in seen:
-            continue  # a cycle: its callers are being followed already
-        seen.add(outer)
-        through = _tasks_calling(project, outer, module_at, seen)
-        if through is None:
-            return None
-        found += [(f"{where} -> {path}:{call.line}", task) for where, task in through]
-    return found
-
-
-def _module_function(project, key) -> bool:
-    module, qualname = key
-    if not qualname or "." in qualname:
-        return False
-    return any(f.qualname == qualname for s in project.summaries if s.module == module for f in s.functions)
+def _anywhere(project, summary: ModuleSummary, fact) -> None:
+    detail = f"{fact.detail} in {fact.scope or 'module-level code'}(), run from where this analysis cannot name the task"
+    project.settings.running_anywhere.append((f"{summary.path}:{fact.line}", replace(fact, detail=detail)))
 
 
 def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
     """What the carriers need every mention of (the speed layer keeps those statements and records those calls):
-    helpers that report progress and the module-level functions calling them, at any depth (the tasks calling them
-    report it), and the attributes ``self.<name>`` carries (every ``self.<name> = ...`` of the hierarchy)."""
+    helpers that report progress and the functions of the same file calling them (the project follows them further:
+    ``callers.caller_names``), and the
+    attributes ``self.<name>`` carries (every ``self.<name> = ...`` of the hierarchy)."""
     summaries = list(summaries)
     names = set()
     for summary in summaries:
         names.update(f.name for f in summary.functions if f.updates_state)
         names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
-    return names | _progress_callers(summaries, {f.name for s in summaries for f in s.functions if f.updates_state})
-
-
-def _progress_callers(summaries: List[ModuleSummary], progress: Set[str]) -> Set[str]:
-    """Names of the module-level functions that call one of ``progress`` (by name: more is only slower)."""
-    found: Set[str] = set()
-    grown = bool(progress)
-    while grown:
-        grown = False
-        for summary in summaries:
-            for call in summary.calls:
-                scope = call.scope
-                if scope and "." not in scope and call.ref.rpartition(".")[2] in progress | found and scope not in found:
-                    found.add(scope)
-                    grown = True
-    return found
+        names.update(callers_in_file(summary))
+    return names

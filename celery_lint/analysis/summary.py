@@ -36,6 +36,7 @@ from .facts import (
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .literals import code_of, imported_module, is_getattr, literal
+from .mentions import Mentions
 from .parsing import parse_module
 from .reads_by_id import ReadsById
 from .sinks import Sinks
@@ -182,7 +183,7 @@ def _located(source: bytes, error: SyntaxError) -> str:
 BUILTINS = frozenset(dir(builtins))
 
 
-class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
+class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -353,6 +354,9 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById):
         # ``Celery[DjangoTask[..., Any]]("weblate")``: a subscripted generic class is still the class
         name = last_name(func.value) if isinstance(func, cst.Subscript) else call_name(node)
         self.record_call(node)
+        self.argument_mentions(node)
+        if is_getattr(node):
+            self.getattr_mention(node)
         self.attributes_set_by_call(node, name)
         self.forwarded_kwargs(node)
         self.task_method(node)

@@ -132,6 +132,8 @@ def _move_calls(summary: ModuleSummary, move: Callable[[int], int]) -> None:
         _move_outcome(call.outcome, move)
         if call.value_outcome is not None:  # where its value goes, were it a task object
             _move_outcome(call.value_outcome, move)
+    for mention in summary.mentions:
+        mention.line = move(mention.line)
 
 
 def _move_outcome(outcome: Outcome, move: Callable[[int], int]) -> None:

@@ -16,6 +16,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
+from ..analysis.callers import caller_names
 from ..analysis.reach import carried_names
 from ..analysis.returned import returned_functions
 from ..analysis.waits import summary_waiting_names, waiting_function_names
@@ -73,9 +74,11 @@ class FastPath:
             ordered = [self.summaries[f.relative] for f in files if f.relative in self.summaries]
             project = Project(ordered, self.task_decorators, [f.module for f in files])
             known.update(names_of_interest(project))
+            bases: Set[str] = set()  # of the classes whose methods the callers index follows
+            known.update(caller_names(project, bases))
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
-            defining, defined_names = modules_to_read(project, modules)
+            defining, defined_names = modules_to_read(project, modules, bases)
             known.update(defined_names)
             # ``ident(t).delay()`` with another module's ident: its returns stay in its slice, its module is summarised
             returning, returning_modules = returned_functions(project.symbols, project.summaries)

@@ -1,0 +1,75 @@
+"""Who may run a method: its name called (``self.set_progress(1)``, ``job.perform()``), handed to a call
+(``fetch(set_progress=self.set_progress)``), or kept some other way, recorded per scope as plain data
+(``facts.Mention``). The receiver is rarely known, so the project matches methods by name
+(``analysis.callers``): more mentions only make it less precise, never wrong.
+
+On the fast path only the names asked for are recorded (``record_calls_of``); the plain path records all.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..types import DYNAMIC
+from .facts import ARGUMENT, CALL, OTHER, Mention
+from .literals import literal
+from .walk import last_name
+
+# where an attribute is written, not read: ``self.x = ...``, ``for self.x in ...``, ``del self.x``
+# callees that keep a callable for later rather than run it
+KEEPING_CALLS = frozenset({"append", "appendleft", "extend", "insert", "add", "update", "setdefault", "register",
+                           "connect", "partial", "partialmethod", "setattr", "subscribe", "listen", "add_listener",
+                           "add_callback", "add_done_callback", "call_soon", "call_later", "Timer", "Thread"})
+_STORES = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.AsName, cst.CompFor, cst.Del)
+
+
+class Mentions:
+    """Mixin of the summarizer: ``summary``, ``names``, ``parents``, ``line_of``, ``ref_of`` and
+    ``record_calls_of`` come from it."""
+
+    def attribute_mention(self, node: cst.Attribute) -> None:
+        """``x.name(...)``, ``f(x.name)``, ``cb = x.name``, where ``x`` is not a module (a module's function is
+        a ``Call``, resolved)."""
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            how = CALL
+        elif isinstance(parent, cst.Arg) and isinstance(self.parents.get(parent), cst.Call):
+            how = self.handed_how(self.parents.get(parent))
+        elif isinstance(parent, cst.Attribute) and parent.value is node:
+            return  # ``x.name.y``: ``name`` is an object whose attribute is taken, not a method run
+        elif isinstance(parent, _STORES):
+            return
+        else:
+            how = OTHER
+        self.mention(node.attr.value, node, how)
+
+    def argument_mentions(self, call: cst.Call) -> None:
+        """``on_commit(publish)``, ``restore(progress=report)``: a function the module names, handed to a call that
+        may run it then (a ``Use`` of kind VALUE records it too, as a value that may go anywhere)."""
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name) and self.ref_of(arg.value) is not None:
+                self.mention(arg.value.value, arg.value, self.handed_how(call))
+
+    @staticmethod
+    def handed_how(call: cst.Call) -> str:
+        """A callee that keeps what it is given (``hooks.append(f)``, ``signal.connect(f)``, ``partial(f, 1)``)
+        runs it later, maybe in another task's run: as good as kept."""
+        return OTHER if last_name(call.func) in KEEPING_CALLS else ARGUMENT
+
+    def getattr_mention(self, call: cst.Call) -> None:
+        """``getattr(self, "tick")(1)``: the method named by a literal, as ``self.tick(1)`` (a computed name names
+        no method: one the project never calls by its name is run from where nothing can be named)."""
+        name = literal(call.args[1].value) if len(call.args) >= 2 else None
+        if isinstance(name, str) and name != DYNAMIC and name.isidentifier():
+            parent = self.parents.get(call)
+            self.mention(name, call, CALL if isinstance(parent, cst.Call) and parent.func is call else OTHER)
+
+    def mention(self, name: str, node: cst.CSTNode, how: str) -> None:
+        if self.record_calls_of is not None and name not in self.record_calls_of:
+            return
+        seen = self.__dict__.setdefault("_mentioned", set())
+        scope = ".".join(self.names)
+        line = self.line_of(node)
+        key = (name, scope, how, line if how == ARGUMENT else 0)  # an argument is matched to its VALUE use by line
+        if key not in seen:
+            seen.add(key)
+            self.summary.mentions.append(Mention(name, scope, line, how))
