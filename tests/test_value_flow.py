@@ -1065,3 +1065,48 @@ def test_what_only_looks_like_a_canvas_or_a_module_of_tasks_keeps_nothing_silent
              "    return task.delay(1).get()\n\n\nHANDLERS = [render]\n")
     root = project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/other.py": other})
     assert verdicts(root) == {"render": "maybe", "audit": "unread"}
+
+
+# ----- a container literal only looped over: its tasks go where the loop variable goes -----
+
+@pytest.mark.parametrize("loop, render", [
+    ("for task in (render, audit):\n        task.apply_async()", "unread"),
+    ("for task in [render, audit]:\n        task.delay(1)", "unread"),
+    ("table = {'r': render, 'a': audit}\n    for name, task in table.items():\n        task.apply_async()", "unread"),
+    ("table = {'r': render, 'a': audit}\n    for task in table.values():\n        task.delay(1)", "unread"),
+    ("for name, task in {'r': render, 'a': audit}.items():\n        task.delay(1)", "unread"),
+    # the loop variable read, or handed on: what it holds is read, or may be
+    ("for task in (render, audit):\n        task.delay(1).get()", "read"),
+    ("for task in (render, audit):\n        fire(task)", "maybe"),
+    # the table also goes elsewhere, is changed, or only its keys are looped over
+    ("table = {'r': render, 'a': audit}\n    for task in table.values():\n        task.delay(1)\n    return table",
+     "maybe"),
+    ("table = {'r': render}\n    table['a'] = audit\n    for task in table.values():\n        task.delay(1)", "maybe"),
+    ("table = {'r': render, 'a': audit}\n    for name in table:\n        table[name].delay(1)\n    keep(table)",
+     "maybe"),
+])
+def test_a_container_only_looped_over_hands_its_tasks_to_the_loop_variable(project, loop, render):
+    # ``other``: a result of a task this analysis cannot name is read, so any task handed on is "maybe"
+    views = ("from proj.tasks import audit, render\n\n\ndef fire(task):\n    pass\n\n\ndef keep(x):\n    pass\n\n\n"
+             f"def go():\n    {loop}\n\n\ndef other(t):\n    return t.delay(1).get()\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views}))
+    assert found == {"render": render, "audit": render}
+
+
+def test_a_module_level_loop_variable_stays_bound_for_other_modules(project):
+    views = "from proj.tasks import audit, render\n\nfor task in (render, audit):\n    task.delay(1)\n"
+    other = "from proj.views import task\n\n\ndef poll():\n    return task.delay(2).get()\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/other.py": other}))
+    assert found["audit"] != "unread" and found["render"] != "unread"
+
+
+@pytest.mark.parametrize("setup, audit", [
+    ("monkeypatch.setattr(audit, 'apply_async', lambda *a, **k: None)", "unread"),  # replaces the method: keeps nothing
+    ("monkeypatch.setattr(holder, 'task', audit)", "maybe"),  # stores the task on an object: it may be enqueued there
+])
+def test_a_test_replacing_a_tasks_own_method_hands_nothing_on(project, setup, audit):
+    views = "from proj.tasks import audit, render\n\n\ndef go():\n    audit.delay(1)\n\n\ndef other(t):\n" \
+            "    return t.delay(1).get()\n"
+    test = f"from proj.tasks import audit\n\n\ndef test_go(monkeypatch, holder):\n    {setup}\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "tests/test_views.py": test}))
+    assert found["audit"] == audit

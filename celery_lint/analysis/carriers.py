@@ -194,7 +194,42 @@ class Carriers:
         return None
 
     def visit_Element(self, node: cst.Element) -> None:
-        self.value_use(node.value)
+        self.value_use(node.value, objects=not self.element_looped_over(node))
+
+    def element_looped_over(self, element) -> bool:
+        """``for task in (a, b): task.delay()``, ``for name, task in {"a": a}.items(): ...``, or a local table only
+        looped over so: each task it holds goes where the loop variable goes, which is followed (``only_here``)."""
+        holder = self.parents.get(element)
+        if not isinstance(holder, (cst.List, cst.Tuple, cst.Set, cst.Dict)) or not self.in_function():
+            return False  # (a module's loop variable stays bound after the loop: another module may import it)
+        assign = self.parents.get(holder)
+        if isinstance(assign, cst.Assign) and assign.value is holder and len(assign.targets) == 1 \
+                and isinstance(assign.targets[0].target, cst.Name):
+            mentions = self.flow.mentions(assign.targets[0].target)
+            return mentions is not None and all(
+                self.flow.rebinds(mention) or self.looped_over(mention, holder) for mention in mentions)
+        return self.looped_over(holder, holder)
+
+    def looped_over(self, node: cst.CSTNode, holder: cst.CSTNode) -> bool:
+        """Is ``node`` (a container literal, or a local holding ``holder``) the iterable of a ``for`` whose variable
+        holding the items stays here? ``d.items()`` gives (key, value) pairs, ``d.values()`` the values; a dict
+        itself gives its keys, not the tasks."""
+        parent = self.parents.get(node)
+        is_dict = isinstance(holder, cst.Dict)
+        if isinstance(parent, cst.For) and parent.iter is node:
+            return not is_dict and self.only_here([parent.target])
+        method = parent.attr.value if isinstance(parent, cst.Attribute) and parent.value is node else None
+        call = self.parents.get(parent)
+        loop = self.parents.get(call)
+        if not (is_dict and method in ("items", "values") and isinstance(call, cst.Call) and call.func is parent
+                and not call.args and isinstance(loop, cst.For) and loop.iter is call):
+            return False
+        target = loop.target
+        if method == "items":
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                return False
+            target = target.elements[1].value
+        return self.only_here([target])
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = literal(node.key)
@@ -208,7 +243,7 @@ class Carriers:
                 return
         if isinstance(key, str) and key != DYNAMIC:
             self.setting(key, node.value, node)
-        self.value_use(node.value)
+        self.value_use(node.value, objects=not self.element_looped_over(node))
 
     def beat_entry_by_task_name(self, node: cst.DictElement) -> bool:
         """``{"task": cleanup.name, "schedule": ...}``: a beat entry naming a task object's name (the

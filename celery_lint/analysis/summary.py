@@ -44,6 +44,13 @@ from .statements import Kept, SourceCut
 from .task_forms import TaskForms
 from .walk import Walk, last_name
 
+
+def _replaces_a_method(node: cst.Call, name: Optional[str]) -> bool:
+    """``monkeypatch.setattr(t, "apply_async", fake)``: a test replacing a task's own Celery method keeps nothing."""
+    method = literal(node.args[1].value) if name == "setattr" and len(node.args) == 3 else None
+    return isinstance(method, str) and method in celery_api.ENQUEUE | celery_api.SIGNATURE
+
+
 NOT_HANDED_ON = celery_api.LINK_KEYWORDS | {"base", "task_cls"}
 DISCARDED = OutcomeKind.DISCARDED
 
@@ -375,7 +382,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
-        if self.testing and (name in MOCK_CALLS or (name or "").startswith("assert_")):
+        if self.testing and (name in MOCK_CALLS or (name or "").startswith("assert_") or _replaces_a_method(node, name)):
             return  # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``
         if name == "super" and isinstance(func, cst.Name):
             return  # ``super(MyTask, self)``: the class names itself, it is not handed on
