@@ -148,11 +148,13 @@ def task_module(project: Path) -> Path:
 
 
 def task_decorator_line(path: Path) -> int:
-    """Index of the first decorator line in ``path`` that looks like a task's (one line, no comment yet)."""
+    """Index of the first decorator line in ``path`` that looks like a task's (no comment yet). Its first line
+    even when the call goes on below (``@shared_task(bind=True,``): a comment fits after the parenthesis, and the
+    line-only fallback below could pick a line of the module's docstring (ora2), an edit of no task at all."""
     lines = path.read_text().splitlines()
     for index, line in enumerate(lines):
         text = line.strip()
-        if text.startswith("@") and "task" in text and "#" not in text and text.count("(") == text.count(")"):
+        if text.startswith("@") and "task" in text and "#" not in text:
             return index
     for index, line in enumerate(lines):  # no decorator: a registration such as ``app.task(name=...)(func)``
         if "task" in line and "#" not in line and line.count("(") == line.count(")") and line.strip():
