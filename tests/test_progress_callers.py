@@ -86,6 +86,11 @@ def test_progress_belongs_to_the_tasks_that_run_the_helper(project, work, extra,
      "\n\ndef fire():\n    for hook in HOOKS:\n        hook(1)\n", {}),
     ("from functools import partial\nfrom celery import current_task\n\nHOOKS = []\n\n\ndef report(i):\n"
      "    current_task.update_state(state='P')\n\n\ndef run(n):\n    HOOKS.append(partial(report, n))\n", {}),
+    # named again in its class body: the instance called (``__call__``), or an attribute read (a property)
+    ("from celery import current_task\n\n\nclass Meter:\n    def tick(self):\n        current_task.update_state("
+     "state='P')\n\n    __call__ = tick\n\n\ndef run(n):\n    Meter().tick()\n\n\ndef other():\n    Meter()()\n", {}),
+    ("from celery import current_task\n\n\nclass Meter:\n    def _tick(self):\n        current_task.update_state("
+     "state='P')\n\n    tick = property(_tick)\n\n\ndef run(n):\n    Meter()._tick()\n", {}),
     # a method of a class a framework extends (``threading.Thread.run`` calls ``run``): not only the project runs it
     ("import threading\nfrom celery import current_task\n\n\nclass Worker(threading.Thread):\n    def tick(self):\n"
      "        current_task.update_state(state='P')\n\n\ndef run(n):\n    Worker().tick()\n", {}),

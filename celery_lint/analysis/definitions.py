@@ -171,6 +171,7 @@ class Definitions:
         )
         if node.bases or len(self.names) == 1:  # (a module-level class may hold ``@staticmethod @app.task``s)
             self.summary.classes.append(info)
+        self.class_body_mentions(node)  # ``analysis.mentions``: a method aliased in the class body
         self.stack.append(info)
         self.star_kwargs.append(None)
 

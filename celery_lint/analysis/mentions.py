@@ -11,6 +11,7 @@ import libcst as cst
 
 from ..types import DYNAMIC
 from .facts import ARGUMENT, CALL, OTHER, Mention
+from .children import children
 from .literals import literal
 from .walk import last_name
 
@@ -62,6 +63,22 @@ class Mentions:
         if isinstance(name, str) and name != DYNAMIC and name.isidentifier():
             parent = self.parents.get(call)
             self.mention(name, call, CALL if isinstance(parent, cst.Call) and parent.func is call else OTHER)
+
+    def class_body_mentions(self, node: cst.ClassDef) -> None:
+        """``__call__ = update``, ``tick = property(_tick)``: a class body naming one of its methods makes it
+        reachable by another name (called as the instance, read as an attribute): as good as kept."""
+        for statement in node.body.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            pending = [small.value if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)) else small
+                       for small in getattr(statement, "body", ())] if isinstance(statement, cst.SimpleStatementLine) \
+                else [statement]
+            while pending:
+                current = pending.pop()
+                if isinstance(current, cst.Name):
+                    self.mention(current.value, current, OTHER)
+                elif isinstance(current, cst.CSTNode):
+                    pending.extend(children(current))
 
     def mention(self, name: str, node: cst.CSTNode, how: str) -> None:
         if self.record_calls_of is not None and name not in self.record_calls_of:
