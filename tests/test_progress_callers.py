@@ -66,6 +66,13 @@ def files(work, extra=None):
     # a module-level helper handed to a call
     ("from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P', meta={'i': i})\n"
      "\n\ndef run(n):\n    list(map(report, range(n)))\n", {}, "maybe", "unread"),
+    # a module-level helper called through getattr, or through a module held in a local
+    ("import importlib\nfrom proj import helpers\n\n\ndef run(n):\n    getattr(helpers, 'report')(n)\n",
+     {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
+     "maybe", "unread"),
+    ("import importlib\n\n\ndef run(n):\n    mod = importlib.import_module(f'proj.{\"helpers\"}')\n    mod.report(n)\n",
+     {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
+     "maybe", "unread"),
     # a staticmethod called on its class
     ("from celery import current_task\n\n\nclass Meter:\n    @staticmethod\n    def tick(i):\n"
      "        current_task.update_state(state='P', meta={'i': i})\n\n\ndef run(n):\n    Meter.tick(n)\n", {},

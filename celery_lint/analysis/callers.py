@@ -161,6 +161,9 @@ class Callers:
 
     def _function_callers(self, module: str, name: str) -> Optional[List[Caller]]:
         found = [(path, call.scope, call.line) for path, call in self.project.calls_of((module, name))]
+        # ``getattr(helpers, "report")(1)``, ``mod.report(1)`` through a module the file cannot name: by name
+        found += [(path, mention.scope, mention.line) for path, mention in self.by_name.get(name, ())
+                  if mention.how == CALL]
         arguments = {(path, mention.line): mention.scope for path, mention in self.by_name.get(name, ())
                      if mention.how == ARGUMENT}
         for path, line, _scope in self.values.get((module, name), ()):
