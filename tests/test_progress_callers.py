@@ -60,10 +60,9 @@ def files(work, extra=None):
     # called through self, from another method, itself called by name
     ("from proj.progress import Progress\n\n\nclass Job(Progress):\n    def step(self, i):\n"
      "        self.set_progress(i)\n\n\ndef run(n):\n    Job(n).step(1)\n", {}, "maybe", "unread"),
-    # handed to a call, which may run it then (a callback)
-    ("from proj.progress import Progress\n\n\ndef fetch(items, callback):\n    for i in items:\n"
-     "        callback(i)\n\n\ndef run(n):\n    fetch(range(n), callback=Progress(n).set_progress)\n", {}, "maybe", "unread"),
-    # a module-level helper handed to a call
+    # handed to a call that runs it there and then
+    ("from proj.progress import Progress\n\n\ndef run(n):\n    list(map(Progress(n).set_progress, range(n)))\n", {},
+     "maybe", "unread"),
     ("from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P', meta={'i': i})\n"
      "\n\ndef run(n):\n    list(map(report, range(n)))\n", {}, "maybe", "unread"),
     # a module-level helper called through getattr, or through a module held in a local
@@ -71,6 +70,17 @@ def files(work, extra=None):
      {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
      "maybe", "unread"),
     ("import importlib\n\n\ndef run(n):\n    mod = importlib.import_module(f'proj.{\"helpers\"}')\n    mod.report(n)\n",
+     {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
+     "maybe", "unread"),
+    # through a star import, or a local alias only called
+    ("from proj.helpers import *\n\n\ndef run(n):\n    report(n)\n",
+     {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
+     "maybe", "unread"),
+    ("from proj import helpers\n\n\ndef run(n):\n    rep = helpers.report\n    rep(n)\n",
+     {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
+     "maybe", "unread"),
+    # imported under another name, in a task module (found by a helper's hunt: the fast path missed the call)
+    ("from proj.helpers import report as rep\n\n\ndef run(n):\n    rep(n)\n",
      {"proj/helpers.py": "from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n"},
      "maybe", "unread"),
     # a staticmethod called on its class
@@ -87,6 +97,17 @@ def test_progress_belongs_to_the_tasks_that_run_the_helper(project, work, extra,
 
 
 @pytest.mark.parametrize("work, extra", [
+    # handed to any other call: it may keep it and run it later, in another task's run (a project's own listener
+    # registry, an event bus)
+    ("from proj.progress import Progress\n\n\ndef fetch(items, callback):\n    for i in items:\n"
+     "        callback(i)\n\n\ndef run(n):\n    fetch(range(n), callback=Progress(n).set_progress)\n", {}),
+    ("from celery import current_task\n\nLISTENERS = []\n\n\ndef on_progress(cb):\n    LISTENERS.append(cb)\n\n\n"
+     "def report(i):\n    current_task.update_state(state='P')\n\n\ndef run(n):\n    on_progress(report)\n", {}),
+    # in a lambda kept for later (stored, returned): whoever runs it later calls the helper
+    ("from proj.progress import Progress\n\nHOOKS = []\n\n\ndef run(n):\n    m = Progress(n)\n"
+     "    HOOKS.append(lambda: m.set_progress(n))\n", {}),
+    ("from celery import current_task\n\n\ndef report(i):\n    current_task.update_state(state='P')\n\n\n"
+     "def make(n):\n    return lambda: report(n)\n\n\ndef run(n):\n    make(n)\n", {}),
     # kept for later: whoever holds it may run it, in any task
     ("from proj.progress import Progress\n\n\ndef run(n):\n    cb = Progress(n).set_progress\n    cb(1)\n", {}),
     ("from proj.progress import Progress\n\nHOOKS = []\n\n\ndef run(n):\n    HOOKS.append(Progress(n).set_progress)\n"
@@ -145,3 +166,42 @@ def test_a_method_the_project_never_calls_may_run_in_any_task(project):
     # a framework may call it by a name it knows (a plain class can be another library's resource)
     root = project(files("def run(n):\n    pass\n", {"proj/other.py": "import proj.progress\n"}))
     assert verdicts(root) == {"render": "maybe", "audit": "maybe"}
+
+
+def test_a_method_a_library_calls_on_an_instance_belongs_to_the_tasks_making_the_instance(project):
+    # ``shutil.copyfileobj(src, ProgressFile(dst))`` calls ``write``: audit makes the instance, so it reports progress
+    # (render only writes to a file, an unrelated ``write``: by name it is taken for a caller too)
+    work = ("import shutil\nfrom celery import current_task\n\n\nclass ProgressFile:\n    def __init__(self, f):\n"
+            "        self.f = f\n\n    def write(self, data):\n        current_task.update_state(state='P')\n"
+            "        return self.f.write(data)\n\n\ndef run(n):\n    pass\n\n\ndef other(n):\n"
+            "    with open('/tmp/a') as src, open('/tmp/b', 'w') as dst:\n        shutil.copyfileobj(src, ProgressFile(dst))\n")
+    tasks = textwrap.dedent(TASKS).replace("def audit(x):\n    pass", "def audit(x):\n    from proj.work import other\n    other(x)")
+    root = project({"proj/tasks.py": tasks, "proj/work.py": work, "proj/views.py": VIEWS})
+    assert verdicts(root)["audit"] == "maybe"
+
+
+def test_a_task_base_class_reporting_progress_in_a_hook_may_report_any_tasks(project):
+    # the worker calls ``before_start`` for every task built on the class (found by a helper's hunt; before this,
+    # ``self`` outside a task's own body was taken for something else)
+    tasks = ("from celery import Celery, Task\n\napp = Celery('proj', backend='redis://')\n\n\n"
+             "class Started(Task):\n    def before_start(self, task_id, args, kwargs):\n"
+             "        self.update_state(task_id=task_id, state='STARTED')\n\n\n"
+             "@app.task(base=Started)\ndef render(x):\n    return x\n\n\n@app.task\ndef audit(x):\n    pass\n")
+    root = project({"proj/tasks.py": tasks, "proj/views.py": VIEWS})
+    assert verdicts(root) == {"render": "maybe", "audit": "maybe"}
+
+
+@pytest.mark.parametrize("body", [
+    "recorder = ProgressRecorder(self)\n    for i in range(n):\n        recorder.set_progress(i, n)",  # celery-progress
+    "Reporter(self).tick(n)",  # a helper class of the project calling self.task.update_state(...)
+])
+def test_a_bound_task_handing_itself_to_a_call_may_report_its_progress(project, body):
+    # found by a helper's hunt: celery-progress's ProgressRecorder calls task.update_state, and its view polls it
+    tasks = ("from celery import Celery\nfrom celery_progress.backend import ProgressRecorder\n"
+             "from proj.reporting import Reporter\n\napp = Celery('proj', backend='redis://')\n\n\n"
+             f"@app.task(bind=True)\ndef crunch(self, n):\n    {body}\n\n\n@app.task\ndef audit(x):\n    pass\n\n\n"
+             "def start():\n    crunch.delay(10)\n    audit.delay(1)\n")
+    reporting = ("class Reporter:\n    def __init__(self, task):\n        self.task = task\n\n    def tick(self, n):\n"
+                 "        self.task.update_state(state='PROGRESS', meta={'n': n})\n")
+    found = verdicts(project({"proj/tasks.py": tasks, "proj/reporting.py": reporting}))
+    assert found == {"crunch": "maybe", "audit": "unread"}

@@ -1110,3 +1110,15 @@ def test_a_test_replacing_a_tasks_own_method_hands_nothing_on(project, setup, au
     test = f"from proj.tasks import audit\n\n\ndef test_go(monkeypatch, holder):\n    {setup}\n"
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "tests/test_views.py": test}))
     assert found["audit"] == audit
+
+
+def test_a_loop_calling_a_method_of_the_tasks_base_class_hands_them_on(project):
+    # ``t.run_and_wait(1)``: a method of their ``base=`` class may enqueue and read (found by a helper's hunt)
+    tasks = ("from celery import Celery, Task\n\napp = Celery('proj', backend='redis://')\n\n\n"
+             "class Waiting(Task):\n    def run_and_wait(self, *a):\n        return self.delay(*a).get()\n\n\n"
+             "@app.task(base=Waiting)\ndef render(x):\n    return x\n\n\n@app.task(base=Waiting)\ndef audit(x):\n"
+             "    pass\n")
+    views = ("from proj.tasks import audit, render\n\n\ndef go():\n    for t in (render, audit):\n"
+             "        t.run_and_wait(1)\n\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n")
+    found = verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views}))
+    assert found == {"render": "maybe", "audit": "maybe"}

@@ -1,26 +1,29 @@
 """Which tasks run a function: the callers of a helper that reports the progress (or hands on the id) of
 whichever task runs it, followed up the call graph until they reach task bodies.
 
-- a module-level function: its calls the modules resolve (``Call``), and the calls it is handed to as an
-  argument (``transaction.on_commit(publish)``, ``restore(progress_callback=report)``: the callee may run it then);
+- a module-level function: its calls the modules resolve (``Call``), calls by its name (``getattr(helpers,
+  "report")(1)``, a module held in a local), and a call that runs it there and then (``map(report, xs)``,
+  ``on_commit(publish)``);
 - a method of a module-level class: every call of a method of that name (``self.set_progress(1)``,
-  ``job.perform()``, ``super().perform()``), and every call it is handed to (``fetch(cb=self.set_progress)``):
-  receivers are rarely known, so a name stands for all methods of that name, which only widens the answer.
+  ``job.perform()``, ``super().perform()``), a call that runs it there and then, and wherever an instance of its
+  class hierarchy is made (a library handed the instance may call it by a name it knows): receivers are rarely
+  known, so a name stands for all methods of that name, which only widens the answer.
 
 A caller that cannot be named makes the answer None (the fact then holds for any task, as before): code at
-module level or in a class body; a nested function; a function kept some other way (``cb = report``, returned,
-stored); a decorator other than a few that keep the callers (a signal receiver runs whenever the signal fires);
-a dunder method or property (run implicitly); a method of a class whose hierarchy has a base outside the
-project, or one the project never calls by name (a framework may call it); more than ``MAX_FUNCTIONS`` functions
-on the way. When one report already holds for any task by its definition alone, no other is followed: no verdict
-could change (``reporting_any_tasks_progress``), and the fast path reads nothing more for them.
+module level or in a class body; a nested function or a lambda that may be kept; a function handed to any other
+call or kept some other way (``cb = report``, returned, stored, named again in its class body); a decorator other
+than a few that keep the callers (a signal receiver runs whenever the signal fires); a dunder method or property
+(run implicitly); a method of a class whose hierarchy has a base outside the project, or one the project never
+calls by name (a framework may call it); more than ``MAX_FUNCTIONS`` functions on the way. When one report
+already holds for any task by its definition alone, no other is followed: no verdict could change
+(``reporting_any_tasks_progress``), and the fast path reads nothing more for them.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..types import UseKind
-from .facts import ARGUMENT, CALL, FunctionInfo, Mention, ModuleSummary, Running, RunningTaskFact
+from .facts import ARGUMENT, CALL, LAMBDA, FunctionInfo, Mention, ModuleSummary, Running, RunningTaskFact
 from .symbols import Symbol
 
 MAX_FUNCTIONS = 256
@@ -41,6 +44,7 @@ class Callers:
         self.functions: Dict[Tuple[str, str], FunctionInfo] = {}
         self.classes = set()
         self.values: Dict[tuple, List[Tuple[str, int, str]]] = {}  # function key -> (path, line, scope) handed on
+        self._class_calls: Optional[Dict[str, List[Tuple[str, object]]]] = None  # class -> its calls (made lazily)
         for summary in project.summaries:
             self._index(summary)
 
@@ -100,6 +104,8 @@ class Callers:
             if callers is None:
                 return None, seen
             for path, scope, line in callers:
+                if scope.endswith(LAMBDA):
+                    return None, seen  # a lambda that may be kept: whoever runs it later calls it
                 step = f"{path}:{line}" + (f" -> {way}" if way else "")
                 caller = (self.module_at[path], scope)
                 owner = self.project.owner_of(*caller)
@@ -138,7 +144,8 @@ class Callers:
         if "." not in qualname:
             return self._function_callers(module, qualname)
         cls, _, name = qualname.partition(".")
-        return self._method_callers(cls, name)
+        found = self._method_callers(cls, name)
+        return None if found is None else found + self._instances_made(f"{module}.{cls}")
 
     def cannot_name_callers(self, module: str, qualname: str) -> bool:
         """What the function itself says (whatever calls it): code at module level or in a class body, a nested
@@ -160,7 +167,8 @@ class Callers:
             d.ref is not None and d.ref.rpartition(".")[2] in KEEPING_CALLERS for d in function.decorators)
 
     def _function_callers(self, module: str, name: str) -> Optional[List[Caller]]:
-        found = [(path, call.scope, call.line) for path, call in self.project.calls_of((module, name))]
+        calls = self.project.calls_of((module, name))
+        found = [(path, f"{call.scope}.{LAMBDA}" if call.in_lambda else call.scope, call.line) for path, call in calls]
         # ``getattr(helpers, "report")(1)``, ``mod.report(1)`` through a module the file cannot name: by name
         found += [(path, mention.scope, mention.line) for path, mention in self.by_name.get(name, ())
                   if mention.how == CALL]
@@ -182,6 +190,23 @@ class Callers:
         # A method the project never calls still runs from somewhere: a framework calling it by a name it knows
         # (a plain class can be a resource another library calls), or a getattr with a computed name.
         return found or None
+
+    def _instances_made(self, dotted: str) -> List[Caller]:
+        """Where an instance of the class's hierarchy is made (``ProgressFile(dst)``): a library handed it there may
+        call any of its methods by a name it knows (``shutil.copyfileobj`` calls ``write``)."""
+        hierarchy = set(self.project.class_attributes.hierarchy(dotted) or [dotted])
+        if self._class_calls is None:
+            self._class_calls = {}
+            for summary in self.project.summaries:
+                for call in summary.calls:
+                    kind, found, obj, tail = self.project.symbols.resolve(call.ref)
+                    if kind is Symbol.CLASS and not tail:
+                        self._class_calls.setdefault(f"{found.module}.{obj.qualname}", []).append((summary.path, call))
+        made = [(path, f"{call.scope}.{LAMBDA}" if call.in_lambda else call.scope, call.line)
+                for member in sorted(hierarchy) for path, call in self._class_calls.get(member, ())]
+        names = {member.rpartition(".")[2] for member in hierarchy}  # ``models.Meter()`` through a module unseen
+        return made + [(path, mention.scope, mention.line) for name in sorted(names)
+                       for path, mention in self.by_name.get(name, ()) if mention.how == CALL]
 
     def _leaves_project(self, dotted: str) -> bool:
         """Does a class of the hierarchy, as far as it is read, have a base named outside the project's modules (the
@@ -222,7 +247,9 @@ def caller_names(project, bases: Optional[Set[str]] = None) -> Set[str]:
     names = set()
     for module, scope in sorted({(summary.module, fact.scope) for summary, fact in helpers}):
         names |= callers.names_on_the_way(module, scope, bases)
-    return names
+    # ``from .helpers import report as rep`` then ``rep(1)``: the slicer keeps calls by the name written
+    return names | {local for summary in project.summaries for local, target in summary.imports.items()
+                    if not local.startswith("*") and target.rpartition(".")[2] in names}
 
 
 def running_helpers(project) -> List[Tuple[ModuleSummary, RunningTaskFact]]:

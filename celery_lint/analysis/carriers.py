@@ -198,7 +198,7 @@ class Carriers:
 
     def element_looped_over(self, element) -> bool:
         """``for task in (a, b): task.delay()``, ``for name, task in {"a": a}.items(): ...``, or a local table only
-        looped over so: each task it holds goes where the loop variable goes, which is followed (``only_here``)."""
+        looped over so: each task it holds goes where the loop variable goes, which is followed (``kept_locally``)."""
         holder = self.parents.get(element)
         if not isinstance(holder, (cst.List, cst.Tuple, cst.Set, cst.Dict)) or not self.in_function():
             return False  # (a module's loop variable stays bound after the loop: another module may import it)
@@ -217,7 +217,7 @@ class Carriers:
         parent = self.parents.get(node)
         is_dict = isinstance(holder, cst.Dict)
         if isinstance(parent, cst.For) and parent.iter is node:
-            return not is_dict and self.only_here([parent.target])
+            return not is_dict and self.kept_locally([parent.target])
         method = parent.attr.value if isinstance(parent, cst.Attribute) and parent.value is node else None
         call = self.parents.get(parent)
         loop = self.parents.get(call)
@@ -229,7 +229,9 @@ class Carriers:
             if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
                 return False
             target = target.elements[1].value
-        return self.only_here([target])
+        # (not ``flow.only_called``: a loop over tasks calling ``t.run_and_wait()`` may call a method of their
+        # ``base=`` class that enqueues and reads)
+        return self.kept_locally([target])
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = literal(node.key)
@@ -293,11 +295,17 @@ class Carriers:
         # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other
         if node.value is not None and isinstance(node.target, cst.Name) and not self.in_function():
             self.setting(node.target.value, node.value, node, held_by=self.settings_holder())
-        self.value_use(node.value, objects=not self.only_here([node.target]))
+        here = self.only_here([node.target])
+        self.value_use(node.value, objects=not here)
+        if here:
+            self.alias_mention(node.value)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         # ``(task := t)`` binds like ``task = t``: the value is handed on to whatever reads ``task``
-        self.value_use(node.value, objects=not self.only_here([node.target]))
+        here = self.only_here([node.target])
+        self.value_use(node.value, objects=not here)
+        if here:
+            self.alias_mention(node.value)
 
     def only_here(self, targets) -> bool:
         """A task object bound to these targets is not handed on: only called (run in this process), or only

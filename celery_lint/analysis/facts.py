@@ -192,18 +192,21 @@ class Call:
     refs: List[Optional[List[str]]] = field(default_factory=list)
     kwrefs: Dict[str, Optional[List[str]]] = field(default_factory=dict)
     scope: str = ""  # qualname of the function (or class) the call sits in: who calls it
+    in_lambda: bool = False  # in a lambda that may be kept and run later: whoever runs it calls it
     value_outcome: Optional[Outcome] = None  # where its value goes, were it a task object (``ResultFlow.task_object``)
 
 
 CALL, ARGUMENT, OTHER = "call", "argument", "other"  # how a ``Mention`` names a method
+LAMBDA = "<lambda>"  # the last part of a scope in a lambda that may be kept and run later
 
 
 @dataclass
 class Mention:
     """``x.name(...)``, or ``x.name`` / ``name`` handed to a call or kept, in ``scope``: who may run a method (or a
     function handed on) found by its name alone, where ``x`` is not a module. ``how``: ``call``, ``argument`` (handed
-    to a call, which may call it then), ``other`` (kept, returned, stored: whoever holds it may call it later).
-    The project's callers index reads them (``analysis.callers``)."""
+    to a call that runs it there and then: ``map``, ``sorted``, ``on_commit``), ``other`` (handed to any other call,
+    kept, returned, stored: whoever holds it may call it later). The project's callers index reads them
+    (``analysis.callers``)."""
 
     name: str
     scope: str  # qualname of the function (or class) it sits in, "" at module level

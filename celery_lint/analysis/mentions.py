@@ -1,7 +1,8 @@
-"""Who may run a method: its name called (``self.set_progress(1)``, ``job.perform()``), handed to a call
-(``fetch(set_progress=self.set_progress)``), or kept some other way, recorded per scope as plain data
-(``facts.Mention``). The receiver is rarely known, so the project matches methods by name
-(``analysis.callers``): more mentions only make it less precise, never wrong.
+"""Who may run a method: its name called (``self.set_progress(1)``, ``job.perform()``), handed to a call that
+runs it there and then (``map(self.tick, xs)``), or handed on or kept some other way (``bus.on(self.tick)``),
+recorded per scope as plain data (``facts.Mention``); a scope ending in ``<lambda>`` is a lambda that may be kept.
+The receiver is rarely known, so the project matches methods by name (``analysis.callers``): more mentions only
+make it less precise, never wrong.
 
 On the fast path only the names asked for are recorded (``record_calls_of``); the plain path records all.
 """
@@ -10,16 +11,15 @@ from __future__ import annotations
 import libcst as cst
 
 from ..types import DYNAMIC
-from .facts import ARGUMENT, CALL, OTHER, Mention
+from .facts import ARGUMENT, CALL, LAMBDA, OTHER, Mention
 from .children import children
 from .literals import literal
 from .walk import last_name
 
 # where an attribute is written, not read: ``self.x = ...``, ``for self.x in ...``, ``del self.x``
-# callees that keep a callable for later rather than run it
-KEEPING_CALLS = frozenset({"append", "appendleft", "extend", "insert", "add", "update", "setdefault", "register",
-                           "connect", "partial", "partialmethod", "setattr", "subscribe", "listen", "add_listener",
-                           "add_callback", "add_done_callback", "call_soon", "call_later", "Timer", "Thread"})
+# callees that run the callable they are given before they return (``on_commit``: when the task's transaction
+# commits, in the same run; outside a transaction, at once)
+RUNNING_CALLS = frozenset({"map", "filter", "sorted", "sort", "min", "max", "reduce", "on_commit"})
 _STORES = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.AsName, cst.CompFor, cst.Del)
 
 
@@ -52,9 +52,10 @@ class Mentions:
 
     @staticmethod
     def handed_how(call: cst.Call) -> str:
-        """A callee that keeps what it is given (``hooks.append(f)``, ``signal.connect(f)``, ``partial(f, 1)``)
-        runs it later, maybe in another task's run: as good as kept."""
-        return OTHER if last_name(call.func) in KEEPING_CALLS else ARGUMENT
+        """Only a callee known to run what it is given there and then (``map``, ``sorted(key=f)``, ``on_commit``)
+        makes the caller's scope the one running it; any other may keep it (``hooks.append(f)``,
+        ``bus.on(f)``, a project function storing it) and run it later, in another task's run."""
+        return ARGUMENT if last_name(call.func) in RUNNING_CALLS else OTHER
 
     def getattr_mention(self, call: cst.Call) -> None:
         """``getattr(self, "tick")(1)``: the method named by a literal, as ``self.tick(1)`` (a computed name names
@@ -80,11 +81,30 @@ class Mentions:
                 elif isinstance(current, cst.CSTNode):
                     pending.extend(children(current))
 
+    def alias_mention(self, value: cst.BaseExpression) -> None:
+        """``rep = helpers.report`` (or ``rep = self.tick``), the local only called afterwards: a call of that
+        function here."""
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            self.mention(last_name(value), value, CALL)
+
+    def in_kept_lambda(self, node: cst.CSTNode) -> bool:
+        """Is ``node`` in a lambda that may be kept and run later (``hooks.append(lambda: m.tick())``), that is any
+        lambda not handed straight to a call that runs it (``sorted(xs, key=lambda x: ...)``)?"""
+        parent = self.parents.get(node)
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+            if isinstance(parent, cst.Lambda):
+                arg = self.parents.get(parent)
+                call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
+                if not (isinstance(call, cst.Call) and last_name(call.func) in RUNNING_CALLS):
+                    return True
+            parent = self.parents.get(parent)
+        return False
+
     def mention(self, name: str, node: cst.CSTNode, how: str) -> None:
         if self.record_calls_of is not None and name not in self.record_calls_of:
             return
         seen = self.__dict__.setdefault("_mentioned", set())
-        scope = ".".join(self.names)
+        scope = ".".join(self.names) + (f".{LAMBDA}" if self.in_kept_lambda(node) else "")
         line = self.line_of(node)
         key = (name, scope, how, line if how == ARGUMENT else 0)  # an argument is matched to its VALUE use by line
         if key not in seen:

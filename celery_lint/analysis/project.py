@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..types import DYNAMIC, OutcomeKind, UseKind
-from .facts import Call, Errback, ModuleSummary, Outcome, Use
+from .facts import Call, Errback, ModuleSummary, Outcome, Running, RunningTaskFact, Use
 from .project_tasks import Task, TaskFinder, TaskKind
 from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
 from .returned import passed_on, returned_names
@@ -161,6 +161,14 @@ class Project:
                    and task.kind is TaskKind.CLASS and not task.value_escapes
                    and not any(use.target or use.by_name not in (None, DYNAMIC) for _path, use in task.uses)}
         if dropped:
+            for task in (task for task in self.tasks if id(task) in dropped):
+                # ``def before_start(self, ...): self.update_state(...)`` in a base class: the worker runs it for
+                # every task built on it, which reports it (or hands on its id)
+                self.settings.running_anywhere += task.running
+                if task.updates_state:
+                    detail = f"self.update_state() in {task.qualname}, a Task class tasks are built on"
+                    self.settings.running_anywhere.append((f"{task.path}:{task.line}", RunningTaskFact(
+                        Running.PROGRESS, "helper", task.qualname.rpartition(".")[2], detail, task.line)))
             self.tasks = [task for task in self.tasks if id(task) not in dropped]
             self.tasks_by_name = {name: task for name, task in self.tasks_by_name.items() if id(task) not in dropped}
 

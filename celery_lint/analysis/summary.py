@@ -31,6 +31,7 @@ from .facts import (
     Call,
     ModuleSummary,
     Outcome,
+    Running,
     is_test_path,
 )
 from .flow import ResultFlow, call_name
@@ -331,7 +332,10 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         elif self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.global_rebound(node.targets[0].target, node.value, node)
         # A task object only called afterwards runs in this process; a bound ``.delay`` called afterwards enqueues.
-        self.value_use(node.value, objects=not self.only_here([target.target for target in node.targets]))
+        here = self.only_here([target.target for target in node.targets])
+        self.value_use(node.value, objects=not here)
+        if here:
+            self.alias_mention(node.value)  # ``rep = helpers.report`` then ``rep(1)``: a call of ``report`` here
 
     def attributes_set_on_others(self, targets: list, names: Optional[List[str]] = None) -> None:
         """``obj.x = ...`` (also in a tuple of targets) on anything but ``self``, or ``names`` set by a call."""
@@ -395,13 +399,17 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
                 continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
+            if isinstance(arg.value, cst.Name) and self.bound_task_itself(arg.value):
+                # ``ProgressRecorder(self)`` in a ``bind=True`` task: what it is handed to may report its progress
+                self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value, "self")
 
     def record_call(self, node: cst.Call) -> None:
         """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):
         its literal arguments, and what happens to its value."""
         if self.record_calls_of is not None and call_name(node) not in self.record_calls_of:
             return
-        ref = self.ref_of(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+        # (``value_ref``: a name a star import brings, ``from .helpers import *`` then ``report(1)``)
+        ref = self.value_ref(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         if ref is None:
             return
         # Most calls are not of a helper returning a result: their way is placed by line only (placing a column
@@ -412,7 +420,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         finally:
             self.rough = False
         call = Call(ref, [], {}, False, outcome, self.line_of(node), scope=".".join(self.names),
-                    value_outcome=value_outcome)
+                    in_lambda=self.in_kept_lambda(node), value_outcome=value_outcome)
         for arg in node.args:
             value_ref = self.held.names(arg.value)
             value_ref = None if self.held.open_table else value_ref  # other modules may add to that table

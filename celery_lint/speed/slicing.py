@@ -47,6 +47,10 @@ GETATTR = re.compile(rb"\b(?:" + _LOOKUPS + rb")\s*\(\s*(?!(?:self|cls)\s*,)")  
 # What the summary reads inside a task body without any Celery token: the running task's own request.
 _REQUEST = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.REQUEST)))
 SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
+# ``ProgressRecorder(self)`` in a ``bind=True`` task: the task itself handed on, which may report its progress
+# (not a ``def m(self)`` header, nor ``getattr(self, ...)`` and the like, which hand nothing on).
+SELF_HANDED = re.compile(rb"(?:\b(def\s+)?(\w+)\s*\(|[,=])\s*self\s*[,)]")
+_SELF_ASKED = frozenset({b"getattr", b"hasattr", b"setattr", b"delattr", b"isinstance", b"type", b"super", b"id"})
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
 _LOOKUP_WORDS = frozenset(_LOOKUPS.split(b"|"))
@@ -138,7 +142,12 @@ class _Relevance:
         return bool(any(_any_within(self.token_lines, first, last) for first, last in segments)
                     or not self.names.isdisjoint(words) or not self.words.isdisjoint(words)
                     or (not _LOOKUP_WORDS.isdisjoint(words) and GETATTR.search(text))
-                    or (not _REQUEST_WORDS.isdisjoint(words) and SELF_REQUEST.search(text)))
+                    or (not _REQUEST_WORDS.isdisjoint(words) and SELF_REQUEST.search(text))
+                    or (b"self" in words and _hands_self_on(text)))
+
+
+def _hands_self_on(text: bytes) -> bool:
+    return any(not match.group(1) and match.group(2) not in _SELF_ASKED for match in SELF_HANDED.finditer(text))
 
 
 def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
