@@ -16,10 +16,10 @@ from .children import children
 from .literals import literal
 from .walk import last_name
 
-# where an attribute is written, not read: ``self.x = ...``, ``for self.x in ...``, ``del self.x``
 # callees that run the callable they are given before they return (``on_commit``: when the task's transaction
 # commits, in the same run; outside a transaction, at once)
 RUNNING_CALLS = frozenset({"map", "filter", "sorted", "sort", "min", "max", "reduce", "on_commit"})
+# where an attribute is written, not read: ``self.x = ...``, ``for self.x in ...``, ``del self.x``
 _STORES = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.AsName, cst.CompFor, cst.Del)
 
 
