@@ -399,8 +399,9 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
                 continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
-            if isinstance(arg.value, cst.Name) and self.bound_task_itself(arg.value):
-                # ``ProgressRecorder(self)`` in a ``bind=True`` task: what it is handed to may report its progress
+            if isinstance(arg.value, cst.Name) and arg.value.value == "self" and self.bound_task_itself(arg.value):
+                # ``ProgressRecorder(self)`` in a ``bind=True`` task: what it is handed to may report its progress.
+                # (Named ``self`` only: the slicer keeps such statements by that word, ``slicing.SELF_HANDED``.)
                 self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value, "self")
 
     def record_call(self, node: cst.Call) -> None:
