@@ -191,17 +191,31 @@ def test_a_task_base_class_reporting_progress_in_a_hook_may_report_any_tasks(pro
     assert verdicts(root) == {"render": "maybe", "audit": "maybe"}
 
 
-@pytest.mark.parametrize("body", [
-    "recorder = ProgressRecorder(self)\n    for i in range(n):\n        recorder.set_progress(i, n)",  # celery-progress
-    "Reporter(self).tick(n)",  # a helper class of the project calling self.task.update_state(...)
+@pytest.mark.parametrize("first, body", [
+    ("self", "recorder = ProgressRecorder(self)\n    for i in range(n):\n        recorder.set_progress(i, n)"),  # celery-progress
+    ("self", "Reporter(self).tick(n)"),  # a helper class of the project calling self.task.update_state(...)
+    ("task", "Reporter(task).tick(n)"),  # the first parameter named otherwise (weblate names it ``task``)
+    ("self", "tick = Reporter(\n        self,\n    ).tick\n    tick(n)"),
 ])
-def test_a_bound_task_handing_itself_to_a_call_may_report_its_progress(project, body):
+def test_a_bound_task_handing_itself_to_a_call_may_report_its_progress(project, first, body):
     # found by a helper's hunt: celery-progress's ProgressRecorder calls task.update_state, and its view polls it
     tasks = ("from celery import Celery\nfrom celery_progress.backend import ProgressRecorder\n"
              "from proj.reporting import Reporter\n\napp = Celery('proj', backend='redis://')\n\n\n"
-             f"@app.task(bind=True)\ndef crunch(self, n):\n    {body}\n\n\n@app.task\ndef audit(x):\n    pass\n\n\n"
+             f"@app.task(bind=True)\ndef crunch({first}, n):\n    {body}\n\n\n@app.task\ndef audit(x):\n    pass\n\n\n"
              "def start():\n    crunch.delay(10)\n    audit.delay(1)\n")
     reporting = ("class Reporter:\n    def __init__(self, task):\n        self.task = task\n\n    def tick(self, n):\n"
                  "        self.task.update_state(state='PROGRESS', meta={'n': n})\n")
     found = verdicts(project({"proj/tasks.py": tasks, "proj/reporting.py": reporting}))
     assert found == {"crunch": "maybe", "audit": "unread"}
+
+
+def test_a_method_handing_its_instance_to_a_call_is_not_a_task_handing_itself(project):
+    # only a ``bind=True`` task's first parameter is the task: ``Reporter(self)`` in a plain method, or in a task
+    # not bound, reports nothing of a task
+    tasks = ("from celery import Celery\nfrom proj.reporting import Reporter\n\napp = Celery('proj', backend='redis://')\n"
+             "\n\nclass Job:\n    def go(self, n):\n        Reporter(self).tick(n)\n\n\n"
+             "@app.task\ndef crunch(self, n):\n    Reporter(self).tick(n)\n\n\n@app.task\ndef audit(x):\n    pass\n\n\n"
+             "def start():\n    crunch.delay(None, 10)\n    audit.delay(1)\n")
+    reporting = "class Reporter:\n    def __init__(self, job):\n        self.job = job\n\n    def tick(self, n):\n        pass\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/reporting.py": reporting})) == {"crunch": "unread",
+                                                                                        "audit": "unread"}

@@ -399,10 +399,11 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
                 continue
             if arg.keyword is None or arg.keyword.value not in NOT_HANDED_ON:
                 self.value_use(arg.value)
-            if isinstance(arg.value, cst.Name) and arg.value.value == "self" and self.bound_task_itself(arg.value):
-                # ``ProgressRecorder(self)`` in a ``bind=True`` task: what it is handed to may report its progress.
-                # (Named ``self`` only: the slicer keeps such statements by that word, ``slicing.SELF_HANDED``.)
-                self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value, "self")
+            if isinstance(arg.value, cst.Name) and self.bound_task_itself(arg.value):
+                # ``ProgressRecorder(self)`` in a ``bind=True`` task: what it is handed to may report its progress
+                # (the slicer keeps such statements by the first parameter's name, ``slicing.SELF_HANDED``).
+                self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value,
+                                  arg.value.value)
 
     def record_call(self, node: cst.Call) -> None:
         """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):

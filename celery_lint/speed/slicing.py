@@ -47,9 +47,9 @@ GETATTR = re.compile(rb"\b(?:" + _LOOKUPS + rb")\s*\(\s*(?!(?:self|cls)\s*,)")  
 # What the summary reads inside a task body without any Celery token: the running task's own request.
 _REQUEST = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.REQUEST)))
 SELF_REQUEST = re.compile(rb"\bself\s*\.\s*(?:" + _REQUEST + rb")\b")
-# ``ProgressRecorder(self)`` in a ``bind=True`` task: the task itself handed on, which may report its progress
-# (not a ``def m(self)`` header, nor ``getattr(self, ...)`` and the like, which hand nothing on).
-SELF_HANDED = re.compile(rb"(?:\b(def\s+)?(\w+)\s*\(|[,=])\s*self\s*[,)]")
+# ``ProgressRecorder(self)`` in a ``bind=True`` task: the task itself (its first parameter) handed on, which may
+# report its progress (not a ``def m(self)`` header, nor ``getattr(self, ...)`` and the like, which hand nothing on).
+SELF_HANDED = rb"(?:\b(def\s+)?(\w+)\s*\(|[,=])\s*%s\s*[,)]"
 _SELF_ASKED = frozenset({b"getattr", b"hasattr", b"setattr", b"delattr", b"isinstance", b"type", b"super", b"id"})
 # A function that hands its local variables to something else (``render(locals())``): nothing in it is cut.
 LOCALS_ESCAPE = frozenset({b"locals", b"vars", b"eval", b"exec"})
@@ -101,7 +101,8 @@ def slice_source(source: bytes, keep) -> Sliced:
         (statement, start, _), end = group[0], group[-1][2]
         text = b"".join(lines[start - 1:end])
         words = set(WORD.findall(text))
-        if len(group) > 1 or relevant([(start, end)], words, text) or _shares_a_line(lines, start, end):
+        if len(group) > 1 or relevant.in_task(_bound_task_self(statement))([(start, end)], words, text) \
+                or _shares_a_line(lines, start, end):
             kept.extend(member for member, _, _ in group)  # lines are cut whole: statements sharing one stay
             kept_words.update(words)
         else:
@@ -117,7 +118,7 @@ def slice_source(source: bytes, keep) -> Sliced:
         # a function whose returns the summary follows (``ident(t).delay()``) stays whole: what its returns hold
         # may depend on anything in it (a closure rebinding a parameter: not followed)
         if isinstance(statement, SCOPES) and not (isinstance(statement, FUNCTIONS) and statement.name.encode() in keep.returning):
-            cuts.extend(_BodySlicer(statement, lines, relevant_inside).cuts())
+            cuts.extend(_BodySlicer(statement, lines, relevant_inside.in_task(_bound_task_self(statement))).cuts())
     if not cuts:
         return Sliced(source, [], None, statements=kept_statements(tree, lines, [], None))
     defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -133,21 +134,38 @@ class _Relevance:
     """Does a statement's text mention something of interest (a Celery token, a name of interest), an
     import, or a local alias of either? Celery tokens are found once per file, by line."""
 
-    def __init__(self, keep, token_lines: List[int], words: Set[bytes]):
+    def __init__(self, keep, token_lines: List[int], words: Set[bytes], task_self: Optional[bytes] = None):
+        self.keep = keep
         self.names = keep.words  # names of interest, and functions whose returns are followed
         self.token_lines = token_lines
         self.words = words
+        self.task_self = task_self  # in a ``bind=True`` task: its first parameter, the task itself
+        self.self_handed = re.compile(SELF_HANDED % re.escape(task_self)) if task_self else None
+
+    def in_task(self, task_self: Optional[bytes]) -> "_Relevance":
+        """This relevance inside a ``bind=True`` task whose first parameter is ``task_self`` (None: not a task)."""
+        return self if task_self == self.task_self else _Relevance(self.keep, self.token_lines, self.words, task_self)
 
     def __call__(self, segments: List[Tuple[int, int]], words: Set[bytes], text: bytes) -> bool:
         return bool(any(_any_within(self.token_lines, first, last) for first, last in segments)
                     or not self.names.isdisjoint(words) or not self.words.isdisjoint(words)
                     or (not _LOOKUP_WORDS.isdisjoint(words) and GETATTR.search(text))
                     or (not _REQUEST_WORDS.isdisjoint(words) and SELF_REQUEST.search(text))
-                    or (b"self" in words and _hands_self_on(text)))
+                    or (self.task_self in words and self._hands_self_on(text)))
+
+    def _hands_self_on(self, text: bytes) -> bool:
+        return any(not match.group(1) and match.group(2) not in _SELF_ASKED
+                   for match in self.self_handed.finditer(text))
 
 
-def _hands_self_on(text: bytes) -> bool:
-    return any(not match.group(1) and match.group(2) not in _SELF_ASKED for match in SELF_HANDED.finditer(text))
+def _bound_task_self(statement) -> Optional[bytes]:
+    """A module-level ``@app.task(bind=True)`` function's first parameter (the task itself), or None."""
+    if not isinstance(statement, FUNCTIONS) or not any(
+            isinstance(d, ast.Call) and any(k.arg == "bind" and isinstance(k.value, ast.Constant) and k.value.value is True
+                                            for k in d.keywords) for d in statement.decorator_list):
+        return None
+    first = [*statement.args.posonlyargs, *statement.args.args][:1]
+    return first[0].arg.encode() if first else None
 
 
 def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
