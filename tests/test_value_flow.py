@@ -1122,3 +1122,76 @@ def test_a_loop_calling_a_method_of_the_tasks_base_class_hands_them_on(project):
              "        t.run_and_wait(1)\n\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n")
     found = verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views}))
     assert found == {"render": "maybe", "audit": "maybe"}
+
+
+# ----- a class attribute holding only a task the class makes at run time (pretix's AsyncAction) -----
+
+ASYNC_ACTION = """\
+from celery import current_app as app
+
+
+class AsyncAction:
+    task_base = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+
+        def async_execute(self, *, form_kwargs):
+            return form_kwargs
+
+        cls.async_execute = app.task(base=cls.task_base, bind=True, name=cls.__module__ + ".run")(async_execute)
+
+    def start(self, kwargs):
+        res = type(self).async_execute.apply_async(kwargs=kwargs)
+        if res.ready():
+            return res.info
+        return res.id
+"""
+
+SENDER_VIEWS = """\
+from proj.tasks import audit
+
+
+class BaseSender:
+    task = None
+
+    def form_valid(self, form):
+        self.task.apply_async(args=(form,))
+
+
+class AuditSend(BaseSender):
+    task = audit
+
+
+def go():
+    from proj.tasks import render
+    render.delay(1)
+"""
+
+
+@pytest.mark.parametrize("change, audit", [
+    (("", ""), "unread"),  # the read is of the class's own new task: it holds none of the project's
+    (("type(self).async_execute", "self.__class__.async_execute"), "unread"),
+    # a function given to the class, not made in it: it may be a task of the project (Celery hands a task back
+    # for a function that already is one)
+    (("def __init_subclass__(cls, **kwargs):", "def __init_subclass__(cls, async_execute=None, **kwargs):"), "maybe"),
+    # an instance of some subclass sets it to anything
+    (("    def start(self, kwargs):", "    def swap(self, t):\n        self.async_execute = t\n\n    def start(self, kwargs):"),
+     "maybe"),
+    # some other code sets it on a class
+    (("    def start(self, kwargs):", "    def swap(self, t):\n        AsyncAction.async_execute = t\n\n"
+                                     "    def start(self, kwargs):"), "maybe"),
+])
+def test_a_class_attribute_the_class_makes_a_new_task_holds_none_of_the_projects(project, change, audit):
+    # pretix: each AsyncAction subclass gets its own task at run time, read through ``type(self).async_execute``;
+    # that read once made every task handed on as a value (``task = audit`` in a view) "maybe"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/async_views.py": ASYNC_ACTION.replace(*change),
+                              "proj/views.py": SENDER_VIEWS}))
+    assert found == {"render": "unread", "audit": audit}
+
+
+def test_a_subclass_body_binding_a_project_task_to_the_made_attribute_is_followed(project):
+    views = SENDER_VIEWS + "\n\nclass Export(AsyncAction):\n    async_execute = audit\n"
+    views = "from proj.async_views import AsyncAction\n" + views
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/async_views.py": ASYNC_ACTION, "proj/views.py": views}))
+    assert found == {"render": "unread", "audit": "read"}

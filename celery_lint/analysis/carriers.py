@@ -10,6 +10,7 @@ import libcst as cst
 from .. import celery_api
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, ViaParam
+from .walk import last_name
 from .flow import call_name
 from .literals import is_getattr, literal, registry_key, unsubscripted
 
@@ -21,6 +22,7 @@ MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "No
                         "PropertyMock", "call"})
 
 
+_TASK_MAKERS = frozenset({"task", "shared_task"})  # ``app.task(...)(f)``, ``shared_task(f)``
 # the calls on a receiver the sinks attribute to every task PossibleValues says it holds
 NAMED_RECEIVER_CALLS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE
 
@@ -139,10 +141,23 @@ class Carriers:
         if param is not None:
             return Reference(via_param=param)
         owner = self.method_owner()
-        if owner is not None and isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) \
-                and receiver.value.value in SELF:
+        if owner is not None and isinstance(receiver, cst.Attribute) and _is_self_or_its_class(receiver.value):
             return Reference(class_attr=f"{self.summary.module}.{owner.qualname}:{receiver.attr.value}")
         return Reference()
+
+    def task_made_here(self, value: cst.BaseExpression) -> bool:
+        """``app.task(name=...)(run)`` or ``shared_task(run)`` on a function defined in this method: a new task,
+        made at run time (pretix's ``cls.async_execute = app.task(...)(async_execute)``), none of the project's.
+        (Given a function that is already a task, without a new name, Celery hands back the registered task.)"""
+        if not isinstance(value, cst.Call) or len(value.args) != 1 or not isinstance(value.args[0].value, cst.Name):
+            return False
+        maker = value.func.func if isinstance(value.func, cst.Call) else value.func
+        if last_name(maker) not in _TASK_MAKERS:
+            return False
+        method = self.parents.get(value)
+        while method is not None and not isinstance(method, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            method = self.parents.get(method)
+        return isinstance(method, cst.FunctionDef) and _defines_function(method, value.args[0].value.value)
 
     def method_owner(self) -> Optional[ClassInfo]:
         """The class whose method (directly) is being visited."""
@@ -311,3 +326,22 @@ class Carriers:
         """A task object bound to these targets is not handed on: only called (run in this process), or only
         enqueued where the analysis names it."""
         return self.flow.only_called(targets) or self.kept_locally(targets)
+
+
+def _is_self_or_its_class(node: cst.BaseExpression) -> bool:
+    """``self``, ``cls``, ``type(self)``, ``self.__class__``: class attributes are looked up the same way."""
+    if isinstance(node, cst.Name):
+        return node.value in SELF
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "__class__" and isinstance(node.value, cst.Name) and node.value.value in SELF
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "type"
+            and len(node.args) == 1 and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value in SELF)
+
+
+def _defines_function(method: cst.FunctionDef, name: str) -> bool:
+    """Does the method define a function ``name`` in its own body (not a parameter of that name)?"""
+    params = method.params
+    if any(p.name.value == name for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
+        return False
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else []
+    return any(isinstance(statement, cst.FunctionDef) and statement.name.value == name for statement in body)

@@ -109,6 +109,8 @@ class ClassInfo:
     # ``task = render_invoice`` in the class body: what ``self.task`` may be (None: not a name this module resolves)
     held: Dict[str, List[Optional[str]]] = field(default_factory=dict)
     instance_attrs: List[str] = field(default_factory=list)  # ``self.x = ...`` in its methods: x is not only held
+    # ``cls.x = app.task(...)(local_function)`` in its methods: a task made at run time, none of the project's
+    made_attrs: List[str] = field(default_factory=list)
     # methods that make a task of what they are given: method -> the decorators they call (dotted names, or
     # ``self.task`` for the app's own); ``__call__`` makes the class a decorator factory
     task_methods: Dict[str, List[str]] = field(default_factory=dict)

@@ -254,10 +254,14 @@ class Project:
             self.dynamic_name_uses.append((path, use))  # ``send = import_string(setting)`` at module level
         else:
             if use.kind in SENDS and use.by_name is None and (not targets or None in (self.symbols.bound_several(
-                    use.target) or ())):  # one of the bindings cannot be named: it may be any task handed on
+                    use.target) or ())) and not self._made_at_run_time(use):  # it may be any task handed on
                 self.unknown_uses.append((path, use))
             for task in targets:
                 task.uses.append((path, use))
+
+    def _made_at_run_time(self, use: Use) -> bool:
+        """``type(self).run.apply_async()`` where the class makes ``run`` a new task at run time: none of ours."""
+        return use.class_attr is not None and self.class_attributes.holds_only_made(use.class_attr)
 
     def _targets(self, use: Use) -> Tuple[Use, List[Task]]:
         """The tasks a use may touch (and the use, made more precise where the linking learns something)."""

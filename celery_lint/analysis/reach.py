@@ -119,6 +119,18 @@ class ClassAttributes:
             return None  # not a class attribute here (a base we cannot read may set it), or not a name
         return [value for value in values if value != "None"]
 
+    def holds_only_made(self, holder: str) -> bool:
+        """Does ``self.<attr>`` hold only tasks its class makes at run time (``cls.x = app.task(...)(run)``, or
+        ``None`` in a class body), never one of the project's? Then an enqueue through it touches none of them."""
+        owner, _, attr = holder.rpartition(":")
+        hierarchy = self.hierarchy(owner)
+        if hierarchy is None or attr in self.set_elsewhere:
+            return False
+        classes = [self.classes[dotted] for dotted in hierarchy]
+        return (any(attr in cls.made_attrs for cls in classes)
+                and not any(attr in cls.instance_attrs for cls in classes)
+                and all(value == "None" for cls in classes for value in cls.held.get(attr, [])))
+
     def hierarchy(self, owner: str) -> Optional[List[str]]:
         """The class, every base the project defines, and every subclass (each holds ``self`` sometimes)."""
         if owner not in self.classes:

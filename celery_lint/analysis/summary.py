@@ -326,7 +326,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
             name = target.target
             if isinstance(name, cst.Attribute) and isinstance(name.value, cst.Name) and name.value.value in SELF:
-                owner.instance_attrs.append(name.attr.value)
+                made = len(node.targets) == 1 and self.task_made_here(node.value)
+                (owner.made_attrs if made else owner.instance_attrs).append(name.attr.value)
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
         elif self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
