@@ -172,6 +172,10 @@ TERMS: Tuple[Term, ...] = (
          "def status(i, GroupResult):\n    y = 1\n    return GroupResult.restore(i).get()  # <-\n"),
     Term(Role.PROGRESS, ("update_state",), word("update_state"),
          example="def work(self):\n    y = 1\n    self.update_state(state='PROGRESS')  # <-\n"),
+    # what update_state does, written with the backend itself (only on ``<x>.backend``: ``analysis.definitions``)
+    Term(Role.PROGRESS, ("store_result", "mark_as_started"),
+         attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:store_result|mark_as_started)\b"),
+         example="def work(self):\n    y = 1\n    self.backend.store_result(self.request.id, {}, 'PROGRESS')  # <-\n"),
     Term(Role.CURRENT_TASK, ("celery.current_task", "celery._state.current_task", "celery.app.current_task"), None,
          IMPORTED, "from celery import current_task\n\n\ndef work():\n    y = 1\n    current_task.update_state(state='P')  # <-\n"),
     Term(Role.REQUEST, ("request",), None, "inside a task body: the body is kept for the task's decorator",

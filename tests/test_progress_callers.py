@@ -219,3 +219,40 @@ def test_a_method_handing_its_instance_to_a_call_is_not_a_task_handing_itself(pr
     reporting = "class Reporter:\n    def __init__(self, job):\n        self.job = job\n\n    def tick(self, n):\n        pass\n"
     assert verdicts(project({"proj/tasks.py": tasks, "proj/reporting.py": reporting})) == {"crunch": "unread",
                                                                                         "audit": "unread"}
+
+
+def test_a_mixin_of_a_task_base_class_reporting_progress_in_a_hook(project):
+    # the mixin is no Task class, yet the worker runs its ``before_start`` for every task built on ``Base``
+    # (found by the fphunt9 helper)
+    tasks = ("from celery import Celery, Task\n\nfrom proj.mixins import ProgressMixin\n\n"
+             "app = Celery('proj', backend='redis://')\n\n\nclass Base(ProgressMixin, Task):\n    pass\n\n\n"
+             "@app.task(base=Base)\ndef render(x):\n    return x\n\n\n@app.task\ndef audit(x):\n    pass\n")
+    mixins = "class ProgressMixin:\n    def before_start(self, task_id, args, kwargs):\n        self.update_state(state='STARTED')\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/mixins.py": mixins, "proj/views.py": VIEWS})) \
+        == {"render": "maybe", "audit": "maybe"}
+
+
+@pytest.mark.parametrize("decorator, render", [("@app.task(bind=True)", "maybe"), ("@app.task", "unread")])
+def test_a_bound_task_publishing_its_id_through_a_first_parameter_not_named_self(project, decorator, render):
+    # fphunt9's D4: ``task.request.id`` is the running task's own id where ``task`` is a bound task's first parameter
+    tasks = ("from celery import Celery\n\napp = Celery('proj', backend='redis://')\n\n\n" + decorator +
+             "\ndef render(task, x):\n    from proj.progress import save\n    y = 1\n    save(task.request.id)\n\n\n"
+             "@app.task\ndef audit(x):\n    pass\n")
+    progress = ("from celery.result import AsyncResult\n\nSEEN = []\n\n\ndef save(tid):\n    SEEN.append(tid)\n\n\n"
+                "def poll(tid):\n    return AsyncResult(tid).state\n")
+    views = "from proj.tasks import audit, render\n\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n"
+    found = verdicts(project({"proj/tasks.py": tasks, "proj/progress.py": progress, "proj/views.py": views}))
+    assert found == {"render": render, "audit": "unread"}
+
+
+@pytest.mark.parametrize("body, render", [
+    ("self.backend.store_result(self.request.id, {'done': 1}, 'PROGRESS')", "maybe"),  # what update_state does
+    ("self.backend.mark_as_started(self.request.id)", "maybe"),
+    ("cache.store_result(x)", "unread"),  # not a result backend
+])
+def test_a_task_writing_its_state_with_the_backend_itself(project, body, render):
+    # fphunt9's D3
+    tasks = ("from celery import Celery\n\napp = Celery('proj', backend='redis://')\n\n\n@app.task(bind=True)\n"
+             f"def render(self, x):\n    {body}\n\n\n@app.task\ndef audit(x):\n    pass\n")
+    views = "from proj.tasks import audit, render\n\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views})) == {"render": render, "audit": "unread"}

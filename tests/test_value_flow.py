@@ -1121,7 +1121,8 @@ def test_a_loop_calling_a_method_of_the_tasks_base_class_hands_them_on(project):
     views = ("from proj.tasks import audit, render\n\n\ndef go():\n    for t in (render, audit):\n"
              "        t.run_and_wait(1)\n\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n")
     found = verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views}))
-    assert found == {"render": "maybe", "audit": "maybe"}
+    # (since fphunt9's N1 the base class's ``self.delay(*a).get()`` is a read of each task built on it)
+    assert found == {"render": "read", "audit": "read"}
 
 
 # ----- a class attribute holding only a task the class makes at run time (pretix's AsyncAction) -----
@@ -1195,3 +1196,207 @@ def test_a_subclass_body_binding_a_project_task_to_the_made_attribute_is_followe
     views = "from proj.async_views import AsyncAction\n" + views
     found = verdicts(project({"proj/tasks.py": TASKS, "proj/async_views.py": ASYNC_ACTION, "proj/views.py": views}))
     assert found == {"render": "unread", "audit": "read"}
+
+
+# ----- getattr(module, name)(...): a function of a project module, called by a name known at run time -----
+
+OPS = "def pivot(df, **kw):\n    return df\n\n\ndef rolling(df, **kw):\n    return df\n"
+POST_PROCESS = """\
+from proj import ops
+
+
+def run(df, steps):
+    for step in steps:
+        df = getattr(ops, step["operation"])(df, **step.get("options", {}))
+    return df
+"""
+HANDS_RENDER_ON = "from proj.tasks import audit, render\n\n\ndef go(hooks):\n    audit.delay(1)\n    render.delay(2)\n" \
+                  "    hooks.append(render)\n"
+
+
+def test_a_module_function_called_by_a_run_time_name_is_no_task_we_cannot_name(project):
+    # superset: one ``getattr(pandas_postprocessing, operation)(df)`` made every task handed on as a value "maybe"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/ops.py": OPS, "proj/post.py": POST_PROCESS,
+                              "proj/views.py": HANDS_RENDER_ON}))
+    assert found == {"render": "unread", "audit": "unread"}
+
+
+@pytest.mark.parametrize("ops", [
+    "from proj.tasks import render\n\n\ndef pivot(x):\n    return render.delay(x)\n",  # its own function
+    "from proj.helpers import pivot  # noqa: F401\n",  # one it imports
+])
+def test_a_module_function_called_by_a_run_time_name_has_callers_we_cannot_all_see(project, ops):
+    # ``pivot`` returns render's result: called by name, it is dropped; through getattr, it is read
+    helpers = "from proj.tasks import render\n\n\ndef pivot(x):\n    return render.delay(x)\n"
+    views = "from proj.ops import pivot\n\n\ndef view():\n    pivot(1)\n"
+    reader = "from proj import ops\n\n\ndef run(name):\n    return getattr(ops, name)(1).get()\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/ops.py": ops, "proj/helpers.py": helpers,
+                              "proj/views.py": views, "proj/reader.py": reader}))
+    assert found["render"] == "maybe"
+
+
+def test_a_task_looked_up_in_a_module_without_a_celery_word_is_handed_on(project):
+    # the file holds neither a Celery word nor the task's name: the fast path reads it because it looks into a
+    # module that binds a task (``ops`` re-exports render); a result read through the registry may be render's
+    ops = "from proj.tasks import render  # noqa: F401\n"
+    registry = "HOOKS = []\n\n\ndef fire():\n    return [hook.delay(1).get() for hook in HOOKS]\n"
+    keeper = "from proj import ops\nfrom proj.registry import HOOKS\n\n\ndef keep(name):\n    HOOKS.append(getattr(ops, name))\n"
+    views = "from proj.tasks import audit, render\n\n\ndef go():\n    audit.delay(1)\n    render.delay(2)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/ops.py": ops, "proj/registry.py": registry,
+                              "proj/keeper.py": keeper, "proj/views.py": views}))
+    assert found == {"render": "maybe", "audit": "unread"}
+
+
+# ----- a callable handed to a project function that only sends it from on_commit (openwisp's wrapper) -----
+
+LATER = "from django.db import transaction\n\n\ndef later(func, using=None):\n    with transaction.atomic():\n" \
+        "        transaction.on_commit(func, using=using)\n"
+
+
+@pytest.mark.parametrize("later, call, render", [
+    (LATER, "later(lambda: render.delay(x))", "unread"),  # on_commit drops what the lambda returns
+    (LATER, "later(func=lambda: render.delay(x))", "unread"),
+    # the wrapper also keeps it, or calls it and gives back what it returns: the result may be read
+    (LATER.replace("    with", "    PENDING.append(func)\n    with") + "\n\nPENDING = []\n",
+     "later(lambda: render.delay(x))", "maybe"),
+    ("def later(func):\n    return func()\n", "later(lambda: render.delay(x))", "maybe"),
+    # replaced from elsewhere: the call may run another function
+    (LATER + "\n\ndef patch(other):\n    import proj.utils\n    proj.utils.later = other\n",
+     "later(lambda: render.delay(x))", "maybe"),
+])
+def test_a_lambda_handed_to_a_function_that_sends_it_from_on_commit(project, later, call, render):
+    views = f"from proj.tasks import audit, render\nfrom proj.utils import later\n\n\ndef go(x):\n    {call}\n" \
+            "    audit.delay(1)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/utils.py": later, "proj/views.py": views}))
+    assert found == {"render": render, "audit": "unread"}
+
+
+# ----- found by the fphunt9 helper: a canvas kept and called, AsyncResult renamed, a receiver connected by a call -----
+
+@pytest.mark.parametrize("views, render", [
+    # ``group.__call__`` and ``_chain.__call__`` are apply_async: calling a kept canvas sends it
+    ("from celery import group\nfrom proj.tasks import render\n\n\ndef go():\n    g = group(render.s(1), render.s(2))\n"
+     "    res = g()\n    return res.join()\n", "read"),
+    ("from celery import chain\nfrom proj.tasks import render\n\n\ndef go():\n    c = chain(render.s(1), render.s())\n"
+     "    return c().get()\n", "read"),
+    ("from proj.tasks import render\n\n\ndef go():\n    c = render.s(1) | render.s()\n    r = c()\n    r.get()\n", "read"),
+    ("from celery import group\nfrom proj.tasks import render\n\n\ndef go():\n    g = group(render.s(1), render.s(2))\n"
+     "    g()\n", "unread"),
+    # the id escapes while the project reads by id under another name
+    ("from celery.result import AsyncResult as AR\n\nfrom proj.tasks import render\n\n\ndef start():\n"
+     "    return render.delay(1).id\n\n\ndef poll(task_id):\n    return AR(task_id).get()\n", "maybe"),
+    # a task signal's receiver connected by a call reads whichever task's id Celery hands it
+    ("from celery.result import AsyncResult\nfrom celery.signals import task_postrun\n\nfrom proj.tasks import render\n"
+     "\n\ndef on_done(task_id=None, **kw):\n    return AsyncResult(task_id).state\n\n\ntask_postrun.connect(on_done)\n", "maybe"),
+    ("from celery.result import AsyncResult\nfrom celery.signals import task_postrun\n\nfrom proj.tasks import render\n"
+     "\n\ndef ready():\n    task_postrun.connect(on_done, sender=render)\n\n\ndef on_done(task_id=None, **kw):\n"
+     "    return AsyncResult(task_id).state\n", "maybe"),
+    ("from celery.signals import task_postrun\n\nfrom proj.tasks import render\n\n\ndef on_done(task_id=None, **kw):\n"
+     "    print(task_id)\n\n\ntask_postrun.connect(on_done)\n", "unread"),
+])
+def test_reads_found_by_the_ninth_hunt(project, views, render):
+    fire = "from proj.tasks import render\n\n\ndef fire():\n    render.delay(1)\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, "proj/fire.py": fire}))
+    assert found["render"] == render
+
+
+def test_a_class_decorator_setting_the_made_attribute_to_a_project_task(project):
+    # it runs after ``__init_subclass__``: ``Export.async_execute`` is audit, read by ``start`` (fphunt9's U1)
+    views = ("from proj.async_views import AsyncAction\nfrom proj.tasks import audit\n\n\ndef with_task(cls):\n"
+             "    cls.async_execute = audit\n    return cls\n\n\n@with_task\nclass Export(AsyncAction):\n    pass\n\n\n"
+             "def fire():\n    audit.delay(1)\n")
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/async_views.py": ASYNC_ACTION, "proj/views.py": views}))
+    assert found["audit"] == "maybe"
+
+
+@pytest.mark.parametrize("override, render", [
+    ("    def apply_async(self, *args, **kwargs):\n        return super().apply_async(*args, **kwargs)\n", "unread"),
+    # keeps the id of every result it hands back, and a reader reads those ids: any task built on it may be read
+    ("    def apply_async(self, *args, **kwargs):\n        result = super().apply_async(*args, **kwargs)\n"
+     "        TRACKED.append(result.id)\n        return result\n", "maybe"),
+    ("    def delay(self, *args, **kwargs):\n        return super().delay(*args, **kwargs).get()\n", "maybe"),
+    # (pretix) sent from on_commit: its callers get None, nothing is read
+    ("    def apply_async(self, *args, **kwargs):\n        transaction.on_commit(lambda: super(Tracked, self)"
+     ".apply_async(*args, **kwargs))\n", "unread"),
+])
+def test_a_task_class_overriding_apply_async_is_followed_where_it_keeps_the_result(project, override, render):
+    tasks = ("from celery import Celery, Task\nfrom celery.result import AsyncResult\nfrom django.db import transaction\n"
+             "\napp = Celery('proj', backend='redis://')\n\nTRACKED = []\n\n\nclass Tracked(Task):\n" + override +
+             "\n\ndef statuses():\n    return [AsyncResult(i).state for i in TRACKED]\n\n\n@app.task(base=Tracked)\n"
+             "def render(x):\n    return x\n")
+    views = "from proj.tasks import render\n\n\ndef fire():\n    render.delay(1)\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views})) == {"render": render}
+
+
+WAITING = """\
+from celery import Celery, Task
+
+app = Celery("proj", backend="redis://")
+
+
+class Waiting(Task):
+    def run_and_wait(self, *a):
+        return self.delay(*a).get()
+
+
+@app.task(base=Waiting)
+def render(x):
+    return x
+
+
+@app.task
+def audit(x):
+    pass
+"""
+
+
+@pytest.mark.parametrize("change, found", [
+    # a method of the base class enqueues the task it is called on and reads it: each task built on the class
+    (("", ""), {"render": "read", "audit": "unread"}),
+    (("class Waiting(Task):", "class WaitMixin:"), None),  # the method in a mixin of the base class
+    (("return self.delay(*a).get()", "self.delay(*a)"), {"render": "unread", "audit": "unread"}),
+    # the app's default task class: every task without a base of its own is built on it (fphunt9's M2 spelling)
+    (('app = Celery("proj", backend="redis://")', 'app = Celery("proj", backend="redis://", task_cls="proj.tasks:Waiting")'),
+     {"render": "read", "audit": "read"}),
+])
+def test_a_base_class_method_reading_the_task_it_is_called_on(project, change, found):
+    # fphunt8 and fphunt9 (N1): ``render.run_and_wait(1)`` reads render's result
+    tasks = WAITING.replace(*change)
+    if change[1] == "class WaitMixin:":
+        tasks = tasks.replace("@app.task(base=Waiting)", "class Waiting(WaitMixin, Task):\n    pass\n\n\n@app.task(base=Waiting)")
+        found = {"render": "read", "audit": "unread"}
+    views = "from proj.tasks import audit, render\n\n\ndef go():\n    render.run_and_wait(1)\n\n\ndef fire():\n" \
+            "    render.delay(1)\n    audit.delay(1)\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views})) == found
+
+
+@pytest.mark.parametrize("extra, render", [
+    ({"proj/urls.py": "from django.urls import include, path\n\nurlpatterns = [\n"
+                      "    path('celery-progress/', include('celery_progress.urls')),\n]\n"}, "maybe"),
+    ({"proj/urls.py": "from django.urls import include, path\n\nurlpatterns = [\n"
+                      "    path('results/', include('django_celery_results.urls')),\n]\n"}, "maybe"),
+    ({"proj/urls.py": "from django.urls import path\nfrom celery_progress.views import get_progress\n\nurlpatterns = [\n"
+                      "    path('p/<task_id>/', get_progress),\n]\n"}, "maybe"),
+    ({"proj/poll.py": "def poll(task_id):\n    from celery_progress.backend import Progress\n"
+                      "    return Progress(task_id).get_info()\n"}, "maybe"),
+    ({"proj/urls.py": "from django.urls import include, path\n\nurlpatterns = [path('blog/', include('blog.urls'))]\n"},
+     "unread"),
+])
+def test_a_library_polling_results_by_id_wired_into_the_project(project, extra, render):
+    # fphunt9's O1: the id handed to the page is polled by the library's view, which reads AsyncResult(task_id)
+    views = "from django.http import JsonResponse\n\nfrom proj.tasks import render\n\n\ndef start(request):\n" \
+            "    r = render.delay(1)\n    return JsonResponse({'task_id': r.task_id})\n"
+    found = verdicts(project({"proj/tasks.py": TASKS, "proj/views.py": views, **extra}))
+    assert found["render"] == render
+
+
+def test_tasks_registered_under_one_name_share_what_happens_to_their_results(project):
+    # fphunt9's S1: a client's stub of a worker's task; Celery runs the worker's ``render`` for ``render_stub.delay``
+    worker = ("from celery import Celery\n\napp = Celery('worker', backend='redis://')\n\n\n@app.task(name='render')\n"
+              "def render(x):\n    return x\n\n\ndef fire():\n    render.delay(1)\n")
+    stubs = ("from celery import Celery\n\ncapp = Celery('client', backend='redis://')\n\n\n@capp.task(name='render')\n"
+             "def render_stub(x):\n    raise NotImplementedError\n")
+    views = "from client.stubs import render_stub\n\n\ndef go():\n    return render_stub.delay(1).get()\n"
+    found = verdicts(project({"worker/__init__.py": "", "worker/tasks.py": worker, "client/__init__.py": "",
+                              "client/stubs.py": stubs, "client/views.py": views}))
+    assert found == {"render": "read", "render_stub": "read"}

@@ -70,9 +70,20 @@ class CanvasFlow:
     def _signature_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
         if parent.func is not node:
             return None
-        if is_pipe(node) or call_named(node, celery_api.CANVAS):  # calling a canvas sends it, like apply_async()
-            return self.result(parent, seen)
+        if is_pipe(node) or call_named(node, celery_api.CANVAS) or self._holds_a_canvas(node):
+            return self.result(parent, seen)  # calling a canvas sends it, like apply_async()
         return Outcome(DISCARDED, "signature called in-process", self.line_of(node))
+
+    def _holds_a_canvas(self, node) -> bool:
+        """``g = group(...)`` (or ``a.s() | b.s()``) then ``g()``: a local bound to a canvas somewhere."""
+        if not isinstance(node, cst.Name):
+            return False
+        for mention in self.mentions(node) or ():
+            target = self.parents.get(mention)
+            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and (is_pipe(assign.value) or call_named(assign.value, celery_api.CANVAS)):
+                return True
+        return False
 
     def _signature_piped(self, node, parent, seen) -> Optional[Outcome]:
         """``a | b``: a chain link (a group in it is a chord's header: ``runs_before_a_task``)."""

@@ -37,6 +37,9 @@ class Reference(NamedTuple):
     bound_as: Optional[str] = None  # ``getattr(import_module(path), "send")``: a task some module binds as ``send``
     class_attr: Optional[str] = None  # ``self.task``: the class attributes of that name in the class hierarchy
     returned: Optional[ReturnOf] = None  # ``ident(t)``: what a function of another module returns, given these
+    # ``getattr(holder, name)(...)``, ``name`` known at run time: ``t.delay`` for a task, a function of a module
+    run_time_attr: Optional[bool] = None
+    built_on: Optional[str] = None  # ``self.delay()`` in a method of this class: each task built on it
 
     def __bool__(self) -> bool:
         return any(value is not None for value in self)
@@ -143,6 +146,9 @@ class Carriers:
         owner = self.method_owner()
         if owner is not None and isinstance(receiver, cst.Attribute) and _is_self_or_its_class(receiver.value):
             return Reference(class_attr=f"{self.summary.module}.{owner.qualname}:{receiver.attr.value}")
+        if owner is not None and isinstance(receiver, cst.Name) and receiver.value in SELF:
+            # ``def run_and_wait(self, *a): return self.delay(*a).get()`` in a Task class (or a mixin of one)
+            return Reference(built_on=f"{self.summary.module}.{owner.qualname}")
         return Reference()
 
     def task_made_here(self, value: cst.BaseExpression) -> bool:

@@ -36,7 +36,7 @@ from .literals import (
     noqa_codes,
     unsubscripted,
 )
-from .walk import dotted_name
+from .walk import dotted_name, last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 META_KEY = "celery-task-meta-"  # the key prefix of a stored result in a key-value backend (Redis, memcached)
@@ -375,8 +375,8 @@ class Definitions:
         if node.attr.value not in celery_api.names(Role.REQUEST):
             return
         receiver = node.value
-        if isinstance(receiver, cst.Name) and receiver.value == "self":
-            who = "self"
+        if isinstance(receiver, cst.Name) and (receiver.value == "self" or self.bound_task_itself(receiver)):
+            who = receiver.value  # (a ``bind=True`` task's first parameter, whatever its name: the task itself)
         elif self.ref_of(receiver) in celery_api.CURRENT_TASK:
             who = "current_task"
         else:
@@ -398,9 +398,13 @@ class Definitions:
         """``update_state()``: the task itself, or the class-based task, reports progress someone polls."""
         if name not in celery_api.names(Role.PROGRESS) or not _reports_a_state(node):
             return
+        if name != "update_state" and not (isinstance(node.func, cst.Attribute) and last_name(node.func.value) == "backend"):
+            return  # ``store_result``/``mark_as_started`` of a result backend (``self.backend``, ``app.backend``) only
         for info in self.stack:
             info.updates_state = True
-        if isinstance(node.func, cst.Attribute) and self.ref_of(node.func.value) in celery_api.CURRENT_TASK:
+        owner = node.func.value if isinstance(node.func, cst.Attribute) else None
+        owner = owner.value if name != "update_state" and isinstance(owner, cst.Attribute) else owner  # (x.backend)
+        if owner is not None and self.ref_of(owner) in celery_api.CURRENT_TASK:
             # A helper reporting the progress of whichever task runs it: the project decides whose.
             self.running_task(Running.PROGRESS, "current_task.update_state()", node)
 

@@ -54,6 +54,9 @@ class Passed:
     line: int
     via: Optional[str] = None
     steps: List[Step] = field(default_factory=list)
+    # a callable handed on (``later(lambda: t.delay())``), its return value the result: dropped when the function
+    # only hands that parameter to on_commit (``FunctionInfo.drops_returns``), not given back
+    callback: bool = False
 
 
 @dataclass
@@ -94,6 +97,9 @@ class FunctionInfo:
     gives: Optional[List[str]] = None
     gives_params: Dict[str, int] = field(default_factory=dict)
     gives_back: List[str] = field(default_factory=list)  # parameters whose value only goes back to the caller
+    # parameters only handed to on_commit (``def later(func): transaction.on_commit(func)``): a callable given
+    # there runs later, its return value dropped
+    drops_returns: Dict[str, int] = field(default_factory=dict)  # name -> position (-1: keyword-only)
 
 
 @dataclass
@@ -247,6 +253,9 @@ class Use:
     scope: str = ""  # qualname of the enclosing function or class ("" at module level)
     site: Optional[Site] = None  # a ``t.delay()``/``t.apply_async()`` written on a name: the call itself
     returned: Optional[ReturnOf] = None  # ``ident(t).delay()``: the receiver is what that call returns
+    # ``getattr(holder, name)(...)``, ``name`` known at run time (``Reference.run_time_attr``)
+    run_time_attr: Optional[bool] = None
+    built_on: Optional[str] = None  # ``self.delay()`` in a method of this class (dotted): each task built on it
 
 
 @dataclass

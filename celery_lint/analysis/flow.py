@@ -8,7 +8,7 @@ Unknown constructs count as escapes: silence is the safe answer.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, List, Optional, Set
+from typing import Callable, Dict, Iterable, List, Optional, Set
 
 import libcst as cst
 
@@ -241,7 +241,28 @@ class ResultFlow(CanvasFlow):
         call = self.parents.get(arg) if isinstance(arg, cst.Arg) else None
         if isinstance(call, cst.Call) and call_name(call) in celery_api.names(Role.ON_COMMIT):
             return Outcome(DISCARDED, "sent from on_commit()", line)
-        return Outcome(ESCAPES, "returned from a lambda", line)
+        escapes = Outcome(ESCAPES, "returned from a lambda", line)
+        ref = self.ref_of(call.func) if isinstance(call, cst.Call) else None
+        if ref is None or any(a.star for a in call.args):
+            return escapes
+        # ``transaction_on_commit(lambda: t.delay())``: dropped if that function only hands it to on_commit
+        index = None if arg.keyword else [a for a in call.args if a.keyword is None].index(arg)
+        name = call_name(call)
+        dropped = Passed(ref, index, arg.keyword.value if arg.keyword else None, DISCARDED,
+                         f"sent from on_commit() by {name}()", line, callback=True)
+        return replace(escapes, passed=[dropped])
+
+    def drops_returns(self, function: cst.FunctionDef) -> Dict[str, int]:
+        """The parameters of ``function`` only ever handed to on_commit (which runs them later and drops what
+        they return), with their positions (-1: keyword-only): ``def later(func): transaction.on_commit(func)``."""
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        found = {}
+        for index, param in [*enumerate(positional), *((-1, p) for p in params.kwonly_params)]:
+            mentions = self.mentions(param.name)
+            if mentions and all(_handed_to_on_commit(self.parents, mention) for mention in mentions):
+                found[param.name.value] = index
+        return found
 
     def in_a_list(self, node, parent, follow, seen) -> Optional[Outcome]:
         """A list of results or signatures built in steps: ``sigs.append(t.s())`` follows ``sigs``; a mention of
@@ -438,3 +459,10 @@ _BOUND_STEPS = (
     ((cst.If, cst.While, cst.Comparison, cst.UnaryOperation), _tested),  # ``(start := pick()) is not None``
     (cst.Lambda, _in_lambda),
 )
+
+
+def _handed_to_on_commit(parents, mention) -> bool:
+    arg = parents.get(mention)
+    call = parents.get(arg) if isinstance(arg, cst.Arg) else None
+    return (isinstance(call, cst.Call) and arg.value is mention and not arg.star
+            and call_name(call) in celery_api.names(Role.ON_COMMIT))

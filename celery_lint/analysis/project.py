@@ -8,7 +8,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import Call, Errback, ModuleSummary, Outcome, Running, RunningTaskFact, Use
 from .project_tasks import Task, TaskFinder, TaskKind
-from .reach import ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted
+from .reach import (ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted,
+                    tasks_built_on)
 from .returned import passed_on, returned_names
 from .settings import Settings, project_settings
 from .symbols import Symbol, Symbols
@@ -38,11 +39,25 @@ class Project:
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
+        self._share_registered_names()
         self.modules = frozenset(modules)
         self.settings: Settings = project_settings(self.summaries, self.symbols, self.modules)
         link_running_tasks(self)
         self._link_errbacks()
         self._drop_base_classes()
+
+    def _share_registered_names(self) -> None:
+        """Tasks registered under one name (a client's stub of a worker's task, ``name="render"`` in both) are one
+        task to Celery: what happens to the result of either happens to the other's."""
+        by_name: Dict[str, List[Task]] = {}
+        for task in self.tasks:
+            if task.name:
+                by_name.setdefault(task.name, []).append(task)
+        for same in (tasks for tasks in by_name.values() if len(tasks) > 1):
+            uses = [pair for task in same for pair in task.uses]
+            escapes = [pair for task in same for pair in task.value_escapes]
+            for task in same:
+                task.uses, task.value_escapes = list(uses), list(escapes)
 
     # ----- which tasks a name may be -----
     def task_for(self, dotted: Optional[str], depth: int = 0) -> Optional[Task]:
@@ -246,6 +261,8 @@ class Project:
             if use.kind in (*SENDS, UseKind.ASYNC_RESULT):  # ``send_task(name)``, ``app.tasks[name]``, TaskResult rows
                 self.dynamic_name_uses.append((path, use))
             return
+        if self._calls_a_module_function(use):
+            return  # its functions' callers are no longer all known (``index_calls``): their returns escape
         use, targets = self._targets(use)
         if use.kind is UseKind.VALUE:
             for task in targets:
@@ -258,6 +275,14 @@ class Project:
                 self.unknown_uses.append((path, use))
             for task in targets:
                 task.uses.append((path, use))
+
+    def _calls_a_module_function(self, use: Use) -> bool:
+        """``getattr(module, name)(...)`` on a module of the project calls one of its functions (a task object it
+        holds would run here, storing nothing; a bound ``.delay`` it keeps is handed on already)."""
+        if not use.run_time_attr or use.target is None:
+            return False
+        kind, _summary, _obj, tail = self.symbols.resolve(use.target)
+        return kind is Symbol.MODULE and not tail
 
     def _made_at_run_time(self, use: Use) -> bool:
         """``type(self).run.apply_async()`` where the class makes ``run`` a new task at run time: none of ours."""
@@ -273,6 +298,8 @@ class Project:
             return use, self.tasks_bound_as(use.bound_as)
         if use.class_attr is not None:  # ``self.task``: the class attributes of the hierarchy
             return use, self._carried(self.class_attributes.values(use.class_attr))
+        if use.built_on is not None:  # ``self.delay()`` in a method of a Task class (or of a mixin of one)
+            return use, tasks_built_on(self, use.built_on)
         if use.via_param is not None:  # ``def fire(task): task.delay()``: what its callers pass
             return use, self._carried(passed_names(self._callers(use.via_param.function), use.via_param))
         if use.by_name is not None:

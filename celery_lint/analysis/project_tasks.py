@@ -39,6 +39,7 @@ class Task:
     # builds a result from an id. A class-based task is old-style, its body unknown.
     old_style_errback: bool = True
     reads_by_id: bool = True
+    base: object = None  # the ``base=`` option (``{"ref": ...}``, DYNAMIC), or the class of a class-based task
 
     @property
     def short_name(self) -> str:
@@ -84,6 +85,7 @@ class TaskFinder:
                 base_ignore=self._base_ignore(kwargs.get("base")),
                 updates_state=function.updates_state, noqa=function.noqa,
                 old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
+                base=kwargs.get("base"),
             ), summary.module, function.qualname)
             if index:  # ``@register`` above ``@app.task``: it is handed the task object, and may keep it in a table
                 outer = function.decorators[0]
@@ -119,7 +121,7 @@ class TaskFinder:
             path=summary.path, line=registration.decorator.line, col=registration.decorator.col,
             kind=TaskKind.REGISTRATION, decorator=registration.decorator, fixable=found.fixable,
             manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
-            base_ignore=self._base_ignore(kwargs.get("base")),
+            base_ignore=self._base_ignore(kwargs.get("base")), base=kwargs.get("base"),
             updates_state=function.updates_state, noqa=registration.noqa,
             old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
         ), target_summary.module, function.qualname)
@@ -135,8 +137,20 @@ class TaskFinder:
             path=summary.path, line=cls.line, col=cls.col, kind=TaskKind.CLASS, decorator=None, fixable=False,
             manual_fix=None, own_ignore=cls.attrs.get("ignore_result"),
             base_ignore=self._class_ignore(cls, own=False),
-            updates_state=cls.updates_state, noqa=cls.noqa,
+            updates_state=self._class_updates_state(cls), noqa=cls.noqa,
+            base={"ref": f"{summary.module}.{cls.qualname}"},
         ), summary.module, cls.qualname)
+
+    def _class_updates_state(self, cls: ClassInfo, depth: int = 0) -> bool:
+        """``self.update_state(...)`` in the class or in a base the project defines (a mixin is no Task class, yet
+        its ``before_start`` runs for every task built on the class)."""
+        if cls.updates_state:
+            return True
+        for base in cls.bases if depth < 8 else ():
+            kind, _summary, obj, tail = self.symbols.resolve(base)
+            if kind is Symbol.CLASS and not tail and self._class_updates_state(obj, depth + 1):
+                return True
+        return False
 
     def _add(self, task: Task, module: str, qualname: str) -> None:
         if (module, qualname) not in self.by_symbol:

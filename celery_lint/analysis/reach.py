@@ -76,7 +76,24 @@ def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):
                 key = symbols.function_key(use.target)
                 if key is not None:
                     values.add(key)
+            elif use.run_time_attr and use.target is not None:  # ``getattr(module, name)(...)``: any of its functions
+                values.update(functions_of_module(symbols, use.target))
     return calls, values
+
+
+def functions_of_module(symbols: Symbols, dotted: str, depth: int = 0) -> Set[tuple]:
+    """The project functions an attribute of the module ``dotted`` may be: its own and those it imports (none
+    where ``dotted`` is not a module of the project)."""
+    kind, summary, _obj, tail = symbols.resolve(dotted)
+    if kind is not Symbol.MODULE or tail or depth > 4:
+        return set()
+    found = {(summary.module, f.qualname) for f in summary.functions if "." not in f.qualname}
+    for name, target in summary.imports.items():
+        if name.startswith("*"):  # ``from .ops import *``
+            found |= functions_of_module(symbols, target, depth + 1)
+        elif symbols.function_key(f"{summary.module}.{name}") is not None:
+            found.add(symbols.function_key(f"{summary.module}.{name}"))
+    return found
 
 
 class ClassAttributes:
@@ -198,3 +215,45 @@ def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
         names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
         names.update(callers_in_file(summary))
     return names
+
+
+def tasks_built_on(project, dotted: str) -> list:
+    """The tasks whose class has ``dotted`` among its bases the project defines (``base=Waiting``, a class-based
+    task, a mixin of either), and those whose base cannot be read (they may be built on it too)."""
+    # an app's default task class (``Celery(task_cls=...)``, ``class MyCelery(Celery): task_cls = ...``): any task
+    # without a ``base=`` of its own may be built on it
+    default = any("task_cls" in summary.attributes_set or any("task_cls" in cls.held for cls in summary.classes)
+                  for summary in project.summaries)
+    found = []
+    for task in project.tasks:
+        base = task.base.get("ref") if isinstance(task.base, dict) else task.base
+        if base is None:
+            if default:
+                found.append(task)
+            continue
+        ancestors = _ancestors(project, base) if isinstance(base, str) and base != DYNAMIC else None
+        if ancestors is None or dotted in ancestors:
+            found.append(task)
+    return found
+
+
+def _ancestors(project, ref: str) -> Optional[Set[str]]:
+    """``ref`` (a class) and every base of it the project defines, as dotted names; None when ``ref`` cannot be
+    read (a base outside the project counts as read: it is no class of the project's)."""
+    kind, summary, obj, tail = project.symbols.resolve(ref.replace(":", "."))
+    if kind is Symbol.EXTERNAL:
+        return set()
+    if kind is not Symbol.CLASS or tail:
+        return None
+    found, pending = set(), [(summary, obj)]
+    while pending and len(found) < MAX_CLASSES:
+        summary, cls = pending.pop()
+        dotted = f"{summary.module}.{cls.qualname}"
+        if dotted in found:
+            continue
+        found.add(dotted)
+        for base in cls.bases:
+            kind, base_summary, base_obj, tail = project.symbols.resolve(base)
+            if kind is Symbol.CLASS and not tail:
+                pending.append((base_summary, base_obj))
+    return found

@@ -24,6 +24,10 @@ META_KEY = "celery-task-meta-"  # the key of a stored result in a key-value back
 _TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})  # Task methods given a task id
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
+# Libraries whose views (polled by a page) or helpers read a result by the id they are given: wired into the
+# project (``include("celery_progress.urls")``, ``path("p/<id>", get_progress)``, ``Progress(task_id)``), the
+# project reads results by id.
+POLLING_LIBRARIES = ("celery_progress.", "django_celery_results.views", "django_celery_results.urls")
 
 
 class ReadsById:
@@ -36,7 +40,8 @@ class ReadsById:
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) \
             and isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend"  # ``x.backend.get_...``
-        if name in celery_api.READ_BY_ID or restore or backend or self.reads_a_meta_key(node):
+        if name in celery_api.READ_BY_ID or restore or backend or self.reads_a_meta_key(node) \
+                or self.renamed_read_by_id(func):
             if self.testing and first_literal(node) is not None:
                 return  # ``m.return_value = AsyncResult("x")``: a made-up id configuring a mock reads nothing
             self.reads_some_id(node)
@@ -44,6 +49,28 @@ class ReadsById:
             self.read_of_an_id_celery_gives(node)
         elif self.is_result_model_query(node):
             self.result_model_query(node)
+        elif name == "connect":
+            self.receiver_connected(node)
+        elif self.wires_a_polling_library(node):
+            self.reads_some_id(node)
+
+    def wires_a_polling_library(self, node: cst.Call) -> bool:
+        """``include("celery_progress.urls")``, ``path(..., get_progress)``, ``Progress(task_id)`` imported from a
+        library that reads results by id (``POLLING_LIBRARIES``)."""
+        named = self.__dict__.get("_polling_named")
+        if named is None:  # (a file that never names such a library is not looked at again)
+            named = self.__dict__["_polling_named"] = any(
+                library.rstrip(".").split(".")[0].encode() in line for line in self.lines for library in POLLING_LIBRARIES)
+        if not named:
+            return False
+        refs = [first_literal(node)] + [self.ref_of(expression) for expression in
+                                        [node.func, *(arg.value for arg in node.args)] if isinstance(expression, cst.Name)]
+        return any(isinstance(ref, str) and ref.startswith(POLLING_LIBRARIES) for ref in refs)
+
+    def renamed_read_by_id(self, func: cst.BaseExpression) -> bool:
+        """``from celery.result import AsyncResult as AR`` then ``AR(x)`` (a module-level import: a cheap lookup)."""
+        ref = self.summary.imports.get(func.value) if isinstance(func, cst.Name) else None
+        return ref is not None and ref.startswith("celery.") and ref.rpartition(".")[2] in celery_api.READ_BY_ID
 
     def reads_a_meta_key(self, node: cst.Call) -> bool:
         """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result (a file that never
@@ -67,9 +94,30 @@ class ReadsById:
         receiver = any((d.ref or "").startswith("celery.signals.") for f in functions for d in f.decorators)
         hook = any(f.name in _TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
         if receiver or hook:
-            outcome = Outcome(OutcomeKind.READ, "read by an id Celery hands to a signal receiver or a task's hook",
-                              self.line_of(node))
-            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
+            self.read_of_any_tasks_id(node)
+        elif functions and functions[0] is self.stack[0]:  # in a module-level function: connected by a call?
+            reads = self.__dict__.setdefault("_id_reads_in", {})
+            reads.setdefault(functions[0].name, []).append(node)
+            if functions[0].name in self.__dict__.get("_receivers", ()):
+                self.read_of_any_tasks_id(node)
+
+    def receiver_connected(self, node: cst.Call) -> None:
+        """``task_postrun.connect(on_done)``: a module-level function of this module made a signal receiver by a
+        call, before or after its reads by id are seen."""
+        signal = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if signal is None or not (self.ref_of(signal) or "").startswith("celery.signals."):
+            return
+        given = [a.value for a in node.args if a.keyword is None][:1] or \
+            [a.value for a in node.args if a.keyword is not None and a.keyword.value == "receiver"]
+        if given and isinstance(given[0], cst.Name):
+            self.__dict__.setdefault("_receivers", set()).add(given[0].value)
+            for read in self.__dict__.get("_id_reads_in", {}).pop(given[0].value, []):
+                self.read_of_any_tasks_id(read)
+
+    def read_of_any_tasks_id(self, node: cst.Call) -> None:
+        outcome = Outcome(OutcomeKind.READ, "read by an id Celery hands to a signal receiver or a task's hook",
+                          self.line_of(node))
+        self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
 
     def wait_by_id(self, node: cst.Call, written: str) -> None:
         """``AsyncResult(x).get()``, followed through local variables: a blocking read of a result known by id."""

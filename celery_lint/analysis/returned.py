@@ -35,20 +35,24 @@ def passed_on(symbols: Symbols, summaries: Sequence[ModuleSummary], use: Use) ->
     (or that this cannot read) leaves it escaping there."""
     outcome = use.outcome
     for step in outcome.passed:
-        function = _plain(symbols, summaries, step.function)
+        function = _plain(symbols, summaries, step.function, callback=step.callback)
         param = _parameter(function, step) if function is not None else None
-        if param is None or param not in function.gives_back:
-            break
-        why = f"given back by {function.name}(), whose value: {step.detail}"
+        if param is None or param not in (function.drops_returns if step.callback else function.gives_back):
+            break  # (a callable handed on runs later, where its value goes only if it is handed to on_commit)
+        why = f"handed to {function.name}(), which only sends it from on_commit()" if step.callback \
+            else f"given back by {function.name}(), whose value: {step.detail}"
         outcome = Outcome(step.kind, why, use.outcome.line, step.via, [*outcome.steps, *step.steps])
     return use if outcome is use.outcome else replace(use, outcome=outcome)
 
 
-def _plain(symbols: Symbols, summaries: Sequence[ModuleSummary], dotted: str) -> Optional[FunctionInfo]:
-    """The plain module-level function ``dotted`` names (its ``gives`` known), not replaced from elsewhere
-    (``helpers.ident = other`` somewhere: the call may run another function)."""
+def _plain(symbols: Symbols, summaries: Sequence[ModuleSummary], dotted: str,
+           callback: bool = False) -> Optional[FunctionInfo]:
+    """The plain module-level function ``dotted`` names (its ``gives`` known, unless only what it does with a
+    ``callback`` matters), not replaced from elsewhere (``helpers.ident = other`` somewhere: the call may run
+    another function)."""
     kind, _summary, function, tail = symbols.resolve(dotted)
-    if kind is not Symbol.FUNCTION or tail or not isinstance(function, FunctionInfo) or function.gives is None:
+    if kind is not Symbol.FUNCTION or tail or not isinstance(function, FunctionInfo) \
+            or (function.gives is None and not callback):
         return None
     return None if any(function.name in summary.attributes_set for summary in summaries) else function
 
@@ -57,7 +61,8 @@ def _parameter(function: FunctionInfo, step: Passed) -> Optional[str]:
     """The parameter a passed argument binds."""
     if step.keyword is not None:
         return step.keyword
-    return next((name for name, index in function.gives_params.items() if index == step.index), None)
+    positions = function.drops_returns if step.callback else function.gives_params
+    return next((name for name, index in positions.items() if index == step.index), None)
 
 
 def _argument(returned: ReturnOf, param: str, position: int) -> Optional[List[str]]:

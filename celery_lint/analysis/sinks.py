@@ -190,6 +190,16 @@ class Sinks:
         return (name in celery_api.ENQUEUE and self.is_signature_expr(receiver)) \
             or (name in SENDS and self.overrides_enqueue(receiver))
 
+    def kept_by_an_override(self, node: cst.Call, receiver: cst.BaseExpression, name: str) -> bool:
+        """A Task class's ``apply_async`` doing more with super()'s result than giving it back (keeping its id,
+        reading it): that happens to every task built on the class, which may be any task."""
+        if not (name in SENDS and self.overrides_enqueue(receiver)) or isinstance(self.parents.get(node), cst.Return):
+            return False
+        outcome = self.flow.result(node)
+        if outcome.kind is not OutcomeKind.DISCARDED:  # (``on_commit(lambda: super().apply_async())``: dropped)
+            self.use(UseKind.ENQUEUE, outcome, Reference(by_name=DYNAMIC), at=node)
+        return True
+
     def overrides_enqueue(self, receiver: cst.BaseExpression) -> bool:
         """``return super().apply_async(...)`` in a method itself named ``apply_async``/``delay``: a wrapper
         whose result is the one its callers' ``t.apply_async(...)`` gives them, followed there."""
@@ -232,7 +242,7 @@ class Sinks:
             return
         if name == "signature" and self.ref_of(receiver) in celery_api.NOT_CELERY_SIGNATURE:
             return  # ``inspect.signature(func).parameters``
-        if self.followed_elsewhere(receiver, name):
+        if self.kept_by_an_override(node, receiver, name) or self.followed_elsewhere(receiver, name):
             return
         where = self.task_reference(receiver) or self.carrier_reference(receiver)
         if not where and self.imported_at_run_time(receiver):  # ``task = import_string(path); task.delay()``
@@ -267,7 +277,8 @@ class Sinks:
             return
         outcome = self.flow.result(node)
         if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:  # (``getattr(self, handler)(e)``: no)
-            self.use(UseKind.ENQUEUE, outcome, where, self.call_ignore(node), at=node)
+            # (a module's function, where ``holder`` is a module: the project tells, ``Project.called_at_run_time``)
+            self.use(UseKind.ENQUEUE, outcome, where._replace(run_time_attr=True), self.call_ignore(node), at=node)
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
         """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""

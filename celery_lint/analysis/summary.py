@@ -243,11 +243,13 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
             if info.qualname == info.name and defined[info.name] == 1 \
                     and (self.record_calls_of is None or f"{info.name}()" in self.record_calls_of):
                 info.gives, info.gives_params = self.held.gives(info.name) or (None, {})
+                function = self.held.plain_function(info.name)
+                self.rough = True
                 if info.gives is not None:  # a plain function: the parameters it only gives back
-                    self.rough = True
-                    function = self.held.plain_function(info.name)
                     info.gives_back = self.flow.gives_back(function, f"{self.summary.module}.{info.name}")
-                    self.rough = False
+                if function is not None:  # (a coroutine too: on_commit runs what it is handed all the same)
+                    info.drops_returns = self.flow.drops_returns(function)
+                self.rough = False
 
     # ----- positions and names -----
     def line_of(self, node: cst.CSTNode) -> int:
@@ -339,13 +341,16 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
             self.alias_mention(node.value)  # ``rep = helpers.report`` then ``rep(1)``: a call of ``report`` here
 
     def attributes_set_on_others(self, targets: list, names: Optional[List[str]] = None) -> None:
-        """``obj.x = ...`` (also in a tuple of targets) on anything but ``self``, or ``names`` set by a call."""
+        """``obj.x = ...`` (also in a tuple of targets) on anything but a method's own ``self``/``cls`` (a class
+        decorator's ``cls.x = t`` sets it on another class), or ``names`` set by a call."""
         found = list(names or [])
+        own = self.method_owner() is not None
         while targets:
             target = targets.pop()
             if isinstance(target, (cst.Tuple, cst.List)):
                 targets.extend(element.value for element in target.elements)
-            elif isinstance(target, cst.Attribute) and not (isinstance(target.value, cst.Name) and target.value.value in SELF):
+            elif isinstance(target, cst.Attribute) and not (
+                    own and isinstance(target.value, cst.Name) and target.value.value in SELF):
                 found.append(target.attr.value)
         self.summary.attributes_set.extend(n for n in dict.fromkeys(found) if n not in self.summary.attributes_set)
 
@@ -359,6 +364,8 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
                 (isinstance(func.value, cst.Call) and call_name(func.value) == "vars")
                 or (isinstance(func.value, cst.Attribute) and func.value.attr.value == "__dict__")):
             self.attributes_set_on_others([], [arg.keyword.value for arg in node.args if arg.keyword is not None])
+        elif any(arg.keyword is not None and arg.keyword.value == "task_cls" for arg in node.args):
+            self.attributes_set_on_others([], ["task_cls"])  # ``Celery(task_cls=Waiting)`` sets the app's task_cls
 
     # ----- calls: each concern in its own handler -----
     def visit_Call(self, node: cst.Call) -> None:

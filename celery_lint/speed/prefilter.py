@@ -107,34 +107,44 @@ class Interest:
     statement naming it, but it makes no other file matter (``returning``, apart from ``names``)."""
 
     def __init__(self, names: Iterable[str] = ()):
-        words, returning = set(), set()
+        words, returning, lookups = set(), set(), set()
         for name in names:
             parts = WORD.findall(name.encode())
-            if parts and name.endswith("()"):
+            if name.startswith(LOOKED_UP):  # ``getattr(post)``: see ``looks_up_in``
+                lookups.add(name[len(LOOKED_UP):-1].encode())
+            elif parts and name.endswith("()"):
                 returning.add(parts[-1])
             elif parts:  # text that mentions ``a.b.name`` mentions the word ``name``: a sound, cheap test
                 words.add(parts[-1])
         self.names = frozenset(words)
         self.returning = frozenset(returning)
         self.words = self.names | self.returning  # what the slicer keeps statements for
-        digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))).hexdigest()
-        self.key = "celery" if not self.words else f"celery+{digest}"
+        self.lookups = frozenset(lookups)  # modules whose attributes may be tasks, or functions returning results
+        # what a file found unreachable was checked for (``rounds``): names, and modules looked up by getattr
+        self.reach_keys = self.names | {LOOKED_UP.encode() + module for module in self.lookups}
+        digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))
+                              + b" getattr " + b" ".join(sorted(self.lookups))).hexdigest()
+        self.key = "celery" if not self.words and not self.lookups else f"celery+{digest}"
 
     def plus(self, names: Iterable[str]) -> "Interest":
         """These names and ``names``."""
         own = [w.decode() for w in self.names] + [f"{w.decode()}()" for w in self.returning]
+        own += [f"{LOOKED_UP}{w.decode()})" for w in self.lookups]
         return Interest([*own, *names])
 
     def referenced_in(self, source: bytes) -> bool:
         """Can a file without any Celery token refer to one of ``names``, or pass one on? A star import may
         re-export a task to a module that names it; otherwise see ``reachable_words`` (most files mention
-        no name at all, so that is checked first)."""
-        if not self.names:
+        no name at all, so that is checked first). Or does it look an attribute of one of ``lookups`` up by a
+        name known at run time (``looks_up_in``)?"""
+        if not self.names and not self.lookups:
             return False
-        if has_star_import(source):
+        if self.names and has_star_import(source):
             return True
         words = frozenset(WORD.findall(source))
-        return not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words))
+        if not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words)):
+            return True
+        return bool(self.lookups) and looks_up_in(source, words, self.lookups)
 
     def seen_in(self, source: bytes) -> List[str]:
         """The names of interest ``source`` mentions anywhere (``name()`` for those in ``returning``)."""
@@ -159,6 +169,26 @@ def reachable_words(source: bytes, words: frozenset) -> frozenset:
     for statement in IMPORT_STATEMENT.finditer(source):
         reachable.update(WORD.findall(statement.group(0)))
     return frozenset(reachable)
+
+
+# ``getattr(post, name)``: a module of the project, looked into by a name known at run time, may give any task it
+# binds (handed on from there) or any function it binds (whose callers are then not all known): a file doing so
+# matters though it names neither. ``Interest`` gets such modules (their last names) as ``getattr(post)``.
+LOOKED_UP = "getattr("
+GETATTR_HOLDER = re.compile(  # (not ``getattr(settings, "DEBUG", False)``: a literal name is a name like any other)
+    rb"\bgetattr\s*\(\s*([A-Za-z_][\w.]*)\s*,(?!\s*[rRuU]?(?:'[^'\\\n]*'|\"[^\"\\\n]*\")\s*[,)])")
+
+
+def looks_up_in(source: bytes, words: frozenset, modules: frozenset) -> bool:
+    """Does ``source`` call ``getattr`` on one of ``modules`` (by its last name, or by a name an import statement
+    that mentions the module binds: ``from proj import post as ops``)?"""
+    if b"getattr" not in words:
+        return False
+    holders = {match.group(1).rpartition(b".")[2] for match in GETATTR_HOLDER.finditer(source)} - {b"self", b"cls"}
+    if not holders.isdisjoint(modules):
+        return True
+    return any(not holders.isdisjoint(found) and not modules.isdisjoint(found)
+               for found in (frozenset(WORD.findall(m.group(0))) for m in IMPORT_STATEMENT.finditer(source)))
 
 
 # No leading ``\b``: a pattern that starts with a literal lets the regex engine jump between occurrences of

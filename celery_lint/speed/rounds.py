@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
 from ..analysis.callers import caller_names
-from ..analysis.reach import carried_names
+from ..analysis.reach import carried_names, functions_of_module
 from ..analysis.returned import returned_functions
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
@@ -25,7 +25,7 @@ from .cache import Cache, Entry
 from .defining_modules import modules_to_read
 from .own_names import helper_names
 from .parallel import Done, Summarizers, Work
-from .prefilter import WORD, Interest, likely_task_names, mentions_celery
+from .prefilter import LOOKED_UP, WORD, Interest, likely_task_names, mentions_celery
 from .reuse import SliceRecord
 
 
@@ -76,6 +76,9 @@ class FastPath:
             known.update(names_of_interest(project))
             bases: Set[str] = set()  # of the classes whose methods the callers index follows
             known.update(caller_names(project, bases))
+            # ``getattr(ops, name)(...)``: whether ``ops`` is a module of the project (whose functions it calls)
+            bases.update(use.target for summary in project.summaries for use in summary.uses
+                         if use.run_time_attr and use.target in modules)
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             defining, defined_names = modules_to_read(project, modules, bases)
@@ -128,7 +131,7 @@ class FastPath:
     def _needs_names(self, f: SourceFile, interest: Interest) -> bool:
         """Does this file name something of interest where its summary did not look (or has no summary)?"""
         state = self._state(f)
-        if not interest.words or f.problem is not None or not state.entry.hash or state.failed:
+        if (not interest.words and not interest.lookups) or f.problem is not None or not state.entry.hash or state.failed:
             return False
         summary, record = self.summaries.get(f.relative), self.records.get(f.relative)
         if summary is not None and record is not None and record.key == interest.key:
@@ -137,16 +140,17 @@ class FastPath:
         answers = state.entry.names
         if key in answers:
             return answers[key]
-        if summary is None and state.unreached is not None and interest.names <= state.unreached:
+        if summary is None and state.unreached is not None and interest.reach_keys <= state.unreached:
             hits = False  # none of a superset of these names was reachable from this file
         elif summary is None:
             # Names this run already found unreachable from the file (which has no star import, then) cannot make
             # it reachable now: only the others can, and only if the file holds them at all.
             source = self._source(f)
-            fresh = state.unreached is None or may_mention(source, interest.names - state.unreached)
+            fresh = state.unreached is None or may_mention(source, interest.names - state.unreached) \
+                or (not interest.reach_keys - interest.names <= state.unreached and b"getattr" in source)
             hits = fresh and interest.referenced_in(source)
             if not hits:
-                state.unreached = interest.names
+                state.unreached = interest.reach_keys
         else:  # a summarised file: does it mention a name its summary did not look for?
             seen = {n.encode() for n in record.names_seen} if record is not None else set()
             source = self._source(f)
@@ -276,10 +280,22 @@ def names_of_interest(project: Project) -> List[str]:
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
         names.update(helper_names(summary))  # helpers returning a result, getattr dispatchers: all their calls
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
+    # (only a module named like an identifier can be named in code: ``getattr(ops, name)``)
+    names.update(f"{LOOKED_UP}{last})" for last in (module.rpartition(".")[2] for module in _looked_up_modules(project))
+                 if last.isidentifier())
     # functions that wait for a result, and those calling them: a task calling one waits (CEL004)
     names.update(summary_waiting_names(project))
     names.update(waiting_function_names(project))
     return sorted(names)
+
+
+def _looked_up_modules(project: Project) -> Set[str]:
+    """Modules whose attributes, looked up by a name known at run time (``getattr(post, name)``), may be a task or
+    a function returning a result (``analysis.reach.index_calls``): a file doing so must be summarised."""
+    returning = {project.symbols.function_key(use.outcome.via) for summary in project.summaries
+                 for use in summary.uses if use.outcome.via}
+    return {summary.module for summary in project.summaries if project.tasks_in_module(summary.module)
+            or not returning.isdisjoint(functions_of_module(project.symbols, summary.module))}
 
 
 def _task_aliases(project: Project, summary: ModuleSummary) -> Set[str]:

@@ -141,6 +141,9 @@ class _Relevance:
         self.words = words
         self.task_self = task_self  # in a ``bind=True`` task: its first parameter, the task itself
         self.self_handed = re.compile(SELF_HANDED % re.escape(task_self)) if task_self else None
+        # ``task.request.id`` where the first parameter is not named ``self`` (``SELF_REQUEST`` has that one)
+        self.own_request = re.compile(rb"\b" + re.escape(task_self) + rb"\s*\.\s*(?:" + _REQUEST + rb")\b") \
+            if task_self and task_self != b"self" else None
 
     def in_task(self, task_self: Optional[bytes]) -> "_Relevance":
         """This relevance inside a ``bind=True`` task whose first parameter is ``task_self`` (None: not a task)."""
@@ -151,7 +154,8 @@ class _Relevance:
                     or not self.names.isdisjoint(words) or not self.words.isdisjoint(words)
                     or (not _LOOKUP_WORDS.isdisjoint(words) and GETATTR.search(text))
                     or (not _REQUEST_WORDS.isdisjoint(words) and SELF_REQUEST.search(text))
-                    or (self.task_self in words and self._hands_self_on(text)))
+                    or (self.task_self in words and self._hands_self_on(text))
+                    or (self.own_request is not None and self.task_self in words and bool(self.own_request.search(text))))
 
     def _hands_self_on(self, text: bytes) -> bool:
         return any(not match.group(1) and match.group(2) not in _SELF_ASKED
