@@ -1400,3 +1400,27 @@ def test_tasks_registered_under_one_name_share_what_happens_to_their_results(pro
     found = verdicts(project({"worker/__init__.py": "", "worker/tasks.py": worker, "client/__init__.py": "",
                               "client/stubs.py": stubs, "client/views.py": views}))
     assert found == {"render": "read", "render_stub": "read"}
+
+
+HELPER_START = "from proj.tasks import render\n\n\ndef start(x):\n    return render.delay(x)\n"
+
+
+@pytest.mark.parametrize("files, render", [
+    # fphunt9's F1 and G3: a give-back helper replaced from a file with no Celery word and no name of interest
+    ({"proj/api.py": "def ident(x):\n    return x\n",
+      "proj/patch.py": "from proj import api\n\n\ndef other(x):\n    x.get()\n    return x\n\n\napi.ident = other\n",
+      "proj/views.py": "from proj import api\nfrom proj.tasks import render\n\n\ndef go():\n    api.ident(render.delay(1))\n"},
+     "maybe"),
+    ({"proj/api.py": "def ident(x):\n    return x\n",
+      "proj/patch.py": "from proj import api\n\n\ndef other(x):\n    return x\n\n\napi.ident = other\n",
+      "proj/views.py": "from proj import api\nfrom proj.tasks import render\n\n\ndef go():\n"
+                       "    return api.ident(render.delay(1)).get()\n"}, "maybe"),
+    # fphunt9's G1: a result-returning helper imported under another name (the paths disagreed)
+    ({"proj/helpers.py": HELPER_START, "proj/other.py": "from proj.helpers import start as s\n\n\ndef read():\n"
+                                                        "    return s(1).get()\n"}, "read"),
+    ({"proj/helpers.py": HELPER_START, "proj/other.py": "from proj.helpers import start as s\n\n\ndef read():\n"
+                                                        "    s(1)\n"}, "unread"),
+])
+def test_helpers_replaced_or_renamed_elsewhere_give_both_paths_one_answer(project, files, render):
+    found = verdicts(project({"proj/tasks.py": TASKS, **files}))
+    assert found["render"] == render

@@ -413,10 +413,16 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
                 self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value,
                                   arg.value.value)
 
+    def renamed_call_of_interest(self, node: cst.Call) -> bool:
+        """``from proj.helpers import start as s`` then ``s(1)``: a call of ``start`` (an import at module level)."""
+        target = self.summary.imports.get(node.func.value) if isinstance(node.func, cst.Name) else None
+        return target is not None and target.rpartition(".")[2] in self.record_calls_of
+
     def record_call(self, node: cst.Call) -> None:
         """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):
         its literal arguments, and what happens to its value."""
-        if self.record_calls_of is not None and call_name(node) not in self.record_calls_of:
+        if self.record_calls_of is not None and call_name(node) not in self.record_calls_of \
+                and not self.renamed_call_of_interest(node):
             return
         # (``value_ref``: a name a star import brings, ``from .helpers import *`` then ``report(1)``)
         ref = self.value_ref(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None

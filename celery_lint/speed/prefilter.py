@@ -121,7 +121,8 @@ class Interest:
         self.words = self.names | self.returning  # what the slicer keeps statements for
         self.lookups = frozenset(lookups)  # modules whose attributes may be tasks, or functions returning results
         # what a file found unreachable was checked for (``rounds``): names, and modules looked up by getattr
-        self.reach_keys = self.names | {LOOKED_UP.encode() + module for module in self.lookups}
+        self.reach_keys = self.names | {LOOKED_UP.encode() + module for module in self.lookups} \
+            | {b"()" + name for name in self.returning}
         digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))
                               + b" getattr " + b" ".join(sorted(self.lookups))).hexdigest()
         self.key = "celery" if not self.words and not self.lookups else f"celery+{digest}"

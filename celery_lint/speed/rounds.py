@@ -147,8 +147,8 @@ class FastPath:
             # it reachable now: only the others can, and only if the file holds them at all.
             source = self._source(f)
             fresh = state.unreached is None or may_mention(source, interest.names - state.unreached) \
-                or (not interest.reach_keys - interest.names <= state.unreached and b"getattr" in source)
-            hits = fresh and interest.referenced_in(source)
+                or not interest.reach_keys - interest.names <= state.unreached
+            hits = fresh and (interest.referenced_in(source) or _replaces_returning(source, interest))
             if not hits:
                 state.unreached = interest.reach_keys
         else:  # a summarised file: does it mention a name its summary did not look for?
@@ -256,6 +256,15 @@ def _defines_returning(source: bytes, interest: Interest, record: Optional[Slice
 
 
 _REPLACING = (b"setattr", b"vars(", b"__dict__")  # ways to set an attribute (``attributes_set``) by its name
+
+
+def _replaces_returning(source: bytes, interest: Interest) -> bool:
+    """May a file no round summarised replace a function whose returns are followed (``api.ident = other``,
+    ``setattr``)? Its summary must say so (``attributes_set``), as the plain path's does."""
+    fresh = [name for name in interest.returning if name in source]
+    replaces = fresh and any(word in source for word in _REPLACING)
+    return any(re.search(rb"\." + name + rb"\s*=[^=]", source) or (replaces and re.search(rb"\b" + name + rb"\b", source))
+               for name in fresh)
 
 
 def names_of_interest(project: Project) -> List[str]:
