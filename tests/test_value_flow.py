@@ -1293,6 +1293,14 @@ def test_a_lambda_handed_to_a_function_that_sends_it_from_on_commit(project, lat
      "    return AsyncResult(task_id).state\n", "maybe"),
     ("from celery.signals import task_postrun\n\nfrom proj.tasks import render\n\n\ndef on_done(task_id=None, **kw):\n"
      "    print(task_id)\n\n\ntask_postrun.connect(on_done)\n", "unread"),
+    ("from celery.result import AsyncResult\nfrom celery.signals import task_postrun\n\nfrom proj.tasks import render\n\n\n"
+     "class Watcher:\n    def on_done(self, task_id=None, **kw):\n        return AsyncResult(task_id).state\n\n\n"
+     "watcher = Watcher()\ntask_postrun.connect(watcher.on_done)\n", "maybe"),
+    ("from proj.tasks import app, render\n\nAR = app.AsyncResult\n\n\ndef start():\n    return render.delay(1).id\n\n\n"
+     "def poll(task_id):\n    return AR(task_id).get()\n", "maybe"),
+    # groups made by a comprehension, spread into a chain before a task: Celery upgrades them to chords (W1)
+    ("from celery import chain, group\n\nfrom proj.tasks import audit, render\n\n\ndef go(batches):\n"
+     "    steps = [group(render.s(x) for x in batch) for batch in batches]\n    chain(*steps, audit.s()).delay()\n", "read"),
 ])
 def test_reads_found_by_the_ninth_hunt(project, views, render):
     fire = "from proj.tasks import render\n\n\ndef fire():\n    render.delay(1)\n"
@@ -1424,3 +1432,13 @@ HELPER_START = "from proj.tasks import render\n\n\ndef start(x):\n    return ren
 def test_helpers_replaced_or_renamed_elsewhere_give_both_paths_one_answer(project, files, render):
     found = verdicts(project({"proj/tasks.py": TASKS, **files}))
     assert found["render"] == render
+
+
+def test_a_task_made_by_a_factory_goes_where_the_factory_call_goes(project):
+    # fphunt9's X1: ``render = make("proj.render")``, then ``render.delay(1).get()`` reads a task ``make`` made; its
+    # fix (ignore_result=True inside ``make``) would have broken that read
+    tasks = ("from celery import Celery\n\napp = Celery('proj', backend='redis://')\n\n\ndef make(name):\n"
+             "    @app.task(name=name)\n    def t(x):\n        return x\n    return t\n\n\n"
+             "render = make('proj.render')\naudit = make('proj.audit')\n")
+    views = "from proj.tasks import app, render\n\n\ndef go():\n    app.send_task('proj.audit')\n    return render.delay(1).get()\n"
+    assert verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views})) == {"t": "maybe"}

@@ -139,8 +139,11 @@ class CanvasFlow:
             return node is parent.left or self.runs_before_a_task(parent, seen)
         if isinstance(parent, (cst.IfExp, cst.BooleanOperation, cst.Await)):
             return self.runs_before_a_task(parent, seen)
-        if isinstance(parent, (cst.Element, cst.StarredElement)) or self._added_to_a_list(parent):
-            return True  # ``steps = [group(...), t.s()]`` / ``steps.append(group(...))``: steps may be chained
+        if isinstance(parent, (cst.Element, cst.StarredElement)) or self._added_to_a_list(parent) \
+                or (isinstance(parent, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and parent.elt is node):
+            # ``steps = [group(...), t.s()]`` / ``steps.append(group(...))`` / ``[group(...) for b in batches]``:
+            # steps may be chained
+            return True
         if isinstance(parent, cst.Arg) and call_named(self.parents.get(parent), celery_api.CHAIN):
             return self._before_last_link(self.parents[parent], parent, seen)
         if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \

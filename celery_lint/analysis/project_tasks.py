@@ -92,6 +92,10 @@ class TaskFinder:
                 self.by_symbol[(summary.module, function.qualname)].value_escapes.append((summary.path, Use(
                     UseKind.VALUE, Outcome(OutcomeKind.ESCAPES, f"handed to its decorator @{outer.ref or '...'}",
                                            outer.line))))
+            if _made_by_a_function(summary, function):  # ``def make(name): @app.task(name=name) def t(x)...``
+                self.by_symbol[(summary.module, function.qualname)].value_escapes.append((summary.path, Use(
+                    UseKind.VALUE, Outcome(OutcomeKind.ESCAPES, "made by a function (a task factory): each call "
+                                           "makes one, which goes wherever the call's value goes", decorator.line))))
             return
 
     def _spread_options(self, decorator: Decorator) -> Optional[Tuple[dict, Optional[str]]]:
@@ -181,6 +185,12 @@ class TaskFinder:
             elif kind is not Symbol.EXTERNAL and not (base or "").endswith(".Task"):
                 return DYNAMIC
         return None
+
+
+def _made_by_a_function(summary: ModuleSummary, function: FunctionInfo) -> bool:
+    """Is the task defined in a function's body (not a module's or a class's)?"""
+    outer = function.qualname.rpartition(".")[0]
+    return bool(outer) and any(other.qualname == outer for other in summary.functions)
 
 
 def _old_style_errback(kwargs, function: FunctionInfo) -> bool:

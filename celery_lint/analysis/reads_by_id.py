@@ -68,9 +68,15 @@ class ReadsById:
         return any(isinstance(ref, str) and ref.startswith(POLLING_LIBRARIES) for ref in refs)
 
     def renamed_read_by_id(self, func: cst.BaseExpression) -> bool:
-        """``from celery.result import AsyncResult as AR`` then ``AR(x)`` (a module-level import: a cheap lookup)."""
-        ref = self.summary.imports.get(func.value) if isinstance(func, cst.Name) else None
-        return ref is not None and ref.startswith("celery.") and ref.rpartition(".")[2] in celery_api.READ_BY_ID
+        """``from celery.result import AsyncResult as AR`` then ``AR(x)``, or ``AR = app.AsyncResult`` (a module-level
+        import or alias: a cheap lookup)."""
+        if not isinstance(func, cst.Name):
+            return False
+        ref = self.summary.imports.get(func.value)
+        if ref is not None:
+            return ref.startswith("celery.") and ref.rpartition(".")[2] in celery_api.READ_BY_ID
+        return any(alias.name == func.value and not alias.called
+                   and (alias.ref or "").rpartition(".")[2] in celery_api.READ_BY_ID for alias in self.summary.aliases)
 
     def reads_a_meta_key(self, node: cst.Call) -> bool:
         """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result (a file that never
@@ -95,23 +101,25 @@ class ReadsById:
         hook = any(f.name in _TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
         if receiver or hook:
             self.read_of_any_tasks_id(node)
-        elif functions and functions[0] is self.stack[0]:  # in a module-level function: connected by a call?
+        elif functions:  # in a function or method of this module: connected by a call (before or after)?
             reads = self.__dict__.setdefault("_id_reads_in", {})
-            reads.setdefault(functions[0].name, []).append(node)
-            if functions[0].name in self.__dict__.get("_receivers", ()):
+            for function in functions:
+                reads.setdefault(function.name, []).append(node)
+            if any(function.name in self.__dict__.get("_receivers", ()) for function in functions):
                 self.read_of_any_tasks_id(node)
 
     def receiver_connected(self, node: cst.Call) -> None:
-        """``task_postrun.connect(on_done)``: a module-level function of this module made a signal receiver by a
-        call, before or after its reads by id are seen."""
+        """``task_postrun.connect(on_done)`` (or ``watcher.on_done``): a function or method of this module, by its
+        name, made a signal receiver by a call, before or after its reads by id are seen."""
         signal = node.func.value if isinstance(node.func, cst.Attribute) else None
         if signal is None or not (self.ref_of(signal) or "").startswith("celery.signals."):
             return
         given = [a.value for a in node.args if a.keyword is None][:1] or \
             [a.value for a in node.args if a.keyword is not None and a.keyword.value == "receiver"]
-        if given and isinstance(given[0], cst.Name):
-            self.__dict__.setdefault("_receivers", set()).add(given[0].value)
-            for read in self.__dict__.get("_id_reads_in", {}).pop(given[0].value, []):
+        name = last_name(given[0]) if given else None
+        if name is not None:
+            self.__dict__.setdefault("_receivers", set()).add(name)
+            for read in dict.fromkeys(self.__dict__.get("_id_reads_in", {}).pop(name, [])):
                 self.read_of_any_tasks_id(read)
 
     def read_of_any_tasks_id(self, node: cst.Call) -> None:
