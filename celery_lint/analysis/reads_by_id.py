@@ -75,8 +75,12 @@ class ReadsById:
         ref = self.summary.imports.get(func.value)
         if ref is not None:
             return ref.startswith("celery.") and ref.rpartition(".")[2] in celery_api.READ_BY_ID
-        return any(alias.name == func.value and not alias.called
-                   and (alias.ref or "").rpartition(".")[2] in celery_api.READ_BY_ID for alias in self.summary.aliases)
+        aliases = self.summary.aliases
+        known = self.__dict__.get("_by_id_aliases")
+        if known is None or known[0] != len(aliases):  # (made again only when the module has bound another)
+            known = self.__dict__["_by_id_aliases"] = (len(aliases), {a.name for a in aliases if not a.called and (
+                a.ref or "").rpartition(".")[2] in celery_api.READ_BY_ID})
+        return func.value in known[1]
 
     def reads_a_meta_key(self, node: cst.Call) -> bool:
         """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result (a file that never

@@ -176,20 +176,33 @@ def reachable_words(source: bytes, words: frozenset) -> frozenset:
 # binds (handed on from there) or any function it binds (whose callers are then not all known): a file doing so
 # matters though it names neither. ``Interest`` gets such modules (their last names) as ``getattr(post)``.
 LOOKED_UP = "getattr("
-GETATTR_HOLDER = re.compile(  # (not ``getattr(settings, "DEBUG", False)``: a literal name is a name like any other)
-    rb"\bgetattr\s*\(\s*([A-Za-z_][\w.]*)\s*,(?!\s*[rRuU]?(?:'[^'\\\n]*'|\"[^\"\\\n]*\")\s*[,)])")
+GETATTR_HOLDER = re.compile(  # (not ``getattr(settings, "DEBUG", False)``: a literal name is a name like any other;
+    # no leading ``\b``, which would keep the regex engine from jumping between the occurrences of ``getattr``)
+    rb"getattr\s*\(\s*([A-Za-z_][\w.]*)\s*,(?!\s*[rRuU]?(?:'[^'\\\n]*'|\"[^\"\\\n]*\")\s*[,)])")
 
 
 def looks_up_in(source: bytes, words: frozenset, modules: frozenset) -> bool:
-    """Does ``source`` call ``getattr`` on one of ``modules`` (by its last name, or by a name an import statement
-    that mentions the module binds: ``from proj import post as ops``)?"""
-    if b"getattr" not in words:
+    """Does ``source`` call ``getattr`` on one of ``modules`` (dotted names)? The holder is a name an import
+    statement binds (a module is reached through an import), one that names the module: its last name, and its
+    top package or a relative ``from .`` (``from proj import post as ops``; not Django's ``from django.conf import
+    settings`` for a project module named ``settings``)."""
+    lasts = {module.rpartition(b".")[2]: module.partition(b".")[0] for module in modules}
+    if b"getattr" not in words or words.isdisjoint(lasts):
+        return False  # (the module is named somewhere, in an import, or not at all)
+    written = [match.group(1) for match in GETATTR_HOLDER.finditer(source)
+               if not source[match.start() - 1:match.start()].isalnum() and source[match.start() - 1:match.start()] != b"_"]
+    if any(lasts.get(holder.rpartition(b".")[2]) == holder.partition(b".")[0] for holder in written if b"." in holder):
+        return True  # ``import proj.ops`` then ``getattr(proj.ops, name)``
+    holders = {holder.rpartition(b".")[2] for holder in written} - {b"self", b"cls"}
+    if not holders:
         return False
-    holders = {match.group(1).rpartition(b".")[2] for match in GETATTR_HOLDER.finditer(source)} - {b"self", b"cls"}
-    if not holders.isdisjoint(modules):
-        return True
-    return any(not holders.isdisjoint(found) and not modules.isdisjoint(found)
-               for found in (frozenset(WORD.findall(m.group(0))) for m in IMPORT_STATEMENT.finditer(source)))
+    for statement in IMPORT_STATEMENT.finditer(source):
+        found = frozenset(WORD.findall(statement.group(0)))
+        relative = statement.group(0).lstrip().startswith(b"from") and b"." == statement.group(0).split()[1][:1]
+        if not holders.isdisjoint(found) and any(last in found and (relative or top in found)
+                                                 for last, top in lasts.items()):
+            return True
+    return False
 
 
 # No leading ``\b``: a pattern that starts with a literal lets the regex engine jump between occurrences of

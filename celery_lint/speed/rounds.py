@@ -25,7 +25,7 @@ from .cache import Cache, Entry
 from .defining_modules import modules_to_read
 from .own_names import helper_names
 from .parallel import Done, Summarizers, Work
-from .prefilter import LOOKED_UP, WORD, Interest, likely_task_names, mentions_celery
+from .prefilter import LOOKED_UP, WORD, Interest, likely_task_names, looks_up_in, mentions_celery
 from .reuse import SliceRecord
 
 
@@ -146,9 +146,7 @@ class FastPath:
             # Names this run already found unreachable from the file (which has no star import, then) cannot make
             # it reachable now: only the others can, and only if the file holds them at all.
             source = self._source(f)
-            fresh = state.unreached is None or may_mention(source, interest.names - state.unreached) \
-                or not interest.reach_keys - interest.names <= state.unreached
-            hits = fresh and (interest.referenced_in(source) or _replaces_returning(source, interest))
+            hits = _reaches(source, interest, state.unreached)
             if not hits:
                 state.unreached = interest.reach_keys
         else:  # a summarised file: does it mention a name its summary did not look for?
@@ -258,10 +256,24 @@ def _defines_returning(source: bytes, interest: Interest, record: Optional[Slice
 _REPLACING = (b"setattr", b"vars(", b"__dict__")  # ways to set an attribute (``attributes_set``) by its name
 
 
-def _replaces_returning(source: bytes, interest: Interest) -> bool:
+def _reaches(source: bytes, interest: Interest, unreached: Optional[frozenset]) -> bool:
+    """Can a file no round summarised reach something of interest? Only what is new since it was last found
+    unreachable (``unreached``) is asked about, and each kind of name only where the file may hold it at all."""
+    if unreached is None:
+        return interest.referenced_in(source) or _replaces_returning(source, interest.returning)
+    if may_mention(source, interest.names - unreached) and interest.referenced_in(source):
+        return True
+    new_lookups = frozenset(module for module in interest.lookups if LOOKED_UP.encode() + module not in unreached)
+    if new_lookups and b"getattr" in source and any(module.rpartition(b".")[2] in source for module in new_lookups) \
+            and looks_up_in(source, frozenset(WORD.findall(source)), new_lookups):
+        return True
+    return _replaces_returning(source, [name for name in interest.returning if b"()" + name not in unreached])
+
+
+def _replaces_returning(source: bytes, returning) -> bool:
     """May a file no round summarised replace a function whose returns are followed (``api.ident = other``,
     ``setattr``)? Its summary must say so (``attributes_set``), as the plain path's does."""
-    fresh = [name for name in interest.returning if name in source]
+    fresh = [name for name in returning if name in source]
     replaces = fresh and any(word in source for word in _REPLACING)
     return any(re.search(rb"\." + name + rb"\s*=[^=]", source) or (replaces and re.search(rb"\b" + name + rb"\b", source))
                for name in fresh)
@@ -289,9 +301,9 @@ def names_of_interest(project: Project) -> List[str]:
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
         names.update(helper_names(summary))  # helpers returning a result, getattr dispatchers: all their calls
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
-    # (only a module named like an identifier can be named in code: ``getattr(ops, name)``)
-    names.update(f"{LOOKED_UP}{last})" for last in (module.rpartition(".")[2] for module in _looked_up_modules(project))
-                 if last.isidentifier())
+    # (only a module named like identifiers can be named in code: ``getattr(ops, name)``)
+    names.update(f"{LOOKED_UP}{module})" for module in _looked_up_modules(project)
+                 if all(part.isidentifier() for part in module.split(".")))
     # functions that wait for a result, and those calling them: a task calling one waits (CEL004)
     names.update(summary_waiting_names(project))
     names.update(waiting_function_names(project))
