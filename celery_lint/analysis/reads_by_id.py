@@ -105,12 +105,12 @@ class ReadsById:
         hook = any(f.name in _TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
         if receiver or hook:
             self.read_of_any_tasks_id(node)
-        elif functions:  # in a function or method of this module: connected by a call (before or after)?
+        elif any(function.name in self.__dict__.get("_receivers", ()) for function in functions):
+            self.read_of_any_tasks_id(node)  # in a function or method connected by a call above
+        else:  # ...or maybe below: kept until then
             reads = self.__dict__.setdefault("_id_reads_in", {})
             for function in functions:
                 reads.setdefault(function.name, []).append(node)
-            if any(function.name in self.__dict__.get("_receivers", ()) for function in functions):
-                self.read_of_any_tasks_id(node)
 
     def receiver_connected(self, node: cst.Call) -> None:
         """``task_postrun.connect(on_done)`` (or ``watcher.on_done``): a function or method of this module, by its
@@ -123,7 +123,11 @@ class ReadsById:
         name = last_name(given[0]) if given else None
         if name is not None:
             self.__dict__.setdefault("_receivers", set()).add(name)
-            for read in dict.fromkeys(self.__dict__.get("_id_reads_in", {}).pop(name, [])):
+            pending = self.__dict__.get("_id_reads_in", {})
+            for read in dict.fromkeys(pending.pop(name, [])):
+                for others in pending.values():  # (a read in a nested function is kept under each one around it)
+                    while read in others:
+                        others.remove(read)
                 self.read_of_any_tasks_id(read)
 
     def read_of_any_tasks_id(self, node: cst.Call) -> None:

@@ -277,7 +277,7 @@ class Sinks:
             return
         outcome = self.flow.result(node)
         if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:  # (``getattr(self, handler)(e)``: no)
-            # (a module's function, where ``holder`` is a module: the project tells, ``Project.called_at_run_time``)
+            # (a function of a module, where ``holder`` is a module: ``Project._calls_a_module_function``)
             self.use(UseKind.ENQUEUE, outcome, where._replace(run_time_attr=True), self.call_ignore(node), at=node)
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
