@@ -158,7 +158,10 @@ def discover(root: Path, excludes: Sequence[str], skipped: Optional[list] = None
             is_dir = entry.is_dir(follow_symlinks=False)
             # ``is_excluded``, with only the last component left to check: we never entered an excluded one
             rel = relative + name
-            if matcher.name(name) or matcher.whole(rel) or (ignores and _ignored(ignores, rel, is_dir)):
+            # (a package of the project named like a default exclude, ``proj/env/`` with an ``__init__.py``, is
+            # no virtualenv nor build output: its reads count; ``Sources`` leaves it unreported)
+            if (matcher.name(name) and not (is_dir and name in DEFAULT_EXCLUDES and _is_package(entry.path))) \
+                    or matcher.whole(rel) or (ignores and _ignored(ignores, rel, is_dir)):
                 continue
             if is_dir:
                 subdirectories.append((entry.path, rel + "/", ignores))

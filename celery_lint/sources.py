@@ -54,7 +54,8 @@ class Sources:
         self.warnings = [FileMessage(discovery.relative_to(path, root), reason) for path, reason in skipped]
         self.files = [self._describe(path) for path in paths]
         # Relative paths of files analysed but never reported nor fixed (files named explicitly always are).
-        self.unreported = self._unreported(unreported, named) if unreported else frozenset()
+        # (and a package named like a default exclude, which discovery keeps for its reads: ``discovery.discover``)
+        self.unreported = self._unreported((*unreported, *excludes), named) if unreported or excludes else frozenset()
 
     def _unreported(self, patterns: Sequence[str], named: List[Path]) -> frozenset:
         named_relative = {discovery.relative_to(path, self.root) for path in named}

@@ -1442,3 +1442,27 @@ def test_a_task_made_by_a_factory_goes_where_the_factory_call_goes(project):
              "render = make('proj.render')\naudit = make('proj.audit')\n")
     views = "from proj.tasks import app, render\n\n\ndef go():\n    app.send_task('proj.audit')\n    return render.delay(1).get()\n"
     assert verdicts(project({"proj/tasks.py": tasks, "proj/views.py": views})) == {"t": "maybe"}
+
+
+def test_a_package_named_like_a_default_exclude_is_part_of_the_project(tmp_path):
+    # fphunt9's K1: ``proj/env/`` (a package) is no virtualenv: a read there counts, though nothing there is
+    # reported; a top-level ``env/`` without ``__init__.py`` stays outside the project
+    smoke = "from proj.tasks import render\n\n\ndef smoke():\n    return render.delay(1).get()\n"
+    fire = "from proj.tasks import render\n\n\ndef fire():\n    render.delay(1)\n"
+    from conftest import write_project
+
+    reader = fire.replace("render.delay(1)", "render.delay(1).get()")
+    root = write_project(tmp_path / "a", {"proj/tasks.py": TASKS, "proj/views.py": fire, "proj/env/__init__.py": "",
+                                          "proj/env/checks.py": smoke})
+    assert verdicts(root)["render"] == "read"
+    outside = write_project(tmp_path / "b", {"proj/tasks.py": TASKS, "proj/views.py": fire})
+    (outside / "env" / "lib").mkdir(parents=True)  # a virtualenv's own files: no package of the project
+    (outside / "env" / "lib" / "site.py").write_text(reader)
+    assert verdicts(outside)["render"] == "unread"
+    jobs = TASKS.replace("def audit(x):", "def audit(x):  # defined in the package named like an exclude")
+    unreported = write_project(tmp_path / "c", {"proj/tasks.py": TASKS.replace("render", "other"),
+                                                "proj/env/__init__.py": "", "proj/env/jobs.py": jobs,
+                                                "proj/views.py": "from proj.env.jobs import audit\n\n\n"
+                                                                 "def go():\n    audit.delay(1)\n"})
+    assert verdicts(unreported)["audit"] == "unread"
+    assert [f.path for f in analyse_both_ways(unreported).findings] == []  # (found, not reported there)
