@@ -110,7 +110,7 @@ class Interest:
         words, returning, lookups = set(), set(), set()
         for name in names:
             parts = WORD.findall(name.encode())
-            if name.startswith(LOOKED_UP):  # ``getattr(post)``: see ``looks_up_in``
+            if name.startswith(LOOKED_UP):  # ``getattr(proj.post)``: see ``looks_up_in``
                 lookups.add(name[len(LOOKED_UP):-1].encode())
             elif parts and name.endswith("()"):
                 returning.add(parts[-1])
@@ -174,7 +174,7 @@ def reachable_words(source: bytes, words: frozenset) -> frozenset:
 
 # ``getattr(post, name)``: a module of the project, looked into by a name known at run time, may give any task it
 # binds (handed on from there) or any function it binds (whose callers are then not all known): a file doing so
-# matters though it names neither. ``Interest`` gets such modules (their last names) as ``getattr(post)``.
+# matters though it names neither. ``Interest`` gets such modules (dotted) as ``getattr(proj.post)``.
 LOOKED_UP = "getattr("
 GETATTR_HOLDER = re.compile(  # (not ``getattr(settings, "DEBUG", False)``: a literal name is a name like any other;
     # no leading ``\b``, which would keep the regex engine from jumping between the occurrences of ``getattr``)
