@@ -24,6 +24,7 @@ class Role(Enum):
     TASK_DECORATOR_HINT = "a name that looks like a task decorator alias (x_task = shared_task)"
     APP_CLASS = "the Celery application class"
     APP_NAME = "a name projects give an app imported from a package we cannot see"
+    TASK_NAMER = "an app's method that names its tasks: registered names are not the default ones"
     APP_EXTENSION = "the Celery app an extension object holds (ext = FlaskCeleryExt(app); ext.celery)"
     TASK_CLASS = "the base class of class-based tasks"
     TASK_CLASS_ATTRIBUTE = "a class attribute of a class-based task the analysis reads"
@@ -116,6 +117,9 @@ TERMS: Tuple[Term, ...] = (
     Term(Role.APP_EXTENSION, ("flask_celeryext.FlaskCeleryExt.celery", "flask_celeryext.ext.FlaskCeleryExt.celery"),
          None, "its module makes the app, and holds the token 'celery'"),
     Term(Role.APP_NAME, ("app", "celery", "celery_app", "capp", "celeryapp", "current_app"), None, NOT_IN_SOURCE),
+    Term(Role.TASK_NAMER, ("gen_task_name",), word("gen_task_name"),
+         example="import os\n\n\nclass Jobs(App):\n    x = 1\n\n    def gen_task_name(self, name, module):  # <-\n"
+                 "        return name\n"),
     Term(Role.TASK_CLASS, ("celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"), None, IMPORTED,
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    name = 'proj.job'  # <-\n"),
     Term(Role.TASK_CLASS_ATTRIBUTE, ("ignore_result", "name", "abstract", "store_errors_even_if_ignored"), None,
@@ -160,11 +164,14 @@ TERMS: Tuple[Term, ...] = (
          example="def status(i, GroupResult):\n    y = 1\n    return GroupResult(i).ready()  # <-\n"),
     Term(Role.READ_BY_ID, ("result_from_tuple",), word("result_from_tuple"),
          example="def status(t, result_from_tuple):\n    y = 1\n    return result_from_tuple(t).get()  # <-\n"),
-    Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for", "get_result", "get_status", "get_state",
-                             "get_traceback", "get_children", "get_many"),
-         attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:_?get_task_meta|get_result|get_status|get_state|get_traceback"
-                              rb"|get_children|get_many)\b"),
-         example="def status(app, i):\n    y = 1\n    return app.backend.get_task_meta(i)  # <-\n"),
+    Term(Role.BACKEND_READ, ("get_result", "get_status", "get_state", "get_traceback", "get_children", "get_many",
+                             "wait_for"),
+         attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:get_result|get_status|get_state|get_traceback"
+                              rb"|get_children|get_many|wait_for)\b"),
+         example="def status(app, i):\n    y = 1\n    return app.backend.get_result(i)  # <-\n"),
+    # names no other library uses: a read on any receiver (``b = app.backend; b.get_task_meta(i)``)
+    Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for"), word("get_task_meta"),
+         example="def status(b, i):\n    y = 1\n    return b.get_task_meta(i)  # <-\n"),
     Term(Role.RESULT_MODEL, ("TaskResult",), word("TaskResult"),
          example="from django_celery_results.models import TaskResult\n\n\ndef status(i):\n    y = 1\n"
                  "    return TaskResult.objects.get(task_id=i).status  # <-\n"),
@@ -181,7 +188,8 @@ TERMS: Tuple[Term, ...] = (
     Term(Role.REQUEST, ("request",), None, "inside a task body: the body is kept for the task's decorator",
          "from proj.worker import app\n\n\n@app.task(bind=True)\ndef job(self):\n    y = 1\n    save(self.request.id)  # <-\n"),
     Term(Role.REQUEST_ID, ("id", "task_id", "root_id", "parent_id"), None, NOT_A_USE),
-    Term(Role.RUN_TIME_IMPORT, ("import_module", "import_string", "__import__", "symbol_by_name"), None, ANY_TASK,
+    Term(Role.RUN_TIME_IMPORT, ("import_module", "import_string", "__import__", "symbol_by_name", "resolve_name"), None,
+         ANY_TASK,
          "from importlib import import_module\n\n\ndef view(path, name):\n    y = 1\n    run(getattr(import_module(path), name))  # <-\n"),
     Term(Role.RUN_TIME_LOOKUP, ("getattr",), None, ANY_TASK,
          "from proj import tasks\n\n\ndef view(name):\n    y = 1\n    getattr(tasks, name).delay()  # <-\n"),
@@ -244,6 +252,13 @@ LINK_METHODS = names(Role.LINK_METHOD)
 NO_READ = names(Role.NO_READ)
 ID_ATTRIBUTES = names(Role.ID_ATTRIBUTE)
 READ_BY_ID = names(Role.READ_BY_ID)
+OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for"})  # a backend's, whatever holds it
+# Task methods the worker calls with the task's id, and the parameters through which Celery hands a task signal's
+# receiver (or such a hook) a task's id
+TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})
+ID_PARAMETERS = frozenset({"task_id", "headers", "request", "body"})
+# What a result handle gives of the tasks its task started (``r.children[0].get()``, ``r.collect()``): their results
+RESULT_CHILDREN = frozenset({"children", "collect", "iterdeps", "graph", "build_graph"})
 # The result methods that block until the task is done: each calls ``assert_will_not_block()`` (CEL004).
 BLOCKING_READS = frozenset({"get", "wait", "join", "join_native"})
 CURRENT_TASK = names(Role.CURRENT_TASK)

@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 # A literal keyword value we could not evaluate statically (``ignore_result=settings.X``).
 DYNAMIC = "<dynamic>"
+IGNORE_AT_RUN_TIME = "<known at run time>"  # a call-site ``ignore_result=`` given by an expression
 
 
 class Kind(str, Enum):

@@ -69,7 +69,7 @@ TOKEN_SAMPLES = [
     b"cel ery", b"results", b"x.s (1)", b"_task_x", b".task_id", b"app. \\\n task",
     b"config_from_object", b"app.conf.update(x)", b"app.conf.updated", b"conf.update", b"django_settings_module",
     b"f.delay_on_commit(1)", b"apply_async_on_commit", b"app.backend.get_task_meta(i)", b"taskresult.objects",
-    b"get_task_meta(i)", b"x.get_children()", b"self.backend.store_result(i, m, s)", b"cache.store_result(x)",
+    b"get_task_meta(i)", b"x.get_children()", b"app.backend.wait_for(i)", b"x.wait_for(i)", b"def gen_task_name(self, n, m)", b"self.backend.store_result(i, m, s)", b"cache.store_result(x)",
 ]
 
 
@@ -79,7 +79,7 @@ def test_grouped_token_pattern_is_the_token_list():
         for padded in (text, b"x = " + text + b" + 1", text * 2):
             assert ([m.span() for m in prefilter.CELERY_TOKENS.finditer(padded)]
                     == [m.span() for m in plain.finditer(padded)]), padded
-    assert len(prefilter.TOKENS) == 29 and sum(bool(plain.search(t)) for t in TOKEN_SAMPLES) == 33
+    assert len(prefilter.TOKENS) == 31 and sum(bool(plain.search(t)) for t in TOKEN_SAMPLES) == 36
 
 
 def test_the_first_look_gives_the_full_pattern_s_answer():
@@ -100,7 +100,7 @@ def test_tokens_are_matched_in_lower_case():
 def test_the_analysis_reads_its_names_from_the_table():
     assert celery_api.ENQUEUE == {"delay", "apply_async"}
     assert celery_api.names(Role.RUN_TIME_IMPORT, Role.RUN_TIME_LOOKUP) == {
-        "import_module", "import_string", "__import__", "symbol_by_name", "getattr"}
+        "import_module", "import_string", "__import__", "symbol_by_name", "resolve_name", "getattr"}
     assert prefilter.RUN_TIME_LOOKUP_WORDS == {name.encode() for name in celery_api.names(Role.RUN_TIME_IMPORT, Role.RUN_TIME_LOOKUP)}
 
 

@@ -172,6 +172,7 @@ class Callers:
         # ``getattr(helpers, "report")(1)``, ``mod.report(1)`` through a module the file cannot name: by name
         found += [(path, mention.scope, mention.line) for path, mention in self.by_name.get(name, ())
                   if mention.how == CALL]
+        found += self.project.looked_up_callers.get((module, name), [])  # ``getattr(module, step)(1)``
         arguments = {(path, mention.line): mention.scope for path, mention in self.by_name.get(name, ())
                      if mention.how == ARGUMENT}
         for path, line, _scope in self.values.get((module, name), ()):

@@ -50,7 +50,10 @@ class CanvasFlow:
 
     def signature(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
         """The outcome for a task whose signature is ``node``."""
-        return self.follow(node, seen, _SIGNATURE_STEPS, "signature used in a {}")
+        outcome = self.follow(node, seen, _SIGNATURE_STEPS, "signature used in a {}")
+        if isinstance(node, cst.Call) and call_name(node) in ("signature", "subtask"):  # ``task_id=`` an option
+            return self._chosen_id(node, outcome)
+        return outcome
 
     def _signature_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
         """``sig.delay()``, ``sig.apply()``, ``sig.set(...)``, ``sig.link(...)``."""
@@ -102,7 +105,7 @@ class CanvasFlow:
         for names, why in _NOT_READ_BY:
             if call_name(call) in names:
                 return Outcome(DISCARDED, why, line)
-        operand = self._operand(call, arg, line, seen)
+        operand = self.operand(call, arg, line, seen)
         if operand is not None:
             return operand
         if call_name(call) in _SIGNATURE_WRAPPERS:
@@ -111,7 +114,7 @@ class CanvasFlow:
                               self.signature, seen)
 
     # ----- the canvas algebra -----
-    def _operand(self, call: cst.Call, arg: cst.Arg, line: int, seen) -> Optional[Outcome]:
+    def operand(self, call: cst.Call, arg: cst.Arg, line: int, seen=None) -> Optional[Outcome]:
         """What ``chain``/``group``/``chord`` make of a signature given as one of their arguments."""
         name = call_name(call)
         if name in celery_api.CHORD:
@@ -174,6 +177,13 @@ class CanvasFlow:
                             at, role)
 
 
+def _inverted(flow, node, parent, seen) -> Outcome:
+    """``~sig``: ``Signature.__invert__`` is ``apply_async().get()``; ``not sig`` only tests it."""
+    if isinstance(parent.operator, cst.BitInvert):
+        return Outcome(READ, "~signature: sent and waited for (apply_async().get())", flow.line_of(node))
+    return Outcome(DISCARDED, "only tested", flow.line_of(node))
+
+
 def _never_sent(flow, node, parent, seen) -> Outcome:
     return Outcome(DISCARDED, "signature never sent", flow.line_of(node))
 
@@ -208,6 +218,7 @@ _SIGNATURE_STEPS = (
     ((cst.Element, cst.ListComp, cst.GeneratorExp, cst.SetComp), _contained),
     ((cst.Assign, cst.AnnAssign), _assigned),
     ((cst.IfExp, cst.BooleanOperation, cst.Await), _wrapped),
+    (cst.UnaryOperation, _inverted),
     (cst.Expr, _never_sent),
     ((cst.Return, cst.Yield), _returned),
 )

@@ -8,11 +8,12 @@ from typing import NamedTuple, Optional
 import libcst as cst
 
 from .. import celery_api
+from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, ViaParam
 from .walk import last_name
 from .flow import call_name
-from .literals import is_getattr, literal, registry_key, unsubscripted
+from .literals import first_literal, is_getattr, literal, registry_key, unsubscripted
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SELF = ("self", "cls")  # the instance (or class) a method is called on, by convention
@@ -22,6 +23,8 @@ MOCK_CALLS = frozenset({"patch", "object", "Mock", "MagicMock", "AsyncMock", "No
                         "PropertyMock", "call"})
 
 
+# ``getattr(t, name)`` kept: a bound enqueue or signature method, or any (``name`` known at run time)
+_KEPT_LOOKUPS = celery_api.ENQUEUE | celery_api.SIGNATURE | {DYNAMIC}
 _TASK_MAKERS = frozenset({"task", "shared_task"})  # ``app.task(...)(f)``, ``shared_task(f)``
 # the calls on a receiver the sinks attribute to every task PossibleValues says it holds
 NAMED_RECEIVER_CALLS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE
@@ -61,13 +64,36 @@ class Carriers:
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.ENQUEUE:
             self.bound_method_use(value)
         elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.SIGNATURE:
-            self.value_use(value.value, objects)  # ``map(t.s, xs)``: its signatures may be made anywhere
-        elif value is not None and objects:
-            found = self.value_reference(value)
-            if found is not None:
-                # returned from a module-level function: its callers decide where it goes (``load(path)(config)``)
-                via = self.function_of(value) if isinstance(self.parents.get(value), cst.Return) else None
-                self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value), via), found[0])
+            # ``map(t.s, xs)``, ``mk = t.s`` then ``mk(1).delay()``: its signatures may be made and sent anywhere
+            self.value_use(value.value)
+        elif isinstance(value, cst.Attribute) and value.attr.value in celery_api.names(Role.SEND_BY_NAME):
+            self.kept_send_by_name(value)
+        else:
+            if is_getattr(value) and len(value.args) >= 2 and literal(value.args[1].value) in _KEPT_LOOKUPS:
+                self.looked_up_method(value)  # ``getattr(t, "delay")``; (``getattr(module, name)``: below too)
+            if value is not None and objects:
+                self.object_handed_on(value)
+
+    def object_handed_on(self, value: cst.BaseExpression) -> None:
+        found = self.value_reference(value)
+        if found is not None:
+            # returned from a module-level function: its callers decide where it goes (``load(path)(config)``)
+            via = self.function_of(value) if isinstance(self.parents.get(value), cst.Return) else None
+            self.use(UseKind.VALUE, Outcome(ESCAPES, found[1], self.line_of(value), via), found[0])
+
+    def kept_send_by_name(self, method: cst.Attribute) -> None:
+        """``st = app.send_task`` then ``st(name).get()``: a send of a task named at run time wherever ``st`` is
+        called (its name is not followed)."""
+        self.use(UseKind.ENQUEUE, self.bound_method_outcome(method), Reference(by_name=DYNAMIC), at=method,
+                 held=f"its bound .{method.attr.value}, called later")
+
+    def method_caller(self, node: cst.Call, name: Optional[str]) -> None:
+        """``operator.methodcaller("delay", x)``: an enqueue of whatever it is applied to (a task handed on as a
+        value, for this analysis) wherever it is."""
+        if name == "methodcaller" and first_literal(node) in celery_api.ENQUEUE \
+                and (self.ref_of(node.func) or "").startswith("operator."):
+            self.use(UseKind.ENQUEUE, self.bound_method_outcome(node), Reference(), at=node,
+                     held="operator.methodcaller(), applied later")
 
     def kept_locally(self, targets) -> bool:
         """Are these assignment targets local variables only ever bound, or enqueued or signed directly on tasks
@@ -89,19 +115,44 @@ class Carriers:
                     return False
         return True
 
-    def bound_method_use(self, method: cst.Attribute) -> None:
-        """``start = t.delay``: an enqueue wherever ``start`` is called. A receiver we cannot name (``start =
-        make().delay``, a parameter, ``self.task.delay``) is recorded too, as ``make().delay()`` is: it may be any
-        task handed on as a value, and a read through ``start`` must keep those tasks."""
-        ref = self.ref_of(method.value)
-        where = Reference(target=ref) if ref else self.carrier_reference(method.value)
+    def looked_up_method(self, lookup: cst.Call) -> None:
+        """``f = getattr(t, "delay")``: as ``f = t.delay``; a name known at run time may be one too. A signature
+        method: the task goes where ``f`` goes."""
+        receiver, name = lookup.args[0].value, literal(lookup.args[1].value)
+        if name in celery_api.ENQUEUE:
+            self.bound_method_use(lookup, receiver, name)
+            return
+        self.value_use(receiver)
+        if name == DYNAMIC and isinstance(receiver, (cst.Name, cst.Attribute)):
+            self.kept_run_time_attr(lookup, receiver)
+
+    def kept_run_time_attr(self, lookup: cst.Call, receiver: cst.BaseExpression) -> None:
+        """``f = getattr(t, name)``, ``name`` known at run time: ``t.delay`` kept, where ``t`` is a task, or one
+        of its functions where it is a module (``Project._calls_a_module_function``). As ``getattr(t, name)(...)``:
+        counted where its value is read or kept, never where it is dropped (it may be ``apply``, run here)."""
+        where = self.task_reference(receiver) or self.carrier_reference(receiver)
+        outcome = self.bound_method_outcome(lookup)
+        if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:
+            self.use(UseKind.ENQUEUE, outcome, where._replace(run_time_attr=True), at=lookup,
+                     held="its method named at run time, called later")
+
+    def bound_method_use(self, method: cst.BaseExpression, receiver: Optional[cst.BaseExpression] = None,
+                         name: str = "") -> None:
+        """``start = t.delay`` (``method``; or ``getattr(receiver, name)``): an enqueue wherever ``start`` is
+        called. A receiver we cannot name (``start = make().delay``, a parameter, ``self.task.delay``) is recorded
+        too, as ``make().delay()`` is: it may be any task handed on as a value, and a read through ``start`` must
+        keep those tasks."""
+        if isinstance(method, cst.Attribute):
+            receiver, name = method.value, method.attr.value
+        ref = self.ref_of(receiver)
+        where = Reference(target=ref) if ref else self.carrier_reference(receiver)
         # ``task = t0 if x else t1`` then ``start = task.delay``, ``ident(t).delay``: each task it may hold
-        held = self.held.names(method.value, calls=True) if not where else None
+        held = self.held.names(receiver, calls=True) if not where else None
         held = None if self.held.open_table else held  # other modules may add to that table
         outcome = self.bound_method_outcome(method)
         for found in held or [None]:
             where = Reference(target=found) if isinstance(found, str) else Reference(returned=found) if found else where
-            self.use(UseKind.ENQUEUE, outcome, where, at=method, held=f"its bound .{method.attr.value}, called later")
+            self.use(UseKind.ENQUEUE, outcome, where, at=method, held=f"its bound .{name}, called later")
 
     def value_reference(self, value: cst.BaseExpression):
         """(reference, how it is handed on) for an expression that may be a task, or None."""
@@ -121,7 +172,7 @@ class Carriers:
             return (Reference(target=ref), "handed on as a value") if ref else None
         return None
 
-    def bound_method_outcome(self, method: cst.Attribute) -> Outcome:
+    def bound_method_outcome(self, method: cst.BaseExpression) -> Outcome:
         """Whoever calls the bound method decides (``ResultFlow.bound_method``: called later, kept in a table or
         a partial, sent from on_commit); in a test, handing it (or a partial of it) to a mock configures the mock."""
         node = method
@@ -266,6 +317,8 @@ class Carriers:
                 return
         if isinstance(key, str) and key != DYNAMIC:
             self.setting(key, node.value, node)
+        else:  # ``{render: "render.html"}``: a task as a key goes wherever the dict's keys go
+            self.value_use(node.key)
         self.value_use(node.value, objects=not self.element_looped_over(node))
 
     def beat_entry_by_task_name(self, node: cst.DictElement) -> bool:
@@ -296,6 +349,9 @@ class Carriers:
             ref = self.ref_of(found) if isinstance(found, (cst.Name, cst.Attribute)) else None
             if ref is not None and ref not in info.returns:
                 info.returns.append(ref)
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self.value_use(node.subject)  # ``match t: case x: x.delay()``: captured by the patterns, not followed
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if not isinstance(node.value, cst.From):

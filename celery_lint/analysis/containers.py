@@ -15,11 +15,11 @@ from typing import Callable, Dict, List, Optional, Set, Union
 
 import libcst as cst
 
-from .. import celery_api
 from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
 from .children import children, with_subclasses
 from .facts import ReturnOf
 from .given import Given
+from .literals import imported_literally
 
 MAX_DEPTH = 10  # steps through locals, containers and loops: a chain of them, not a cycle
 
@@ -39,6 +39,7 @@ class PossibleValues(Given):
         self.several = several  # a module-level name bound more than once: what its bindings give (bound_names)
         self._module_assignments: Optional[Dict[str, List[cst.BaseExpression]]] = None
         self._in_body: Dict[cst.CSTNode, List[cst.CSTNode]] = {}  # a function's nodes, walked once per summary
+        self._nonlocals: Dict[cst.CSTNode, Set[str]] = {}
         self._function_defs: Optional[Dict[str, cst.FunctionDef]] = None
         self.returns_asked: Set[str] = set()  # the names of the functions _returned was asked about
         self._arguments: Dict[cst.FunctionDef, cst.Call] = {}  # the calls whose returns are being followed
@@ -94,7 +95,7 @@ class PossibleValues(Given):
     def _called(self, node: cst.Call, depth: int) -> Optional[List[cst.BaseExpression]]:
         """What a call gives: ``import_module("proj.tasks")`` that module (its dotted name); a plain function of
         this module, what it returns; ``table.get(k)``, one of the table's values."""
-        imported = _imported_literally(node)
+        imported = imported_literally(node)
         if imported is not None:
             return [imported]
         if isinstance(node.func, cst.Name):
@@ -226,7 +227,8 @@ class PossibleValues(Given):
             if any(name.value in module_bindings(node) for node in self._binding_nodes(scope)):
                 return None  # the parameter rebound: not followed
             return self._argument(scope, name.value, depth)
-        if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value):
+        if not isinstance(scope, cst.FunctionDef) or _is_parameter(scope, name.value) \
+                or name.value in self._rebound_by_closures(scope):
             return None
         found: List[Optional[List[cst.BaseExpression]]] = []
         for node in self._binding_nodes(scope):
@@ -247,6 +249,14 @@ class PossibleValues(Given):
                 and not self._stays_here(scope, name.value, _holds_containers(*values)):
             return None  # ``fill(jobs)``, ``self.jobs = jobs``, ``alias = jobs``: filled where this cannot see
         return values
+
+    def _rebound_by_closures(self, function: cst.FunctionDef) -> Set[str]:
+        """The locals a function nested in ``function`` rebinds (``nonlocal t``): not followed."""
+        found = self._nonlocals.get(function)
+        if found is None:
+            found = self._nonlocals[function] = {item.name.value for node in _descendants(function.body)
+                                                 if isinstance(node, cst.Nonlocal) for item in node.names}
+        return found
 
     def _binding_nodes(self, function: cst.FunctionDef) -> List[cst.CSTNode]:
         """The nodes of ``walk_nodes`` of the function's body (in its order) that may bind or fill a local, once: a
@@ -366,18 +376,6 @@ class PossibleValues(Given):
         if not parts or any(part is None for part in parts):
             return None
         return [value for part in parts for value in part]
-
-
-def _imported_literally(call: cst.Call) -> Optional[str]:
-    """``import_module("proj.tasks")``, ``import_string("proj.tasks.send")``: the dotted name imported."""
-    func = call.func
-    name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
-    first = call.args[0] if len(call.args) == 1 else None
-    if name not in celery_api.RUN_TIME_IMPORTS or first is None or first.keyword is not None \
-            or not isinstance(first.value, cst.SimpleString):
-        return None
-    value = first.value.evaluated_value
-    return value.replace(":", ".") if isinstance(value, str) and value else None
 
 
 def _position(target: cst.BaseExpression, name: str) -> Optional[List[int]]:

@@ -142,6 +142,7 @@ class Definitions:
         self.star_kwargs.append(params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else None)
         self.stack.append(info)
         self.defaults_handed_on(params)
+        self.ids_handed_on(node, info)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.names.pop()
@@ -369,6 +370,23 @@ class Definitions:
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.attribute_mention(node)  # ``analysis.mentions``: who may run a method of that name
         self.request_id(node)
+        self.progress_method_kept(node)
+        self.result_manager_kept(node)
+        self.ids_of_other_tasks(node)
+
+    def progress_method_kept(self, node: cst.Attribute) -> None:
+        """``up = self.update_state``, ``run_with(self.update_state)``, ``getattr(self, "update_state")``: the
+        method kept or handed on, called wherever it goes (as ``self.update_state(...)`` here)."""
+        parent = self.parents.get(node)
+        if node.attr.value == "update_state" and not (isinstance(parent, cst.Call) and parent.func is node):
+            self.reports_progress(node.value, node)
+
+    def reports_progress(self, owner: Optional[cst.BaseExpression], at: cst.CSTNode) -> None:
+        for info in self.stack:
+            info.updates_state = True
+        if owner is not None and self.ref_of(owner) in celery_api.CURRENT_TASK:
+            # A helper reporting the progress of whichever task runs it: the project decides whose.
+            self.running_task(Running.PROGRESS, "current_task.update_state()", at)
 
     def request_id(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
@@ -396,17 +414,16 @@ class Definitions:
 
     def progress(self, node: cst.Call, name: Optional[str]) -> None:
         """``update_state()``: the task itself, or the class-based task, reports progress someone polls."""
+        if name == "getattr" and len(node.args) >= 2 and literal(node.args[1].value) == "update_state":
+            self.reports_progress(node.args[0].value, node)  # ``getattr(self, "update_state")``
+            return
         if name not in celery_api.names(Role.PROGRESS) or not _reports_a_state(node):
             return
         if name != "update_state" and not (isinstance(node.func, cst.Attribute) and last_name(node.func.value) == "backend"):
             return  # ``store_result``/``mark_as_started`` of a result backend (``self.backend``, ``app.backend``) only
-        for info in self.stack:
-            info.updates_state = True
         owner = node.func.value if isinstance(node.func, cst.Attribute) else None
         owner = owner.value if name != "update_state" and isinstance(owner, cst.Attribute) else owner  # (x.backend)
-        if owner is not None and self.ref_of(owner) in celery_api.CURRENT_TASK:
-            # A helper reporting the progress of whichever task runs it: the project decides whose.
-            self.running_task(Running.PROGRESS, "current_task.update_state()", node)
+        self.reports_progress(owner, node)
 
     def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
         """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""

@@ -16,6 +16,7 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
 from .facts import Outcome, Passed, Step
+from .call_options import options_given
 from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
@@ -40,6 +41,9 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
 
 
 
+# calls whose value is a Celery result handle, or a signature or canvas that sends to one
+_CELERY_HANDLES = (celery_api.ENQUEUE | celery_api.names(Role.SEND_BY_NAME) | celery_api.READ_BY_ID | celery_api.SIGNATURE
+                   | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS | {"restore"})
 MAX_PASSES = 256  # calls whose value one question follows (``then`` in passed_to); past it, "passed to f()" stays
 
 
@@ -47,13 +51,16 @@ class ResultFlow(CanvasFlow):
     """Follows AsyncResults and signatures through one module, with the parents and scopes of ``walk``."""
 
     def __init__(self, parents, mentions, line_of: Callable[[cst.CSTNode], int], function_of=lambda node: None,
-                 place: Optional[Callable[[cst.CSTNode], tuple]] = None, ref_of=lambda node: None):
+                 place: Optional[Callable[[cst.CSTNode], tuple]] = None, ref_of=lambda node: None,
+                 hands_on_locals=lambda name: False):
         self.parents = parents
+        self.hands_on_locals = hands_on_locals  # local -> whether its function gives ``locals()`` away
         self.ref_of = ref_of  # node -> the dotted name it refers to (an import, a module-level definition)
         self.place = place  # node -> (line, col, the code there): where a step of a result's way stands
         self.function_of = function_of  # node -> the module-level function it is returned from, if any
         self.mentions = mentions  # local variable -> its other mentions; None for module/class variables
         self.line_of = line_of
+        self.children_read: List[cst.CSTNode] = []  # ``r.children``: the results of tasks we cannot name
 
     # ----- results (what ``.delay()``/``.apply_async()``/``send_task()`` return) -----
     def result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
@@ -63,9 +70,10 @@ class ResultFlow(CanvasFlow):
         return outcome
 
     def _chosen_id(self, call: cst.Call, outcome: Outcome) -> Outcome:
-        """``apply_async(task_id=job.pk)`` / ``.set(task_id=x)``: the caller knows the id before the send, as
-        good as taking ``.id`` from the result (a project that reads results by id may read this one)."""
-        if any(arg.keyword is not None and arg.keyword.value == "task_id" for arg in call.args):
+        """``apply_async(task_id=job.pk)`` / ``.set(task_id=x)`` / ``**{"task_id": x}``: the caller knows the id
+        before the send, as good as taking ``.id`` from the result (a project that reads results by id may read
+        this one)."""
+        if "task_id" in options_given(call, self.mentions, self.parents):
             chosen = Outcome(ID_TAKEN, "its id is chosen by the caller (task_id=)", self.line_of(call))
             if chosen.stronger_than(outcome):
                 return chosen
@@ -78,7 +86,7 @@ class ResultFlow(CanvasFlow):
         """Where the value ``node`` goes, by what holds it: the first of ``steps`` (parent types, step) that
         answers decides; none: it escapes (``otherwise`` says how, ``{}`` the parent's type)."""
         if seen is None:  # a new question: a new budget of calls whose value is followed
-            seen, self._passes_left = set(), MAX_PASSES
+            seen, self._passes_left, self._asked_of = set(), MAX_PASSES, node
         if id(node) in seen:
             return Outcome(DISCARDED, "already followed", self.line_of(node))
         seen.add(id(node))
@@ -131,6 +139,8 @@ class ResultFlow(CanvasFlow):
             return Outcome(ID_TAKEN, f"its .{attr} is taken", line)
         if attr in celery_api.NO_READ:
             return Outcome(DISCARDED, f"only .{attr}()", line)
+        if attr in celery_api.RESULT_CHILDREN and call_named(getattr(self, "_asked_of", None), _CELERY_HANDLES):
+            self.children_read.append(parent)  # (of a Celery handle: ``Node(...).children()`` is a tree's)
         return Outcome(READ, f".{attr}", line)
 
     def _result_walrus(self, node, parent: cst.NamedExpr, seen) -> Outcome:
@@ -284,7 +294,8 @@ class ResultFlow(CanvasFlow):
             return Outcome(DISCARDED, f"{node.value}.{parent.attr.value}() adds to it", line)
         if isinstance(parent, cst.Del):
             return Outcome(DISCARDED, "deleted", line)
-        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.UnaryOperation)):
+        if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.UnaryOperation)) \
+                and not isinstance(getattr(parent, "operator", None), cst.BitInvert):  # (``~sig``: sent, waited for)
             return Outcome(DISCARDED, "only tested", line)
         if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
             if isinstance(parent.target, cst.Name) and self.mentions(parent.target) is not None:
@@ -317,6 +328,8 @@ class ResultFlow(CanvasFlow):
         if others is None:
             yield Outcome(ESCAPES, "kept in a module or class variable", line)
             return
+        if self.hands_on_locals(target):
+            yield Outcome(ESCAPES, f"{target.value} handed on with its function's locals()", line)
         for mention in others:
             if self.rebinds(mention):
                 continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one

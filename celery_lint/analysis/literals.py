@@ -120,3 +120,15 @@ def registry_key(node: cst.CSTNode) -> Optional[str]:
     if not isinstance(registry, cst.Attribute) or registry.attr.value not in celery_api.names(Role.TASK_REGISTRY):
         return None
     return key if isinstance(key, str) else DYNAMIC
+
+
+def imported_literally(call: cst.Call) -> Optional[str]:
+    """``import_module("proj.tasks")``, ``import_string("proj.tasks.send")``: the dotted name imported."""
+    func = call.func
+    name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+    first = call.args[0] if len(call.args) == 1 else None
+    if name not in celery_api.RUN_TIME_IMPORTS or first is None or first.keyword is not None \
+            or not isinstance(first.value, cst.SimpleString):
+        return None
+    value = first.value.evaluated_value
+    return value.replace(":", ".") if isinstance(value, str) and value else None

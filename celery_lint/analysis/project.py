@@ -34,8 +34,11 @@ class Project:
         self._name_namespace_tasks()
         self.unknown_uses: List[Tuple[str, Use]] = []  # enqueues whose receiver we cannot name
         self.dynamic_name_uses: List[Tuple[str, Use]] = []  # enqueues by a task name computed at run time
-        self._calls, self.function_values = index_calls(self.summaries, self.symbols)
+        self._calls, self.function_values, self.looked_up_callers = index_calls(self.summaries, self.symbols)
         self.class_attributes = ClassAttributes(self.summaries, self.symbols)
+        # ``def gen_task_name(...)`` on an app (or set on one): a task's registered name is not the one read here
+        self._tasks_renamed = any("gen_task_name" in summary.attributes_set or any(
+            "gen_task_name" in cls.held for cls in summary.classes) for summary in self.summaries)
         for summary in self.summaries:
             for use in summary.uses:
                 self._link(summary.path, use)
@@ -44,6 +47,7 @@ class Project:
         self.settings: Settings = project_settings(self.summaries, self.symbols, self.modules)
         link_running_tasks(self)
         self._link_errbacks()
+        self._default_class_reports()
         self._drop_base_classes()
 
     def _share_registered_names(self) -> None:
@@ -187,6 +191,19 @@ class Project:
             self.tasks = [task for task in self.tasks if id(task) not in dropped]
             self.tasks_by_name = {name: task for name, task in self.tasks_by_name.items() if id(task) not in dropped}
 
+    def _default_class_reports(self) -> None:
+        """``class MyCelery(Celery): task_cls = Base`` where ``Base.before_start`` calls ``self.update_state()``:
+        every task without a ``base=`` of its own runs it (as a ``base=`` class: ``_drop_base_classes``)."""
+        for summary in self.summaries:
+            for ref in (ref for cls in summary.classes for ref in cls.held.get("task_cls", ()) if ref):
+                kind, defining, cls, tail = self.symbols.resolve(ref)
+                task = self._task_by_symbol.get((defining.module, cls.qualname)) if kind is Symbol.CLASS and not tail \
+                    else None
+                if task is not None and task.updates_state:
+                    detail = f"self.update_state() in {task.qualname}, the app's default task class"
+                    self.settings.running_anywhere.append((f"{task.path}:{task.line}", RunningTaskFact(
+                        Running.PROGRESS, "helper", task.qualname.rpartition(".")[2], detail, task.line)))
+
     # ----- errbacks -----
     def _link_errbacks(self) -> None:
         """An old-style errback gets the failed task's id; when it may read a result by that id, it reads the
@@ -261,8 +278,14 @@ class Project:
             if use.kind in (*SENDS, UseKind.ASYNC_RESULT):  # ``send_task(name)``, ``app.tasks[name]``, TaskResult rows
                 self.dynamic_name_uses.append((path, use))
             return
+        if self._tasks_renamed and use.by_name not in (None, DYNAMIC) and use.by_name not in self.tasks_by_name \
+                and use.kind in (*SENDS, UseKind.ASYNC_RESULT):
+            self.dynamic_name_uses.append((path, use))  # a name no task has here: the one ``gen_task_name`` gives?
+            return
         if self._calls_a_module_function(use):
             return  # its functions' callers are no longer all known (``index_calls``): their returns escape
+        if use.run_time_attr and use.outcome.kind is OutcomeKind.DISCARDED:
+            return  # ``getattr(t, method)(...)`` dropped: it may be ``apply``, run here, as well as an enqueue
         use, targets = self._targets(use)
         if use.kind is UseKind.VALUE:
             for task in targets:

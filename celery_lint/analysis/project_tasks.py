@@ -83,9 +83,9 @@ class TaskFinder:
                 decorator=decorator, fixable=found.fixable and "ignore_result" not in found.defaults and shared is None,
                 manual_fix=manual_fix, own_ignore=_own_ignore(kwargs, star_kwargs),
                 base_ignore=self._base_ignore(kwargs.get("base")),
-                updates_state=function.updates_state, noqa=function.noqa,
-                old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
-                base=kwargs.get("base"),
+                updates_state=function.updates_state or self._wrapped_by_a_reporter(function.decorators, index),
+                noqa=function.noqa, old_style_errback=_old_style_errback(kwargs, function),
+                reads_by_id=function.reads_by_id, base=kwargs.get("base"),
             ), summary.module, function.qualname)
             if index:  # ``@register`` above ``@app.task``: it is handed the task object, and may keep it in a table
                 outer = function.decorators[0]
@@ -144,6 +144,15 @@ class TaskFinder:
             updates_state=self._class_updates_state(cls), noqa=cls.noqa,
             base={"ref": f"{summary.module}.{cls.qualname}"},
         ), summary.module, cls.qualname)
+
+    def _wrapped_by_a_reporter(self, decorators: List[Decorator], index: int) -> bool:
+        """``@app.task(bind=True) @tracked def render(self, ...)``: a decorator of the project whose wrapper calls
+        ``self.update_state()`` runs inside the task, and reports its progress."""
+        for decorator in decorators[:index] + decorators[index + 1:]:
+            kind, _summary, obj, tail = self.symbols.resolve(decorator.ref) if decorator.ref else (None,) * 4
+            if kind is Symbol.FUNCTION and not tail and obj.updates_state:
+                return True
+        return False
 
     def _class_updates_state(self, cls: ClassInfo, depth: int = 0) -> bool:
         """``self.update_state(...)`` in the class or in a base the project defines (a mixin is no Task class, yet

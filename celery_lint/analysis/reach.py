@@ -62,10 +62,12 @@ def rooted(steps: List[Step], path: str) -> List[Step]:
 
 
 def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):
-    """Every recorded call of a project function, and the functions handed on as values (whose callers
-    we therefore cannot all see)."""
+    """Every recorded call of a project function, the functions handed on as values (whose callers we therefore
+    cannot all see), and the callers of those a module's ``getattr(module, name)(...)`` may call (path, scope,
+    line)."""
     calls: Dict[tuple, List[Tuple[str, Call]]] = {}
     values = set()
+    looked_up: Dict[tuple, List[Tuple[str, str, int]]] = {}
     for summary in summaries:
         for call in summary.calls:
             key = symbols.function_key(call.ref)
@@ -77,8 +79,10 @@ def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):
                 if key is not None:
                     values.add(key)
             elif use.run_time_attr and use.target is not None:  # ``getattr(module, name)(...)``: any of its functions
-                values.update(functions_of_module(symbols, use.target))
-    return calls, values
+                for key in functions_of_module(symbols, use.target):
+                    values.add(key)
+                    looked_up.setdefault(key, []).append((summary.path, use.scope, use.outcome.line))
+    return calls, values, looked_up
 
 
 def functions_of_module(symbols: Symbols, dotted: str, depth: int = 0) -> Set[tuple]:

@@ -8,7 +8,7 @@ or neither (``TaskResult.objects.filter(status="FAILURE")``: any task's result m
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import libcst as cst
 
@@ -16,14 +16,15 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
-from .facts import ClassInfo, FunctionInfo, Outcome, Wait
+from .facts import ClassInfo, FunctionInfo, Outcome, Running, Wait
 from .literals import code_of, first_literal, literal
 from .walk import last_name
 
 META_KEY = "celery-task-meta-"  # the key of a stored result in a key-value backend (Redis, memcached)
-_TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})  # Task methods given a task id
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
+_OTHER_TASKS_IDS = frozenset({"parent_id", "root_id"})  # a request's ids of the tasks that started this one
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})  # a Django model's query managers
 # Libraries whose views (polled by a page) or helpers read a result by the id they are given: wired into the
 # project (``include("celery_progress.urls")``, ``path("p/<id>", get_progress)``, ``Progress(task_id)``), the
 # project reads results by id.
@@ -38,8 +39,9 @@ class ReadsById:
         it is read."""
         func = node.func
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
-        backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) \
-            and isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend"  # ``x.backend.get_...``
+        backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) and (
+            name in celery_api.OWN_BACKEND_READS  # (``b = app.backend; b.get_task_meta(i)``)
+            or isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend")  # ``x.backend.get_...``
         if name in celery_api.READ_BY_ID or restore or backend or self.reads_a_meta_key(node) \
                 or self.renamed_read_by_id(func):
             if self.testing and first_literal(node) is not None:
@@ -47,10 +49,17 @@ class ReadsById:
             self.reads_some_id(node)
             self.wait_by_id(node, f"{last_name(func.value)}.{name}" if restore or backend else name)
             self.read_of_an_id_celery_gives(node)
+            if any(META_KEY + "*" in code_of(arg.value) for arg in node.args):  # ``scan_iter("celery-task-meta-*")``
+                self.use(UseKind.ASYNC_RESULT, Outcome(OutcomeKind.READ, "every stored result, by its key's pattern",
+                                                       self.line_of(node)), Reference(by_name=DYNAMIC), at=node)
         elif self.is_result_model_query(node):
             self.result_model_query(node)
+        elif name == "get_model" and any(literal(arg.value) in celery_api.names(Role.RESULT_MODEL) for arg in node.args):
+            self.any_rows_read(node)  # ``apps.get_model("django_celery_results", "TaskResult")``
         elif name == "connect":
             self.receiver_connected(node)
+        elif name == "inspect":
+            self.ids_of_other_tasks(node)
         elif self.wires_a_polling_library(node):
             self.reads_some_id(node)
 
@@ -102,7 +111,7 @@ class ReadsById:
         base), so any task's result may be read there."""
         functions = [info for info in self.stack if isinstance(info, FunctionInfo)]
         receiver = any((d.ref or "").startswith("celery.signals.") for f in functions for d in f.decorators)
-        hook = any(f.name in _TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
+        hook = any(f.name in celery_api.TASK_HOOKS for f in functions) and any(isinstance(i, ClassInfo) for i in self.stack)
         if receiver or hook:
             self.read_of_any_tasks_id(node)
         elif any(function.name in self.__dict__.get("_receivers", ()) for function in functions):
@@ -122,13 +131,55 @@ class ReadsById:
             [a.value for a in node.args if a.keyword is not None and a.keyword.value == "receiver"]
         name = last_name(given[0]) if given else None
         if name is not None:
-            self.__dict__.setdefault("_receivers", set()).add(name)
-            pending = self.__dict__.get("_id_reads_in", {})
-            for read in dict.fromkeys(pending.pop(name, [])):
-                for others in pending.values():  # (a read in a nested function is kept under each one around it)
-                    while read in others:
-                        others.remove(read)
-                self.read_of_any_tasks_id(read)
+            for given, info in self.__dict__.get("_may_receive", {}).pop(name, ()):
+                self.follow_ids_given(given, info)  # a receiver: its ``task_id`` is any task's
+            self.reads_ids_celery_gives(name)
+
+    def reads_ids_celery_gives(self, name: str) -> None:
+        """The function or method ``name`` of this module is given ids by Celery: its reads by id, seen and to
+        come, may read any task's result."""
+        self.__dict__.setdefault("_receivers", set()).add(name)
+        pending = self.__dict__.get("_id_reads_in", {})
+        for read in dict.fromkeys(pending.pop(name, [])):
+            for others in pending.values():  # (a read in a nested function is kept under each one around it)
+                while read in others:
+                    others.remove(read)
+            self.read_of_any_tasks_id(read)
+
+    def ids_of_other_tasks(self, node: cst.CSTNode) -> None:
+        """``self.request.parent_id`` / ``root_id`` (another task's id), ``app.control.inspect().active()`` (the
+        ids of whatever runs): a read by id in the same function may read any task's result."""
+        if isinstance(node, cst.Attribute):  # (``comment.parent_id`` is no task's)
+            given = node.attr.value in _OTHER_TASKS_IDS and last_name(node.value) == "request"
+        else:
+            func = node.func if isinstance(node, cst.Call) else None
+            given = isinstance(func, cst.Attribute) and func.attr.value == "inspect" and last_name(func.value) == "control"
+        for info in self.stack if given else ():
+            if isinstance(info, FunctionInfo):
+                self.reads_ids_celery_gives(info.name)
+
+    def ids_handed_on(self, node: cst.FunctionDef, info: FunctionInfo) -> None:
+        """A task signal's receiver (``@task_postrun.connect``) or a Task hook (``on_failure(self, exc, task_id,
+        ...)``) handing the id Celery gives it to a helper or a list: with reads by id, any task's result may be
+        read from there."""
+        receiver = any((d.ref or "").startswith("celery.signals.") for d in info.decorators)
+        hook = info.name in celery_api.TASK_HOOKS and len(self.stack) > 1 and isinstance(self.stack[-2], ClassInfo)
+        given = [param for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+                 if param.name.value in celery_api.ID_PARAMETERS]
+        if not given:
+            return
+        if not (receiver or hook):  # it may be connected by a call (``task_postrun.connect(on_done)``)
+            self.__dict__.setdefault("_may_receive", {}).setdefault(info.name, []).append((given, info))
+            return
+        self.follow_ids_given(given, info)
+
+    def follow_ids_given(self, given: List[cst.Param], info: FunctionInfo) -> None:
+        for param in given:
+            for mention in self.flow.mentions(param.name) or ():
+                outcome = self.flow.result(mention)
+                if outcome.kind is OutcomeKind.ESCAPES:  # (logged, or read right here: ``read_of_an_id_celery_gives``)
+                    self.running_task(Running.ID, f"the id Celery hands to {info.name}() {outcome.detail}", mention)
+                    return
 
     def read_of_any_tasks_id(self, node: cst.Call) -> None:
         outcome = Outcome(OutcomeKind.READ, "read by an id Celery hands to a signal receiver or a task's hook",
@@ -145,13 +196,31 @@ class ReadsById:
     def is_result_model_query(self, node: cst.Call) -> bool:
         """``TaskResult.objects.<method>(...)`` (django-celery-results), not one that only deletes or counts rows."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
-                and func.value.attr.value == "objects" and func.attr.value not in _NOT_READING):
+        if not (isinstance(func, cst.Attribute) and self.is_result_manager(func.value)
+                and func.attr.value not in _NOT_READING):
             return False
-        model = func.value.value
+        return not self._only_deleted_or_counted(node)
+
+    def is_result_manager(self, node: cst.BaseExpression) -> bool:
+        """``TaskResult.objects`` (or its ``_default_manager``)."""
+        if not (isinstance(node, cst.Attribute) and node.attr.value in _MANAGERS):
+            return False
+        model = node.value
         ref = self.ref_of(model) if isinstance(model, (cst.Name, cst.Attribute)) else None
-        return (ref or last_name(model) or "").rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL) \
-            and not self._only_deleted_or_counted(node)
+        return (ref or last_name(model) or "").rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL)
+
+    def result_manager_kept(self, node: cst.Attribute) -> None:
+        """``rows = TaskResult.objects`` then ``rows.filter(...)``: the manager kept or handed on may read any
+        task's rows (as may the model got by name: ``apps.get_model("django_celery_results", "TaskResult")``)."""
+        parent = self.parents.get(node)
+        if self.is_result_manager(node) and not (isinstance(parent, cst.Attribute) and parent.value is node
+                                                 and isinstance(self.parents.get(parent), cst.Call)):
+            self.any_rows_read(node)
+
+    def any_rows_read(self, node: cst.CSTNode) -> None:
+        self.reads_some_id(node)
+        self.use(UseKind.ASYNC_RESULT, Outcome(OutcomeKind.READ, "its stored row read through django-celery-results' "
+                                               "TaskResult", self.line_of(node)), Reference(by_name=DYNAMIC), at=node)
 
     def _only_deleted_or_counted(self, node: cst.Call) -> bool:
         """``TaskResult.objects.filter(...).delete()``: the query's rows are only deleted, counted or updated."""
@@ -172,10 +241,13 @@ class ReadsById:
         given = keywords.get("task_name", keywords.get("task_name__in"))
         named = literal(given) if given is not None else None
         names = [named] if isinstance(named, str) else list(named) if isinstance(named, (list, tuple)) else []
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "exclude":
+            names = []  # ``exclude(task_name="proj.audit")``: every other task's rows
         if names and all(isinstance(name, str) and name != DYNAMIC for name in names):
             for name in names:  # ``task_name="proj.send"``, ``task_name__in=[...]``: those tasks' rows
                 self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=name), at=node)
             return
-        self.reads_some_id(node)
         if "task_id" not in keywords and "task_id__in" not in keywords:
-            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
+            self.any_rows_read(node)
+        else:
+            self.reads_some_id(node)

@@ -49,11 +49,14 @@ def _plain(symbols: Symbols, summaries: Sequence[ModuleSummary], dotted: str,
            callback: bool = False) -> Optional[FunctionInfo]:
     """The plain module-level function ``dotted`` names (its ``gives`` known, unless only what it does with a
     ``callback`` matters), not replaced from elsewhere (``helpers.ident = other`` somewhere: the call may run
-    another function)."""
-    kind, _summary, function, tail = symbols.resolve(dotted)
+    another function, as may a star import in its module)."""
+    kind, summary, function, tail = symbols.resolve(dotted)
     if kind is not Symbol.FUNCTION or tail or not isinstance(function, FunctionInfo) \
             or (function.gives is None and not callback):
         return None
+    if any(name.startswith("*") for name in summary.imports):
+        return None  # ``from .waiters import *`` may bind the name again, after the def
+
     return None if any(function.name in summary.attributes_set for summary in summaries) else function
 
 

@@ -7,10 +7,10 @@ import libcst as cst
 
 from .. import celery_api
 from ..celery_api import Role
-from ..types import DYNAMIC, OutcomeKind, UseKind
+from ..types import DYNAMIC, IGNORE_AT_RUN_TIME, OutcomeKind, UseKind
 from .carriers import Reference
 from .children import children
-from .facts import Errback, FunctionInfo, Outcome, ReturnOf, Use
+from .facts import FunctionInfo, Outcome, ReturnOf, Use
 from .flow import call_name
 from .literals import (
     code_of,
@@ -24,14 +24,15 @@ from .literals import (
     registry_key,
 )
 from .sites import enqueue_site
+from .walk import last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
                          | celery_api.names(Role.SIGNATURE_CLASS))
-BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME)
+BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME) | {"maybe_signature"}
+_SIGNATURE_CLASSES = frozenset({"celery.Signature", "celery.signature", "celery.canvas.Signature"})
 SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
 RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
-ERRBACK_METHODS = celery_api.LINK_METHODS - {"link"}  # .on_error(e), .link_error(e)
 
 
 def receiver_named(where: Reference, kind: UseKind) -> str:
@@ -182,7 +183,17 @@ class Sinks:
             assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
             if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
                 return True
+            if isinstance(target, cst.For) and target.target is mention and self.every_task_of(target.iter):
+                return True
         return False
+
+    def every_task_of(self, node: cst.BaseExpression) -> bool:
+        """``app.tasks.values()``, ``vars(module).values()``, ``module.__dict__.values()``: a registry's or a
+        namespace's objects, any task among them."""
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "values"):
+            return False
+        holder = node.func.value
+        return self.is_namespace(holder) or (isinstance(holder, cst.Attribute) and holder.attr.value == "tasks")
 
     def followed_elsewhere(self, receiver: cst.BaseExpression, name: str) -> bool:
         """``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside; a Task class's own
@@ -235,7 +246,8 @@ class Sinks:
         if name in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
-        if name == "signature" and (first_is_string(node) or _names_a_task_name(node)):  # (t.name): by name
+        if name == "signature" and (first_is_string(node) or _names_a_task_name(node) or self.app_signature(node, receiver)) \
+                or name == "from_dict" and (self.ref_of(receiver) or "") in _SIGNATURE_CLASSES:  # (``t.name``): by name
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
             return
         if name not in RECEIVER_METHODS:
@@ -264,7 +276,7 @@ class Sinks:
     def getattr_call(self, node: cst.Call, lookup: cst.Call) -> None:
         """``getattr(t, "delay")(...)``: as ``t.delay(...)``. ``getattr(t, method)(...)``, the method known at run
         time, may be an enqueue: counted where its value is read or kept, never where it is dropped (it may be
-        ``apply``, run here)."""
+        ``apply``, run here: ``Project._link``)."""
         if len(lookup.args) < 2 or not isinstance(lookup.args[0].value, (cst.Name, cst.Attribute)):
             return
         holder, attr = lookup.args[0].value, literal(lookup.args[1].value)
@@ -276,9 +288,17 @@ class Sinks:
                 self.method_call(node, holder, attr)
             return
         outcome = self.flow.result(node)
-        if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:  # (``getattr(self, handler)(e)``: no)
-            # (a function of a module, where ``holder`` is a module: ``Project._calls_a_module_function``)
+        if where.target is not None:  # (``getattr(self, handler)(e)``: no)
+            # a function of a module, where ``holder`` is a module (``Project._calls_a_module_function``): its
+            # callers are no longer all known, even where the value is dropped (it may report progress)
             self.use(UseKind.ENQUEUE, outcome, where._replace(run_time_attr=True), self.call_ignore(node), at=node)
+
+    def app_signature(self, node: cst.Call, receiver: cst.BaseExpression) -> bool:
+        """``app.signature(name)``, ``current_app.signature(d)``: the app's signature of a task named by a string
+        or a dict (a receiver named like an app, given no argument list)."""
+        if _spelled_as_arguments(node):
+            return False
+        return (self.ref_of(receiver) or last_name(receiver) or "").rpartition(".")[2] in celery_api.APP_NAMES
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
         """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
@@ -286,6 +306,9 @@ class Sinks:
             return
         if func.value in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
+        elif func.value == "maybe_signature":  # ``maybe_signature(d)``: a signature rebuilt from a dict
+            if node.args and not self.is_signature_expr(node.args[0].value):
+                self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
         elif (self.ref_of(func) or "celery").startswith("celery"):  # not ``from inspect import signature``
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
 
@@ -333,8 +356,11 @@ class Sinks:
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):
         """(kind, outcome) of ``t.map()``/``t.apply()`` (run in-process) and ``t.AsyncResult(id)`` (a read)."""
         line = self.line_of(node)
-        if name in celery_api.INLINE:
-            return UseKind.EAGER, Outcome(DISCARDED, f"run inline by .{name}()", line)
+        if name in celery_api.INLINE:  # what becomes of the built-in task's result (``--strategy global`` asks)
+            sent = self.flow.signature(node)
+            kept = "" if sent.kind is DISCARDED else \
+                f" inside Celery's built-in task celery.{name}, whose result goes on ({sent.detail})"
+            return UseKind.EAGER, Outcome(sent.kind, f"run inline by .{name}(){kept}", line)
         if name in celery_api.EAGER:
             return UseKind.EAGER, Outcome(DISCARDED, "run eagerly with .apply()", line)
         return UseKind.ASYNC_RESULT, Outcome(READ, f"{code_of(receiver)}.AsyncResult()", line)
@@ -343,7 +369,8 @@ class Sinks:
         """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value == "ignore_result":
-                return literal(arg.value)
+                value = literal(arg.value)  # (``ignore_result=KEEP``: it may be False)
+                return value if isinstance(value, bool) else IGNORE_AT_RUN_TIME
             if arg.star == "**":
                 return DYNAMIC
         parent = self.parents.get(self.parents.get(call))
@@ -357,8 +384,12 @@ class Sinks:
         name: a read of it keeps every task handed on as a value."""
         if name not in celery_api.CANVAS or not (self.ref_of(node.func) or "").startswith("celery."):
             return  # Celery's own (``m.group(1)`` of a regex match, ``itertools.chain``: not canvases)
-        if any(not self._members_seen(arg.value) for arg in node.args if arg.keyword is None):
-            self.use(UseKind.SIGNATURE, self.flow.signature(node), Reference(), at=node)
+        unseen = [arg for arg in node.args if (arg.keyword is None or arg.keyword.value == "header")
+                  and not self._members_seen(arg.value)]
+        # what the canvas makes of them: a chord's header (also a group a task runs after) is read, whatever follows
+        outcomes = [self.flow.operand(node, arg, self.line_of(arg)) or self.flow.signature(node) for arg in unseen]
+        if outcomes:
+            self.use(UseKind.SIGNATURE, max(outcomes, key=lambda outcome: outcome.kind.rank), Reference(), at=node)
 
     def _members_seen(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
@@ -373,56 +404,6 @@ class Sinks:
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
             return True
         return isinstance(node, cst.Call) and call_name(node) in SIGNATURE_EXPRESSIONS
-
-    def errback(self, node: cst.Call, name: Optional[str]) -> None:
-        """``R.on_error(E)``, ``R.link_error(E)``, ``R.apply_async(link_error=E)``, ``signature(..., link_error=E)``:
-        the tasks named in ``R`` (followed into the local variables it names) and in ``E``."""
-        attached = [arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "link_error"]
-        func = node.func
-        if isinstance(func, cst.Attribute) and name in SENDS and self.overrides_enqueue(func.value):
-            return  # the errbacks a Task class's own ``apply_async`` hands on: given where its callers call it
-        if isinstance(func, cst.Attribute) and name in ERRBACK_METHODS and node.args and node.args[0].keyword is None:
-            attached.append(node.args[0].value)
-        if not attached:
-            return
-        parents, parent_names = self.tasks_named_in(func.value if isinstance(func, cst.Attribute) else node, attached)
-        errbacks, errback_names = [], []
-        for expression in attached:
-            refs, names = self.tasks_named_in(expression, ())
-            errbacks += refs
-            errback_names += names
-        self.summary.errbacks.append(Errback(parents, parent_names, errbacks, errback_names, self.line_of(node)))
-
-    def tasks_named_in(self, expression: cst.CSTNode, skip, depth: int = 0) -> Tuple[List[str], List[str]]:
-        """Every dotted name (and string first argument, a registered name) in an expression: more than the tasks
-        it names, which is what a conservative caller wants. A local variable: what is assigned to it."""
-        refs: List[str] = []
-        names: List[str] = []
-        pending = [expression]
-        while pending:
-            node = pending.pop()
-            if any(node is s for s in skip):
-                continue
-            if isinstance(node, cst.Name):
-                ref = self.ref_of(node)
-                if ref is not None:
-                    refs.append(ref)
-                elif depth < 2:
-                    for value in self.local_values(node):
-                        more, more_names = self.tasks_named_in(value, skip, depth + 1)
-                        refs += more
-                        names += more_names
-                continue
-            if isinstance(node, cst.Attribute):
-                ref = self.ref_of(node)
-                if ref is not None:
-                    refs.append(ref)
-            if isinstance(node, cst.Call):
-                first = first_literal(node)
-                if first is not None:
-                    names.append(first)
-            pending.extend(node.children)
-        return refs, names
 
     def local_values(self, name: cst.Name, assignments_only: bool = False) -> List[cst.BaseExpression]:
         """What the enclosing function assigns to (or appends to) a local variable."""
@@ -455,6 +436,12 @@ def _same_block(parents, first: cst.CSTNode, later: cst.CSTNode) -> bool:
             return False
         node = parents.get(node)
     return node is not None
+
+
+def _spelled_as_arguments(call: cst.Call) -> bool:
+    """``t.signature((1,), {...})``: a task's own signature method is given its arguments first."""
+    first = call.args[0] if call.args else None
+    return first is None or first.keyword is not None or isinstance(first.value, (cst.Tuple, cst.List, cst.Dict))
 
 
 def _names_a_task_name(call: cst.Call) -> bool:

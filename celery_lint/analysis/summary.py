@@ -25,6 +25,7 @@ from .bound_names import bound_several
 from .carriers import MOCK_CALLS, SELF, Carriers, Reference
 from .containers import PossibleValues
 from .definitions import Definitions
+from .errbacks import Errbacks
 from .depth import too_deep
 from .env_values import env_schema
 from .facts import (
@@ -191,12 +192,12 @@ def _located(source: bytes, error: SyntaxError) -> str:
 BUILTINS = frozenset(dir(builtins))
 
 
-class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
+class _Summarizer(Carriers, Sinks, Errbacks, Definitions, TaskForms, ReadsById, Mentions):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
-               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr)
+               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr, cst.Match)
 
     def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
                  record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None,
@@ -213,7 +214,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         # which tasks a local or table may hold
         self.held = PossibleValues(tree, self.parents, self.value_ref, self.import_target, self.several_ways)
         self.flow = ResultFlow(self.parents, self.walk.mentions, self.line_of, self.function_of, self.place,
-                               self.ref_of)
+                               self.ref_of, self.walk.hands_on_locals)
         self.stack: List[object] = []  # FunctionInfo / ClassInfo being visited (for update_state)
         self.star_kwargs: List[Optional[str]] = []  # beside ``stack``: each function's ``**`` parameter
         self.names: List[str] = []  # qualname parts
@@ -228,11 +229,20 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
             if handler is not None:
                 handler(node)
         self.functions_given()
+        self.children_read()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
         self.summary.returns_followed = sorted(self.held.returns_asked)
         self.walk = self.flow = self.held = None
+
+    def children_read(self) -> None:
+        """``r.children[0].get()``, ``r.collect()``: the results of the tasks ``r``'s task started (any task: which
+        ones it starts is not followed)."""
+        for node in dict.fromkeys(self.flow.children_read):
+            outcome = Outcome(OutcomeKind.READ, f"{code_of(node)}: the results of the tasks it started",
+                              self.line_of(node))
+            self.use(UseKind.ASYNC_RESULT, outcome, Reference(by_name=DYNAMIC), at=node)
 
     def functions_given(self) -> None:
         """What each plain module-level function returns (``FunctionInfo.gives``). On the fast path only for those
@@ -385,6 +395,7 @@ class _Summarizer(Carriers, Sinks, Definitions, TaskForms, ReadsById, Mentions):
         self.periodic_task_entry(node, name)
         self.errback(node, name)
         self.canvas_of_unseen_members(node, name)
+        self.method_caller(node, name)
         if isinstance(func, cst.Attribute):
             self.method_call(node, func.value, name)
         elif isinstance(func, cst.Name):

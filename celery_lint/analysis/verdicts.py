@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..types import DYNAMIC, OutcomeKind, UseKind, Verdict, VerdictState
+from ..types import DYNAMIC, IGNORE_AT_RUN_TIME, OutcomeKind, UseKind, Verdict, VerdictState
 from .facts import Running, Use
 from .project import Project, Task
 
@@ -55,8 +55,9 @@ def _progress(case: _Case) -> Optional[Verdict]:
 
 def _stored_at_call(case: _Case) -> Optional[Verdict]:
     for path, use in case.uses:
-        if use.ignore_result is False:
-            return Verdict(MAYBE, f"enqueued with ignore_result=False at {where(path, use)}", decided_by=[(path, use)])
+        if use.ignore_result is False or use.ignore_result == IGNORE_AT_RUN_TIME:
+            given = "False" if use.ignore_result is False else "an expression that may be False"
+            return Verdict(MAYBE, f"enqueued with ignore_result={given} at {where(path, use)}", decided_by=[(path, use)])
     return None
 
 

@@ -17,6 +17,7 @@ import libcst as cst
 
 from .children import with_subclasses
 from .placing import generate_positions, header_only, line_by_words, start_column, statement_lines
+from .scopes import LOCALS_CALLS, WALRUS, Scope
 from .statements import Kept
 
 # Fields that never hold an expression or statement we look at: skipping them halves the walk.
@@ -36,21 +37,6 @@ def _child_fields(node_type: type) -> tuple:
         names = tuple(f.name for f in fields(node_type) if not f.name.startswith(_SKIP_PREFIXES))
         _FIELDS[node_type] = names
     return names
-
-
-class Scope:
-    def __init__(self, kind: str, parent: Optional["Scope"]):
-        self.kind = kind  # module | function | class | comprehension
-        self.parent = parent
-        self.children: List[Scope] = []
-        self.bindings: Dict[str, list] = {}  # name -> [import target or None for a plain binding]
-        self.globals: set = set()
-        self.mentions: Dict[str, List[cst.Name]] = {}
-        if parent is not None:
-            parent.children.append(self)
-
-    def bind(self, name: str, target: Optional[str] = None) -> None:
-        self.bindings.setdefault(name, []).append(target)
 
 
 class Walk:
@@ -167,6 +153,9 @@ class Walk:
             self._bind_target(target.target, scope)
 
     def _bind_single_target(self, node, scope: Scope) -> None:  # x: int = ..., x += ..., (x := ...), for x in
+        if type(node) is cst.NamedExpr and isinstance(node.target, cst.Name):
+            scope.bind(node.target.value, WALRUS)
+            return
         self._bind_target(node.target, scope)
 
     def _bind_with_item(self, node, scope: Scope) -> None:
@@ -179,6 +168,8 @@ class Walk:
 
     def _bind_global(self, node, scope: Scope) -> None:
         scope.globals.update(item.name.value for item in node.names)
+        if type(node) is cst.Nonlocal:
+            scope.nonlocals.update(item.name.value for item in node.names)
 
     def _bind_params(self, params: cst.Parameters, scope: Scope) -> None:
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -246,8 +237,15 @@ class Walk:
         while todo:
             current = todo.pop()
             found.extend(n for n in current.mentions.get(target.value, []) if n is not target)
+            if any(target.value in child.nonlocals for child in current.children):
+                return None  # a closure rebinds it (``nonlocal``): not followed
             todo.extend(c for c in current.children if target.value not in c.bindings)
         return found
+
+    def hands_on_locals(self, target: cst.Name) -> bool:
+        """Does the function binding the local ``target`` hand its locals on (``locals()``, ``vars()``, ``eval``)?"""
+        scope = self.binding_scope(target)
+        return scope is not None and scope.kind == "function" and not LOCALS_CALLS.isdisjoint(scope.mentions)
 
     # ----- positions -----
     def position(self, node: cst.CSTNode) -> tuple:

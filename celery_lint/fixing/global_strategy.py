@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ..analysis.facts import is_test_path
 from ..analysis.symbols import HandFix
-from ..types import DYNAMIC, Backend, Fix, FixAction, VerdictState
+from ..types import DYNAMIC, Backend, Fix, FixAction, OutcomeKind, UseKind, VerdictState
 from .config_scan import AppConfig, ScanError, scan
 from .global_setting import NOT_KNOWN, Placement, Unplaceable, place
 from .writing import FileFix, WriteRefused, read_as_analysed, write_all
@@ -75,6 +75,10 @@ def plan(report) -> Plan:
         chosen.refused = why
         return chosen
     if settings.global_ignore is not True:
+        built_in = _built_in_result_read(report)
+        if built_in is not None:
+            chosen.refused = built_in
+            return chosen
         if not any(v.state is VerdictState.UNREAD and _stores(t) for t, v in report.verdicts):
             chosen.note = "no task stores a result nobody reads: the global flag would gain nothing"
             return chosen
@@ -97,6 +101,17 @@ def plan(report) -> Plan:
                           f"global flag would silently stop them: {', '.join(cannot)}; set it by hand first")
         chosen.setting, chosen.edits = None, []
     return chosen
+
+
+def _built_in_result_read(report) -> Optional[str]:
+    """``t.map(xs).delay().get()``: ``.map()``/``.starmap()``/``.chunks()`` run inside Celery's own tasks, which the
+    global flag stops storing too, and no ``ignore_result=False`` can be written on them."""
+    for task, _verdict in report.verdicts:
+        for path, use in task.uses:
+            if use.kind is UseKind.EAGER and use.outcome.kind is not OutcomeKind.DISCARDED:
+                return (f"{path}:{use.outcome.line}: {use.outcome.detail}; task_ignore_result = True would stop that "
+                        "built-in task storing it (use --strategy per-task)")
+    return None
 
 
 def _keep_storing_by_hand(task) -> str:

@@ -190,7 +190,8 @@ def _task(task, verdict, settings, config: Configuration, finding, returns: Retu
     # as the analysis counts reads: not where a call ignores the result, nor where the task is only one a
     # run-time name may pick (``getattr(module, name)``: its reason says so)
     reads = [f"{path}:{use.outcome.line} ({use.outcome.detail})" for path, use in uses
-             if use.outcome.kind is OutcomeKind.READ and use.ignore_result is not True and use.dynamic_module is None]
+             if use.outcome.kind is OutcomeKind.READ and use.ignore_result is not True and use.dynamic_module is None
+             and use.kind is not UseKind.EAGER]  # (``t.map(xs).delay().get()``: the built-in task's result)
     ignore = ignore_source(task, verdict, settings)
     status, stores = _status(verdict.state, ignore.value, config.backend)
     returns_value = returns.returns_value(task)

@@ -36,6 +36,9 @@ def modules_to_read(project: Project, modules: Set[str], also: Iterable[str] = (
         if not ref or ref in seen:
             continue
         seen.add(ref)
+        if ref in modules and ref not in by_module:  # a module itself (``getattr(config, key)``): read it
+            wanted.add(ref)
+            continue
         kind, _summary, obj, tail = project.symbols.resolve(ref)
         if kind is Symbol.CLASS and not tail:
             refs.extend(obj.bases)  # a base class's own bases decide too

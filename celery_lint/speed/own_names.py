@@ -25,6 +25,9 @@ def helper_names(summary: ModuleSummary) -> Set[str]:
             names.add(use.outcome.via.rpartition(".")[2])
         if use.via_param:
             names.add(use.via_param.function.rpartition(".")[2])
+    for call in summary.calls:  # ``def go(x): return start(x)``: go's callers decide, as start's do
+        if call.outcome.via:
+            names.add(call.outcome.via.rpartition(".")[2])
     return names
 
 

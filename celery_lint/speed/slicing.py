@@ -33,6 +33,7 @@ from .. import celery_api
 from ..analysis.depth import too_deep_in
 from ..analysis.statements import Kept, SourceCut, parse_statements
 from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
+from .headers import bound_task_self, receives_ids
 from .kept_statements import kept_statements
 from .prefilter import WORD, celery_token_starts
 
@@ -91,6 +92,8 @@ def slice_source(source: bytes, keep) -> Sliced:
         spans.append((statement, start, statement.end_lineno or statement.lineno))
     token_lines = _token_lines(source, lines)
     local_aliases = _local_aliases(spans, lines, keep, token_lines)
+    if b"global " in source:  # ``global job`` in a function: its module-level bindings count with the function's
+        local_aliases |= {name.encode() for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
     # ``_LIMITS = {...}`` spread into a decorator (``@shared_task(**_LIMITS)``): the options it reads
     spread = set(SPREAD.findall(source))
     relevant = _Relevance(keep, token_lines, local_aliases | TOP_LEVEL_KEPT | spread)
@@ -101,8 +104,8 @@ def slice_source(source: bytes, keep) -> Sliced:
         (statement, start, _), end = group[0], group[-1][2]
         text = b"".join(lines[start - 1:end])
         words = set(WORD.findall(text))
-        if len(group) > 1 or relevant.in_task(_bound_task_self(statement))([(start, end)], words, text) \
-                or _shares_a_line(lines, start, end):
+        if len(group) > 1 or relevant.in_task(bound_task_self(statement))([(start, end)], words, text) \
+                or _shares_a_line(lines, start, end) or receives_ids(statement):
             kept.extend(member for member, _, _ in group)  # lines are cut whole: statements sharing one stay
             kept_words.update(words)
         else:
@@ -118,7 +121,7 @@ def slice_source(source: bytes, keep) -> Sliced:
         # a function whose returns the summary follows (``ident(t).delay()``) stays whole: what its returns hold
         # may depend on anything in it (a closure rebinding a parameter: not followed)
         if isinstance(statement, SCOPES) and not (isinstance(statement, FUNCTIONS) and statement.name.encode() in keep.returning):
-            cuts.extend(_BodySlicer(statement, lines, relevant_inside.in_task(_bound_task_self(statement))).cuts())
+            cuts.extend(_BodySlicer(statement, lines, relevant_inside.in_task(bound_task_self(statement))).cuts())
     if not cuts:
         return Sliced(source, [], None, statements=kept_statements(tree, lines, [], None))
     defined = frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -160,16 +163,6 @@ class _Relevance:
     def _hands_self_on(self, text: bytes) -> bool:
         return any(not match.group(1) and match.group(2) not in _SELF_ASKED
                    for match in self.self_handed.finditer(text))
-
-
-def _bound_task_self(statement) -> Optional[bytes]:
-    """A module-level ``@app.task(bind=True)`` function's first parameter (the task itself), or None."""
-    if not isinstance(statement, FUNCTIONS) or not any(
-            isinstance(d, ast.Call) and any(k.arg == "bind" and isinstance(k.value, ast.Constant) and k.value.value is True
-                                            for k in d.keywords) for d in statement.decorator_list):
-        return None
-    first = [*statement.args.posonlyargs, *statement.args.args][:1]
-    return first[0].arg.encode() if first else None
 
 
 def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
@@ -229,7 +222,7 @@ class _Scope:
         self.parent = parent
         self.is_class = isinstance(node, ast.ClassDef)
         self.bound: Set[bytes] = set()
-        self.locals_escape = False
+        self.locals_escape = receives_ids(node)  # (where the id goes is followed through every local)
 
     def visible(self):
         """This scope and the ones whose names it sees (as Python does: not the class bodies around it)."""
@@ -326,7 +319,7 @@ class _BodySlicer:
         text = b"".join(self.lines[unit.start - 1:unit.end])
         words = set(WORD.findall(text))
         if (b";" in text or not LOCALS_ESCAPE.isdisjoint(words) or not _owns_first_line(statement, self.lines, unit.start)
-                or self.relevant([(unit.start, unit.end)], words, text)):
+                or self.relevant([(unit.start, unit.end)], words, text) or receives_ids(statement)):
             return False
         unit.closed = True
         unit.words = words
