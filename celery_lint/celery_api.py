@@ -122,7 +122,8 @@ TERMS: Tuple[Term, ...] = (
                  "        return name\n"),
     Term(Role.TASK_CLASS, ("celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"), None, IMPORTED,
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    name = 'proj.job'  # <-\n"),
-    Term(Role.TASK_CLASS_ATTRIBUTE, ("ignore_result", "name", "abstract", "store_errors_even_if_ignored"), None,
+    Term(Role.TASK_CLASS_ATTRIBUTE, ("ignore_result", "name", "abstract", "store_errors_even_if_ignored",
+                                     "track_started"), None,
          "read in the body of a class whose bases hold a task token",
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    abstract = True  # <-\n"),
     Term(Role.ENQUEUE, ("delay",), attribute("delay"), example=TASK + "    job.delay(y)  # <-\n"),
@@ -180,9 +181,11 @@ TERMS: Tuple[Term, ...] = (
     Term(Role.PROGRESS, ("update_state",), word("update_state"),
          example="def work(self):\n    y = 1\n    self.update_state(state='PROGRESS')  # <-\n"),
     # what update_state does, written with the backend itself (only on ``<x>.backend``: ``analysis.definitions``)
-    Term(Role.PROGRESS, ("store_result", "mark_as_started"),
-         attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:store_result|mark_as_started)\b"),
+    # (each name alone: a helper may be handed the backend, ``backend.store_result(tid, meta, "PROGRESS")``)
+    Term(Role.PROGRESS, ("store_result",), word("store_result"),
          example="def work(self):\n    y = 1\n    self.backend.store_result(self.request.id, {}, 'PROGRESS')  # <-\n"),
+    Term(Role.PROGRESS, ("mark_as_started",), word("mark_as_started"),
+         example="def work(backend, i):\n    y = 1\n    backend.mark_as_started(i)  # <-\n"),
     Term(Role.CURRENT_TASK, ("celery.current_task", "celery._state.current_task", "celery.app.current_task"), None,
          IMPORTED, "from celery import current_task\n\n\ndef work():\n    y = 1\n    current_task.update_state(state='P')  # <-\n"),
     Term(Role.REQUEST, ("request",), None, "inside a task body: the body is kept for the task's decorator",
@@ -255,7 +258,7 @@ READ_BY_ID = names(Role.READ_BY_ID)
 OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for"})  # a backend's, whatever holds it
 # Task methods the worker calls with the task's id, and the parameters through which Celery hands a task signal's
 # receiver (or such a hook) a task's id
-TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry"})
+TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry", "before_start"})
 ID_PARAMETERS = frozenset({"task_id", "headers", "request", "body"})
 # What a result handle gives of the tasks its task started (``r.children[0].get()``, ``r.collect()``): their results
 RESULT_CHILDREN = frozenset({"children", "collect", "iterdeps", "graph", "build_graph"})

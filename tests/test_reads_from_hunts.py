@@ -52,7 +52,7 @@ def views(body: str, imports: str = IMPORTS) -> dict:
     ("def go():\n    group(map(render.s, [1, 2])).delay()\n", "unread"),  # a group alone, dropped
     # ``getattr(t, "delay")`` kept: as ``t.delay`` kept
     ("def go():\n    f = getattr(render, 'delay')\n    return f(1).get()\n", "read"),
-    ("def go(m):\n    f = getattr(render, m)\n    return f(1).get()\n", "read"),
+    ("def go():\n    f = getattr(render, 'apply_async')\n    return f((1,)).get()\n", "read"),
     ("def go():\n    f = getattr(render, 'delay')\n    f(1)\n", "unread"),
     ("import operator\n\n\ndef go():\n    return operator.methodcaller('delay', 1)(render).get()\n", "maybe"),
     # ``app.send_task`` kept: a send of a name known at run time
@@ -138,6 +138,10 @@ READ_BY_ID = "\n\ndef status(i):\n    return AsyncResult(i).state\n"
     ("@after_task_publish.connect\ndef sent(headers=None, **kw):\n    WATCH.append(headers['id'])\n\n\n"
      "def poll():\n    return [AsyncResult(i).state for i in WATCH]\n", "maybe"),
     ("@task_postrun.connect\ndef on_done(task_id=None, **kw):\n    log.info('done %s', task_id)\n" + READ_BY_ID, "unread"),
+    # a logging context in every worker (pretix's): kept on an object, not handed to a reader
+    ("import threading\n\nlocal = threading.local()\n\n\n@task_postrun.connect\n"
+     "def on_done(task_id=None, headers=None, **kw):\n    local.request_id = task_id\n    local.trace.append(task_id)\n"
+     "    headers['X-Trace'] = 'x'\n" + READ_BY_ID, "unread"),
     ("@task_postrun.connect\ndef on_done(task_id=None, **kw):\n    keep(task_id)\n\n\ndef keep(x):\n    pass\n",
      "unread"),  # handed on, but nothing reads by id
     # the ids of whatever runs, from the workers
@@ -287,3 +291,95 @@ def test_a_module_looked_up_at_run_time_and_kept_is_read_on_the_fast_path_too(pr
                             "        conf.setdefault(k, getattr(defaults, k))\n",
              "proj/views.py": "from proj.tasks import audit, render\n\nHANDLERS = [render]\n" + FIRE}
     assert verdicts(project(files)) == {"render": "unread", "audit": "unread"}
+
+
+# ----- a second hunt (fphunt10) -----
+@pytest.mark.parametrize("body, render", [
+    # a signature by name spelled another way: an alias, Celery's compat names, the class through its module
+    ("from celery import signature as sig\n\n\ndef go():\n    return sig('proj.tasks.render', args=(1,)).apply_async().get()\n",
+     "read"),
+    ("from celery import subtask\n\n\ndef go():\n    return subtask('proj.tasks.render', args=(1,)).apply_async().get()\n",
+     "read"),
+    ("from celery import canvas\n\n\ndef go():\n    return canvas.Signature('proj.tasks.render', args=(1,)).delay().get()\n",
+     "read"),
+    ("from celery.canvas import maybe_subtask\n\n\ndef go(d):\n    return maybe_subtask(d).delay().get()\n", "maybe"),
+    # results added to a container held elsewhere too (an alias of self.rs, a module's list), read there
+    ("class Tracker:\n    def __init__(self):\n        self.rs = []\n\n    def start(self, x):\n        rs = self.rs\n"
+     "        rs.append(render.delay(x))\n\n    def wait(self):\n        return [r.get() for r in self.rs]\n", "maybe"),
+    ("PENDING = []\n\n\ndef start(x):\n    bag = PENDING\n    bag.append(render.delay(x))\n", "maybe"),
+    ("def start(x):\n    bag = []\n    bag.append(render.delay(x))\n", "unread"),  # made here, never read
+    ("class Batch:\n    def __init__(self):\n        self.sigs = []\n\n    def add(self, x):\n        sigs = self.sigs\n"
+     "        sigs.append(render.s(x))\n\n    def run(self):\n        chord(self.sigs)(audit.s())\n", "maybe"),
+])
+def test_second_hunt_reads_are_never_unread(project, body, render):
+    assert verdicts(project(views(body)))["render"] == render
+
+
+DB_TASKS = TASKS.replace('backend="redis://"', 'backend="django-db"')
+DB_VIEWS = "from django_celery_results.models import TaskResult\n\nfrom proj.tasks import audit, render\n\n\n"
+
+
+@pytest.mark.parametrize("body", [
+    "from django.shortcuts import get_object_or_404\n\n\ndef poll(request, tid):\n"
+    "    return get_object_or_404(TaskResult, task_id=tid).status\n",
+    "from django.views.generic import ListView\n\n\nclass Results(ListView):\n    model = TaskResult\n",
+    "from django.db import models\n\n\nclass Job(models.Model):\n    result = models.ForeignKey(TaskResult, on_delete=models.CASCADE)\n",
+])
+def test_the_result_model_handed_on_may_read_any_tasks_rows(project, body):
+    files = {"proj/tasks.py": DB_TASKS, "proj/views.py": DB_VIEWS + body + FIRE}
+    assert verdicts(project(files)) == {"render": "maybe", "audit": "maybe"}
+
+
+@pytest.mark.parametrize("tasks, views_, render", [
+    # progress written by a helper handed the backend (the fast path read nothing of it)
+    (BOUND + "def progress(backend, tid, n):\n    backend.store_result(tid, {'n': n}, 'PROGRESS')\n\n\n"
+     "@app.task(bind=True)\ndef render(self, x):\n    progress(self.backend, self.request.id, 1)\n", ONLY_RENDER, "maybe"),
+    (BOUND + "def started(backend, tid):\n    backend.mark_as_started(tid)\n\n\n@app.task(bind=True)\n"
+     "def render(self, x):\n    started(self.backend, self.request.id)\n", ONLY_RENDER, "maybe"),
+    # a progress object handed the backend and the id, or holding current_task; celery-progress in a plain task
+    (BOUND + "class Progress:\n    def __init__(self, backend, tid):\n        self.backend, self.tid = backend, tid\n\n"
+     "    def tick(self):\n        self.backend.store_result(self.tid, {}, 'PROGRESS')\n\n\n@app.task(bind=True)\n"
+     "def render(self, x):\n    Progress(self.backend, self.request.id).tick()\n", ONLY_RENDER, "maybe"),
+    (BOUND.replace("import Celery", "import Celery, current_task") + "class Meter:\n    def __init__(self):\n"
+     "        self.task = current_task\n\n    def tick(self):\n        self.task.update_state(state='PROGRESS')\n\n\n"
+     "@app.task\ndef render(x):\n    Meter().tick()\n", ONLY_RENDER, "maybe"),
+    (BOUND.replace("import Celery", "import Celery, current_task") + "from celery_progress.backend import ProgressRecorder\n"
+     "\n\n@app.task\ndef render(x):\n    ProgressRecorder(current_task).set_progress(1, 2)\n", ONLY_RENDER, "maybe"),
+    # track_started=True: the STARTED state is stored for someone polling it
+    (BOUND + "@app.task(track_started=True)\ndef render(x):\n    return x\n", ONLY_RENDER, "maybe"),
+    (BOUND.replace("import Celery", "import Celery, Task") + "class Tracked(Task):\n    track_started = True\n\n\n"
+     "@app.task(base=Tracked)\ndef render(x):\n    return x\n", ONLY_RENDER, "maybe"),
+    # the "SENT state" recipe: a receiver writing any task's state
+    (TASKS, {"proj/views.py": "from celery import current_app\nfrom celery.signals import after_task_publish\n"
+                              "from proj.tasks import render\n\n\n@after_task_publish.connect\n"
+                              "def sent(sender=None, headers=None, **kw):\n"
+                              "    current_app.backend.store_result(headers['id'], None, 'SENT')\n" + FIRE}, "maybe"),
+    # a Task's before_start hook handing its task_id on, with reads by id
+    (BOUND.replace("import Celery", "import Celery, Task") + "class Base(Task):\n"
+     "    def before_start(self, task_id, args, kwargs):\n        keep(task_id)\n\n\n"
+     "@app.task(base=Base)\ndef render(x):\n    return x\n",
+     {"proj/views.py": "from celery.result import AsyncResult\nfrom proj.tasks import render\n\n\n"
+                       "def poll(tid):\n    return AsyncResult(tid).state\n\n\ndef fire():\n    render.delay(1)\n"}, "maybe"),
+    # a task not bound storing its own id through its name, read by id
+    (BOUND + "@app.task\ndef render(job):\n    job.tid = render.request.id\n    job.save()\n",
+     {"proj/views.py": "from celery.result import AsyncResult\nfrom proj.tasks import render\n\n\n"
+                       "def poll(tid):\n    return AsyncResult(tid).state\n\n\ndef fire():\n    render.delay(1)\n"}, "maybe"),
+    # task_success's sender is the task that ran; Django's @receiver connects Celery's signals too
+    (TASKS, {"proj/views.py": "from celery.result import AsyncResult\nfrom celery.signals import task_success\n"
+                              "from proj.tasks import render\n\n\n@task_success.connect\n"
+                              "def ok(sender=None, result=None, **kw):\n    keep(sender.request.id)\n\n\n"
+                              "def poll(tid):\n    return AsyncResult(tid).get()\n" + FIRE}, "maybe"),
+    (TASKS, {"proj/views.py": "from celery.result import AsyncResult\nfrom celery.signals import task_postrun\n"
+                              "from django.dispatch import receiver\nfrom proj.tasks import render\n\n\n"
+                              "@receiver(task_postrun)\ndef done(sender=None, task_id=None, **kw):\n    keep(task_id)\n\n\n"
+                              "def poll(tid):\n    return AsyncResult(tid).get()\n" + FIRE}, "maybe"),
+])
+def test_second_hunt_progress_and_ids(project, tasks, views_, render):
+    assert verdicts(project({"proj/tasks.py": tasks, **views_}))["render"] == render
+
+
+def test_a_tasks_module_re_exported_by_another_module_is_read_on_the_fast_path_too(project):
+    files = {"proj/tasks.py": TASKS, "proj/api.py": "from proj import tasks\n",
+             "proj/client.py": "from proj.api import tasks\n\n\ndef go():\n    return tasks.render.delay(1).get()\n",
+             "proj/views.py": "from proj.tasks import audit, render\n" + FIRE}
+    assert verdicts(project(files))["render"] == "read"

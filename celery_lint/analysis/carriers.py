@@ -10,7 +10,7 @@ import libcst as cst
 from .. import celery_api
 from ..celery_api import Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
-from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, ViaParam
+from .facts import ClassInfo, FunctionInfo, Outcome, ReturnOf, Running, ViaParam
 from .walk import last_name
 from .flow import call_name
 from .literals import first_literal, is_getattr, literal, registry_key, unsubscripted
@@ -55,6 +55,10 @@ class Carriers:
     def value_use(self, value: Optional[cst.BaseExpression], objects: bool = True) -> None:
         """A task object (or its bound ``.delay``) handed on as a value: it may be enqueued anywhere. ``objects``
         False: only bound enqueue methods count (the task objects are only called, in this process)."""
+        if isinstance(value, (cst.Name, cst.Attribute)) and last_name(value) == "current_task" \
+                and self.ref_of(value) in celery_api.CURRENT_TASK:
+            # ``ProgressRecorder(current_task)``, ``self.task = current_task``: it may report that task's progress
+            self.running_task(Running.PROGRESS, "current_task handed on", value)
         if isinstance(value, cst.IfExp):  # ``t = a_task if x else b_task``: either may be enqueued later
             self.value_use(value.body, objects)
             self.value_use(value.orelse, objects)
@@ -116,25 +120,14 @@ class Carriers:
         return True
 
     def looked_up_method(self, lookup: cst.Call) -> None:
-        """``f = getattr(t, "delay")``: as ``f = t.delay``; a name known at run time may be one too. A signature
-        method: the task goes where ``f`` goes."""
+        """``f = getattr(t, "delay")``: as ``f = t.delay``. A signature method: the task goes where ``f`` goes.
+        (Not a name known at run time, ``getattr(obj, key)`` kept: that is most code reading settings or
+        attributes, and would make every object a task we cannot name; the task is handed on as a value.)"""
         receiver, name = lookup.args[0].value, literal(lookup.args[1].value)
         if name in celery_api.ENQUEUE:
             self.bound_method_use(lookup, receiver, name)
-            return
-        self.value_use(receiver)
-        if name == DYNAMIC and isinstance(receiver, (cst.Name, cst.Attribute)):
-            self.kept_run_time_attr(lookup, receiver)
-
-    def kept_run_time_attr(self, lookup: cst.Call, receiver: cst.BaseExpression) -> None:
-        """``f = getattr(t, name)``, ``name`` known at run time: ``t.delay`` kept, where ``t`` is a task, or one
-        of its functions where it is a module (``Project._calls_a_module_function``). As ``getattr(t, name)(...)``:
-        counted where its value is read or kept, never where it is dropped (it may be ``apply``, run here)."""
-        where = self.task_reference(receiver) or self.carrier_reference(receiver)
-        outcome = self.bound_method_outcome(lookup)
-        if where.target is not None and outcome.kind.rank >= ID_TAKEN.rank:
-            self.use(UseKind.ENQUEUE, outcome, where._replace(run_time_attr=True), at=lookup,
-                     held="its method named at run time, called later")
+        else:
+            self.value_use(receiver)
 
     def bound_method_use(self, method: cst.BaseExpression, receiver: Optional[cst.BaseExpression] = None,
                          name: str = "") -> None:

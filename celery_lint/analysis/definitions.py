@@ -381,12 +381,17 @@ class Definitions:
         if node.attr.value == "update_state" and not (isinstance(parent, cst.Call) and parent.func is node):
             self.reports_progress(node.value, node)
 
-    def reports_progress(self, owner: Optional[cst.BaseExpression], at: cst.CSTNode) -> None:
+    def reports_progress(self, owner: Optional[cst.BaseExpression], at: cst.CSTNode, backend: bool = False) -> None:
+        """``backend``: written with the backend itself, whose key is the id it is given: whichever task runs the
+        code (``Progress(self.backend, self.request.id).tick()``), as for ``current_task``."""
         for info in self.stack:
             info.updates_state = True
-        if owner is not None and self.ref_of(owner) in celery_api.CURRENT_TASK:
+        if backend or owner is not None and self.ref_of(owner) in celery_api.CURRENT_TASK:
             # A helper reporting the progress of whichever task runs it: the project decides whose.
-            self.running_task(Running.PROGRESS, "current_task.update_state()", at)
+            self.running_task(Running.PROGRESS, f"{'a backend write' if backend else 'current_task.update_state()'}", at)
+        elif any((d.ref or "").startswith("celery.signals.") for info in self.stack if isinstance(info, FunctionInfo)
+                 for d in info.decorators):  # the "SENT state" recipe: a task signal's receiver writes any task's
+            self.running_task(Running.PROGRESS, "a state written by a task signal's receiver", at)
 
     def request_id(self, node: cst.Attribute) -> None:
         """``self.request.id`` / ``current_task.request.id`` handed on: a running task publishes its own id."""
@@ -395,7 +400,10 @@ class Definitions:
         receiver = node.value
         if isinstance(receiver, cst.Name) and (receiver.value == "self" or self.bound_task_itself(receiver)):
             who = receiver.value  # (a ``bind=True`` task's first parameter, whatever its name: the task itself)
-        elif self.ref_of(receiver) in celery_api.CURRENT_TASK:
+        elif self.ref_of(receiver) in celery_api.CURRENT_TASK or last_name(receiver) == "current_task" or (
+                isinstance(receiver, cst.Name) and receiver.value in ("sender", "task") and self.in_a_receiver()) \
+                or self.own_task(receiver):
+            # (``task_success``'s sender is the task that ran: any task; ``render.request`` in render's own body)
             who = "current_task"
         else:
             return
@@ -408,6 +416,11 @@ class Definitions:
             outcome = self.flow.result(node)  # the whole request handed on: any of its ids may be read
         if outcome.kind != DISCARDED:
             self.running_task(Running.ID, f"{who}.request id {outcome.detail}", node, who=who)
+
+    def own_task(self, receiver: cst.BaseExpression) -> bool:
+        """``render.request`` in the body of the decorated function ``render``: that task's running request."""
+        return isinstance(receiver, cst.Name) and any(
+            isinstance(info, FunctionInfo) and info.name == receiver.value and info.decorators for info in self.stack)
 
     def running_task(self, kind: Running, detail: str, at: cst.CSTNode, who: str = "current_task") -> None:
         self.summary.running.append(RunningTaskFact(kind, who, ".".join(self.names), detail, self.line_of(at)))
@@ -423,7 +436,7 @@ class Definitions:
             return  # ``store_result``/``mark_as_started`` of a result backend (``self.backend``, ``app.backend``) only
         owner = node.func.value if isinstance(node.func, cst.Attribute) else None
         owner = owner.value if name != "update_state" and isinstance(owner, cst.Attribute) else owner  # (x.backend)
-        self.reports_progress(owner, node)
+        self.reports_progress(owner, node, backend=name != "update_state")
 
     def periodic_task_entry(self, node: cst.Call, name: Optional[str]) -> None:
         """``PeriodicTask(task="proj.add", ...)`` (django-celery-beat): a beat entry, which never reads results."""

@@ -40,7 +40,6 @@ def strongest(outcomes: Iterable[Outcome], default: Outcome) -> Outcome:
     return best or default
 
 
-
 # calls whose value is a Celery result handle, or a signature or canvas that sends to one
 _CELERY_HANDLES = (celery_api.ENQUEUE | celery_api.names(Role.SEND_BY_NAME) | celery_api.READ_BY_ID | celery_api.SIGNATURE
                    | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS | {"restore"})
@@ -284,6 +283,8 @@ class ResultFlow(CanvasFlow):
             func = call.func if isinstance(call, cst.Call) else None
             if isinstance(func, cst.Attribute) and func.attr.value in FILLS and isinstance(func.value, cst.Name) \
                     and self.mentions(func.value) is not None:
+                if not self._made_here(func.value):  # ``rs = self.rs`` then ``rs.append(r)``: read elsewhere too
+                    return Outcome(ESCAPES, f"added to {func.value.value}, a container not made here", line)
                 return strongest(self._through_variable(func.value, follow, seen),
                                  Outcome(DISCARDED, f"added to {func.value.value}, never used", line))
             if isinstance(func, cst.Name) and func.value == "len":
@@ -335,6 +336,15 @@ class ResultFlow(CanvasFlow):
                 continue  # ``result = other.delay()`` in another branch: a new value, not a use of this one
             yield self.through(follow(mention, seen), self._binding(target), f"held in {target.value}")
 
+    def _made_here(self, name: cst.Name) -> bool:
+        """Is every binding of the local ``name`` a container made there (``[]``, ``set()``, a comprehension), not
+        one held elsewhere too (``self.rs``, a module's list, a parameter, a call's value)?"""
+        bindings = [mention for mention in self.mentions(name) or () if self.rebinds(mention)]
+        if self.rebinds(name):
+            bindings.append(name)
+        values = [self.parents.get(self.parents.get(mention)) for mention in bindings]
+        return bool(values) and all(isinstance(assign, cst.Assign) and _fresh_container(assign.value) for assign in values)
+
     def rebinds(self, name: cst.Name) -> bool:
         """Is this mention of a variable a store (an assignment target), not a load?"""
         parent = self.parents.get(name)
@@ -348,6 +358,12 @@ class ResultFlow(CanvasFlow):
             return True  # ``def signal(...)``: a binding (of the enclosing scope), not a use
         return isinstance(parent, cst.AsName) and parent.name is name
 
+
+def _fresh_container(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.List, cst.Set, cst.Dict, cst.Tuple, cst.ListComp, cst.SetComp, cst.DictComp)):
+        return True
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
+        and value.func.value in ("list", "set", "dict", "deque", "defaultdict", "OrderedDict")
 
 
 def _is_partial_of(call, arg: cst.Arg) -> bool:

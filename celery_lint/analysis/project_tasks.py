@@ -40,6 +40,7 @@ class Task:
     old_style_errback: bool = True
     reads_by_id: bool = True
     base: object = None  # the ``base=`` option (``{"ref": ...}``, DYNAMIC), or the class of a class-based task
+    tracks_started: bool = False  # ``track_started=True``: its STARTED state is stored, for someone polling it
 
     @property
     def short_name(self) -> str:
@@ -86,6 +87,8 @@ class TaskFinder:
                 updates_state=function.updates_state or self._wrapped_by_a_reporter(function.decorators, index),
                 noqa=function.noqa, old_style_errback=_old_style_errback(kwargs, function),
                 reads_by_id=function.reads_by_id, base=kwargs.get("base"),
+                tracks_started=kwargs.get("track_started") is True or self._base_ignore(kwargs.get("base"),
+                                                                                         "track_started") is True,
             ), summary.module, function.qualname)
             if index:  # ``@register`` above ``@app.task``: it is handed the task object, and may keep it in a table
                 outer = function.decorators[0]
@@ -142,6 +145,7 @@ class TaskFinder:
             manual_fix=None, own_ignore=cls.attrs.get("ignore_result"),
             base_ignore=self._class_ignore(cls, own=False),
             updates_state=self._class_updates_state(cls), noqa=cls.noqa,
+            tracks_started=self._class_ignore(cls, own=True, attr="track_started") is True,
             base={"ref": f"{summary.module}.{cls.qualname}"},
         ), summary.module, cls.qualname)
 
@@ -170,7 +174,7 @@ class TaskFinder:
             self.by_symbol[(module, qualname)] = task
             self.tasks.append(task)
 
-    def _base_ignore(self, base) -> object:
+    def _base_ignore(self, base, attr: str = "ignore_result") -> object:
         if base is None:
             return None
         if not isinstance(base, dict):
@@ -179,16 +183,17 @@ class TaskFinder:
         if kind is Symbol.EXTERNAL and obj in celery_api.TASK_CLASSES or obj and str(obj).startswith("celery."):
             return None
         if kind is Symbol.CLASS and not tail:
-            return self._class_ignore(obj, own=True)
+            return self._class_ignore(obj, own=True, attr=attr)
         return DYNAMIC  # a base class we cannot read may set ignore_result
 
-    def _class_ignore(self, cls: ClassInfo, own: bool, depth: int = 0) -> object:
-        if own and "ignore_result" in cls.attrs:
-            return cls.attrs["ignore_result"]
+    def _class_ignore(self, cls: ClassInfo, own: bool, depth: int = 0, attr: str = "ignore_result") -> object:
+        """``ignore_result`` (or ``attr``) as the class body or a base of it the project defines sets it."""
+        if own and attr in cls.attrs:
+            return cls.attrs[attr]
         for base in cls.bases:
             kind, _summary, obj, tail = self.symbols.resolve(base)
             if kind is Symbol.CLASS and not tail and depth < 8:
-                value = self._class_ignore(obj, True, depth + 1)
+                value = self._class_ignore(obj, True, depth + 1, attr)
                 if value is not None:
                     return value
             elif kind is not Symbol.EXTERNAL and not (base or "").endswith(".Task"):

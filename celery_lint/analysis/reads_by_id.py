@@ -54,8 +54,9 @@ class ReadsById:
                                                        self.line_of(node)), Reference(by_name=DYNAMIC), at=node)
         elif self.is_result_model_query(node):
             self.result_model_query(node)
-        elif name == "get_model" and any(literal(arg.value) in celery_api.names(Role.RESULT_MODEL) for arg in node.args):
-            self.any_rows_read(node)  # ``apps.get_model("django_celery_results", "TaskResult")``
+        elif any(self.names_result_model(arg.value) for arg in node.args):
+            # ``get_object_or_404(TaskResult, ...)``, ``ForeignKey(TaskResult)``, ``apps.get_model(..., "TaskResult")``
+            self.any_rows_read(node)
         elif name == "connect":
             self.receiver_connected(node)
         elif name == "inspect":
@@ -162,7 +163,9 @@ class ReadsById:
         """A task signal's receiver (``@task_postrun.connect``) or a Task hook (``on_failure(self, exc, task_id,
         ...)``) handing the id Celery gives it to a helper or a list: with reads by id, any task's result may be
         read from there."""
-        receiver = any((d.ref or "").startswith("celery.signals.") for d in info.decorators)
+        receiver = self.celery_receiver(node)
+        if receiver:  # (also ``@receiver(task_postrun)``: its reads by id, and ``sender.request.id``, are any task's)
+            self.reads_ids_celery_gives(info.name)
         hook = info.name in celery_api.TASK_HOOKS and len(self.stack) > 1 and isinstance(self.stack[-2], ClassInfo)
         given = [param for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
                  if param.name.value in celery_api.ID_PARAMETERS]
@@ -173,10 +176,31 @@ class ReadsById:
             return
         self.follow_ids_given(given, info)
 
+    def celery_receiver(self, node: cst.FunctionDef) -> bool:
+        """``@task_postrun.connect`` (also called: ``.connect(sender=...)``), or Django's ``@receiver(task_postrun)``."""
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            named = [expr.func if isinstance(expr, cst.Call) else expr]
+            named += [arg.value for arg in expr.args] if isinstance(expr, cst.Call) else []
+            if any((self.ref_of(n) or "").startswith("celery.signals.") for n in named
+                   if isinstance(n, (cst.Name, cst.Attribute))):
+                return True
+        return False
+
+    def in_a_receiver(self) -> bool:
+        """Is the code being read in a function Celery hands ids (a task signal's receiver)?"""
+        receivers = self.__dict__.get("_receivers", ())
+        return any(info.name in receivers for info in self.stack if isinstance(info, FunctionInfo))
+
     def follow_ids_given(self, given: List[cst.Param], info: FunctionInfo) -> None:
         for param in given:
             for mention in self.flow.mentions(param.name) or ():
-                outcome = self.flow.result(mention)
+                if _handed_to_super(mention, self.parents):
+                    continue  # ``super().on_failure(exc, task_id, ...)``: Celery's own hook, which does nothing
+                node = mention if param.name.value == "task_id" else _id_part(mention, self.parents)
+                if node is None or _kept_on_an_object(node, self.parents):
+                    continue  # ``headers["X-Trace"] = ...``, ``request.hostname``: no id; see _kept_on_an_object
+                outcome = self.flow.result(node)
                 if outcome.kind is OutcomeKind.ESCAPES:  # (logged, or read right here: ``read_of_an_id_celery_gives``)
                     self.running_task(Running.ID, f"the id Celery hands to {info.name}() {outcome.detail}", mention)
                     return
@@ -208,6 +232,19 @@ class ReadsById:
         model = node.value
         ref = self.ref_of(model) if isinstance(model, (cst.Name, cst.Attribute)) else None
         return (ref or last_name(model) or "").rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL)
+
+    def result_model_kept(self, node: cst.Assign) -> None:
+        if self.names_result_model(node.value):
+            self.any_rows_read(node)
+
+    def names_result_model(self, node: cst.BaseExpression) -> bool:
+        """The model itself, as a value: ``TaskResult``, ``"django_celery_results.TaskResult"``."""
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            name = self.ref_of(node) or last_name(node) or ""
+        else:
+            value = literal(node)
+            name = value if isinstance(value, str) else ""
+        return name.rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL)
 
     def result_manager_kept(self, node: cst.Attribute) -> None:
         """``rows = TaskResult.objects`` then ``rows.filter(...)``: the manager kept or handed on may read any
@@ -251,3 +288,47 @@ class ReadsById:
             self.any_rows_read(node)
         else:
             self.reads_some_id(node)
+
+
+def _handed_to_super(mention: cst.Name, parents) -> bool:
+    arg = parents.get(mention)
+    call = parents.get(arg) if isinstance(arg, cst.Arg) else None
+    func = call.func if isinstance(call, cst.Call) else None
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and last_name(func.value.func) == "super"
+
+
+_IDS = frozenset({"id", "task_id", "root_id", "parent_id"})
+
+
+def _id_part(mention: cst.Name, parents) -> Optional[cst.CSTNode]:
+    """Where a task's id comes out of ``headers``, ``request`` or ``body``: ``headers["id"]``, ``headers.get("id")``,
+    ``request.id``, or the whole of it handed to a call; None for any other key or attribute (or a store)."""
+    parent = parents.get(mention)
+    if isinstance(parent, cst.Arg):
+        return mention
+    if isinstance(parent, cst.Subscript) and parent.value is mention:
+        index = parent.slice[0].slice if len(parent.slice) == 1 else None
+        key = literal(index.value) if isinstance(index, cst.Index) else None
+        return parent if isinstance(key, str) and key in _IDS and not isinstance(parents.get(parent), cst.AssignTarget) \
+            else None
+    if isinstance(parent, cst.Attribute) and parent.value is mention:
+        call = parents.get(parent)
+        key = literal(call.args[0].value) if isinstance(call, cst.Call) and call.args else None
+        if parent.attr.value == "get" and isinstance(key, str) and key in _IDS:
+            return call
+        return parent if parent.attr.value in _IDS else None
+    return None
+
+
+def _kept_on_an_object(node: cst.CSTNode, parents) -> bool:
+    """``local.request_id = task_id``, ``local.trace.append(task_id)``: any task's id kept on an object, as logging
+    contexts and thread-locals do in every worker (taking that for a read would silence every task of pretix). Not
+    followed, a known gap: an id handed to a call (``Job.objects.create(tid=task_id)``, a helper, ``cache.set``) or
+    added to a module's list still counts."""
+    parent = parents.get(node)
+    if isinstance(parent, cst.Assign) and parent.value is node:
+        return all(isinstance(target.target, cst.Attribute) for target in parent.targets)
+    call = parents.get(parent) if isinstance(parent, cst.Arg) else None
+    func = call.func if isinstance(call, cst.Call) else None
+    return isinstance(func, cst.Attribute) and func.attr.value in ("append", "add", "extend", "insert") \
+        and isinstance(func.value, cst.Attribute)

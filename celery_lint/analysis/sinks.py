@@ -30,7 +30,9 @@ DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE | celery_api.CANVAS
                          | celery_api.names(Role.SIGNATURE_CLASS))
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME) | {"maybe_signature"}
-_SIGNATURE_CLASSES = frozenset({"celery.Signature", "celery.signature", "celery.canvas.Signature"})
+_SIGNATURE_CLASSES = frozenset({"celery.Signature", "celery.signature", "celery.canvas.Signature",
+                                 "celery.canvas.signature", "celery.subtask", "celery.canvas.subtask"})
+_OLD_NAMES = {"subtask": "signature", "maybe_subtask": "maybe_signature"}  # celery/canvas.py's compat names
 SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
 RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
 
@@ -247,7 +249,8 @@ class Sinks:
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
         if name == "signature" and (first_is_string(node) or _names_a_task_name(node) or self.app_signature(node, receiver)) \
-                or name == "from_dict" and (self.ref_of(receiver) or "") in _SIGNATURE_CLASSES:  # (``t.name``): by name
+                or name == "from_dict" and (self.ref_of(receiver) or "") in _SIGNATURE_CLASSES \
+                or (self.ref_of(node.func) or "") in _SIGNATURE_CLASSES:  # (``t.name``, ``canvas.Signature(n)``)
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
             return
         if name not in RECEIVER_METHODS:
@@ -301,15 +304,19 @@ class Sinks:
         return (self.ref_of(receiver) or last_name(receiver) or "").rpartition(".")[2] in celery_api.APP_NAMES
 
     def function_call(self, node: cst.Call, func: cst.Name) -> None:
-        """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names."""
-        if func.value not in BY_NAME_FUNCTIONS:
+        """``signature("proj.add")``, ``send_task("proj.add")`` imported as bare names (or as another name:
+        ``from celery import signature as sig``, ``subtask``, ``maybe_subtask``)."""
+        ref = self.ref_of(func) or ""
+        name = ref.rpartition(".")[2] if ref.startswith("celery.") else func.value
+        name = _OLD_NAMES.get(name, name)
+        if name not in BY_NAME_FUNCTIONS:
             return
-        if func.value in celery_api.names(Role.SEND_BY_NAME):
+        if name in celery_api.names(Role.SEND_BY_NAME):
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
-        elif func.value == "maybe_signature":  # ``maybe_signature(d)``: a signature rebuilt from a dict
+        elif name == "maybe_signature":  # ``maybe_signature(d)``: a signature rebuilt from a dict
             if node.args and not self.is_signature_expr(node.args[0].value):
                 self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
-        elif (self.ref_of(func) or "celery").startswith("celery"):  # not ``from inspect import signature``
+        elif (ref or "celery").startswith("celery"):  # not ``from inspect import signature``
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
 
     def by_name_call(self, node: cst.Call, outcome: Outcome, kind: UseKind) -> None:

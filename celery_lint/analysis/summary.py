@@ -334,6 +334,7 @@ class _Summarizer(Carriers, Sinks, Errbacks, Definitions, TaskForms, ReadsById, 
                 self.setting(key, node.value, node, attribute=isinstance(name, cst.Attribute),
                              held_by=self.settings_holder() if isinstance(name, cst.Name) else None)
         self.attributes_set_on_others([target.target for target in node.targets])
+        self.result_model_kept(node)  # ``model = TaskResult`` (a generic view lists its rows)
         owner = self.method_owner()
         for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
             name = target.target

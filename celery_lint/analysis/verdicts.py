@@ -50,6 +50,9 @@ def judge(task: Task, project: Project, unparsed: Dict[str, Optional[bytes]]) ->
 def _progress(case: _Case) -> Optional[Verdict]:
     if case.task.updates_state:
         return Verdict(MAYBE, "it calls update_state(): something polls its progress")
+    if case.task.tracks_started:  # (celery/app/trace.py: ``task.track_started and not ignore_result``)
+        return Verdict(MAYBE, "track_started=True: its STARTED state is stored for someone polling it, and "
+                              "ignore_result=True would stop that")
     return None
 
 

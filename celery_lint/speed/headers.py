@@ -21,18 +21,29 @@ def bound_task_self(statement) -> Optional[bytes]:
 
 
 def receives_ids(statement) -> bool:
-    """A task signal's receiver (``@task_postrun.connect``, or any function given a ``task_id`` or ``headers``:
-    it may be connected by a call) or a Task hook (``on_failure``) given a task's id: kept whole (the summary
-    follows where the id goes, ``ReadsById.ids_handed_on``)."""
+    """A task signal's receiver (``@task_postrun.connect``, Django's ``@receiver(task_postrun)``, or any function
+    given a ``task_id`` or ``headers``: it may be connected by a call) or a Task hook (``on_failure``) given a
+    task's id: kept whole (the summary follows where the id goes, ``ReadsById.ids_handed_on``, and what it does
+    with ``sender.request``)."""
     if not isinstance(statement, FUNCTIONS):
         return False
+    if any(_connects(decorator) for decorator in statement.decorator_list):
+        return True
     args = statement.args
     params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
     if celery_api.ID_PARAMETERS.isdisjoint(params):
         return False
-    return statement.name in celery_api.TASK_HOOKS or not _ALWAYS_AN_ID.isdisjoint(params) or any(
-        isinstance(d, ast.Attribute) and d.attr == "connect" for d in
-        (d.func if isinstance(d, ast.Call) else d for d in statement.decorator_list))
+    return statement.name in celery_api.TASK_HOOKS or not _ALWAYS_AN_ID.isdisjoint(params)
+
+
+def _connects(decorator) -> bool:
+    """``@x.connect``, ``@x.connect(sender=...)``, ``@receiver(task_postrun)`` (a name Celery's signals use)."""
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(func, ast.Attribute) and func.attr == "connect":
+        return True
+    names = [arg.attr if isinstance(arg, ast.Attribute) else getattr(arg, "id", "")
+             for arg in (decorator.args if isinstance(decorator, ast.Call) else ())]
+    return any(name.startswith("task_") or name.endswith("_task_publish") for name in names)
 
 
 _ALWAYS_AN_ID = frozenset({"task_id", "headers"})  # (``request``, ``body``: a web view's, too)

@@ -19,6 +19,8 @@ from ..analysis.project import Project
 from ..analysis.callers import caller_names
 from ..analysis.reach import carried_names, functions_of_module
 from ..analysis.returned import returned_functions
+from ..analysis.symbols import Symbol
+from ..types import UseKind
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
 from .cache import Cache, Entry
@@ -79,6 +81,9 @@ class FastPath:
             # ``getattr(ops, name)(...)``: whether ``ops`` is a module of the project (whose functions it calls)
             bases.update(use.target for summary in project.summaries for use in summary.uses
                          if use.run_time_attr and use.target in modules)
+            # ``from proj.api import tasks`` then ``tasks.render.delay()``: a name no summary resolves, by way of a
+            # module of the project not read yet (one re-exporting the tasks module)
+            bases.update(_unresolved_targets(project, modules))
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             defining, defined_names = modules_to_read(project, modules, bases)
@@ -308,6 +313,23 @@ def names_of_interest(project: Project) -> List[str]:
     names.update(summary_waiting_names(project))
     names.update(waiting_function_names(project))
     return sorted(names)
+
+
+_RECEIVED = frozenset({UseKind.ENQUEUE, UseKind.SIGNATURE, UseKind.ASYNC_RESULT, UseKind.EAGER})
+
+
+def _unresolved_targets(project: Project, modules: Set[str]) -> Set[str]:
+    """The receivers of enqueues and signatures that no summary resolves and that start in a module of the project
+    (not values handed on: most are no task, and reading their modules would only cost)."""
+    roots = {module.partition(".")[0] for module in modules}
+    found = set()
+    for summary in project.summaries:
+        for use in summary.uses:
+            target = use.target
+            if target and use.kind in _RECEIVED and target.partition(".")[0] in roots and target not in found \
+                    and project.symbols.resolve(target)[0] in (Symbol.UNKNOWN, Symbol.EXTERNAL):
+                found.add(target)
+    return found
 
 
 def _looked_up_modules(project: Project) -> Set[str]:
