@@ -20,14 +20,15 @@ from ..analysis.symbols import Symbol
 MAX_HOPS = 12  # as symbols.resolve: an import chain longer than this is not followed
 
 
-def modules_to_read(project: Project, modules: Set[str], also: Iterable[str] = ()) -> Tuple[Set[str], Set[str]]:
+def modules_to_read(project: Project, modules: Set[str], also: Iterable[str] = (),
+                    decorators: bool = True) -> Tuple[Set[str], Set[str]]:
     """Modules of ``modules`` (the project's) without a summary that a decorator's options or base class lead to
     (or one of ``also``: the bases of the classes whose methods ``analysis.callers`` follows, and the holders of
     ``getattr(holder, name)(...)``, which may be modules), and the names on the
     way there (the slicer must keep their imports and definitions). A reference that leads out of the project (an
     installed package's base class) or to what a summary already holds adds nothing."""
     by_module = {summary.module: summary for summary in project.summaries}
-    refs = deque([*_decorator_refs(project.summaries), *sorted(also)])
+    refs = deque([*(_decorator_refs(project.summaries) if decorators else ()), *sorted(also)])
     seen: Set[str] = set()
     wanted: Set[str] = set()
     names: Set[str] = set()

@@ -81,13 +81,15 @@ class FastPath:
             # ``getattr(ops, name)(...)``: whether ``ops`` is a module of the project (whose functions it calls)
             bases.update(use.target for summary in project.summaries for use in summary.uses
                          if use.run_time_attr and use.target in modules)
-            # ``from proj.api import tasks`` then ``tasks.render.delay()``: a name no summary resolves, by way of a
-            # module of the project not read yet (one re-exporting the tasks module)
-            bases.update(_unresolved_targets(project, modules))
+
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             defining, defined_names = modules_to_read(project, modules, bases)
             known.update(defined_names)
+            # ``from proj.api import tasks`` then ``tasks.render.delay()``: a receiver no summary resolves, by way of
+            # a module of the project not read yet (one re-exporting the tasks module). Only the modules: the names
+            # on the way would change with each slice, and the rounds would never settle (imports are kept anyway)
+            defining |= modules_to_read(project, modules, _unresolved_targets(project, modules), decorators=False)[0]
             # ``ident(t).delay()`` with another module's ident: its returns stay in its slice, its module is summarised
             returning, returning_modules = returned_functions(project.symbols, project.summaries)
             known.update(returning)
