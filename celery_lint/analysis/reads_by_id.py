@@ -239,11 +239,15 @@ class ReadsById:
 
     def names_result_model(self, node: cst.BaseExpression) -> bool:
         """The model itself, as a value: ``TaskResult``, ``"django_celery_results.TaskResult"``."""
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            name = self.ref_of(node) or last_name(node) or ""
-        else:
-            value = literal(node)
+        if isinstance(node, cst.Name):  # (the name itself, or an import under another name: no other lookup)
+            name = self.summary.imports.get(node.value, node.value)
+        elif isinstance(node, cst.Attribute):
+            name = node.attr.value
+        elif isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
             name = value if isinstance(value, str) else ""
+        else:
+            return False
         return name.rpartition(".")[2] in celery_api.names(Role.RESULT_MODEL)
 
     def result_manager_kept(self, node: cst.Attribute) -> None:
