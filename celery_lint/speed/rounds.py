@@ -20,9 +20,9 @@ from ..analysis.callers import caller_names
 from ..analysis.reach import carried_names, functions_of_module
 from ..analysis.returned import returned_functions
 from ..analysis.symbols import Symbol
-from ..types import UseKind
 from ..analysis.waits import summary_waiting_names, waiting_function_names
 from ..sources import SourceFile, Sources
+from ..types import UseKind
 from .cache import Cache, Entry
 from .defining_modules import modules_to_read
 from .own_names import helper_names
@@ -81,7 +81,6 @@ class FastPath:
             # ``getattr(ops, name)(...)``: whether ``ops`` is a module of the project (whose functions it calls)
             bases.update(use.target for summary in project.summaries for use in summary.uses
                          if use.run_time_attr and use.target in modules)
-
             # ``ident(t).delay()``: the returns of this file's ``ident`` stay in its slice (and nothing else reads them)
             known.update(f"{name}()" for record in self.records.values() for name in record.followed)
             defining, defined_names = modules_to_read(project, modules, bases)

@@ -12,7 +12,8 @@ summary of what remains exactly what it would be on the whole file:
   other mentions; anything stored on an object or passed along escapes), and a name resolves through its
   bindings, which mention it. Parameters are not followed unless reassigned (``self`` never holds a result),
   a class body keeps only its imports and the bindings its kept statements use (class variables escape anyway), and a
-  function that calls ``locals()`` or the like is kept whole.
+  function that calls ``locals()`` or the like is kept whole, as is a task signal's receiver or a Task hook given a
+  task's id (``headers.receives_ids``: where the id goes is followed through every local).
   What the summary reads without a Celery token is kept too (all named in ``celery_api``): ``self.request``,
   ``getattr(module, name)``, ``import_string(...)``, a class-based task's ``name = ...``; and at the top
   level, the binding of any name spread with ``**`` (a decorator's shared options);
