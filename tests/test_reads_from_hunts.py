@@ -282,13 +282,13 @@ def test_a_wrapper_of_a_result_returning_helper_is_followed_to_its_callers_on_bo
     assert verdicts(project(files))["render"] == "read"
 
 
-def test_a_module_looked_up_at_run_time_and_kept_is_read_on_the_fast_path_too(project):
-    # ``app.config.setdefault(k, getattr(config, k))``: a module's attribute, kept; the fast path reads the module
-    # (it names no Celery) to know it is one, and so holds no task we cannot name (invenio-records-resources' ext.py)
+def test_a_module_whose_function_a_run_time_name_calls_is_read_on_the_fast_path_too(project):
+    # ``conf.setdefault(k, getattr(defaults, k)())``: a module's function called by a name known at run time; the
+    # fast path reads the module (it names no Celery) to know it is one, and so calls no task we cannot name
     files = {"proj/tasks.py": TASKS, "proj/defaults.py": "TIMEOUT = 1\n",
              "proj/ext.py": "from celery import current_app\n\nfrom proj import defaults\n\n\ndef init(conf):\n"
                             "    conf.setdefault('app', current_app)\n    for k in dir(defaults):\n"
-                            "        conf.setdefault(k, getattr(defaults, k))\n",
+                            "        conf.setdefault(k, getattr(defaults, k)())\n",
              "proj/views.py": "from proj.tasks import audit, render\n\nHANDLERS = [render]\n" + FIRE}
     assert verdicts(project(files)) == {"render": "unread", "audit": "unread"}
 
