@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 from conftest import analyse_both_ways
+from helpers import RENDER_AND_AUDIT
 
-TASKS = """
-from celery import Celery
-
-app = Celery("proj", backend="redis://")
-
-
-@app.task
-def render(x):
-    return x
-
-
-@app.task
-def audit(x):
-    pass
-"""
+TASKS = textwrap.dedent(RENDER_AND_AUDIT)  # render and audit, a Redis backend
 
 FIRE = "\n\ndef fire():\n    render.delay(1)\n    audit.delay(1)\n"
 IMPORTS = "from celery import chord, group\nfrom celery.result import AsyncResult\n\nfrom proj.tasks import app, audit, render\n\n\n"

@@ -185,9 +185,7 @@ class Project:
                 # every task built on it, which reports it (or hands on its id)
                 self.settings.running_anywhere += task.running
                 if task.updates_state:
-                    detail = f"self.update_state() in {task.qualname}, a Task class tasks are built on"
-                    self.settings.running_anywhere.append((f"{task.path}:{task.line}", RunningTaskFact(
-                        Running.PROGRESS, "helper", task.qualname.rpartition(".")[2], detail, task.line)))
+                    self._any_task_reports(task, f"self.update_state() in {task.qualname}, a Task class tasks are built on")
             self.tasks = [task for task in self.tasks if id(task) not in dropped]
             self.tasks_by_name = {name: task for name, task in self.tasks_by_name.items() if id(task) not in dropped}
 
@@ -200,9 +198,12 @@ class Project:
                 task = self._task_by_symbol.get((defining.module, cls.qualname)) if kind is Symbol.CLASS and not tail \
                     else None
                 if task is not None and task.updates_state:
-                    detail = f"self.update_state() in {task.qualname}, the app's default task class"
-                    self.settings.running_anywhere.append((f"{task.path}:{task.line}", RunningTaskFact(
-                        Running.PROGRESS, "helper", task.qualname.rpartition(".")[2], detail, task.line)))
+                    self._any_task_reports(task, f"self.update_state() in {task.qualname}, the app's default task class")
+
+    def _any_task_reports(self, task: Task, detail: str) -> None:
+        """The Task class ``task`` reports progress for every task built on it (the worker runs its hooks)."""
+        self.settings.running_anywhere.append((f"{task.path}:{task.line}", RunningTaskFact(
+            Running.PROGRESS, "helper", task.qualname.rpartition(".")[2], detail, task.line)))
 
     # ----- errbacks -----
     def _link_errbacks(self) -> None:

@@ -83,11 +83,11 @@ class TaskFinder:
                 path=summary.path, line=decorator.line, col=decorator.col, kind=TaskKind.FUNCTION,
                 decorator=decorator, fixable=found.fixable and "ignore_result" not in found.defaults and shared is None,
                 manual_fix=manual_fix, own_ignore=_own_ignore(kwargs, star_kwargs),
-                base_ignore=self._base_ignore(kwargs.get("base")),
+                base_ignore=self._base_attr(kwargs.get("base")),
                 updates_state=function.updates_state or self._wrapped_by_a_reporter(function.decorators, index),
                 noqa=function.noqa, old_style_errback=_old_style_errback(kwargs, function),
                 reads_by_id=function.reads_by_id, base=kwargs.get("base"),
-                tracks_started=kwargs.get("track_started") is True or self._base_ignore(kwargs.get("base"),
+                tracks_started=kwargs.get("track_started") is True or self._base_attr(kwargs.get("base"),
                                                                                          "track_started") is True,
             ), summary.module, function.qualname)
             if index:  # ``@register`` above ``@app.task``: it is handed the task object, and may keep it in a table
@@ -128,7 +128,7 @@ class TaskFinder:
             path=summary.path, line=registration.decorator.line, col=registration.decorator.col,
             kind=TaskKind.REGISTRATION, decorator=registration.decorator, fixable=found.fixable,
             manual_fix=found.manual_fix, own_ignore=_own_ignore(kwargs, registration.decorator.star_kwargs),
-            base_ignore=self._base_ignore(kwargs.get("base")), base=kwargs.get("base"),
+            base_ignore=self._base_attr(kwargs.get("base")), base=kwargs.get("base"),
             updates_state=function.updates_state, noqa=registration.noqa,
             old_style_errback=_old_style_errback(kwargs, function), reads_by_id=function.reads_by_id,
         ), target_summary.module, function.qualname)
@@ -143,9 +143,9 @@ class TaskFinder:
             name=name if isinstance(name, str) and name != DYNAMIC else f"{summary.module}.{cls.name}",
             path=summary.path, line=cls.line, col=cls.col, kind=TaskKind.CLASS, decorator=None, fixable=False,
             manual_fix=None, own_ignore=cls.attrs.get("ignore_result"),
-            base_ignore=self._class_ignore(cls, own=False),
+            base_ignore=self._class_attr(cls, own=False),
             updates_state=self._class_updates_state(cls), noqa=cls.noqa,
-            tracks_started=self._class_ignore(cls, own=True, attr="track_started") is True,
+            tracks_started=self._class_attr(cls, own=True, attr="track_started") is True,
             base={"ref": f"{summary.module}.{cls.qualname}"},
         ), summary.module, cls.qualname)
 
@@ -174,7 +174,7 @@ class TaskFinder:
             self.by_symbol[(module, qualname)] = task
             self.tasks.append(task)
 
-    def _base_ignore(self, base, attr: str = "ignore_result") -> object:
+    def _base_attr(self, base, attr: str = "ignore_result") -> object:
         if base is None:
             return None
         if not isinstance(base, dict):
@@ -183,17 +183,17 @@ class TaskFinder:
         if kind is Symbol.EXTERNAL and obj in celery_api.TASK_CLASSES or obj and str(obj).startswith("celery."):
             return None
         if kind is Symbol.CLASS and not tail:
-            return self._class_ignore(obj, own=True, attr=attr)
+            return self._class_attr(obj, own=True, attr=attr)
         return DYNAMIC  # a base class we cannot read may set ignore_result
 
-    def _class_ignore(self, cls: ClassInfo, own: bool, depth: int = 0, attr: str = "ignore_result") -> object:
-        """``ignore_result`` (or ``attr``) as the class body or a base of it the project defines sets it."""
+    def _class_attr(self, cls: ClassInfo, own: bool, depth: int = 0, attr: str = "ignore_result") -> object:
+        """``attr`` (``ignore_result``, ``track_started``) as the class body or a base of it the project defines sets it."""
         if own and attr in cls.attrs:
             return cls.attrs[attr]
         for base in cls.bases:
             kind, _summary, obj, tail = self.symbols.resolve(base)
             if kind is Symbol.CLASS and not tail and depth < 8:
-                value = self._class_ignore(obj, True, depth + 1, attr)
+                value = self._class_attr(obj, True, depth + 1, attr)
                 if value is not None:
                     return value
             elif kind is not Symbol.EXTERNAL and not (base or "").endswith(".Task"):

@@ -24,6 +24,7 @@ META_KEY = "celery-task-meta-"  # the key of a stored result in a key-value back
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
 _OTHER_TASKS_IDS = frozenset({"parent_id", "root_id"})  # a request's ids of the tasks that started this one
+_ROWS_READ = "its stored row read through django-celery-results' TaskResult"
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})  # a Django model's query managers
 # Libraries whose views (polled by a page) or helpers read a result by the id they are given: wired into the
 # project (``include("celery_progress.urls")``, ``path("p/<id>", get_progress)``, ``Progress(task_id)``), the
@@ -260,8 +261,8 @@ class ReadsById:
 
     def any_rows_read(self, node: cst.CSTNode) -> None:
         self.reads_some_id(node)
-        self.use(UseKind.ASYNC_RESULT, Outcome(OutcomeKind.READ, "its stored row read through django-celery-results' "
-                                               "TaskResult", self.line_of(node)), Reference(by_name=DYNAMIC), at=node)
+        self.use(UseKind.ASYNC_RESULT, Outcome(OutcomeKind.READ, _ROWS_READ, self.line_of(node)),
+                 Reference(by_name=DYNAMIC), at=node)
 
     def _only_deleted_or_counted(self, node: cst.Call) -> bool:
         """``TaskResult.objects.filter(...).delete()``: the query's rows are only deleted, counted or updated."""
@@ -277,8 +278,7 @@ class ReadsById:
         """A query of TaskResult rows: the task it names is read; one by id reads whatever id it gets; any other
         may read any task's row."""
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-        outcome = Outcome(OutcomeKind.READ, "its stored row read through django-celery-results' TaskResult",
-                          self.line_of(node))
+        outcome = Outcome(OutcomeKind.READ, _ROWS_READ, self.line_of(node))
         given = keywords.get("task_name", keywords.get("task_name__in"))
         named = literal(given) if given is not None else None
         names = [named] if isinstance(named, str) else list(named) if isinstance(named, (list, tuple)) else []
