@@ -259,6 +259,7 @@ def test_fix_on_a_copy(corpus, name, tmp_path):
 GROUND_TRUTH = {
     "mayan-edms-4.12.2": (68, 55),
     "invenio-rdm-records-36.0.0": (11, 3),
+    "invenio-records-resources-11.1.2": (6, 5),
 }
 
 

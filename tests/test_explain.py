@@ -60,14 +60,16 @@ def test_a_maybe_names_the_unknown_that_may_hold_the_task_and_where_it_comes_fro
     ]
 
 
-def test_a_maybe_through_a_value_handed_on_names_the_unknown_enqueue():
+def test_a_task_a_constructor_keeps_names_the_read_through_the_attribute():
+    """``Executor(None, get_results)`` whose ``__init__`` keeps ``task`` as ``self._task``, read in ``run``: the read
+    is named, through the attribute (before the class carriers: "maybe", a task we cannot name read there)."""
     lines = explain(REPO / "fixtures" / "instance_flows" / "project", "get_results")
     assert lines == [
-        "hooks/tasks.py:9: hooks.tasks.get_results: maybe: it is handed on as a value at hooks/services.py:23 and a "
-        "task we cannot name has its result .get at hooks/services.py:20",
-        "    why it may be read:",
+        "hooks/tasks.py:9: hooks.tasks.get_results: read: its result is read at hooks/services.py:20 (.get)",
+        "    how its result is read:",
         "      hooks/services.py:20:16  self._task.delay(query_id).get(timeout=30)  (enqueues self._task of "
-        "hooks.services.Executor: what its class hierarchy (or an instance) holds there; .get: reads the result)",
+        "hooks.services.Executor: what its class hierarchy (or an instance, or its constructor's callers) holds "
+        "there; .get: reads the result)",
         "    hooks/services.py:23: handed on as a value",
     ]
 

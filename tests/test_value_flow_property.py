@@ -33,9 +33,9 @@ from helpers import cli, kept_by_global_fix  # noqa: E402
 # its bound .delay/.apply_async, S a signature, R a result handle.
 NOT_FOLLOWED = flows.Gaps(
     carriers=frozenset(
-        # lambdas, self.x set from a parameter
-        [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R")
-         for name in ("lambda_closure", "lambda_param", "self_attr")]
+        # lambdas; self.x set from a parameter of __init__ (followed for the task object only: kept_params)
+        [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R") for name in ("lambda_closure", "lambda_param")]
+        + [("self_attr", kind) for kind in ("Bd", "Ba", "S", "R")]
         # a list bound to two names at once (either may fill it): a bound method in it is followed where called
         + [("chained", kind) for kind in ("T", "S", "R")]
         # containers filled after they are made, comprehensions: followed for the task object only
@@ -49,9 +49,9 @@ NOT_FOLLOWED = flows.Gaps(
         # a signature or handle in a container literal; a signature bound by walrus
         + [(name, kind) for kind in ("S", "R") for name in ("list_literal", "dict_literal")]
         + [("walrus", "S")]),
-    # ``self.x`` / a parameter: followed only when the task object is used on it directly (``x.delay()``), not
+    # ``self.x`` (a class attribute, or a parameter __init__ keeps) / a parameter: followed only when the task object is used on it directly (``x.delay()``), not
     # when it is handed on again (``y = x``, ``[x]``, ``f(x)``)
-    last_only=frozenset({"class_attr", "param", "param_other_module"}),
+    last_only=frozenset({"class_attr", "param", "param_other_module", "self_attr"}),
     # a for loop: followed over a literal of task names, not over a variable that holds one
     first_only=frozenset({"for_target"}),
     # a module global set from another module's global; what another module's function returns, handed to a

@@ -120,6 +120,12 @@ class ClassInfo:
     # methods that make a task of what they are given: method -> the decorators they call (dotted names, or
     # ``self.task`` for the app's own); ``__call__`` makes the class a decorator factory
     task_methods: Dict[str, List[str]] = field(default_factory=dict)
+    # ``def __init__(self, task): self._task = task``, and ``self._task`` a carrier in its methods: attribute ->
+    # [parameter, its position after ``self`` (None: keyword-only)]; its callers' arguments are what it holds
+    kept_params: Dict[str, List[Any]] = field(default_factory=dict)
+    # methods of its file making an instance from inside (``cls(...)``, ``type(self)(...)``): called anywhere, they
+    # hand it what they were given ("?": one the text does not name)
+    builders: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -336,6 +342,8 @@ class ModuleSummary:
     # attribute names this file sets on objects other than ``self`` (``View.task = t``, ``setattr(v, "task", t)``):
     # a class attribute of that name may hold more than its class body says
     attributes_set: List[str] = field(default_factory=list)
+    # ``f = fire`` then ``f(x)``, a local only called: dotted names whose calls through it are not recorded as theirs
+    aliased: List[str] = field(default_factory=list)
     # module-level names bound more than one way (``try: from .x import send`` ``except ImportError: send = f``):
     # the dotted name each binding gives, None where one cannot be named (``bound_names.bound_several``)
     bound_several: Dict[str, List[Optional[str]]] = field(default_factory=dict)

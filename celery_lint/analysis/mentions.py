@@ -86,6 +86,9 @@ class Mentions:
         function here."""
         if isinstance(value, (cst.Name, cst.Attribute)):
             self.mention(last_name(value), value, CALL)
+            ref = self.value_ref(value)
+            if ref is not None and ref not in self.summary.aliased:  # its callers are not all seen (``index_calls``)
+                self.summary.aliased.append(ref)
 
     def in_kept_lambda(self, node: cst.CSTNode) -> bool:
         """Is ``node`` in a lambda that may be kept and run later (``hooks.append(lambda: m.tick())``), that is any

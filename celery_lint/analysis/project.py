@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..types import DYNAMIC, OutcomeKind, UseKind
-from .facts import Call, Errback, ModuleSummary, Outcome, Running, RunningTaskFact, Use
+from .facts import Call, Errback, ModuleSummary, Outcome, Running, RunningTaskFact, Use, ViaParam
 from .project_tasks import Task, TaskFinder, TaskKind
 from .reach import (ClassAttributes, index_calls, link_running_tasks, passed_literals, passed_names, rooted,
                     tasks_built_on)
@@ -246,11 +246,15 @@ class Project:
 
     # ----- calls of project functions (results returned by helpers, getattr dispatchers) -----
     def _callers(self, function: Optional[str]) -> Optional[List[Tuple[str, Call]]]:
-        """All calls of a module-level function, or None when we cannot know them all."""
-        key = self.symbols.function_key(function)
+        """All calls of a module-level function (or class), or None when we cannot know them all."""
+        key = self.symbols.callable_key(function)
         if key is None or key in self.function_values or not self._calls.get(key):
             return None  # not ours, handed on as a value, or called from elsewhere (a library's users)
         return self._calls[key]
+
+    def _passed(self, via: ViaParam) -> Optional[List[str]]:
+        """The dotted names every call passes for the parameter ``via``; None when some call is not seen."""
+        return passed_names(self._callers(via.function), via)
 
     def _followed(self, use: Use) -> Use:
         """A result returned by a helper function takes the outcome of the helper's calls."""
@@ -321,7 +325,7 @@ class Project:
         if use.bound_as is not None:
             return use, self.tasks_bound_as(use.bound_as)
         if use.class_attr is not None:  # ``self.task``: the class attributes of the hierarchy
-            return use, self._carried(self.class_attributes.values(use.class_attr))
+            return use, self._carried(self.class_attributes.values(use.class_attr, self._passed))
         if use.built_on is not None:  # ``self.delay()`` in a method of a Task class (or of a mixin of one)
             return use, tasks_built_on(self, use.built_on)
         if use.via_param is not None:  # ``def fire(task): task.delay()``: what its callers pass

@@ -11,7 +11,7 @@ unknown, as before, so an unknown stays with the uses it may hold, and never nam
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..types import DYNAMIC, UseKind
 from .callers import Callers, callers_in_file, running_helpers
@@ -70,12 +70,13 @@ def index_calls(summaries: Iterable[ModuleSummary], symbols: Symbols):
     looked_up: Dict[tuple, List[Tuple[str, str, int]]] = {}
     for summary in summaries:
         for call in summary.calls:
-            key = symbols.function_key(call.ref)
+            key = symbols.callable_key(call.ref)
             if key is not None:
                 calls.setdefault(key, []).append((summary.path, call))
+        values.update(key for key in map(symbols.callable_key, summary.aliased) if key is not None)
         for use in summary.uses:
             if use.kind is UseKind.VALUE and use.target is not None:
-                key = symbols.function_key(use.target)
+                key = symbols.callable_key(use.target)
                 if key is not None:
                     values.add(key)
             elif use.run_time_attr and use.target is not None:  # ``getattr(module, name)(...)``: any of its functions
@@ -111,6 +112,7 @@ class ClassAttributes:
                 self.classes[f"{summary.module}.{cls.qualname}"] = cls
         # set on some other object somewhere (``View.task = t``): what the class bodies say is not all it holds
         self.set_elsewhere = {name for summary in summaries for name in summary.attributes_set}
+        self.mentioned = {mention.name for summary in summaries for mention in summary.mentions}  # methods run
         self._subclasses: Dict[str, List[str]] = {}
         for dotted, cls in self.classes.items():
             for base in self.bases(cls):
@@ -124,8 +126,10 @@ class ClassAttributes:
                 found.append(f"{summary.module}.{obj.qualname}")
         return found
 
-    def values(self, holder: str) -> Optional[List[str]]:
-        """The dotted names ``self.<attr>`` may hold in a method of ``<class>`` (``holder``: ``class:attr``)."""
+    def values(self, holder: str, passed: Optional[Callable[[ViaParam], Optional[List[str]]]] = None
+               ) -> Optional[List[str]]:
+        """The dotted names ``self.<attr>`` may hold in a method of ``<class>`` (``holder``: ``class:attr``).
+        ``passed``: the names every call passes for a parameter (for an attribute ``__init__`` keeps)."""
         owner, _, attr = holder.rpartition(":")
         hierarchy = self.hierarchy(owner)
         if hierarchy is None or attr in self.set_elsewhere:
@@ -136,9 +140,23 @@ class ClassAttributes:
             if attr in cls.instance_attrs:
                 return None  # an instance sets it: any value
             values += cls.held.get(attr, [])
+            if attr in cls.kept_params:
+                kept = self._kept(dotted, cls, attr, passed)
+                if kept is None:
+                    return None
+                values += kept
         if not values or any(value is None for value in values):
             return None  # not a class attribute here (a base we cannot read may set it), or not a name
         return [value for value in values if value != "None"]
+
+    def _kept(self, dotted: str, cls: ClassInfo, attr: str, passed) -> Optional[List[str]]:
+        """What the calls of ``dotted`` pass for the ``__init__`` parameter it keeps as ``attr``; None when its
+        instances may be made another way (a subclass, ``cls(...)``) or a call passes something else."""
+        if passed is None or self._subclasses.get(dotted) or not self.mentioned.isdisjoint(cls.builders) \
+                or "?" in cls.builders:
+            return None
+        param, index = cls.kept_params[attr]
+        return passed(ViaParam(dotted, param, index))
 
     def holds_only_made(self, holder: str) -> bool:
         """Does ``self.<attr>`` hold only tasks its class makes at run time (``cls.x = app.task(...)(run)``, or
@@ -217,6 +235,8 @@ def carried_names(summaries: Iterable[ModuleSummary]) -> Set[str]:
     for summary in summaries:
         names.update(f.name for f in summary.functions if f.updates_state)
         names.update(use.class_attr.rpartition(":")[2] for use in summary.uses if use.class_attr)
+        for cls in summary.classes:  # every call of the class (what it is given), of a method making one inside
+            names.update([cls.name, *cls.builders] if cls.kept_params else ())
         names.update(callers_in_file(summary))
     return names
 

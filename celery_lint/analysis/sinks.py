@@ -45,7 +45,8 @@ def receiver_named(where: Reference, kind: UseKind) -> str:
         return f"{verb} getattr({where.dynamic_module}, name): a task of that module named {named}"
     if where.class_attr is not None:
         owner, _, attr = where.class_attr.rpartition(":")
-        return f"{verb} self.{attr} of {owner}: what its class hierarchy (or an instance) holds there"
+        return (f"{verb} self.{attr} of {owner}: what its class hierarchy (or an instance, or its constructor's "
+                "callers) holds there")
     if where.via_param is not None:
         return f"{verb} the parameter {where.via_param.param} of {where.via_param.function}(): what its callers pass"
     if where.by_name == DYNAMIC:

@@ -37,6 +37,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
+from .kept_params import KeptParams
 from .literals import code_of, imported_module, is_getattr, literal
 from .mentions import Mentions
 from .parsing import parse_module
@@ -192,7 +193,7 @@ def _located(source: bytes, error: SyntaxError) -> str:
 BUILTINS = frozenset(dir(builtins))
 
 
-class _Summarizer(Carriers, Sinks, Errbacks, Definitions, TaskForms, ReadsById, Mentions):
+class _Summarizer(Carriers, Sinks, Errbacks, KeptParams, Definitions, TaskForms, ReadsById, Mentions):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
@@ -230,6 +231,7 @@ class _Summarizer(Carriers, Sinks, Errbacks, Definitions, TaskForms, ReadsById, 
                 handler(node)
         self.functions_given()
         self.children_read()
+        self.settle_kept_params()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()
@@ -335,12 +337,7 @@ class _Summarizer(Carriers, Sinks, Errbacks, Definitions, TaskForms, ReadsById, 
                              held_by=self.settings_holder() if isinstance(name, cst.Name) else None)
         self.attributes_set_on_others([target.target for target in node.targets])
         self.result_model_kept(node)  # ``model = TaskResult`` (a generic view lists its rows)
-        owner = self.method_owner()
-        for target in node.targets if owner is not None else ():  # ``self.task = x``: not only the class's own
-            name = target.target
-            if isinstance(name, cst.Attribute) and isinstance(name.value, cst.Name) and name.value.value in SELF:
-                made = len(node.targets) == 1 and self.task_made_here(node.value)
-                (owner.made_attrs if made else owner.instance_attrs).append(name.attr.value)
+        self.attributes_set_on_self(node)
         if not self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self.module_alias(node.targets[0].target.value, node.value, node)
         elif self.stack and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):

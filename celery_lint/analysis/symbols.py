@@ -261,6 +261,12 @@ class Symbols:
         kind, summary, obj, tail = self.resolve(ref)
         return (summary.module, obj.qualname) if kind is Symbol.FUNCTION and not tail else None
 
+    def callable_key(self, ref: Optional[str]):
+        """(module, qualname) of the project's module-level function or class ``ref`` names (a class's calls make
+        its instances), or None."""
+        kind, summary, obj, tail = self.resolve(ref)
+        return (summary.module, obj.qualname) if kind in (Symbol.FUNCTION, Symbol.CLASS) and not tail else None
+
     def imported_at_run_time(self, dotted: str) -> bool:
         """``mod = import_module(path)`` at module level: a module (or object) known only at run time."""
         kind, _summary, obj, tail = self.resolve(dotted)
