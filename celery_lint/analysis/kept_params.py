@@ -6,7 +6,8 @@ an enqueue of those tasks (``reach.ClassAttributes.values`` links them).
 Noted only where that is all the attribute can hold, as far as one file can tell: a statement of ``__init__``'s
 own block (not under an ``if``), the parameter not bound again in it, the attribute set nowhere else in the class,
 and a carrier of an enqueue in the class's own methods. The project adds what one file cannot tell: every call
-of the class is seen, it has no subclass, it is not handed on as a value.
+of the class is seen (it is not handed on as a value, nor bound to a local and called through it), it has no
+subclass, and no method of its file making an instance from inside (``cls(...)``) is called anywhere.
 """
 from __future__ import annotations
 
