@@ -15,7 +15,7 @@ PIPELINE = [
     "celery_lint.analysis.guard", "celery_lint.analysis.parsing", "celery_lint.analysis.depth",
     "celery_lint.analysis.children", "celery_lint.analysis.placing", "celery_lint.analysis.scopes", "celery_lint.analysis.walk", "celery_lint.analysis.env_values", "celery_lint.analysis.call_options", "celery_lint.analysis.bound_names", "celery_lint.analysis.canvas", "celery_lint.analysis.flow",
     "celery_lint.analysis.given", "celery_lint.analysis.literals", "celery_lint.analysis.containers",
-    "celery_lint.analysis.carriers", "celery_lint.analysis.sinks", "celery_lint.analysis.errbacks", "celery_lint.analysis.kept_params", "celery_lint.analysis.reads_by_id", "celery_lint.analysis.mentions", "celery_lint.analysis.config_sources",
+    "celery_lint.analysis.carriers", "celery_lint.analysis.sinks", "celery_lint.analysis.errbacks", "celery_lint.analysis.instance_attrs", "celery_lint.analysis.reads_by_id", "celery_lint.analysis.mentions", "celery_lint.analysis.config_sources",
     "celery_lint.analysis.definitions", "celery_lint.analysis.task_forms", "celery_lint.analysis.summary",
     "celery_lint.analysis.symbols", "celery_lint.analysis.project_tasks", "celery_lint.analysis.returned", "celery_lint.analysis.callers", "celery_lint.analysis.reach", "celery_lint.analysis.loaded_settings",
     "celery_lint.analysis.settings",

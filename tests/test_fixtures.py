@@ -109,17 +109,17 @@ def test_explain_lists_every_enqueue_site_with_its_kind(copy):
 
 
 def test_explain_never_says_never_enqueued_for_a_task_handed_on(copy):
-    """Tasks kept on an instance by a method other than ``__init__``, passed to a helper that runs them in a
-    lambda, or handed on as a bound method are not followed yet: they stay silent, and --explain says where they
-    were handed on."""
+    """Tasks passed to a helper that runs them in a lambda, or handed on as a bound method, are not followed yet:
+    they stay silent, and --explain says where they were handed on."""
     root = copy("instance_flows")
     lines = run_cli(root, "--explain", ".").stdout.splitlines()
     verdicts = [line for line in lines if not line.startswith(" ") and ": maybe: " in line]
-    assert len(verdicts) == 3
+    assert len(verdicts) == 2
     assert not any("never enqueued" in line for line in lines)
-    # kept by a constructor and read through the attribute: followed (``analysis/kept_params.py``)
+    # kept on the instance, by the constructor or by a method naming it: followed (``analysis/instance_attrs.py``)
     assert "hooks/tasks.py:9: hooks.tasks.get_results: read: its result is read at hooks/services.py:20 (.get)" \
            in lines
+    assert "hooks/tasks.py:4: hooks.tasks.deliver_hook: unread: nothing reads its result" in lines
 
 
 def test_without_a_backend_the_summary_says_how_many_findings_it_hides(copy):

@@ -33,7 +33,7 @@ from helpers import cli, kept_by_global_fix  # noqa: E402
 # its bound .delay/.apply_async, S a signature, R a result handle.
 NOT_FOLLOWED = flows.Gaps(
     carriers=frozenset(
-        # lambdas; self.x set from a parameter of __init__ (followed for the task object only: kept_params)
+        # lambdas; self.x set from a parameter of __init__ (followed for the task object only: instance_attrs)
         [(name, kind) for kind in ("T", "Bd", "Ba", "S", "R") for name in ("lambda_closure", "lambda_param")]
         + [("self_attr", kind) for kind in ("Bd", "Ba", "S", "R")]
         # a list bound to two names at once (either may fill it): a bound method in it is followed where called

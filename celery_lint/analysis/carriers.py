@@ -365,10 +365,18 @@ class Carriers:
         # ``CELERY_RESULT_BACKEND: str | None = CELERY_BROKER_URL`` (weblate's settings): a setting as any other
         if node.value is not None and isinstance(node.target, cst.Name) and not self.in_function():
             self.setting(node.target.value, node.value, node, held_by=self.settings_holder())
+        if node.value is not None:  # ``self.job: Any = None``, ``obj.job: Any = t``: set as by ``=``
+            self.attributes_set_on_self(node)
+            self.attributes_set_on_others([node.target])
         here = self.only_here([node.target])
         self.value_use(node.value, objects=not here)
         if here:
             self.alias_mention(node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.attributes_set_on_self(node)  # ``self.jobs += [t]``: any value
+        self.attributes_set_on_others([node.target])
+        self.value_use(node.value)  # ``jobs += t``: handed on to whatever reads ``jobs``
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         # ``(task := t)`` binds like ``task = t``: the value is handed on to whatever reads ``task``

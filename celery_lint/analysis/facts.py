@@ -123,6 +123,8 @@ class ClassInfo:
     # ``def __init__(self, task): self._task = task``, and ``self._task`` a carrier in its methods: attribute ->
     # [parameter, its position after ``self`` (None: keyword-only)]; its callers' arguments are what it holds
     kept_params: Dict[str, List[Any]] = field(default_factory=dict)
+    # ``self._job = deliver_hook`` in its methods: the dotted names each attribute may be (as ``held`` for its body)
+    instance_held: Dict[str, List[str]] = field(default_factory=dict)
     # methods of its file making an instance from inside (``cls(...)``, ``type(self)(...)``): called anywhere, they
     # hand it what they were given ("?": one the text does not name)
     builders: List[str] = field(default_factory=list)

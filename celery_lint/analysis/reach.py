@@ -139,7 +139,7 @@ class ClassAttributes:
             cls = self.classes[dotted]
             if attr in cls.instance_attrs:
                 return None  # an instance sets it: any value
-            values += cls.held.get(attr, [])
+            values += cls.held.get(attr, []) + cls.instance_held.get(attr, [])
             if attr in cls.kept_params:
                 kept = self._kept(dotted, cls, attr, passed)
                 if kept is None:

@@ -37,7 +37,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .kept_params import KeptParams
+from .instance_attrs import InstanceAttributes
 from .literals import code_of, imported_module, is_getattr, literal
 from .mentions import Mentions
 from .parsing import parse_module
@@ -193,12 +193,12 @@ def _located(source: bytes, error: SyntaxError) -> str:
 BUILTINS = frozenset(dir(builtins))
 
 
-class _Summarizer(Carriers, Sinks, Errbacks, KeptParams, Definitions, TaskForms, ReadsById, Mentions):
+class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, TaskForms, ReadsById, Mentions):
     """Runs the ``visit_*``/``leave_*`` handlers below over the nodes a fast walk collected, in source order,
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
-    HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.Attribute,
-               cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr, cst.Match)
+    HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.AugAssign,
+               cst.Attribute, cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr, cst.Match)
 
     def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
                  record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None,
@@ -231,7 +231,7 @@ class _Summarizer(Carriers, Sinks, Errbacks, KeptParams, Definitions, TaskForms,
                 handler(node)
         self.functions_given()
         self.children_read()
-        self.settle_kept_params()
+        self.settle_instance_attrs()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
         # the file's trees go by reference counting instead of waiting for the garbage collector.
         self.walk.close()

@@ -1,4 +1,4 @@
-"""A constructor's parameter kept on the instance and enqueued through it (``analysis/kept_params.py``): invenio's
+"""A constructor's parameter kept on the instance and enqueued through it (``analysis/instance_attrs.py``): invenio's
 ``uow.register(TaskOp(fetch_file, ...))``. Followed only where every way into the attribute is seen; anything
 else leaves the enqueue one of a task we cannot name, so a task handed in unseen ways (``audit`` below) is never
 CEL001 while the attribute's result is read. Both paths (``analyse_both_ways``)."""
@@ -131,3 +131,58 @@ def test_a_method_making_an_instance_inside_counts_only_where_it_is_called(tmp_p
         "render": "read", "audit": "unread"}
     called = "def go():\n    TaskOp(render)\n    getattr(TaskOp, 'later')(audit)\n"
     assert verdicts(project(later, called), tmp_path / "b")["audit"] == "maybe"
+
+
+HOOKS = """\
+from typing import Any
+
+from proj.tasks import audit, render
+
+
+class HookSender:
+    job = None
+
+    def __init__(self):
+        {init}
+
+    def init_app(self, app):
+        {init_app}
+
+    def send(self, x):
+        {send}
+"""
+
+
+def hooks(init="pass", init_app="pass", send="self.job.delay(x)"):
+    return {"proj/tasks.py": TASKS, "proj/hooks.py": HOOKS.format(init=init, init_app=init_app, send=send),
+            "proj/views.py": "from proj.tasks import audit, render\n" + FIRE}
+
+
+@pytest.mark.parametrize("files, render, audit", [
+    # a task named in a method (superset's ``init_app``), also after ``self.job: Any = None``
+    (hooks(init_app="self.job = render"), "unread", "unread"),
+    (hooks(init_app="self.job = render", send="return self.job.delay(x).get()"), "read", "unread"),
+    (hooks(init="self.job: Any = None", init_app="self.job = render", send="return self.job.delay(x).get()"),
+     "read", "unread"),
+    (hooks(init_app="from proj.tasks import render as r\n        self.job = r", send="return self.job.delay(x).get()"),
+     "read", "unread"),
+    (hooks(init_app="self.job = render if app else audit", send="return self.job.delay(x).get()"), "read", "read"),
+    # set by a call, or in a tuple, augmented, annotated with a task: each way counts (the last three were false
+    # positives for audit while the class body named render: only the body's value was taken)
+    (hooks(init="self.job = make()", init_app="self.job = render", send="return self.job.delay(x).get()"),
+     "maybe", "unread"),
+    (hooks(init_app="self.job, self.other = audit, None", send="return self.job.delay(x).get()").__or__(
+        {"proj/hooks.py": HOOKS.format(init="pass", init_app="self.job, self.other = audit, None",
+                                       send="return self.job.delay(x).get()").replace("job = None", "job = render")}),
+     "maybe", "maybe"),
+    (hooks(init="self.job: Any = audit", send="return self.job.delay(x).get()").__or__(
+        {"proj/hooks.py": HOOKS.format(init="self.job: Any = audit", init_app="pass",
+                                       send="return self.job.delay(x).get()").replace("job = None", "job = render")}),
+     "read", "read"),
+    (hooks(init="self.job += audit", send="return self.job.delay(x).get()").__or__(
+        {"proj/hooks.py": HOOKS.format(init="self.job += audit", init_app="pass",
+                                       send="return self.job.delay(x).get()").replace("job = None", "job = render")}),
+     "maybe", "maybe"),
+])
+def test_a_task_a_method_sets_on_self(tmp_path, files, render, audit):
+    assert verdicts(files, tmp_path) == {"render": render, "audit": audit}
