@@ -68,6 +68,25 @@ def views(body: str, imports: str = IMPORTS) -> dict:
      "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
     ("def go(o):\n    opts = {'queue': 'q'}\n    render.apply_async((1,), **opts)\n\n\n"
      "def poll(o):\n    return AsyncResult(o.tid).state\n", "unread"),
+    # options whose keys cannot all be read (fphunt10 C1, C2): a wrapper's ``**options``, ``dict(...)``, a dict filled
+    # afterwards or made by a helper, while results are read by id; the same without a read by id stays unread
+    ("def schedule(job, **options):\n    render.apply_async((job,), **options)\n\n\n"
+     "def go(job):\n    schedule(job, task_id=job.tid)\n\n\ndef poll(tid):\n    return AsyncResult(tid).state\n", "maybe"),
+    ("def go(o):\n    opts = dict(task_id=o.tid)\n    render.apply_async((1,), **opts)\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
+    ("def go(o):\n    opts = {}\n    opts['task_id'] = o.tid\n    render.apply_async((1,), **opts)\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
+    ("def go(o):\n    opts = {'queue': 'q'}\n    opts.update(task_id=o.tid)\n    render.apply_async((1,), **opts)\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
+    ("def options(o):\n    return {'task_id': o.tid}\n\n\ndef go(o):\n    render.apply_async((1,), **options(o))\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
+    ("def schedule(job, **options):\n    render.apply_async((job,), **options)\n\n\n"
+     "def go(job):\n    schedule(job, countdown=5)\n", "unread"),
+    # a Task class's apply_async override hands its caller's options on (pretix): read where it is called
+    ("from celery import Task\nfrom django.db import transaction\n\n\nclass Base(Task):\n"
+     "    def apply_async(self, *args, **kwargs):\n"
+     "        transaction.on_commit(lambda: super(Base, self).apply_async(*args, **kwargs))\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "unread"),
     # an ignore_result given by an expression may be False
     ("KEEP = False\n\n\ndef go():\n    render.apply_async((1,), ignore_result=KEEP)\n", "maybe"),
     # the children of a read result: any task it started
@@ -371,3 +390,20 @@ def test_a_tasks_module_re_exported_by_another_module_is_read_on_the_fast_path_t
              "proj/client.py": "from proj.api import tasks\n\n\ndef go():\n    return tasks.render.delay(1).get()\n",
              "proj/views.py": "from proj.tasks import audit, render\n" + FIRE}
     assert verdicts(project(files))["render"] == "read"
+
+
+@pytest.mark.parametrize("binding", [
+    "if settings.USE_V2:\n    from proj import tasks_v2 as tasks\nelse:\n    from proj import tasks\n",
+    "try:\n    from proj import tasks_v2 as tasks\nexcept ImportError:\n    from proj import tasks\n",
+])
+@pytest.mark.parametrize("call, render", [("return tasks.render.delay(1).get()", "read"), ("tasks.render.delay(1)", "unread")])
+def test_a_tasks_module_bound_by_two_imports_is_each_module(project, binding, call, render):
+    """fphunt10 J1: ``tasks.render`` where ``tasks`` is one of two modules reads each module's ``render``."""
+    root = project({
+        "proj/tasks.py": TASKS,
+        "proj/tasks_v2.py": "from proj.tasks import app\n\n\n@app.task\ndef render(x):\n    return x * 2\n",
+        "proj/views.py": "from django.conf import settings\n\n" + binding + f"\n\ndef go():\n    {call}\n",
+        "proj/jobs.py": "from proj.tasks import render\n\n\ndef fire():\n    render.delay(1)\n",
+    })
+    found = {task.name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
+    assert (found["proj.tasks.render"], found["proj.tasks_v2.render"]) == (render, render)

@@ -1,13 +1,17 @@
 """The options a call passes: its keywords, with those of a dict it spreads (``**opts``, ``opts = {...}`` in the
-same function) or hands as a signature's ``options={...}``, where a preset ``task_id`` or a ``link_error`` may hide.
+same function) or hands as a signature's ``options={...}``, where a preset ``task_id`` or a ``link_error`` may hide;
+and whether it spreads a dict whose keys cannot all be read (``**options`` a wrapper forwards, ``dict(task_id=x)``,
+``opts["task_id"] = x``): any option may hide there.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import libcst as cst
 
+from ..types import OutcomeKind
 from .env_values import literal
+from .facts import Outcome
 
 
 def options_given(call: cst.Call, mentions: Callable, parents: Dict) -> Dict[str, cst.BaseExpression]:
@@ -35,3 +39,53 @@ def _dicts_held(node: cst.BaseExpression, mentions: Callable, parents: Dict) -> 
         if isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Dict):
             found.append(assign.value)
     return found
+
+
+def spread_unread(call: cst.Call, mentions: Callable, parents: Dict) -> Optional[cst.BaseExpression]:
+    """The first ``**x`` (or ``options=x``) of ``call`` whose keys cannot all be read: ``x`` not a dict literal, nor a
+    local only ever bound to dict literals and spread (a parameter, ``dict(...)``, a dict filled by ``x[k] = v`` or
+    ``x.update(...)``, a helper's return); None when every one can."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Name) \
+            and func.value.func.value == "super":
+        return None  # a Task class's ``apply_async`` override handing its caller's options on: read where it is called
+    for arg in call.args:
+        spread = arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "options")
+        if spread and not _only_literal_dicts(arg.value, mentions, parents):
+            return arg.value
+    return None
+
+
+def _only_literal_dicts(node: cst.BaseExpression, mentions: Callable, parents: Dict) -> bool:
+    if isinstance(node, cst.Dict):
+        return True
+    others = mentions(node) if isinstance(node, cst.Name) else None
+    if not others:
+        return False  # a parameter (its callers' keywords), a global, an attribute, a call
+    for mention in others:
+        target = parents.get(mention)
+        assign = parents.get(target) if isinstance(target, cst.AssignTarget) else None
+        bound = isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.value, cst.Dict)
+        spread = isinstance(target, cst.Arg) and (target.star == "**" or target.keyword is not None)
+        if not (bound or spread):
+            return False
+    return True
+
+
+def chosen_id(call: cst.Call, outcome: Outcome, mentions: Callable, parents: Dict, line_of: Callable) -> Outcome:
+    """``apply_async(task_id=job.pk)`` / ``.set(task_id=x)`` / ``**{"task_id": x}``: the caller knows the id before
+    the send, as good as taking ``.id`` from the result (a project that reads results by id may read this one); also
+    where options come from a dict whose keys cannot all be read (``spread_unread``)."""
+    unread = spread_unread(call, mentions, parents)
+    if "task_id" in options_given(call, mentions, parents):
+        chosen = Outcome(OutcomeKind.ID_TAKEN, "its id is chosen by the caller (task_id=)", line_of(call))
+    elif unread is not None:  # ``def schedule(**options): t.apply_async(**options)``, ``dict(task_id=x)``
+        chosen = Outcome(OutcomeKind.ID_TAKEN, f"its options come from {_code(unread)}, which may choose its id "
+                         "(task_id=)", line_of(call))
+    else:
+        return outcome
+    return chosen if chosen.stronger_than(outcome) else outcome
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)

@@ -20,6 +20,7 @@ import libcst as cst
 from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
+from .call_options import chosen_id
 from .facts import Outcome
 from .walk import last_name
 
@@ -52,7 +53,7 @@ class CanvasFlow:
         """The outcome for a task whose signature is ``node``."""
         outcome = self.follow(node, seen, _SIGNATURE_STEPS, "signature used in a {}")
         if isinstance(node, cst.Call) and call_name(node) in ("signature", "subtask"):  # ``task_id=`` an option
-            return self._chosen_id(node, outcome)
+            return chosen_id(node, outcome, self.mentions, self.parents, self.line_of)
         return outcome
 
     def _signature_attribute(self, node, parent: cst.Attribute, seen) -> Optional[Outcome]:
@@ -67,7 +68,8 @@ class CanvasFlow:
         if attr in celery_api.EAGER:
             return Outcome(DISCARDED, "run eagerly with .apply()", line)
         if attr in celery_api.SIGNATURE_CHAINABLE:
-            return self._chosen_id(call, self.signature(call, seen)) if attr == "set" else self.signature(call, seen)
+            outcome = self.signature(call, seen)
+            return chosen_id(call, outcome, self.mentions, self.parents, self.line_of) if attr == "set" else outcome
         return Outcome(ESCAPES, "linked callbacks" if attr == "link" else f"signature .{attr}()", line)
 
     def _signature_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:

@@ -16,7 +16,7 @@ from .. import celery_api
 from ..celery_api import Role
 from ..types import OutcomeKind
 from .facts import Outcome, Passed, Step
-from .call_options import options_given
+from .call_options import chosen_id
 from .canvas import CanvasFlow, call_name, call_named
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
@@ -65,17 +65,7 @@ class ResultFlow(CanvasFlow):
     def result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:
         outcome = self._result(node, seen)
         if isinstance(node, cst.Call) and call_name(node) in _CHOSEN_ID_CALLS:
-            return self._chosen_id(node, outcome)
-        return outcome
-
-    def _chosen_id(self, call: cst.Call, outcome: Outcome) -> Outcome:
-        """``apply_async(task_id=job.pk)`` / ``.set(task_id=x)`` / ``**{"task_id": x}``: the caller knows the id
-        before the send, as good as taking ``.id`` from the result (a project that reads results by id may read
-        this one)."""
-        if "task_id" in options_given(call, self.mentions, self.parents):
-            chosen = Outcome(ID_TAKEN, "its id is chosen by the caller (task_id=)", self.line_of(call))
-            if chosen.stronger_than(outcome):
-                return chosen
+            return chosen_id(node, outcome, self.mentions, self.parents, self.line_of)
         return outcome
 
     def _result(self, node: cst.CSTNode, seen: Optional[Set[int]] = None) -> Outcome:

@@ -296,12 +296,17 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
         module's own name for it: the project follows the star imports (``Symbols.resolve``). Only for values
         that may be tasks: a decorator or base class keeps ``ref_of``."""
         found = self.ref_of(node)
-        if found is not None or not self.walk.star_imports:
+        if found is not None:
             return found
         parts = []
         while isinstance(node, cst.Attribute):
             parts.append(node.attr.value)
             node = node.value
+        if parts and isinstance(node, cst.Name) and self.several_ways(node) is not None:
+            # ``tasks.render`` where ``tasks`` is one of two modules: the project reads each (``bound_several``)
+            return ".".join([self.summary.module, node.value, *reversed(parts)])
+        if not self.walk.star_imports:
+            return None
         if not isinstance(node, cst.Name) or node.value in BUILTINS or node not in self.walk.scope_of \
                 or self.walk.binding_scope(node) is not None:
             return None

@@ -123,7 +123,17 @@ class Symbols:
     def bound_several(self, dotted: Optional[str]) -> Optional[List[Optional[str]]]:
         """What a module-level name bound more than one way may be (``try: from .x import send`` ``except
         ImportError: send = fallback``: ``ModuleSummary.bound_several``), also where another module imports
-        it; None for any other name."""
+        it, and an attribute of one (``if v2: from proj import tasks_v2 as tasks`` ``else: from proj import
+        tasks``, then ``tasks.render``: each module's ``render``); None for any other name."""
+        parts = (dotted or "").split(".")
+        for cut in range(len(parts), 1, -1):  # the name itself first, then the names it is an attribute of
+            found = self._bound_several(".".join(parts[:cut]))
+            if found is not None:
+                tail = ".".join(parts[cut:])
+                return [f"{each}.{tail}" if each and tail else each for each in found]
+        return None
+
+    def _bound_several(self, dotted: str) -> Optional[List[Optional[str]]]:
         for _depth in range(8):
             module, _, name = (dotted or "").rpartition(".")
             summary = self.modules.get(self.other_names.get(module, module))
