@@ -80,6 +80,9 @@ def views(body: str, imports: str = IMPORTS) -> dict:
      "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
     ("def options(o):\n    return {'task_id': o.tid}\n\n\ndef go(o):\n    render.apply_async((1,), **options(o))\n\n\n"
      "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
+    ("def fill(o, opts):\n    opts['task_id'] = o.tid\n\n\n"
+     "def go(o):\n    opts = {'queue': 'q'}\n    fill(o, opts=opts)\n    render.apply_async((1,), **opts)\n\n\n"
+     "def poll(o):\n    return AsyncResult(o.tid).state\n", "maybe"),
     ("def schedule(job, **options):\n    render.apply_async((job,), **options)\n\n\n"
      "def go(job):\n    schedule(job, countdown=5)\n", "unread"),
     # a Task class's apply_async override hands its caller's options on (pretix): read where it is called

@@ -51,12 +51,14 @@ def spread_unread(call: cst.Call, mentions: Callable, parents: Dict) -> Optional
         return None  # a Task class's ``apply_async`` override handing its caller's options on: read where it is called
     for arg in call.args:
         spread = arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "options")
-        if spread and not _only_literal_dicts(arg.value, mentions, parents):
+        if spread and not _only_literal_dicts(arg.value, call, mentions, parents):
             return arg.value
     return None
 
 
-def _only_literal_dicts(node: cst.BaseExpression, mentions: Callable, parents: Dict) -> bool:
+def _only_literal_dicts(node: cst.BaseExpression, call: cst.Call, mentions: Callable, parents: Dict) -> bool:
+    """Is ``node`` a dict literal, or a local bound only to dict literals, otherwise only spread (``**x``, which
+    reads it) or handed to ``call`` itself? (Handed to any other call, that call may fill it.)"""
     if isinstance(node, cst.Dict):
         return True
     others = mentions(node) if isinstance(node, cst.Name) else None
@@ -66,7 +68,7 @@ def _only_literal_dicts(node: cst.BaseExpression, mentions: Callable, parents: D
         target = parents.get(mention)
         assign = parents.get(target) if isinstance(target, cst.AssignTarget) else None
         bound = isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.value, cst.Dict)
-        spread = isinstance(target, cst.Arg) and (target.star == "**" or target.keyword is not None)
+        spread = isinstance(target, cst.Arg) and (target.star == "**" or parents.get(target) is call)
         if not (bound or spread):
             return False
     return True

@@ -198,7 +198,8 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
     once parents and scopes are known for the whole module (so results can be followed forwards)."""
 
     HANDLED = (cst.FunctionDef, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign, cst.AugAssign,
-               cst.Attribute, cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr, cst.Match)
+               cst.Attribute, cst.Call, cst.Element, cst.DictElement, cst.Return, cst.Yield, cst.Lambda, cst.NamedExpr,
+               cst.Match)
 
     def __init__(self, tree: cst.Module, source: bytes, summary: ModuleSummary, lines: List[bytes],
                  record_calls_of: Optional[Collection[str]], line_numbers: Optional[List[int]] = None,
