@@ -39,7 +39,7 @@ class InstanceAttributes:
             return
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         direct = len(targets) == 1 and not isinstance(node, cst.AugAssign) and node.value is not None
-        for target in _unpacked(targets):
+        for target in unpacked(targets):
             if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value in SELF):
                 continue
             attr = target.attr.value
@@ -144,15 +144,13 @@ def _builders(lines) -> list:
     return found
 
 
-def _unpacked(targets: list) -> list:
-    """Every target, tuples and lists of targets (and starred ones) opened."""
+def unpacked(targets: list) -> list:
+    """Every target, tuples and lists of targets opened (a starred one's ``.value`` is its target)."""
     found, pending = [], list(targets)
     while pending:
         target = pending.pop()
         if isinstance(target, (cst.Tuple, cst.List)):
             pending.extend(element.value for element in target.elements)
-        elif isinstance(target, cst.StarredElement):
-            pending.append(target.value)
         else:
             found.append(target)
     return found

@@ -37,7 +37,7 @@ from .facts import (
 )
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
-from .instance_attrs import InstanceAttributes
+from .instance_attrs import InstanceAttributes, unpacked
 from .literals import code_of, imported_module, is_getattr, literal
 from .mentions import Mentions
 from .parsing import parse_module
@@ -359,11 +359,8 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
         decorator's ``cls.x = t`` sets it on another class), or ``names`` set by a call."""
         found = list(names or [])
         own = self.method_owner() is not None
-        while targets:
-            target = targets.pop()
-            if isinstance(target, (cst.Tuple, cst.List)):
-                targets.extend(element.value for element in target.elements)
-            elif isinstance(target, cst.Attribute) and not (
+        for target in unpacked(targets):
+            if isinstance(target, cst.Attribute) and not (
                     own and isinstance(target.value, cst.Name) and target.value.value in SELF):
                 found.append(target.attr.value)
         self.summary.attributes_set.extend(n for n in dict.fromkeys(found) if n not in self.summary.attributes_set)
