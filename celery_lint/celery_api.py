@@ -173,6 +173,9 @@ TERMS: Tuple[Term, ...] = (
     # names no other library uses: a read on any receiver (``b = app.backend; b.get_task_meta(i)``)
     Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for"), word("get_task_meta"),
          example="def status(b, i):\n    y = 1\n    return b.get_task_meta(i)  # <-\n"),
+    # the key a key-value backend stores a result under: read straight from the store (``redis.get(key)``)
+    Term(Role.BACKEND_READ, ("get_key_for_task",), None, "holds the hint token '_task'",
+         example="def status(b, r, i):\n    y = 1\n    return r.get(b.get_key_for_task(i))  # <-\n"),
     Term(Role.RESULT_MODEL, ("TaskResult",), word("TaskResult"),
          example="from django_celery_results.models import TaskResult\n\n\ndef status(i):\n    y = 1\n"
                  "    return TaskResult.objects.get(task_id=i).status  # <-\n"),
@@ -255,7 +258,7 @@ LINK_METHODS = names(Role.LINK_METHOD)
 NO_READ = names(Role.NO_READ)
 ID_ATTRIBUTES = names(Role.ID_ATTRIBUTE)
 READ_BY_ID = names(Role.READ_BY_ID)
-OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for"})  # a backend's, whatever holds it
+OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for", "get_key_for_task"})  # a backend's, whatever holds it
 # Task methods the worker calls with the task's id, and the parameters through which Celery hands a task signal's
 # receiver (or such a hook) a task's id
 TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry", "before_start"})

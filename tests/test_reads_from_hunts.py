@@ -410,3 +410,80 @@ def test_a_tasks_module_bound_by_two_imports_is_each_module(project, binding, ca
     })
     found = {task.name: verdict.state.value for task, verdict in analyse_both_ways(root).verdicts}
     assert (found["proj.tasks.render"], found["proj.tasks_v2.render"]) == (render, render)
+
+
+RUNNER = "def run(mod):\n    return mod.render.delay(1).get()\n"
+
+
+@pytest.mark.parametrize("views_, render", [
+    ("from proj import tasks\nfrom proj.runner import run\n\n\ndef go():\n    run(tasks)\n", "maybe"),
+    ("import proj.tasks\nfrom proj.runner import run\n\n\ndef go():\n    run(proj.tasks)\n", "maybe"),
+    ("from proj import tasks as t\nfrom proj.runner import run\n\nMODULES = [t]\n\n\ndef go():\n    run(MODULES[0])\n",
+     "maybe"),
+    ("from proj.runner import run\n\n\ndef go():\n    import proj.tasks as t\n    run(t)\n", "maybe"),
+    ("from . import tasks\nfrom .runner import run\n\n\nclass View:\n    mod = tasks\n\n    def go(self):\n"
+     "        run(self.mod)\n", "maybe"),
+    ("from proj import api\nfrom proj.runner import run\n\n\ndef go():\n    held = api\n    run(held)\n", "maybe"),
+    # nothing reads what the module's tasks give
+    ("from proj import tasks\nfrom proj.runner import run\n\n\ndef go():\n    run(tasks)\n", "unread"),
+])
+def test_a_tasks_module_handed_on_as_a_value_is_read_on_the_fast_path_too(project, views_, render):
+    """fphunt10 N2: ``run(tasks)`` hands on every task of the module; the fast path's slicer cut the statement
+    (no Celery word, no task name), and the file holding it was not read at all: "unread" there, "maybe" on the
+    plain path."""
+    files = {"proj/tasks.py": TASKS, "proj/api/__init__.py": "from proj.tasks import audit, render\n",
+             "proj/runner.py": RUNNER if render == "maybe" else RUNNER.replace(".get()", ""),
+             "proj/views.py": views_, "proj/jobs.py": "from proj.tasks import audit, render\n" + FIRE}
+    assert verdicts(project(files))["render"] == render
+
+
+KEEPS_ID = "from proj.models import Job\nfrom proj.tasks import render\n\n\ndef start():\n    Job.objects.create(tid=render.delay(1).id)\n"
+
+
+@pytest.mark.parametrize("compat, views_, render", [
+    # fphunt10 K3: Celery's AsyncResult bound in a module of the project and imported from there
+    ("from celery.result import AsyncResult as Result\n", "from proj.compat import Result\n\n\ndef poll(tid):\n"
+     "    return Result(tid).get()\n", "maybe"),
+    ("from celery.result import AsyncResult\n", "from proj.compat import AsyncResult as R\n\n\ndef poll(tid):\n"
+     "    return R(tid).state\n", "maybe"),
+    ("from proj.tasks import app\n\nfetch = app.AsyncResult\n", "from proj.compat import fetch\n\n\ndef poll(tid):\n"
+     "    return fetch(tid).get()\n", "maybe"),
+    # fphunt10 K2: the backend's key of a task's result, read straight from the store
+    ("", "import redis\n\nfrom proj.tasks import app\n\n\ndef poll(tid):\n"
+     "    return redis.Redis().get(app.backend.get_key_for_task(tid))\n", "maybe"),
+    # bound there, imported by no module: nothing reads by id
+    ("from celery.result import AsyncResult as Result\n", "def poll(tid):\n    return tid\n", "unread"),
+])
+def test_a_read_by_id_bound_in_another_module_makes_a_kept_id_maybe(project, compat, views_, render):
+    """``render``'s id is kept in a row; a read by id anywhere may read it."""
+    files = {"proj/tasks.py": TASKS, "proj/compat.py": compat, "proj/views.py": views_, "proj/start.py": KEEPS_ID,
+             "proj/jobs.py": "from proj.tasks import audit, render\n" + FIRE}
+    found = verdicts(project(files))
+    assert (found["render"], found["audit"]) == (render, "unread")
+
+
+@pytest.mark.parametrize("body, found", [
+    # fphunt10 G1: every registered task, walked by ``.items()`` or copied first
+    ("for name, t in app.tasks.items():\n        t.delay().get()\n", "maybe"),
+    ("reg = dict(app.tasks)\n    return reg['proj.tasks.render'].delay().get()\n", "maybe"),
+    ("reg = app.tasks.copy()\n    for t in reg.values():\n        t.delay().get()\n", "maybe"),
+    ("for name, t in app.tasks.items():\n        t.delay()\n", "unread"),
+])
+def test_the_registry_walked_by_items_or_copied_may_be_any_task(project, body, found):
+    files = {"proj/tasks.py": TASKS, "proj/views.py": "from proj.tasks import app\n\n\ndef go():\n    " + body,
+             "proj/jobs.py": "from proj.tasks import audit, render\n" + FIRE}
+    assert verdicts(project(files)) == {"render": found, "audit": found}
+
+
+@pytest.mark.parametrize("views_, found", [
+    # fphunt10 F4: the database backend's table, by SQL (a read by id: render's id is kept) or through its model
+    ("from sqlalchemy import text\n\nfrom proj.db import session\n\n\ndef poll(tid):\n    return session.execute("
+     "text('SELECT status FROM celery_taskmeta WHERE task_id = :t'), {'t': tid})\n", ("maybe", "unread")),
+    ("from celery.backends.database.models import Task as TaskMeta\n\nfrom proj.db import session\n\n\n"
+     "def poll(tid):\n    return session.query(TaskMeta).filter_by(task_id=tid).first()\n", ("maybe", "maybe")),
+])
+def test_the_database_backend_s_table_read_directly(project, views_, found):
+    files = {"proj/tasks.py": TASKS, "proj/views.py": views_, "proj/start.py": KEEPS_ID,
+             "proj/jobs.py": "from proj.tasks import audit, render\n" + FIRE}
+    result = verdicts(project(files))
+    assert (result["render"], result["audit"]) == found

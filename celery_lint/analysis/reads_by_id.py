@@ -21,6 +21,10 @@ from .literals import code_of, first_literal, literal
 from .walk import last_name
 
 META_KEY = "celery-task-meta-"  # the key of a stored result in a key-value backend (Redis, memcached)
+META_TABLE = "celery_taskmeta"  # the database backend's table of results (SQLAlchemy)
+_STORED_KEYS = (META_KEY.encode(), META_TABLE.encode())
+# the database backend's models of that table and of saved groups' (``session.query(TaskMeta)``)
+DATABASE_MODELS = "celery.backends.database.models."
 # what a query of TaskResult rows does without reading them
 _NOT_READING = frozenset({"delete", "count", "exists", "update"})
 _OTHER_TASKS_IDS = frozenset({"parent_id", "root_id"})  # a request's ids of the tasks that started this one
@@ -94,12 +98,13 @@ class ReadsById:
         return func.value in known[1]
 
     def reads_a_meta_key(self, node: cst.Call) -> bool:
-        """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result (a file that never
-        spells the key is not looked at again)."""
+        """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result, or SQL on the
+        database backend's table (``"SELECT result FROM celery_taskmeta ..."``) (a file that never spells either
+        is not looked at again)."""
         written = self.__dict__.get("_meta_keys")
         if written is None:
-            written = self.__dict__["_meta_keys"] = any(META_KEY.encode() in line for line in self.lines)
-        return written and any(META_KEY in code_of(arg.value) for arg in node.args)
+            written = self.__dict__["_meta_keys"] = any(key in line for line in self.lines for key in _STORED_KEYS)
+        return written and any(key in code_of(arg.value) for arg in node.args for key in (META_KEY, META_TABLE))
 
     def reads_some_id(self, node: cst.Call) -> None:
         self.summary.reads_by_id.append(self.line_of(node))
@@ -242,6 +247,8 @@ class ReadsById:
         """The model itself, as a value: ``TaskResult``, ``"django_celery_results.TaskResult"``."""
         if isinstance(node, cst.Name):  # (the name itself, or an import under another name: no other lookup)
             name = self.summary.imports.get(node.value, node.value)
+            if name.startswith(DATABASE_MODELS):
+                return True
         elif isinstance(node, cst.Attribute):
             name = node.attr.value
         elif isinstance(node, cst.SimpleString):

@@ -15,6 +15,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 from ..types import DYNAMIC, Backend
 from .facts import ConfigFact, ModuleSummary, RunningTaskFact, Setting, is_test_path
 from .loaded_settings import DjangoSettings, LoadedSources, unseen_source
+from .readers_imported import reads_through_imports
 from .symbols import Symbol, Symbols
 
 # What settings no app loads may still say (a docker-only celeryconfig, another deployment's Django settings):
@@ -174,7 +175,7 @@ def project_settings(summaries: Sequence[ModuleSummary], symbols: Symbols,
                 collected.unloaded(fact, f"{summary.path}:{fact.line}")  # ``settings_docker.py``: never decides
             else:
                 collected.add(fact, f"{summary.path}:{fact.line}", testing)
-    reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id]
+    reads = [f"{s.path}:{line}" for s in summaries for line in s.reads_by_id] + reads_through_imports(summaries, symbols)
     backend = collected.backend_state()
     ignores = collected.ignores
     return Settings(

@@ -176,7 +176,7 @@ class Sinks:
                 return self.imported_at_run_time(node.args[0].value, depth + 1)
             return False
         if isinstance(node, cst.Subscript):  # ``globals()[name]``, ``tasks.__dict__[name]``, ``sys.modules[path]``
-            return self.is_namespace(node.value)
+            return self.is_namespace(node.value) or self.is_registry_copy(node.value)
         if isinstance(node, cst.Attribute):
             return self.imported_at_run_time(node.value, depth + 1)
         if not isinstance(node, cst.Name):
@@ -186,17 +186,46 @@ class Sinks:
             assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
             if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
                 return True
-            if isinstance(target, cst.For) and target.target is mention and self.every_task_of(target.iter):
+            if self.walks_every_task(mention, target):
                 return True
         return False
 
-    def every_task_of(self, node: cst.BaseExpression) -> bool:
-        """``app.tasks.values()``, ``vars(module).values()``, ``module.__dict__.values()``: a registry's or a
-        namespace's objects, any task among them."""
-        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "values"):
+    def walks_every_task(self, mention: cst.Name, target) -> bool:
+        """Is ``mention`` bound by a loop over every registered task (``for t in app.tasks.values()``, ``for name,
+        t in app.tasks.items()``)? ``target``: its parent."""
+        if isinstance(target, cst.For):
+            return target.target is mention and self.every_task_of(target.iter)
+        if isinstance(target, cst.Element):
+            loop = self.parents.get(self.parents.get(target))
+            return isinstance(loop, cst.For) and self.every_task_of(loop.iter, "items")
+        return False
+
+    def every_task_of(self, node: cst.BaseExpression, method: str = "values") -> bool:
+        """``app.tasks.values()``, ``vars(module).values()``, ``module.__dict__.values()`` (or ``.items()``): a
+        registry's or a namespace's objects, any task among them."""
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == method):
             return False
         holder = node.func.value
-        return self.is_namespace(holder) or (isinstance(holder, cst.Attribute) and holder.attr.value == "tasks")
+        return self.is_namespace(holder) or (isinstance(holder, cst.Attribute) and holder.attr.value == "tasks") \
+            or self.is_registry_copy(holder)
+
+    def is_registry_copy(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """``dict(app.tasks)``, ``app.tasks.copy()``, or a local variable assigned one: every registered task,
+        as ``app.tasks`` itself."""
+        if isinstance(node, cst.Call) and node.args and call_name(node) in ("dict", "OrderedDict"):
+            node = node.args[0].value
+        elif isinstance(node, cst.Call) and call_name(node) == "copy" and isinstance(node.func, cst.Attribute):
+            node = node.func.value
+        if isinstance(node, cst.Attribute):
+            return node.attr.value == "tasks"
+        if not isinstance(node, cst.Name) or depth > 4:
+            return False
+        for mention in self.flow.mentions(node) or []:
+            target = self.parents.get(mention)
+            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and self.is_registry_copy(assign.value, depth + 1):
+                return True
+        return False
 
     def followed_elsewhere(self, receiver: cst.BaseExpression, name: str) -> bool:
         """``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside; a Task class's own

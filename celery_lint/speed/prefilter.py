@@ -19,6 +19,7 @@ from typing import Iterable, List
 from .. import celery_api
 from ..analysis.statements import without_type_parameters
 from ..celery_api import Role
+from .modules_handed_on import IMPORT_STATEMENT, bare_uses
 
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _ATTRIBUTE_PREFIX = celery_api.attribute("")[:-2]  # ``\.(?:\s|\\)*``: the tokens written after a dot
@@ -145,14 +146,18 @@ class Interest:
         words = frozenset(WORD.findall(source))
         if not self.names.isdisjoint(words) and not self.names.isdisjoint(reachable_words(source, words)):
             return True
-        return bool(self.lookups) and looks_up_in(source, words, self.lookups)
+        return bool(self.lookups) and (looks_up_in(source, words, self.lookups) or bool(bare_uses(source, self.lookups, words)))
 
     def seen_in(self, source: bytes) -> List[str]:
-        """The names of interest ``source`` mentions anywhere (``name()`` for those in ``returning``)."""
-        if not self.words:
+        """The names of interest ``source`` mentions anywhere (``name()`` for those in ``returning``), and the
+        modules of ``lookups`` it hands on as values (``getattr(module)``: the slicer keeps those statements)."""
+        if not self.words and not self.lookups:
             return []
-        mentioned = self.words.intersection(WORD.findall(source))
-        return sorted([w.decode() for w in mentioned & self.names] + [f"{w.decode()}()" for w in mentioned & self.returning])
+        words = frozenset(WORD.findall(source))
+        mentioned = self.words & words
+        handed = bare_uses(source, self.lookups, words) if self.lookups else {}
+        return sorted([w.decode() for w in mentioned & self.names] + [f"{w.decode()}()" for w in mentioned & self.returning]
+                      + [f"{LOOKED_UP}{module.decode()})" for module in handed])
 
 
 # A file that looks things up by a string at run time may reach a task through any word it holds.
@@ -220,14 +225,6 @@ def has_star_import(source: bytes) -> bool:
 
 
 ATTRIBUTE = re.compile(rb"\.(?:\s|\\)*([A-Za-z_][A-Za-z0-9_]*)")
-# ``import a.b``, ``from .x import (\n y,  # a comment (maybe with parentheses)\n z)``, backslash continuations.
-# Linear on any input: a comment runs to its line's end and cannot give characters back (``(?![^\n])``), and an
-# unclosed parenthesis takes the rest of the file (more words, never fewer) instead of failing and letting the
-# next line try again.
-IMPORT_STATEMENT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\((?:[^)#]|#[^\n]*(?![^\n]))*(?:\)|\Z)|(?:[^\n\\]|\\(?:\r?\n|.))*)",
-    re.MULTILINE,
-)
 
 # A first guess at task names from the text alone, so that the first LibCST pass already keeps the statements
 # that name them (a wrong guess only costs time: later rounds use the real names). Each pattern is linear.

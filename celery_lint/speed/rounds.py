@@ -18,6 +18,7 @@ from ..analysis.facts import Decorator, ModuleSummary
 from ..analysis.project import Project
 from ..analysis.callers import caller_names
 from ..analysis.reach import carried_names, functions_of_module
+from ..analysis.readers_imported import reader_names
 from ..analysis.returned import returned_functions
 from ..analysis.symbols import Symbol
 from ..analysis.waits import summary_waiting_names, waiting_function_names
@@ -25,6 +26,7 @@ from ..sources import SourceFile, Sources
 from ..types import UseKind
 from .cache import Cache, Entry
 from .defining_modules import modules_to_read
+from .modules_handed_on import bare_uses
 from .own_names import helper_names
 from .parallel import Done, Summarizers, Work
 from .prefilter import LOOKED_UP, WORD, Interest, likely_task_names, looks_up_in, mentions_celery
@@ -160,7 +162,7 @@ class FastPath:
             source = self._source(f)
             hits = _returns_cut(record) or (may_mention(source, interest.names - seen)
                                             and not interest.names.intersection(WORD.findall(source)) <= seen) \
-                or _defines_returning(source, interest, record)
+                or _defines_returning(source, interest, record) or bool(bare_uses(source, _new_lookups(interest, seen, b")")))
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -269,11 +271,19 @@ def _reaches(source: bytes, interest: Interest, unreached: Optional[frozenset]) 
         return interest.referenced_in(source) or _replaces_returning(source, interest.returning)
     if may_mention(source, interest.names - unreached) and interest.referenced_in(source):
         return True
-    new_lookups = frozenset(module for module in interest.lookups if LOOKED_UP.encode() + module not in unreached)
+    new_lookups = _new_lookups(interest, unreached)
     if new_lookups and b"getattr" in source and any(module.rpartition(b".")[2] in source for module in new_lookups) \
             and looks_up_in(source, frozenset(WORD.findall(source)), new_lookups):
         return True
+    if bare_uses(source, new_lookups):  # ``run(tasks)``: the module handed on as a value
+        return True
     return _replaces_returning(source, [name for name in interest.returning if b"()" + name not in unreached])
+
+
+def _new_lookups(interest: Interest, known, close: bytes = b"") -> frozenset:
+    """The modules of ``interest.lookups`` not among ``known``: ``getattr(module`` keys (``Interest.reach_keys``),
+    or with ``close=b")"`` the ``getattr(module)`` entries of ``seen_in``, as bytes."""
+    return frozenset(module for module in interest.lookups if LOOKED_UP.encode() + module + close not in known)
 
 
 def _replaces_returning(source: bytes, returning) -> bool:
@@ -306,6 +316,7 @@ def names_of_interest(project: Project) -> List[str]:
             for decorator in function.decorators:  # shared options spread in, defined in another module
                 names.update(ref.rpartition(".")[2] for ref in decorator.spread if ref)
         names.update(helper_names(summary))  # helpers returning a result, getattr dispatchers: all their calls
+    names.update(reader_names(project.summaries, project.symbols))  # ``from proj.compat import Result``: a read by id
     names.update(carried_names(project.summaries))  # helpers reporting progress, attributes self.x carries
     # (only a module named like identifiers can be named in code: ``getattr(ops, name)``)
     names.update(f"{LOOKED_UP}{module})" for module in _looked_up_modules(project)

@@ -36,6 +36,7 @@ from ..analysis.statements import Kept, SourceCut, parse_statements
 from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
 from .headers import bound_task_self, receives_ids
 from .kept_statements import kept_statements
+from .modules_handed_on import bare_uses
 from .prefilter import WORD, celery_token_starts
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
@@ -91,7 +92,9 @@ def slice_source(source: bytes, keep) -> Sliced:
     for statement in tree.body:
         start = _start(statement)
         spans.append((statement, start, statement.end_lineno or statement.lineno))
-    token_lines = _token_lines(source, lines)
+    # a module holding tasks handed on as a value (``run(tasks)``) is kept as a Celery token is
+    handed = [offset for offsets in bare_uses(source, keep.lookups).values() for offset in offsets]
+    token_lines = _token_lines(source, lines, handed)
     local_aliases = _local_aliases(spans, lines, keep, token_lines)
     if b"global " in source:  # ``global job`` in a function: its module-level bindings count with the function's
         local_aliases |= {name.encode() for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
@@ -166,13 +169,13 @@ class _Relevance:
                    for match in self.self_handed.finditer(text))
 
 
-def _token_lines(source: bytes, lines: List[bytes]) -> List[int]:
-    """The lines (sorted) on which a Celery token starts."""
+def _token_lines(source: bytes, lines: List[bytes], more: List[int]) -> List[int]:
+    """The lines (sorted) on which a Celery token starts, or one of the offsets ``more``."""
     starts, offset = [], 0
     for line in lines:
         starts.append(offset)
         offset += len(line)
-    return sorted({bisect.bisect_right(starts, start) for start in celery_token_starts(source)})
+    return sorted({bisect.bisect_right(starts, start) for start in celery_token_starts(source) + more})
 
 
 def _any_within(sorted_lines: List[int], first: int, last: int) -> bool:
