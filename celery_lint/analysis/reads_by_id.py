@@ -8,7 +8,7 @@ or neither (``TaskResult.objects.filter(status="FAILURE")``: any task's result m
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
@@ -34,6 +34,7 @@ _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})  # a Dja
 # project (``include("celery_progress.urls")``, ``path("p/<id>", get_progress)``, ``Progress(task_id)``), the
 # project reads results by id.
 POLLING_LIBRARIES = ("celery_progress.", "django_celery_results.views", "django_celery_results.urls")
+_LIBRARY_PACKAGES = tuple({library.split(".")[0].encode(): None for library in POLLING_LIBRARIES})
 
 
 class ReadsById:
@@ -72,11 +73,7 @@ class ReadsById:
     def wires_a_polling_library(self, node: cst.Call) -> bool:
         """``include("celery_progress.urls")``, ``path(..., get_progress)``, ``Progress(task_id)`` imported from a
         library that reads results by id (``POLLING_LIBRARIES``)."""
-        named = self.__dict__.get("_polling_named")
-        if named is None:  # (a file that never names such a library is not looked at again)
-            named = self.__dict__["_polling_named"] = any(
-                library.rstrip(".").split(".")[0].encode() in line for line in self.lines for library in POLLING_LIBRARIES)
-        if not named:
+        if not self.spells(_LIBRARY_PACKAGES):  # (a file that never names such a library is not looked at again)
             return False
         refs = [first_literal(node)] + [self.ref_of(expression) for expression in
                                         [node.func, *(arg.value for arg in node.args)] if isinstance(expression, cst.Name)]
@@ -101,10 +98,18 @@ class ReadsById:
         """``redis.get(f"celery-task-meta-{task_id}")``: the backend's own key of a stored result, or SQL on the
         database backend's table (``"SELECT result FROM celery_taskmeta ..."``) (a file that never spells either
         is not looked at again)."""
-        written = self.__dict__.get("_meta_keys")
-        if written is None:
-            written = self.__dict__["_meta_keys"] = any(key in line for line in self.lines for key in _STORED_KEYS)
-        return written and any(key in code_of(arg.value) for arg in node.args for key in (META_KEY, META_TABLE))
+        return self.spells(_STORED_KEYS) and any(key in code_of(arg.value) for arg in node.args for key in (META_KEY, META_TABLE))
+
+    def spells(self, texts: Tuple[bytes, ...]) -> bool:
+        """Does the original source hold one of ``texts`` (none spanning lines)? Asked once per file for each."""
+        known = self.__dict__.setdefault("_spelled", {})
+        found = known.get(texts)
+        if found is None:
+            whole = self.__dict__.get("_whole_text")
+            if whole is None:
+                whole = self.__dict__["_whole_text"] = b"\n".join(self.lines)
+            found = known[texts] = any(text in whole for text in texts)
+        return found
 
     def reads_some_id(self, node: cst.Call) -> None:
         self.summary.reads_by_id.append(self.line_of(node))

@@ -181,14 +181,18 @@ class Sinks:
             return self.imported_at_run_time(node.value, depth + 1)
         if not isinstance(node, cst.Name):
             return False
-        for mention in self.flow.mentions(node) or []:
+        return any(self.imported_at_run_time(value, depth + 1) for value in self.assigned_values(node)) \
+            or any(self.walks_every_task(mention, self.parents.get(mention)) for mention in self.flow.mentions(node) or [])
+
+    def assigned_values(self, name: cst.Name) -> List[cst.BaseExpression]:
+        """What ``=`` assigns to the local ``name``, at each of its mentions that one binds."""
+        values = []
+        for mention in self.flow.mentions(name) or []:
             target = self.parents.get(mention)
             assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-            if isinstance(assign, cst.Assign) and self.imported_at_run_time(assign.value, depth + 1):
-                return True
-            if self.walks_every_task(mention, target):
-                return True
-        return False
+            if isinstance(assign, cst.Assign):
+                values.append(assign.value)
+        return values
 
     def walks_every_task(self, mention: cst.Name, target) -> bool:
         """Is ``mention`` bound by a loop over every registered task (``for t in app.tasks.values()``, ``for name,
@@ -220,12 +224,7 @@ class Sinks:
             return node.attr.value == "tasks"
         if not isinstance(node, cst.Name) or depth > 4:
             return False
-        for mention in self.flow.mentions(node) or []:
-            target = self.parents.get(mention)
-            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-            if isinstance(assign, cst.Assign) and self.is_registry_copy(assign.value, depth + 1):
-                return True
-        return False
+        return any(self.is_registry_copy(value, depth + 1) for value in self.assigned_values(node))
 
     def followed_elsewhere(self, receiver: cst.BaseExpression, name: str) -> bool:
         """``t.s().delay()`` / ``chain(...).delay()``: followed from the signature inside; a Task class's own
@@ -257,12 +256,7 @@ class Sinks:
             return imported_name(node, MODULE_IMPORTS)
         if not isinstance(node, cst.Name) or depth > 4:
             return None
-        names = set()
-        for mention in self.flow.mentions(node) or [None]:
-            target = self.parents.get(mention) if mention is not None else None
-            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-            if isinstance(assign, cst.Assign):
-                names.add(self.module_imported_as(assign.value, depth + 1))
+        names = {self.module_imported_as(value, depth + 1) for value in self.assigned_values(node)}
         return names.pop() if len(names) == 1 else None
 
     def is_namespace(self, node: cst.BaseExpression) -> bool:

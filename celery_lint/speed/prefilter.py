@@ -19,7 +19,7 @@ from typing import Iterable, List
 from .. import celery_api
 from ..analysis.statements import without_type_parameters
 from ..celery_api import Role
-from .modules_handed_on import IMPORT_STATEMENT, bare_uses
+from .modules_handed_on import bare_uses, import_statements
 
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _ATTRIBUTE_PREFIX = celery_api.attribute("")[:-2]  # ``\.(?:\s|\\)*``: the tokens written after a dot
@@ -172,7 +172,7 @@ def reachable_words(source: bytes, words: frozenset) -> frozenset:
     if not RUN_TIME_LOOKUP_WORDS.isdisjoint(words):
         return words
     reachable = set(ATTRIBUTE.findall(source))
-    for statement in IMPORT_STATEMENT.finditer(source):
+    for statement in import_statements(source):
         reachable.update(WORD.findall(statement.group(0)))
     return frozenset(reachable)
 
@@ -201,7 +201,7 @@ def looks_up_in(source: bytes, words: frozenset, modules: frozenset) -> bool:
     holders = {holder.rpartition(b".")[2] for holder in written} - {b"self", b"cls"}
     if not holders:
         return False
-    for statement in IMPORT_STATEMENT.finditer(source):
+    for statement in import_statements(source):
         found = frozenset(WORD.findall(statement.group(0)))
         relative = statement.group(0).lstrip().startswith(b"from") and b"." == statement.group(0).split()[1][:1]
         if not holders.isdisjoint(found) and any(last in found and (relative or top in found)

@@ -45,6 +45,9 @@ from .prefilter import WORD, celery_token_starts
 RUN_TIME_LOOKUPS = frozenset(name.encode() for name in celery_api.RUN_TIME_IMPORTS)
 TOP_LEVEL_KEPT = RUN_TIME_LOOKUPS | {b"import"}
 SPREAD = re.compile(rb"\*\*\s*([A-Za-z_][A-Za-z_0-9]*)")
+# where a ``global`` statement may start (a line's start, or after ``;`` or a colon: ``if x: global y``); a wider net
+# than the statements themselves (a docstring may match), which only costs a walk of the tree
+GLOBAL_STATEMENT = re.compile(rb"(?:^|[;:])[ \t\f]*global[ \t\\]", re.MULTILINE)
 _LOOKUPS = b"|".join(sorted(name.encode() for name in celery_api.names(celery_api.Role.RUN_TIME_LOOKUP)))
 GETATTR = re.compile(rb"\b(?:" + _LOOKUPS + rb")\s*\(\s*(?!(?:self|cls)\s*,)")  # ``getattr(self, ...)`` never names a task
 # What the summary reads inside a task body without any Celery token: the running task's own request.
@@ -96,7 +99,7 @@ def slice_source(source: bytes, keep) -> Sliced:
     handed = [offset for offsets in bare_uses(source, keep.lookups).values() for offset in offsets]
     token_lines = _token_lines(source, lines, handed)
     local_aliases = _local_aliases(spans, lines, keep, token_lines)
-    if b"global " in source:  # ``global job`` in a function: its module-level bindings count with the function's
+    if GLOBAL_STATEMENT.search(source):  # ``global job`` in a function: its module-level bindings count with the function's
         local_aliases |= {name.encode() for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
     # ``_LIMITS = {...}`` spread into a decorator (``@shared_task(**_LIMITS)``): the options it reads
     spread = set(SPREAD.findall(source))
