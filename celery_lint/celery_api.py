@@ -48,6 +48,7 @@ class Role(Enum):
     ID_ATTRIBUTE = "an AsyncResult's id"
     READ_BY_ID = "builds a result handle from an id: whatever id it gets is read"
     BACKEND_READ = "asks the result backend (``app.backend.<name>(id)``) for a stored result: whatever id it gets is read"
+    BACKEND_HELD = "the result backend kept in a variable (``be = app.backend``): its reads are the backend's"
     RESULT_MODEL = "django-celery-results' model of stored results: a query of it reads them"
     RESTORE = "GroupResult.restore(id): a result read by id"
     PROGRESS = "stores progress that someone polls"
@@ -170,9 +171,19 @@ TERMS: Tuple[Term, ...] = (
          attribute("backend", rb"(?:\s|\\)*\.(?:\s|\\)*(?:get_result|get_status|get_state|get_traceback"
                               rb"|get_children|get_many|wait_for)\b"),
          example="def status(app, i):\n    y = 1\n    return app.backend.get_result(i)  # <-\n"),
+    # the backend kept in a variable (``be = app.backend``), then asked: both lines are read
+    Term(Role.BACKEND_READ, ("get_result", "get_status", "get_state", "get_traceback", "get_children", "get_many"),
+         attribute("", rb"(?:get_result|get_status|get_state|get_traceback|get_children|get_many)(?:\s|\\)*\("),
+         example="def status(be, i):\n    y = 1\n    return be.get_status(i)  # <-\n"),
+    Term(Role.BACKEND_HELD, ("backend",), attribute("backend", rb"[ \t]*(?:#|\r?\n|$)"),
+         example="def status(app, i):\n    y = 1\n    be = app.backend  # <-\n    return be.get_status(i)\n"),
     # names no other library uses: a read on any receiver (``b = app.backend; b.get_task_meta(i)``)
     Term(Role.BACKEND_READ, ("get_task_meta", "_get_task_meta_for"), word("get_task_meta"),
          example="def status(b, i):\n    y = 1\n    return b.get_task_meta(i)  # <-\n"),
+    Term(Role.BACKEND_READ, ("restore_group", "get_group_meta", "reload_task_result", "reload_group_result",
+                             "task_result_exists"),
+         attribute("", rb"(?:restore_group|get_group_meta|reload_task_result|reload_group_result|task_result_exists)\b"),
+         example="def status(b, i):\n    y = 1\n    return b.restore_group(i)  # <-\n"),
     # the key a key-value backend stores a result under: read straight from the store (``redis.get(key)``)
     Term(Role.BACKEND_READ, ("get_key_for_task",), None, "holds the hint token '_task'",
          example="def status(b, r, i):\n    y = 1\n    return r.get(b.get_key_for_task(i))  # <-\n"),
@@ -258,7 +269,8 @@ LINK_METHODS = names(Role.LINK_METHOD)
 NO_READ = names(Role.NO_READ)
 ID_ATTRIBUTES = names(Role.ID_ATTRIBUTE)
 READ_BY_ID = names(Role.READ_BY_ID)
-OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for", "get_key_for_task"})  # a backend's, whatever holds it
+OWN_BACKEND_READS = frozenset({"get_task_meta", "_get_task_meta_for", "get_key_for_task", "restore_group", "get_group_meta",
+                               "reload_task_result", "reload_group_result", "task_result_exists"})  # a backend's, whatever holds it
 # Task methods the worker calls with the task's id, and the parameters through which Celery hands a task signal's
 # receiver (or such a hook) a task's id
 TASK_HOOKS = frozenset({"on_success", "on_failure", "after_return", "on_retry", "before_start"})

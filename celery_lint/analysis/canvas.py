@@ -37,6 +37,9 @@ def call_name(call: cst.Call) -> Optional[str]:
     return last_name(call.func)
 
 
+_OPTIONS_TAKEN = frozenset({"set", "clone", "replace"})  # ``.set(task_id=x)``, ``.clone(task_id=x)``, ``.replace(options=...)``
+
+
 def call_named(node, names) -> bool:
     return isinstance(node, cst.Call) and call_name(node) in names
 
@@ -67,10 +70,20 @@ class CanvasFlow:
             return self.result(call, seen)
         if attr in celery_api.EAGER:
             return Outcome(DISCARDED, "run eagerly with .apply()", line)
+        if attr == "freeze":
+            return self._frozen(call, seen)
         if attr in celery_api.SIGNATURE_CHAINABLE:
             outcome = self.signature(call, seen)
-            return chosen_id(call, outcome, self.mentions, self.parents, self.line_of) if attr == "set" else outcome
+            return chosen_id(call, outcome, self.mentions, self.parents, self.line_of) if attr in _OPTIONS_TAKEN \
+                else outcome
         return Outcome(ESCAPES, "linked callbacks" if attr == "link" else f"signature .{attr}()", line)
+
+    def _frozen(self, call: cst.Call, seen) -> Outcome:
+        """``sig.freeze()`` fixes the signature's id and gives back the handle of the send to come (an
+        ``AsyncResult``); ``sig.freeze(task_id)``: the caller chose that id."""
+        outcome = self.through(self.result(call, seen), call, "frozen: the handle of its send")
+        chosen = Outcome(ID_TAKEN, "its id is chosen by the caller (freeze(id))", self.line_of(call))
+        return chosen if call.args and chosen.stronger_than(outcome) else outcome
 
     def _signature_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
         if parent.func is not node:

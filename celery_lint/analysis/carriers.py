@@ -301,11 +301,15 @@ class Carriers:
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = literal(node.key)
         if key == "task":
-            value = literal(node.value)
+            value, beat = literal(node.value), self.has_schedule(node)
             outcome = Outcome(DISCARDED, "beat schedule entry (beat never reads results)", self.line_of(node))
-            if isinstance(value, str) and value != DYNAMIC:
+            if isinstance(value, str) and value != DYNAMIC and beat:
                 self.use(UseKind.BEAT, outcome, Reference(by_name=value))
-            elif self.beat_entry_by_task_name(node):  # ``"task": cleanup.name``: the task's registered name
+            elif isinstance(value, str) and value != DYNAMIC:
+                # ``chord([{"task": "proj.render", "args": [1]}], ...)``: a signature as a mapping, sent anywhere
+                self.use(UseKind.SIGNATURE, Outcome(ESCAPES, "named in a signature written as a mapping, which may be "
+                                                    "sent and read anywhere", self.line_of(node)), Reference(by_name=value))
+            elif beat and self.beat_entry_by_task_name(node):  # ``"task": cleanup.name``: the task's registered name
                 self.use(UseKind.BEAT, outcome, Reference(target=self.ref_of(node.value.value)))
                 return
         if isinstance(key, str) and key != DYNAMIC:
@@ -315,12 +319,15 @@ class Carriers:
         self.value_use(node.value, objects=not self.element_looped_over(node))
 
     def beat_entry_by_task_name(self, node: cst.DictElement) -> bool:
-        """``{"task": cleanup.name, "schedule": ...}``: a beat entry naming a task object's name (the
-        ``schedule`` key tells it from any other mapping with a ``task`` key)."""
-        value, entry = node.value, self.parents.get(node)
-        if not (isinstance(value, cst.Attribute) and value.attr.value == "name"
-                and isinstance(value.value, (cst.Name, cst.Attribute)) and self.ref_of(value.value) is not None):
-            return False
+        """``{"task": cleanup.name, "schedule": ...}``: a beat entry naming a task object's name."""
+        value = node.value
+        return isinstance(value, cst.Attribute) and value.attr.value == "name" \
+            and isinstance(value.value, (cst.Name, cst.Attribute)) and self.ref_of(value.value) is not None
+
+    def has_schedule(self, node: cst.DictElement) -> bool:
+        """Is ``node`` an element of a dict literal with a ``schedule`` key? That tells a beat entry from any other
+        mapping with a ``task`` key (a signature written as one)."""
+        entry = self.parents.get(node)
         return isinstance(entry, cst.Dict) and any(
             isinstance(e, cst.DictElement) and literal(e.key) == "schedule" for e in entry.elements)
 

@@ -83,8 +83,14 @@ class Mentions:
 
     def alias_mention(self, value: cst.BaseExpression) -> None:
         """``rep = helpers.report`` (or ``rep = self.tick``), the local only called afterwards: a call of that
-        function here."""
-        if isinstance(value, (cst.Name, cst.Attribute)):
+        function here. Either branch of ``a if x else b``, ``a or b``."""
+        if isinstance(value, cst.IfExp):
+            self.alias_mention(value.body)
+            self.alias_mention(value.orelse)
+        elif isinstance(value, cst.BooleanOperation):
+            self.alias_mention(value.left)
+            self.alias_mention(value.right)
+        elif isinstance(value, (cst.Name, cst.Attribute)):
             self.mention(last_name(value), value, CALL)
             ref = self.value_ref(value)
             if ref is not None and ref not in self.summary.aliased:  # its callers are not all seen (``index_calls``)

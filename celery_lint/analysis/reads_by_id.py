@@ -13,10 +13,11 @@ from typing import List, Optional, Tuple
 import libcst as cst
 
 from .. import celery_api
-from ..celery_api import Role
+from ..celery_api import READ_BY_ID, Role
 from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
 from .facts import ClassInfo, FunctionInfo, Outcome, Running, Wait
+from .flow import call_name
 from .literals import code_of, first_literal, literal
 from .walk import last_name
 
@@ -34,6 +35,8 @@ _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})  # a Dja
 # project (``include("celery_progress.urls")``, ``path("p/<id>", get_progress)``, ``Progress(task_id)``), the
 # project reads results by id.
 POLLING_LIBRARIES = ("celery_progress.", "django_celery_results.views", "django_celery_results.urls")
+_READER_WORDS = tuple(name.encode() for name in sorted(celery_api.READ_BY_ID))
+_ASSIGNS = (cst.Assign, cst.AnnAssign)
 _LIBRARY_PACKAGES = tuple({library.split(".")[0].encode(): None for library in POLLING_LIBRARIES})
 
 
@@ -47,7 +50,8 @@ class ReadsById:
         restore = isinstance(func, cst.Attribute) and f"{last_name(func.value)}.{name}" in celery_api.names(Role.RESTORE)
         backend = name in celery_api.names(Role.BACKEND_READ) and isinstance(func, cst.Attribute) and (
             name in celery_api.OWN_BACKEND_READS  # (``b = app.backend; b.get_task_meta(i)``)
-            or isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend")  # ``x.backend.get_...``
+            or isinstance(func.value, cst.Attribute) and func.value.attr.value == "backend"  # ``x.backend.get_...``
+            or isinstance(func.value, cst.Name) and func.value.value in self.backend_holders())  # ``be.get_status(i)``
         if name in celery_api.READ_BY_ID or restore or backend or self.reads_a_meta_key(node) \
                 or self.renamed_read_by_id(func):
             if self.testing and first_literal(node) is not None:
@@ -99,6 +103,61 @@ class ReadsById:
         database backend's table (``"SELECT result FROM celery_taskmeta ..."``) (a file that never spells either
         is not looked at again)."""
         return self.spells(_STORED_KEYS) and any(key in code_of(arg.value) for arg in node.args for key in (META_KEY, META_TABLE))
+
+    def backend_holders(self) -> frozenset:
+        """Names the file assigns a result backend to (``be = app.backend``, in any scope): their reads are the
+        backend's."""
+        found = self.__dict__.get("_backend_holders")
+        if found is None:
+            found = self.__dict__["_backend_holders"] = frozenset(
+                target.value for event, node in self.walk.events if event == "enter" and type(node) in _ASSIGNS
+                and isinstance(node.value, cst.Attribute) and node.value.attr.value == "backend"
+                for target in _assigned_names(node))
+        return found
+
+    def readers_as_values(self) -> None:
+        """``map(AsyncResult, ids)``, ``partial(app.AsyncResult, ...)``, ``cls=AsyncResult``, ``class
+        JobResult(AsyncResult)``, ``getattr(app, "AsyncResult")``: one of Celery's reads by id handed on as a value,
+        which whatever gets it may call with any id (a call of it is ``read_by_id``'s)."""
+        if not self.spells(_READER_WORDS):
+            return
+        aliases = {a.name for a in self.summary.aliases if not a.called and (a.ref or "").rpartition(".")[2] in READ_BY_ID}
+        for node in self._reader_mentions(aliases):
+            if type(node) is cst.Call or self.reader_handed_on(node):  # (``getattr(app, "AsyncResult")``: any use)
+                self.reads_some_id(node)
+                return  # (the project reads by id: once is enough)
+
+    def _reader_mentions(self, aliases):
+        for event, node in self.walk.events:
+            if event == "enter" and type(node) is cst.Attribute and node.attr.value in READ_BY_ID:
+                yield node  # ``app.AsyncResult``, ``celery.result.AsyncResult``
+            elif event == "enter" and type(node) is cst.Call and call_name(node) == "getattr" and len(node.args) > 1 \
+                    and literal(node.args[1].value) in READ_BY_ID:
+                yield node
+        scopes = list(self.walk.module.descendants())
+        names = aliases | {name for scope in scopes for name, targets in scope.bindings.items()  # imported ones
+                           if any(isinstance(t, str) and t.rpartition(".")[2] in READ_BY_ID for t in targets)}
+        for scope in scopes:
+            for name, mentions in scope.mentions.items():
+                for node in mentions if name in names else ():
+                    ref = self.ref_of(node) or ""
+                    if ref.startswith("celery.") and ref.rpartition(".")[2] in READ_BY_ID \
+                            or ref == f"{self.summary.module}.{name}" and name in aliases:
+                        yield node
+
+    def reader_handed_on(self, node: cst.CSTNode) -> bool:
+        """Is this mention of a reader a value handed on: not called there, not an attribute's owner, not in an
+        annotation, an import or ``isinstance``?"""
+        parent = self.parents.get(node)
+        if isinstance(parent, cst.Call) and parent.func is node or isinstance(parent, cst.Attribute) and parent.value is node:
+            return False
+        child, current = node, parent
+        while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            if isinstance(current, (cst.Annotation, cst.Import, cst.ImportFrom)) or isinstance(current, cst.Call) \
+                    and current.func is not child and call_name(current) in ("isinstance", "issubclass"):
+                return False
+            child, current = current, self.parents.get(current)
+        return True
 
     def spells(self, texts: Tuple[bytes, ...]) -> bool:
         """Does the original source hold one of ``texts`` (none spanning lines)? Asked once per file for each."""
@@ -348,3 +407,9 @@ def _kept_on_an_object(node: cst.CSTNode, parents) -> bool:
     func = call.func if isinstance(call, cst.Call) else None
     return isinstance(func, cst.Attribute) and func.attr.value in ("append", "add", "extend", "insert") \
         and isinstance(func.value, cst.Attribute)
+
+
+def _assigned_names(node) -> list:
+    """The plain names an ``=`` (or annotated assignment) binds."""
+    targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
+    return [target for target in targets if isinstance(target, cst.Name)]

@@ -20,6 +20,11 @@ class Scope:
         self.globals: set = set()  # names declared ``global`` or ``nonlocal`` here
         self.nonlocals: set = set()
         self.mentions: Dict[str, List[cst.Name]] = {}
+        # A class body runs once, top down: a name it mentions before (or while) binding it is the enclosing
+        # scope's (``render = render``, ``start = staticmethod(start)``, ``task = render`` above ``def render``).
+        self.current: Optional[cst.CSTNode] = None  # the node whose bindings are being made
+        self.first_bound: Dict[str, cst.CSTNode] = {}  # (a class) name -> the node that bound it first
+        self.early: set = set()  # (a class) mentions made before the class bound the name
         if parent is not None:
             parent.children.append(self)
 
@@ -32,6 +37,35 @@ class Scope:
         if name in scope.globals:  # ``global x`` / ``nonlocal x``: bound where it is declared
             scope = scope.declaring(name)
         scope.bindings.setdefault(name, []).append(target)
+        if scope.kind == "class":
+            scope.first_bound.setdefault(name, self.current)
+
+    def mentioned(self, node: cst.Name, parents: Dict) -> None:
+        """Record a mention of ``node`` here (in a class: whether the class had bound the name before)."""
+        self.mentions.setdefault(node.value, []).append(node)
+        if self.kind != "class":
+            return
+        binder = self.first_bound.get(node.value)
+        if isinstance(binder, (cst.FunctionDef, cst.ClassDef)) and binder.name is node:
+            return  # the definition's own name
+        ancestor = parents.get(node)
+        while ancestor is not None and ancestor is not binder:
+            ancestor = parents.get(ancestor)
+        if binder is None or ancestor is binder:
+            self.early.add(node)
+
+    def sees(self, name: cst.Name, start: "Scope") -> bool:
+        """Does a lookup of ``name`` from the scope ``start`` see this scope's bindings? A class's are seen only
+        from its own body, and only once bound there."""
+        return self.kind != "class" or (self is start and name not in self.early)
+
+    def descendants(self):
+        """This scope and every scope in it."""
+        todo = [self]
+        while todo:
+            scope = todo.pop()
+            yield scope
+            todo.extend(scope.children)
 
     def declaring(self, name: str) -> "Scope":
         """The scope a name declared ``global`` (the module) or ``nonlocal`` (the function around) here is of."""

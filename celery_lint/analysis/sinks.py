@@ -32,6 +32,9 @@ SIGNATURE_EXPRESSIONS = (celery_api.SIGNATURE | celery_api.SIGNATURE_CHAINABLE |
 BY_NAME_FUNCTIONS = celery_api.names(Role.SIGNATURE_CLASS, Role.SEND_BY_NAME) | {"maybe_signature"}
 _SIGNATURE_CLASSES = frozenset({"celery.Signature", "celery.signature", "celery.canvas.Signature",
                                  "celery.canvas.signature", "celery.subtask", "celery.canvas.subtask"})
+# ``group.from_dict(d)``: a canvas rebuilt from its mapping, as ``Signature.from_dict`` rebuilds any signature
+_FROM_DICT_CLASSES = _SIGNATURE_CLASSES | {f"celery{module}.{kind}" for module in ("", ".canvas")
+                                           for kind in ("chain", "group", "chord", "chunks", "xmap", "xstarmap")}
 _OLD_NAMES = {"subtask": "signature", "maybe_subtask": "maybe_signature"}  # celery/canvas.py's compat names
 SENDS = celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT
 RECEIVER_METHODS = SENDS | celery_api.SIGNATURE | celery_api.INLINE | celery_api.EAGER | {"AsyncResult"}
@@ -273,9 +276,9 @@ class Sinks:
             self.by_name_call(node, self.flow.result(node), UseKind.ENQUEUE)
             return
         if name == "signature" and (first_is_string(node) or _names_a_task_name(node) or self.app_signature(node, receiver)) \
-                or name == "from_dict" and (self.ref_of(receiver) or "") in _SIGNATURE_CLASSES \
+                or name == "from_dict" and (self.ref_of(receiver) or "") in _FROM_DICT_CLASSES \
                 or (self.ref_of(node.func) or "") in _SIGNATURE_CLASSES:  # (``t.name``, ``canvas.Signature(n)``)
-            self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
+            self.by_name_call(node, self.rebuilt_signature(node, name), UseKind.SIGNATURE)
             return
         if name not in RECEIVER_METHODS:
             return
@@ -342,6 +345,14 @@ class Sinks:
                 self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
         elif (ref or "celery").startswith("celery"):  # not ``from inspect import signature``
             self.by_name_call(node, self.flow.signature(node), UseKind.SIGNATURE)
+
+    def rebuilt_signature(self, node: cst.Call, name: str) -> Outcome:
+        """What becomes of a signature made by name or from a mapping. A canvas rebuilt from a mapping may be (or
+        hold) a chord, which reads its header's results (any task's), whatever is done with it."""
+        outcome = self.flow.signature(node)
+        rebuilt = Outcome(ESCAPES, "a canvas rebuilt from a mapping: it may be or hold a chord, which reads its "
+                          "header's results", self.line_of(node))
+        return rebuilt if name == "from_dict" and rebuilt.stronger_than(outcome) else outcome
 
     def by_name_call(self, node: cst.Call, outcome: Outcome, kind: UseKind) -> None:
         first = node.args[0].value if node.args and node.args[0].keyword is None else None

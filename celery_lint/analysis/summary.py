@@ -231,6 +231,7 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
             if handler is not None:
                 handler(node)
         self.functions_given()
+        self.readers_as_values()
         self.children_read()
         self.settle_instance_attrs()
         # The walk, the flow and this object refer to each other (bound methods, scope trees): undone here,
@@ -397,8 +398,10 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
         self.errback(node, name)
         self.canvas_of_unseen_members(node, name)
         self.method_caller(node, name)
+        self.callee_chosen(func)
         if isinstance(func, cst.Attribute):
-            self.method_call(node, func.value, name)
+            for receiver in _branches(func.value):  # ``(self.task or render).delay()``: a call on either
+                self.method_call(node, receiver, name)
         elif isinstance(func, cst.Name):
             self.function_call(node, func)
         elif is_getattr(func):
@@ -406,10 +409,11 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "task":
             self.registration(node, func)
             return  # the registered function is not handed on as a value
-        if self.testing and (name in MOCK_CALLS or (name or "").startswith("assert_") or _replaces_a_method(node, name)):
-            return  # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``
-        if name == "super" and isinstance(func, cst.Name):
-            return  # ``super(MyTask, self)``: the class names itself, it is not handed on
+        if self.testing and (name in MOCK_CALLS or (name or "").startswith("assert_") or _replaces_a_method(node, name)) \
+                or name == "super" and isinstance(func, cst.Name):
+            # a test configuring or checking a mock: ``patch(..., wraps=t.delay)``, ``assert_called_with(t)``;
+            # ``super(MyTask, self)``: the class names itself, it is not handed on
+            return
         # (a callback runs, a base class is built on, and getattr's module is looked into: none is handed on)
         for arg in node.args[1:] if is_getattr(node) else node.args:
             beat = self.bare_beat_entry(node, name, arg)
@@ -424,6 +428,12 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
                 # (the slicer keeps such statements by the first parameter's name, ``slicing.SELF_HANDED``).
                 self.running_task(Running.PROGRESS, f"the task itself handed to {name or 'a call'}()", arg.value,
                                   arg.value.value)
+
+    def callee_chosen(self, func: cst.BaseExpression) -> None:
+        """``(a.delay if x else b.delay)(1)``, ``(custom or start)(1)``: each branch is called here."""
+        if isinstance(func, (cst.IfExp, cst.BooleanOperation)):
+            self.value_use(func, objects=False)  # a bound ``.delay`` is followed from here: called, it enqueues
+            self.alias_mention(func)  # a function, as ``f = a if x else b`` then ``f(1)``
 
     def renamed_call_of_interest(self, node: cst.Call) -> bool:
         """``from proj.helpers import start as s`` then ``s(1)``: a call of ``start`` (an import at module level)."""
@@ -463,3 +473,10 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
         self.summary.calls.append(call)
 
 
+def _branches(value: cst.BaseExpression) -> List[cst.BaseExpression]:
+    """The values ``value`` may be: each branch of ``a if x else b`` and ``a or b``, else itself."""
+    if isinstance(value, cst.IfExp):
+        return _branches(value.body) + _branches(value.orelse)
+    if isinstance(value, cst.BooleanOperation):
+        return _branches(value.left) + _branches(value.right)
+    return [value]

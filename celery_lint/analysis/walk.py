@@ -93,10 +93,11 @@ class Walk:
                 if node_type in _DEFINITIONS:
                     stack.append((node, parent, scope, True))
             binder = _BINDERS.get(node_type)
+            scope.current = node  # (what ``bind`` records binding a class's name first)
             inner = binder(self, node, scope) if binder is not None else None
             if node_type is cst.Name:
                 scope_of[node] = scope
-                scope.mentions.setdefault(node.value, []).append(node)
+                scope.mentioned(node, parents)
                 continue
             children = []
             for name in _child_fields(node_type):
@@ -199,8 +200,7 @@ class Walk:
             if name.value in scope.globals:
                 scope = self.module
                 continue
-            visible = scope.kind != "class" or scope is start
-            if visible and name.value in scope.bindings:
+            if scope.sees(name, start) and name.value in scope.bindings:
                 targets = set(scope.bindings[name.value])
                 if len(targets) != 1:
                     return None
@@ -220,7 +220,7 @@ class Walk:
         while scope is not None:
             if name.value in scope.globals:
                 return self.module
-            if (scope.kind != "class" or scope is start) and name.value in scope.bindings:
+            if scope.sees(name, start) and name.value in scope.bindings:
                 return scope
             scope = scope.parent
         return None

@@ -304,8 +304,10 @@ def names_of_interest(project: Project) -> List[str]:
     names = set()
     for task in project.tasks:
         names.add(task.short_name)
+    helpers = _helper_keys(project)
     for summary in project.summaries:
         names.update(_task_aliases(project, summary))
+        names.update(_helper_aliases(project, summary, helpers))
         for alias in summary.aliases:
             decorator = Decorator(f"{summary.module}.{alias.name}", False, {}, False, 0, 0)
             if project.symbols.task_decorator(decorator) is not None:
@@ -351,6 +353,21 @@ def _looked_up_modules(project: Project) -> Set[str]:
                  for use in summary.uses if use.outcome.via}
     return {summary.module for summary in project.summaries if project.tasks_in_module(summary.module)
             or not returning.isdisjoint(functions_of_module(project.symbols, summary.module))}
+
+
+def _helper_keys(project: Project) -> Set[tuple]:
+    """The functions whose every call matters (``own_names.helper_names``), as (module, qualname)."""
+    vias = [use.outcome.via for summary in project.summaries for use in summary.uses if use.outcome.via]
+    vias += [use.via_param.function for summary in project.summaries for use in summary.uses if use.via_param]
+    vias += [call.outcome.via for summary in project.summaries for call in summary.calls if call.outcome.via]
+    return {key for key in map(project.symbols.function_key, vias) if key is not None}
+
+
+def _helper_aliases(project: Project, summary: ModuleSummary, helpers: Set[tuple]) -> Set[str]:
+    """Names a module binds such a function to by import, under a name of its own (``from proj.service import start
+    as launch``): a module importing ``launch`` from it calls the function without naming it."""
+    return {name for name, ref in summary.imports.items() if not name.startswith("*")
+            and name != ref.rpartition(".")[2] and project.symbols.function_key(ref) in helpers}
 
 
 def _task_aliases(project: Project, summary: ModuleSummary) -> Set[str]:
