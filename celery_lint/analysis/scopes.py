@@ -40,11 +40,8 @@ class Scope:
         if scope.kind == "class":
             scope.first_bound.setdefault(name, self.current)
 
-    def mentioned(self, node: cst.Name, parents: Dict) -> None:
-        """Record a mention of ``node`` here (in a class: whether the class had bound the name before)."""
-        self.mentions.setdefault(node.value, []).append(node)
-        if self.kind != "class":
-            return
+    def class_mention(self, node: cst.Name, parents: Dict) -> None:
+        """A mention of ``node`` in this class's body: had the class bound the name before?"""
         binder = self.first_bound.get(node.value)
         if isinstance(binder, (cst.FunctionDef, cst.ClassDef)) and binder.name is node:
             return  # the definition's own name

@@ -85,8 +85,7 @@ class Walk:
             if leaving:
                 events.append(("leave", node))
                 continue
-            if parent is not None:
-                parents[node] = parent
+            parents[node] = parent  # (the module's is None, as for a node never seen)
             node_type = type(node)
             if node_type in interesting:
                 events.append(("enter", node))
@@ -97,7 +96,9 @@ class Walk:
             inner = binder(self, node, scope) if binder is not None else None
             if node_type is cst.Name:
                 scope_of[node] = scope
-                scope.mentioned(node, parents)
+                scope.mentions.setdefault(node.value, []).append(node)
+                if scope.kind == "class":
+                    scope.class_mention(node, parents)
                 continue
             children = []
             for name in _child_fields(node_type):
