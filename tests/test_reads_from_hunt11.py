@@ -163,3 +163,15 @@ def test_a_helper_returning_a_result_re_exported_under_another_name(project, pac
     files[f"{package}/{helpers}.py"] = "from proj.service import start as launch  # noqa: F401\n"
     files[f"{package}/views.py"] = f"from {package}.{helpers} import launch\n\n\ndef view():\n    return launch(1).get()\n"
     assert verdicts(project(files))["render"] == "read"
+
+
+def test_a_mapping_naming_a_task_by_its_registered_name_in_a_file_with_no_celery_word(project):
+    """``{"task": "documents.pdf_job", ...}`` names the task by the name it is registered under, which no round
+    searches for: the fast path reads such a file as one holding a Celery token (it said unread where the plain path
+    said maybe)."""
+    tasks = TASKS.replace("@app.task\ndef render", "@app.task(name='documents.pdf_job')\ndef render")
+    files = {"proj/tasks.py": tasks, "proj/jobs.py": "HEADER = [{'task': 'documents.pdf_job', 'args': [1]}]\n",
+             "proj/views.py": "from proj.tasks import audit, render\n" + FIRE}
+    assert verdicts(project(files)) == {"render": "maybe", "audit": "unread"}
+    files["proj/jobs.py"] = "NIGHTLY = {'task': 'documents.pdf_job', 'schedule': 60.0}\n"  # a beat entry: never read
+    assert verdicts(project(files)) == {"render": "unread", "audit": "unread"}

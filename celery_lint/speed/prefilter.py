@@ -81,8 +81,20 @@ def mentions_token(lowered: bytes) -> bool:
 
 
 def mentions_celery(source: bytes) -> bool:
-    """Phase one: a Celery token, or a run-time lookup of an object imported at run time (any task)."""
-    return mentions_token(source.lower()) or looks_up_any_task(source)
+    """Phase one: a Celery token, a run-time lookup of an object imported at run time (any task), or a mapping
+    naming a task (``task_key_starts``)."""
+    return mentions_token(source.lower()) or looks_up_any_task(source) or bool(task_key_starts(source))
+
+
+# ``{"task": "pdf.render", "args": [1]}``: a signature written as a mapping (or a beat entry) names its task by the
+# name it is registered under, which the rounds cannot search for (not a word): such a key counts as a Celery token.
+TASK_KEY = re.compile(rb"""['"]task['"][ \t]*:""")
+
+
+def task_key_starts(source: bytes) -> List[int]:
+    if b"'task'" not in source and b'"task"' not in source:
+        return []
+    return [match.start() for match in TASK_KEY.finditer(source)]
 
 
 _RUN_TIME_IMPORTS = tuple(sorted(name.encode() for name in celery_api.names(Role.RUN_TIME_IMPORT)))
@@ -97,7 +109,7 @@ def looks_up_any_task(source: bytes) -> bool:
 
 def celery_token_starts(source: bytes) -> List[int]:
     """Offsets at which a Celery token starts."""
-    return [match.start() for match in CELERY_TOKENS.finditer(source.lower())]
+    return [match.start() for match in CELERY_TOKENS.finditer(source.lower())] + task_key_starts(source)
 
 
 class Interest:
