@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from celery_lint.speed.modules_handed_on import bare_uses
+from celery_lint.speed.modules_handed_on import IMPORT_STATEMENT, bare_uses, import_statements
 
 TASKS = b"proj.tasks"
 
@@ -50,3 +50,20 @@ def test_a_module_named_without_its_folder_is_bound_by_the_folder_s_import():
     """``proj/tasks.py`` in a folder without ``__init__.py`` is the module ``tasks``; code imports it as
     ``proj.tasks``, which the analysis resolves to it."""
     assert lines_of(b"from proj import tasks\nrun(tasks)\n", (b"tasks",)) == {"tasks": [2]}
+
+
+@pytest.mark.parametrize("source", [
+    b"import a\nfrom b import c\n",
+    b"x = 1  # import y\nimport z\n",
+    b"from a import (b,  # import c (really)\n    d)\nimport e  # import f\n",
+    b"from a import \\\n    b, c\nimport d\n",
+    b's = """\nimport not_code\n"""\n',
+    b"if x: import a\n    import b\n",
+    b"from importlib import import_module\nimport_module('x')\n",
+    b"from a import (b,\n",  # unclosed: the rest of the file
+    b"\r\nimport a\r\nfrom b import c\r\n",
+])
+def test_import_statements_are_the_statement_pattern_s_matches(source):
+    """``import_statements`` only looks where the word ``import`` is: the same matches as the pattern tried at every
+    line start."""
+    assert [m.span() for m in import_statements(source)] == [m.span() for m in IMPORT_STATEMENT.finditer(source)]
