@@ -175,3 +175,29 @@ def test_a_mapping_naming_a_task_by_its_registered_name_in_a_file_with_no_celery
     assert verdicts(project(files)) == {"render": "maybe", "audit": "unread"}
     files["proj/jobs.py"] = "NIGHTLY = {'task': 'documents.pdf_job', 'schedule': 60.0}\n"  # a beat entry: never read
     assert verdicts(project(files)) == {"render": "unread", "audit": "unread"}
+
+
+@pytest.mark.parametrize("body, render", [
+    ("OPTIONS = {'queue': 'reports', 'ignore_result': False}\n\n\ndef go():\n    render.apply_async((1,), **OPTIONS)\n",
+     "maybe"),
+    ("def go():\n    opts = {'ignore_result': False}\n    render.apply_async((1,), **opts)\n", "maybe"),
+    ("def go(keep):\n    render.apply_async((1,), **{'ignore_result': keep})\n", "maybe"),
+    ("OPTIONS = {'queue': 'reports'}\n\n\ndef go():\n    render.apply_async((1,), **OPTIONS)\n", "unread"),
+])
+def test_ignore_result_false_given_in_a_spread_dict(project, body, render):
+    """``ignore_result=False`` at a call asks for the result to be stored (on Celery 5.1-5.6.2 the task's flag wins
+    over it, so adding ``ignore_result=True`` would stop that): given in a dict spread in, as given literally."""
+    assert verdicts(project(files_with(body)))["render"] == render
+
+
+@pytest.mark.parametrize("body, render", [
+    ("from django.utils.module_loading import import_string\n\n\n"
+     "def go():\n    return import_string('proj.service.start')(1).get()\n", "read"),
+    ("from pkgutil import resolve_name\n\n\ndef go():\n    return resolve_name('proj.service:start')(1).get()\n", "read"),
+    ("from django.utils.module_loading import import_string\n\n\n"
+     "def go():\n    import_string('proj.service.start')(1)\n", "unread"),
+])
+def test_a_helper_imported_at_run_time_by_a_literal_path(project, body, render):
+    """A call of what ``import_string("proj.service.start")`` gives is a call of ``start``, whose value is render's
+    result."""
+    assert verdicts(project(files_with(body)))["render"] == render

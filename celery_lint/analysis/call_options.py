@@ -9,7 +9,7 @@ from typing import Callable, Dict, List, Optional
 
 import libcst as cst
 
-from ..types import OutcomeKind
+from ..types import DYNAMIC, IGNORE_AT_RUN_TIME, OutcomeKind
 from .env_values import literal
 from .facts import Outcome
 
@@ -91,3 +91,19 @@ def chosen_id(call: cst.Call, outcome: Outcome, mentions: Callable, parents: Dic
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
+
+
+def ignore_given(call: cst.Call, mentions: Callable, parents: Dict, module_tables: Dict[str, list]):
+    """A call's ``ignore_result=``: its literal value, IGNORE_AT_RUN_TIME for an expression; also given in a dict
+    spread in whose keys can be read (``opts = {...}`` in this function, ``**OPTIONS`` a module-level literal);
+    DYNAMIC where a spread dict's keys cannot be read; None where it is not given."""
+    given = options_given(call, mentions, parents)
+    for arg in call.args:
+        if arg.star == "**" and isinstance(arg.value, cst.Name) and mentions(arg.value) is None:
+            for table in module_tables.get(arg.value.value, ()):
+                given.update((key, element.value) for element in getattr(table, "elements", ())
+                             if isinstance(element, cst.DictElement) for key in [literal(element.key)] if isinstance(key, str))
+    if "ignore_result" in given:
+        value = literal(given["ignore_result"])  # (``ignore_result=KEEP``: it may be False)
+        return value if isinstance(value, bool) else IGNORE_AT_RUN_TIME
+    return DYNAMIC if any(arg.star == "**" for arg in call.args) else None

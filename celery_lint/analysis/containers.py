@@ -371,6 +371,8 @@ class PossibleValues(Given):
             self._module_assignments = {name: values for name, values in assignments.items() if len(values) == 1}
         return self._module_assignments
 
+    module_tables = _module_level  # (asked from elsewhere: ``call_options.ignore_given``)
+
     @staticmethod
     def _union(parts: List[Optional[List[cst.BaseExpression]]]) -> Optional[List[cst.BaseExpression]]:
         if not parts or any(part is None for part in parts):

@@ -60,6 +60,17 @@ def imported_module(node: cst.CSTNode) -> Optional[str]:
     return path if isinstance(fromlist, (cst.List, cst.Tuple)) else None
 
 
+def imported_by_path(func: cst.BaseExpression) -> Optional[str]:
+    """``import_string("proj.service.start")``, ``resolve_name("proj.service:start")``: the object a run-time import
+    names by a literal path (a call of it calls that object), or None."""
+    if not (isinstance(func, cst.Call) and call_name(func) in celery_api.RUN_TIME_IMPORTS
+            and call_name(func) not in MODULE_IMPORTS):
+        return None
+    path = first_literal(func)
+    path = path.replace(":", ".") if isinstance(path, str) else ""
+    return path if path and all(part.isidentifier() for part in path.split(".")) else None
+
+
 def imported_name(call: cst.Call, imports=OBJECT_IMPORTS) -> Optional[str]:
     """``import_string(f"{app.name}.urls.urlpatterns")``: the object's name, when the path ends in a literal one
     (an f-string's or a sum's last part); with ``imports=MODULE_IMPORTS``, ``import_module(app + ".signals")``:

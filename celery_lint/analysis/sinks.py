@@ -7,7 +7,7 @@ import libcst as cst
 
 from .. import celery_api
 from ..celery_api import Role
-from ..types import DYNAMIC, IGNORE_AT_RUN_TIME, OutcomeKind, UseKind
+from ..types import DYNAMIC, OutcomeKind, UseKind
 from .carriers import Reference
 from .children import children
 from .facts import FunctionInfo, Outcome, ReturnOf, Use
@@ -23,6 +23,7 @@ from .literals import (
     noqa_codes,
     registry_key,
 )
+from .call_options import ignore_given
 from .sites import enqueue_site
 from .walk import last_name
 
@@ -409,12 +410,9 @@ class Sinks:
 
     def call_ignore(self, call: cst.Call):
         """A call-site ``ignore_result=`` (apply_async, send_task, or ``.set()`` on the signature)."""
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == "ignore_result":
-                value = literal(arg.value)  # (``ignore_result=KEEP``: it may be False)
-                return value if isinstance(value, bool) else IGNORE_AT_RUN_TIME
-            if arg.star == "**":
-                return DYNAMIC
+        given = ignore_given(call, self.flow.mentions, self.parents, self.held.module_tables())
+        if given is not None:
+            return given
         parent = self.parents.get(self.parents.get(call))
         if isinstance(parent, cst.Call) and call_name(parent) == "set":
             return self.call_ignore(parent)

@@ -38,7 +38,7 @@ from .facts import (
 from .flow import ResultFlow, call_name
 from .guard import MAX_NESTING, call_with_deep_stack, too_deeply_nested
 from .instance_attrs import InstanceAttributes, unpacked
-from .literals import code_of, imported_module, is_getattr, literal
+from .literals import code_of, imported_by_path, imported_module, is_getattr, literal
 from .mentions import Mentions
 from .parsing import parse_module
 from .reads_by_id import ReadsById
@@ -443,11 +443,13 @@ class _Summarizer(Carriers, Sinks, Errbacks, InstanceAttributes, Definitions, Ta
     def record_call(self, node: cst.Call) -> None:
         """A call of a function this module can name (a helper that may return a result, a getattr dispatcher):
         its literal arguments, and what happens to its value."""
-        if self.record_calls_of is not None and call_name(node) not in self.record_calls_of \
+        imported = imported_by_path(node.func)  # ``import_string("proj.service.start")(1)``
+        name = imported.rpartition(".")[2] if imported else call_name(node)
+        if self.record_calls_of is not None and name not in self.record_calls_of \
                 and not self.renamed_call_of_interest(node):
             return
         # (``value_ref``: a name a star import brings, ``from .helpers import *`` then ``report(1)``)
-        ref = self.value_ref(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
+        ref = self.value_ref(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else imported
         if ref is None:
             return
         # Most calls are not of a helper returning a result: their way is placed by line only (placing a column
