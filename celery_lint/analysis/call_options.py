@@ -23,10 +23,14 @@ def options_given(call: cst.Call, mentions: Callable, parents: Dict) -> Dict[str
             given[arg.keyword.value] = arg.value
         if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "options"):
             for table in _dicts_held(arg.value, mentions, parents):
-                given.update((key, element.value) for element in table.elements
-                             if isinstance(element, cst.DictElement)
-                             for key in [literal(element.key)] if isinstance(key, str))
+                given.update(_literal_keys(table))
     return given
+
+
+def _literal_keys(table: cst.Dict) -> Dict[str, cst.BaseExpression]:
+    """A dict literal's values by their string keys."""
+    return {key: element.value for element in table.elements if isinstance(element, cst.DictElement)
+            for key in [literal(element.key)] if isinstance(key, str)}
 
 
 def _dicts_held(node: cst.BaseExpression, mentions: Callable, parents: Dict) -> List[cst.Dict]:
@@ -101,8 +105,7 @@ def ignore_given(call: cst.Call, mentions: Callable, parents: Dict, module_table
     for arg in call.args:
         if arg.star == "**" and isinstance(arg.value, cst.Name) and mentions(arg.value) is None:
             for table in module_tables.get(arg.value.value, ()):
-                given.update((key, element.value) for element in getattr(table, "elements", ())
-                             if isinstance(element, cst.DictElement) for key in [literal(element.key)] if isinstance(key, str))
+                given.update(_literal_keys(table) if isinstance(table, cst.Dict) else {})
     if "ignore_result" in given:
         value = literal(given["ignore_result"])  # (``ignore_result=KEEP``: it may be False)
         return value if isinstance(value, bool) else IGNORE_AT_RUN_TIME

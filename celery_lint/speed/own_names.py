@@ -10,25 +10,26 @@ one a later round would have made, and the rounds find nothing new to ask of thi
 """
 from __future__ import annotations
 
-from typing import Set
+from typing import List, Set
 
 from ..analysis.facts import ModuleSummary
 from ..analysis.reach import carried_names
 
 
-def helper_names(summary: ModuleSummary) -> Set[str]:
-    """Helpers whose every call matters: those returning a result, and getattr dispatchers (the tasks a literal
-    argument names)."""
-    names = set()
+def helper_refs(summary: ModuleSummary) -> List[str]:
+    """Helpers whose every call matters, as the summary names them: those returning a result, and getattr
+    dispatchers (the tasks a literal argument names)."""
+    refs = []
     for use in summary.uses:
-        if use.outcome.via:
-            names.add(use.outcome.via.rpartition(".")[2])
-        if use.via_param:
-            names.add(use.via_param.function.rpartition(".")[2])
-    for call in summary.calls:  # ``def go(x): return start(x)``: go's callers decide, as start's do
-        if call.outcome.via:
-            names.add(call.outcome.via.rpartition(".")[2])
-    return names
+        refs += [use.outcome.via] if use.outcome.via else []
+        refs += [use.via_param.function] if use.via_param else []
+    # ``def go(x): return start(x)``: go's callers decide, as start's do
+    return refs + [call.outcome.via for call in summary.calls if call.outcome.via]
+
+
+def helper_names(summary: ModuleSummary) -> Set[str]:
+    """The last names of ``helper_refs``."""
+    return {ref.rpartition(".")[2] for ref in helper_refs(summary)}
 
 
 def own_names(summary: ModuleSummary, followed) -> Set[str]:

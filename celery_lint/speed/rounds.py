@@ -27,7 +27,7 @@ from ..types import UseKind
 from .cache import Cache, Entry
 from .defining_modules import modules_to_read
 from .modules_handed_on import bare_uses
-from .own_names import helper_names
+from .own_names import helper_names, helper_refs
 from .parallel import Done, Summarizers, Work
 from .prefilter import LOOKED_UP, WORD, Interest, likely_task_names, looks_up_in, mentions_celery
 from .reuse import SliceRecord
@@ -356,11 +356,9 @@ def _looked_up_modules(project: Project) -> Set[str]:
 
 
 def _helper_keys(project: Project) -> Set[tuple]:
-    """The functions whose every call matters (``own_names.helper_names``), as (module, qualname)."""
-    vias = [use.outcome.via for summary in project.summaries for use in summary.uses if use.outcome.via]
-    vias += [use.via_param.function for summary in project.summaries for use in summary.uses if use.via_param]
-    vias += [call.outcome.via for summary in project.summaries for call in summary.calls if call.outcome.via]
-    return {key for key in map(project.symbols.function_key, vias) if key is not None}
+    """The functions whose every call matters (``own_names.helper_refs``), as (module, qualname)."""
+    refs = {ref for summary in project.summaries for ref in helper_refs(summary)}
+    return {key for key in map(project.symbols.function_key, refs) if key is not None}
 
 
 def _helper_aliases(project: Project, summary: ModuleSummary, helpers: Set[tuple]) -> Set[str]:
