@@ -93,6 +93,9 @@ def attribute(name: str, then: bytes = rb"\b") -> bytes:
     return rb"\.(?:\s|\\)*" + re.escape(name.encode()) + then
 
 
+QUOTE = rb"['\"]"  # a name written as a string: ``getattr(job, "delay")``
+
+
 IMPORTED = "only reachable through an import from celery, whose line holds the token 'celery'"
 THROUGH_A_SIGNATURE = "only called on a signature, which holds a signature token itself"
 DISCARDS = "a use that only ever discards a result: a file with no other token can hide a finding, never make one"
@@ -128,6 +131,7 @@ TERMS: Tuple[Term, ...] = (
          "read in the body of a class whose bases hold a task token",
          "from celery import Task\n\n\nclass Job(Task):\n    x = 1\n    abstract = True  # <-\n"),
     Term(Role.ENQUEUE, ("delay",), attribute("delay"), example=TASK + "    job.delay(y)  # <-\n"),
+    Term(Role.ENQUEUE, ("delay",), QUOTE + b"delay" + QUOTE, example=TASK + "    getattr(job, 'delay')(y)  # <-\n"),
     Term(Role.ENQUEUE, ("apply_async",), word("apply_async"), example=TASK + "    job.apply_async((y,))  # <-\n"),
     # Each name in full: ``_on_commit`` alone would take every model with a ``push_on_commit`` field.
     Term(Role.ENQUEUE_ON_COMMIT, ("delay_on_commit",), word("delay_on_commit"),

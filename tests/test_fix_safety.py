@@ -240,6 +240,18 @@ def test_adding_to_an_empty_call_keeps_its_layout(tmp_path, decorator, expected)
     assert fixed_source(tmp_path, HEAD + decorator + BODY) == HEAD + expected + BODY
 
 
+@pytest.mark.parametrize("decorator,expected", [  # hunt12b: the comment lines before ``)`` were dropped
+    ("@app.task(\n    bind=True,\n    # retried by the scheduler\n)\n",
+     "@app.task(\n    bind=True,\n    # retried by the scheduler\n    ignore_result=True,\n)\n"),
+    ("@app.task(\n    bind=True,\n    max_retries=3\n    # see ops/retries.md\n)\n",
+     "@app.task(\n    bind=True,\n    max_retries=3,\n    # see ops/retries.md\n    ignore_result=True\n)\n"),
+    ("@app.task(\n    bind=True  # the task itself\n    # and a note\n)\n",
+     "@app.task(\n    bind=True,  # the task itself\n    # and a note\n    ignore_result=True\n)\n"),
+])
+def test_adding_after_the_last_argument_keeps_the_comment_lines_below_it(tmp_path, decorator, expected):
+    assert fixed_source(tmp_path, HEAD + decorator + BODY) == HEAD + expected + BODY
+
+
 def test_a_nested_decorator_is_fixed_in_the_indentation_of_its_block(tmp_path):
     tasks = HEAD + "class Jobs:\n    @staticmethod\n    @app.task(\n    )\n    def ping():\n        return None\n"
     views = "from shop.tasks import Jobs\n\n\ndef view():\n    Jobs.ping.delay()\n"

@@ -35,6 +35,12 @@ def walk_nodes(nodes) -> List[cst.CSTNode]:
 _SCOPES = with_subclasses((cst.FunctionDef, cst.ClassDef, cst.Lambda))  # (``type() in``: see with_subclasses)
 
 
+# Every node ``module_bindings`` finds a name in: checked by ``type() in`` first where most nodes bind nothing, as
+# LibCST's classes make each ``isinstance`` that fails a slow one.
+MODULE_BINDERS = with_subclasses((cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor,
+                                  cst.NamedExpr, cst.AsName, cst.ImportAlias, cst.Global, cst.Nonlocal))
+
+
 def module_bindings(node: cst.CSTNode) -> List[str]:
     """Names a statement at module level binds (an import, an assignment, a loop...): any that is also a
     function's name means that name may be something else."""
@@ -99,12 +105,18 @@ def bound_several(module: cst.Module, names: List[str], module_name: str, parent
     wanted = set(names)
     found: Dict[str, List[Optional[str]]] = {name: [] for name in names}
     nodes = walk_nodes(module.body)
-    stars = any(isinstance(node, cst.ImportStar) for node in nodes)
-    for node in list(nodes) + [n for n in parents if isinstance(n, cst.Global)]:
+    stars = any(type(node) is cst.ImportStar for node in nodes)
+    binders = [node for node in nodes if type(node) in _BINDERS] + [n for n in parents if type(n) is cst.Global]
+    for node in binders:
         for name in wanted.intersection(_names_bound_by(node)):
             found[name].extend(_given(node, name, module_name, parents, ref_of, import_target))
     return {name: values for name, values in found.items()
             if values and len(values) <= MAX_BINDINGS and not stars}
+
+
+# Every node ``_names_bound_by`` finds a name in (as MODULE_BINDERS)
+_BINDERS = MODULE_BINDERS | with_subclasses((cst.FunctionDef, cst.ClassDef, cst.MatchAs, cst.MatchStar,
+                                             cst.MatchMapping, cst.With))
 
 
 def _names_bound_by(node: cst.CSTNode) -> List[str]:

@@ -49,9 +49,7 @@ def spread_unread(call: cst.Call, mentions: Callable, parents: Dict) -> Optional
     """The first ``**x`` (or ``options=x``) of ``call`` whose keys cannot all be read: ``x`` not a dict literal, nor a
     local only ever bound to dict literals and spread (a parameter, ``dict(...)``, a dict filled by ``x[k] = v`` or
     ``x.update(...)``, a helper's return); None when every one can."""
-    func = call.func
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Name) \
-            and func.value.func.value == "super":
+    if _through_super(call):
         return None  # a Task class's ``apply_async`` override handing its caller's options on: read where it is called
     for arg in call.args:
         spread = arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "options")
@@ -83,7 +81,7 @@ def chosen_id(call: cst.Call, outcome: Outcome, mentions: Callable, parents: Dic
     the send, as good as taking ``.id`` from the result (a project that reads results by id may read this one); also
     where options come from a dict whose keys cannot all be read (``spread_unread``)."""
     unread = spread_unread(call, mentions, parents)
-    if "task_id" in options_given(call, mentions, parents):
+    if "task_id" in options_given(call, mentions, parents) or _id_in_place(call):
         chosen = Outcome(OutcomeKind.ID_TAKEN, "its id is chosen by the caller (task_id=)", line_of(call))
     elif unread is not None:  # ``def schedule(**options): t.apply_async(**options)``, ``dict(task_id=x)``
         chosen = Outcome(OutcomeKind.ID_TAKEN, f"its options come from {_code(unread)}, which may choose its id "
@@ -91,6 +89,28 @@ def chosen_id(call: cst.Call, outcome: Outcome, mentions: Callable, parents: Dic
     else:
         return outcome
     return chosen if chosen.stronger_than(outcome) else outcome
+
+
+# The position of ``task_id`` among a send's parameters: ``apply_async(args, kwargs, task_id, ...)`` (as
+# ``apply_async_on_commit`` passes them on), ``send_task(name, args, kwargs, countdown, eta, task_id, ...)``.
+_ID_POSITION = {"apply_async": 2, "apply_async_on_commit": 2, "send_task": 5}
+
+
+def _id_in_place(call: cst.Call) -> bool:
+    """Is the id given in its place, or may it be (``*args`` spread into the call)?"""
+    func = call.func
+    position = _ID_POSITION.get(func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None))
+    if position is None or _through_super(call):
+        return False
+    positional = [arg for arg in call.args if arg.keyword is None and arg.star != "**"]
+    return len(positional) > position or any(arg.star == "*" for arg in positional)
+
+
+def _through_super(call: cst.Call) -> bool:
+    """``super().apply_async(*args, **kwargs)``: a Task class's override handing its caller's arguments on."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) \
+        and isinstance(func.value.func, cst.Name) and func.value.func.value == "super"
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -88,20 +88,41 @@ class CanvasFlow:
     def _signature_called(self, node, parent: cst.Call, seen) -> Optional[Outcome]:
         if parent.func is not node:
             return None
-        if is_pipe(node) or call_named(node, celery_api.CANVAS) or self._holds_a_canvas(node):
-            return self.result(parent, seen)  # calling a canvas sends it, like apply_async()
-        return Outcome(DISCARDED, "signature called in-process", self.line_of(node))
+        if self._one_task_signature(node, set()):
+            return Outcome(DISCARDED, "signature called in-process", self.line_of(node))
+        return self.result(parent, seen)  # calling a canvas sends it, like apply_async()
 
-    def _holds_a_canvas(self, node) -> bool:
-        """``g = group(...)`` (or ``a.s() | b.s()``) then ``g()``: a local bound to a canvas somewhere."""
-        if not isinstance(node, cst.Name):
+    def _one_task_signature(self, node, seen: Set[int]) -> bool:
+        """Is ``node`` certainly one task's signature (``t.s(1)``, ``t.si()`` with ``.set(...)`` and the like, or a
+        local bound only to such), whose call runs the task here? Anything else may be a canvas (``chain(...)``,
+        ``a | b``, ``c.set(queue=q)``, ``c.clone()``), which a call sends."""
+        if id(node) in seen:
             return False
-        for mention in self.mentions(node) or ():
-            target = self.parents.get(mention)
-            assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-            if isinstance(assign, cst.Assign) and (is_pipe(assign.value) or call_named(assign.value, celery_api.CANVAS)):
-                return True
+        seen.add(id(node))
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            attr = node.func.attr.value
+            if attr in celery_api.SIGNATURE_CHAINABLE and attr != "freeze":
+                return self._one_task_signature(node.func.value, seen)  # what it is called on, with options
+            return attr in celery_api.SIGNATURE
+        if isinstance(node, cst.Name):
+            values = self._bound_values(node)
+            return bool(values) and all(self._one_task_signature(value, seen) for value in values)
         return False
+
+    def _bound_values(self, name: cst.Name) -> Optional[list]:
+        """What the local ``name`` is assigned (``x = v``, ``x: T = v``); [] when any other form binds it."""
+        values = []
+        for mention in self.mentions(name) or ():
+            parent = self.parents.get(mention)
+            owner = self.parents.get(parent) if isinstance(parent, cst.AssignTarget) else parent
+            if isinstance(owner, cst.Assign) and parent.target is mention:
+                values.append(owner.value)
+            elif isinstance(owner, cst.AnnAssign) and owner.target is mention:
+                if owner.value is not None:
+                    values.append(owner.value)
+            elif _stored(mention, self.parents):
+                return []  # ``for x in ...``, ``x |= ...``, a parameter, ``(a, x) = ...``: not followed
+        return values
 
     def _signature_piped(self, node, parent, seen) -> Optional[Outcome]:
         """``a | b``: a chain link (a group in it is a chord's header: ``runs_before_a_task``)."""
@@ -167,9 +188,10 @@ class CanvasFlow:
         if isinstance(parent, cst.Attribute) and parent.attr.value in celery_api.SIGNATURE_CHAINABLE \
                 and call_named(self.parents.get(parent), celery_api.SIGNATURE_CHAINABLE):
             return self.runs_before_a_task(self.parents[parent], seen)  # ``group(...).set(queue=q) | t.s()``
-        if isinstance(parent, cst.Assign) and parent.value is node:  # ``header = group(...)``, piped later
-            return any(self.runs_before_a_task(mention, seen) for target in parent.targets
-                       if isinstance(target.target, cst.Name) for mention in self.mentions(target.target) or ()
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:  # ``header = group(...)``, piped later
+            targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+            return any(self.runs_before_a_task(mention, seen) for target in targets
+                       if isinstance(target, cst.Name) for mention in self.mentions(target) or ()
                        if not self.rebinds(mention))
         return False
 
@@ -237,3 +259,22 @@ _SIGNATURE_STEPS = (
     (cst.Expr, _never_sent),
     ((cst.Return, cst.Yield), _returned),
 )
+
+
+_UNPACKING = (cst.Tuple, cst.List, cst.Element, cst.StarredElement)
+# where a name written as (or inside) the target is stored, not loaded
+_TARGETS = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.AsName, cst.Del)
+_NAME_BINDERS = (cst.Param, cst.NameItem, cst.MatchAs, cst.MatchStar, cst.FunctionDef, cst.ClassDef, cst.ImportAlias)
+
+
+def _stored(name: cst.Name, parents) -> bool:
+    """Is this mention of a variable a store of any kind (unpacking, ``+=``, a loop, a parameter, ``global``...)?"""
+    node, parent = name, parents.get(name)
+    while isinstance(parent, _UNPACKING):
+        node, parent = parent, parents.get(parent)
+    if isinstance(parent, _NAME_BINDERS):
+        return True
+    if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Del):
+        return True
+    return isinstance(parent, _TARGETS) and getattr(parent, "target", getattr(parent, "name", None)) is node
+

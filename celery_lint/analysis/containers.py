@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Set, Union
 
 import libcst as cst
 
-from .bound_names import bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
+from .bound_names import MODULE_BINDERS, bound_by, imported, module_bindings, names_bound_otherwise, walk_nodes
 from .children import children, with_subclasses
 from .facts import ReturnOf
 from .given import Given
@@ -159,10 +159,10 @@ class PossibleValues(Given):
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                     bound.setdefault(statement.name.value, []).append(statement)
                 for node in walk_nodes(statement) if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else ():
-                    for name in module_bindings(node):
+                    for name in module_bindings(node) if type(node) in MODULE_BINDERS else ():
                         bound.setdefault(name, []).append(node)
             for node in self.parents:  # ``global ident`` in a function: it may rebind the name
-                for name in module_bindings(node) if isinstance(node, cst.Global) else ():
+                for name in module_bindings(node) if type(node) is cst.Global else ():
                     bound.setdefault(name, []).append(node)
             self._function_defs = {name: nodes[0] for name, nodes in bound.items() if len(nodes) == 1
                                    and isinstance(nodes[0], cst.FunctionDef) and not nodes[0].decorators}

@@ -18,12 +18,14 @@ from ..types import OutcomeKind
 from .facts import Outcome, Passed, Step
 from .call_options import chosen_id
 from .canvas import CanvasFlow, call_name, call_named
+from .walk import last_name
 
 DISCARDED, ID_TAKEN, ESCAPES, READ = OutcomeKind
 MAX_STEPS = 12  # the steps of a result's way kept: each carrier copies them, so a long chain stays linear
 
 
 _CHOSEN_ID_CALLS = {"apply_async"} | celery_api.names(Role.SEND_BY_NAME)  # the sends that take ``task_id=``
+_NO_OPTIONS = {"delay", "delay_on_commit"}  # their keywords are the task's own
 # What may be asked of a task object (a use of the task); anything else belongs to some other object.
 TASK_ATTRIBUTES = (celery_api.ENQUEUE | celery_api.ENQUEUE_ON_COMMIT | celery_api.SIGNATURE
                    | celery_api.SIGNATURE_CHAINABLE | celery_api.INLINE | celery_api.EAGER
@@ -138,7 +140,7 @@ class ResultFlow(CanvasFlow):
 
     def _result_argument(self, node, parent: cst.Arg, seen) -> Outcome:
         call = self.parents.get(parent)
-        if call_named(call, celery_api.LOGGING):
+        if _only_logs(call, self.ref_of):
             return Outcome(ID_TAKEN, "logged", self.line_of(node))
         name = call_name(call) if isinstance(call, cst.Call) else None
         return self.passed_to(call, parent, Outcome(ESCAPES, f"passed to {name or 'a call'}()", self.line_of(node)),
@@ -184,8 +186,10 @@ class ResultFlow(CanvasFlow):
 
     def _bound_passed(self, node, parent: cst.Arg, seen) -> Optional[Outcome]:
         call = self.parents.get(parent)
-        if _is_partial_of(call, parent):
-            return self.through(self.bound_method(call, seen), call, "a partial of it")  # ``partial(t.delay, x)``
+        if _is_partial_of(call, parent):  # ``partial(t.delay, x)``; ``partial(t.apply_async, task_id=x)`` chooses its id
+            outcome = self.through(self.bound_method(call, seen), call, "a partial of it")
+            return outcome if last_name(node) in _NO_OPTIONS else chosen_id(call, outcome, self.mentions, self.parents,
+                                                                           self.line_of)
         if call_named(call, celery_api.names(Role.ON_COMMIT)):
             return Outcome(DISCARDED, "sent from on_commit()", self.line_of(node))  # on_commit drops its value
         return self.passed_to(call, parent, Outcome(ESCAPES, "its .delay handed on as a value", self.line_of(node)),
@@ -354,6 +358,15 @@ def _fresh_container(value: cst.BaseExpression) -> bool:
         return True
     return isinstance(value, cst.Call) and isinstance(value.func, cst.Name) \
         and value.func.value in ("list", "set", "dict", "deque", "defaultdict", "OrderedDict")
+
+
+def _only_logs(call, ref_of) -> bool:
+    """``logger.info(r)``, ``print(r)``; not ``self.info(r)``, nor ``log(r)`` with ``log`` a function of the project
+    (defined or imported): those decide for themselves."""
+    func = call.func if call_named(call, celery_api.LOGGING) else None
+    if isinstance(func, cst.Attribute):
+        return not (isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"))
+    return func is not None and (ref_of(func) or "logging.").startswith("logging.")
 
 
 def _is_partial_of(call, arg: cst.Arg) -> bool:

@@ -94,6 +94,8 @@ def _map_compound(statement, node, out, spans: dict, decorators: dict) -> None:
         _map_block(orelse.body.body, ast_orelse, out, spans, decorators)
     if isinstance(statement, cst.Try) and kind_of(node) is ast.Try:
         for handler, ast_handler in zip(statement.handlers, node.handlers):
+            if ast_handler.lineno:  # ``except (A, B) as e:`` placed as a header of its own, not the whole ``try``
+                out[handler] = ast_handler.lineno
             if isinstance(handler.body, cst.IndentedBlock):
                 _map_block(handler.body.body, ast_handler.body, out, spans, decorators)
         if statement.finalbody is not None and isinstance(statement.finalbody.body, cst.IndentedBlock):

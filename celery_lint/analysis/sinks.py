@@ -23,7 +23,7 @@ from .literals import (
     noqa_codes,
     registry_key,
 )
-from .call_options import ignore_given
+from .call_options import chosen_id, ignore_given
 from .sites import enqueue_site
 from .walk import last_name
 
@@ -308,15 +308,18 @@ class Sinks:
         """``getattr(t, "delay")(...)``: as ``t.delay(...)``. ``getattr(t, method)(...)``, the method known at run
         time, may be an enqueue: counted where its value is read or kept, never where it is dropped (it may be
         ``apply``, run here: ``Project._link``)."""
-        if len(lookup.args) < 2 or not isinstance(lookup.args[0].value, (cst.Name, cst.Attribute)):
+        if len(lookup.args) < 2:
             return
         holder, attr = lookup.args[0].value, literal(lookup.args[1].value)
-        where = self.task_reference(holder) or self.carrier_reference(holder)
-        if not where or self.imported_at_run_time(holder):
+        if self.imported_at_run_time(holder):
             return  # ``getattr(import_module(path), name)(...)`` runs a task here: nothing is enqueued
         if isinstance(attr, str) and attr != DYNAMIC:
-            if attr in RECEIVER_METHODS:
+            if attr in RECEIVER_METHODS:  # whatever holds it (``job``, ``JOBS[k]``), as ``job.delay(...)`` is
                 self.method_call(node, holder, attr)
+            return
+        where = self.task_reference(holder) or self.carrier_reference(holder) \
+            if isinstance(holder, (cst.Name, cst.Attribute)) else None
+        if not where:
             return
         outcome = self.flow.result(node)
         if where.target is not None:  # (``getattr(self, handler)(e)``: no)
@@ -392,8 +395,9 @@ class Sinks:
 
     def enqueued(self, node: cst.Call, name: str) -> Outcome:
         """Where the result of an enqueue goes; ``.delay_on_commit()`` returns None, so nothing can read it."""
-        if name in celery_api.ENQUEUE_ON_COMMIT:
-            return Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
+        if name in celery_api.ENQUEUE_ON_COMMIT:  # (its options reach apply_async: an id may be chosen there)
+            dropped = Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
+            return chosen_id(node, dropped, self.flow.mentions, self.parents, self.line_of)
         return self.flow.result(node)
 
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):

@@ -2,7 +2,7 @@
 black's magic trailing comma): what the decorator fixes (``edits``) and the call fixes (``call_edits``) share."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -34,16 +34,17 @@ def append_keyword(call: cst.Call, value: cst.BaseExpression):
     if template is None:  # everything on one line: ``f(a, b)`` -> ``f(a, b, ignore_result=True)``
         args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         return [*args, new.with_changes(comma=last.comma)]
-    # One argument per line. The last argument keeps its own end-of-line comment; the new one gets the
-    # line break (and indentation) that used to close the call.
+    # One argument per line. The last argument keeps its own end-of-line comment, and the comment lines below
+    # it; the new one gets the line break (and indentation) that used to close the call.
     if isinstance(last.comma, cst.Comma):  # black's magic trailing comma
         closing = last.comma.whitespace_after
         mine = cst.Comma(whitespace_before=last.comma.whitespace_before,
-                         whitespace_after=_with_first_line(template, _first_line(closing)))
+                         whitespace_after=_with_first_line(template, _first_line(closing), _comment_lines(closing)))
         args[-1] = last.with_changes(comma=mine)
         return [*args, new.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(closing, cst.TrailingWhitespace())))]
     closing = last.whitespace_after_arg
-    args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(template, _first_line(closing))),
+    args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=_with_first_line(template, _first_line(closing),
+                                                                                     _comment_lines(closing))),
                                  whitespace_after_arg=cst.SimpleWhitespace(""))
     return [*args, new.with_changes(whitespace_after_arg=_with_first_line(closing, cst.TrailingWhitespace()))]
 
@@ -56,10 +57,15 @@ def _first_line(whitespace) -> cst.TrailingWhitespace:
     return whitespace.first_line if isinstance(whitespace, cst.ParenthesizedWhitespace) else cst.TrailingWhitespace()
 
 
-def _with_first_line(whitespace, first_line: cst.TrailingWhitespace):
+def _comment_lines(whitespace) -> list:
+    """The lines (comments, blank lines) between an argument and the closing parenthesis: ``bind=True,\n  # why\n)``."""
+    return list(whitespace.empty_lines) if isinstance(whitespace, cst.ParenthesizedWhitespace) else []
+
+
+def _with_first_line(whitespace, first_line: cst.TrailingWhitespace, empty_lines: Sequence[cst.EmptyLine] = ()):
     if not isinstance(whitespace, cst.ParenthesizedWhitespace):
         return whitespace
-    return whitespace.with_changes(first_line=first_line, empty_lines=[])
+    return whitespace.with_changes(first_line=first_line, empty_lines=list(empty_lines))
 
 
 def _equal_style(args) -> cst.AssignEqual:

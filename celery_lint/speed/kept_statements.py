@@ -85,7 +85,7 @@ class _Builder:
         if handlers is not None:
             kept.handlers = []
             for handler in handlers:
-                holder = Kept(type(handler))
+                holder = Kept(type(handler), self.line(handler.lineno))  # its ``except`` line: see ``placing``
                 holder.body = self.block(handler.body)
                 kept.handlers.append(holder)
         return kept, after

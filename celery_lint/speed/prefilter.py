@@ -10,18 +10,20 @@ hide a finding, never create one. Matched case-insensitively, as the lowered pat
 from __future__ import annotations
 
 import bisect
+import codecs
 from ast import PyCF_ONLY_AST
 import hashlib
 import re
 from collections import defaultdict
-from typing import Iterable, List
+from typing import Dict, Iterable, List, Tuple
 
 from .. import celery_api
 from ..analysis.statements import without_type_parameters
 from ..celery_api import Role
 from .modules_handed_on import bare_uses, import_statements
 
-WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# An identifier: a non-ASCII one (``résultat``, PEP 3131) is one word of its UTF-8 bytes, as its name encodes
+WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
 _ATTRIBUTE_PREFIX = celery_api.attribute("")[:-2]  # ``\.(?:\s|\\)*``: the tokens written after a dot
 
 
@@ -58,7 +60,7 @@ def _screen(tokens) -> tuple:
     for token in tokens:
         if token in after_dot:
             continue
-        text = re.sub(rb"\\([(\[])", rb"\1", token.replace(rb"\b", b""))
+        text = re.sub(rb"\\([(\[])", rb"\1", token.replace(rb"\b", b"").replace(celery_api.QUOTE, b""))
         if not re.fullmatch(rb"[a-z0-9_(\[]+", text):
             return None
         texts.add(text)
@@ -139,6 +141,16 @@ class Interest:
         digest = hashlib.sha1(b" ".join(sorted(self.names)) + b" () " + b" ".join(sorted(returning))
                               + b" getattr " + b" ".join(sorted(self.lookups))).hexdigest()
         self.key = "celery" if not self.words and not self.lookups else f"celery+{digest}"
+        self._since: Dict[frozenset, Tuple[frozenset, frozenset]] = {}
+
+    def since(self, unreached: frozenset) -> Tuple[frozenset, frozenset]:
+        """(names, lookups) of this interest that are not among ``unreached`` (an earlier interest's ``reach_keys``).
+        Every file a round found unreachable asks with the same set: each answer is made once, not once a file."""
+        found = self._since.get(unreached)
+        if found is None:
+            lookups = frozenset(module for module in self.lookups if LOOKED_UP.encode() + module not in unreached)
+            found = self._since[unreached] = (self.names - unreached, lookups)
+        return found
 
     def plus(self, names: Iterable[str]) -> "Interest":
         """These names and ``names``."""
@@ -306,3 +318,19 @@ def _plain_text(source: bytes):
         return source.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)  # PEP 263
+
+
+def other_encoding(source: bytes) -> bool:
+    """Non-ASCII text in a file that declares an encoding other than UTF-8 (``# -*- coding: latin-1 -*-``): its
+    identifiers' bytes are not the UTF-8 of their names, which ``WORD``s are compared with."""
+    found = _CODING.search(b"\n".join(source.split(b"\n", 2)[:2]))
+    if found is None or source.isascii():
+        return False
+    try:
+        return codecs.lookup(found.group(1).decode("ascii")).name != "utf-8"
+    except LookupError:
+        return True
+

@@ -269,9 +269,9 @@ def _reaches(source: bytes, interest: Interest, unreached: Optional[frozenset]) 
     unreachable (``unreached``) is asked about, and each kind of name only where the file may hold it at all."""
     if unreached is None:
         return interest.referenced_in(source) or _replaces_returning(source, interest.returning)
-    if may_mention(source, interest.names - unreached) and interest.referenced_in(source):
+    new_names, new_lookups = interest.since(unreached)
+    if may_mention(source, new_names) and interest.referenced_in(source):
         return True
-    new_lookups = _new_lookups(interest, unreached)
     if new_lookups and b"getattr" in source and any(module.rpartition(b".")[2] in source for module in new_lookups) \
             and looks_up_in(source, frozenset(WORD.findall(source)), new_lookups):
         return True

@@ -37,7 +37,7 @@ from .bindings import FUNCTIONS, SCOPES, bindings, blocks, sets_class_attr
 from .headers import bound_task_self, receives_ids
 from .kept_statements import kept_statements
 from .modules_handed_on import bare_uses
-from .prefilter import WORD, celery_token_starts
+from .prefilter import WORD, celery_token_starts, other_encoding
 
 # ``handler = import_string(setting)`` or ``getattr(tasks, name)`` may hold any task: never cut. Module-level
 # imports are kept too (names resolve through them); inside a function an import binds a local name, so
@@ -87,9 +87,9 @@ class _Cut(NamedTuple):
 
 def slice_source(source: bytes, keep) -> Sliced:
     """Keep what ``keep`` (an ``Interest``) matches, the imports, and what the cuts above cannot rule out."""
-    tree = parse_statements(source)
-    if tree is None:
-        return Sliced(source, [], None)  # syntax this Python cannot read: LibCST gets the whole file
+    tree = parse_statements(source) if not other_encoding(source) else None
+    if tree is None:  # syntax this Python cannot read, or identifiers whose bytes are not their UTF-8 names
+        return Sliced(source, [], None)  # LibCST gets the whole file
     lines = source.splitlines(keepends=True)
     spans = []
     for statement in tree.body:
@@ -463,13 +463,16 @@ def _apply(lines: List[bytes], cuts: List[_Cut]) -> Sliced:
             continue
         elif number > 2:
             text = line.strip()
-            # A comment-like line may sit inside a multi-line string: dropping it changes only the text,
-            # unless it holds the closing quotes, so a line with a quote stays.
-            if not text or (text.startswith(b"#") and b"'" not in text and b'"' not in text):
+            # A comment-like line may sit inside a multi-line string: dropping it changes only the text, unless it
+            # holds the closing quotes or an f-string's field (``# Total: {r.get()}``), so such a line stays.
+            if not text or (text.startswith(b"#") and not _QUOTE_OR_FIELD.intersection(text)):
                 continue
         kept_lines.append(line)
         numbers.append(number)
     return Sliced(b"".join(kept_lines), [[start, end] for start, end, _ in cuts], numbers)
+
+
+_QUOTE_OR_FIELD = frozenset(b"'\"{")
 
 
 def _line_end(line: bytes) -> bytes:
