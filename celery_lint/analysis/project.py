@@ -12,7 +12,7 @@ from .reach import (ClassAttributes, index_calls, link_running_tasks, passed_lit
                     tasks_built_on)
 from .returned import passed_on, returned_names
 from .settings import Settings, project_settings
-from .symbols import Symbol, Symbols
+from .symbols import Symbol, Symbols, import_roots
 
 SENDS = (UseKind.ENQUEUE, UseKind.SIGNATURE)
 
@@ -26,7 +26,8 @@ class Project:
         """``modules``: the dotted name of every Python file of the project, summarised or not (a config module
         without any Celery word is never summarised, but ``config_from_object`` may load it)."""
         self.summaries = [s for s in summaries if s.error is None]
-        self.symbols = Symbols(self.summaries, frozenset(task_decorators))
+        modules = frozenset(modules)
+        self.symbols = Symbols(self.summaries, frozenset(task_decorators), import_roots(modules))
         found = TaskFinder(self.summaries, self.symbols)
         self.tasks: List[Task] = found.tasks
         self._task_by_symbol: Dict[Tuple[str, str], Task] = found.by_symbol
@@ -43,7 +44,7 @@ class Project:
             for use in summary.uses:
                 self._link(summary.path, use)
         self._share_registered_names()
-        self.modules = frozenset(modules)
+        self.modules = modules
         self.settings: Settings = project_settings(self.summaries, self.symbols, self.modules)
         link_running_tasks(self)
         self._link_errbacks()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, NamedTuple, Optional, Sequence
+from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence
 
 from .. import celery_api
 from ..types import Kind
@@ -68,12 +68,16 @@ class HandFix(str):
 class Symbols:
     """Name resolution across the project's modules (one module per dotted name: the first path wins)."""
 
-    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: FrozenSet[str] = frozenset()):
+    def __init__(self, summaries: Sequence[ModuleSummary], task_decorators: FrozenSet[str] = frozenset(),
+                 import_roots: FrozenSet[str] = frozenset()):
+        """``import_roots``: packages whose directory is on ``sys.path`` too (see ``import_roots``)."""
         self.modules: Dict[str, ModuleSummary] = {}
         for summary in sorted(summaries, key=lambda s: s.path):
             self.modules.setdefault(_import_name(summary), summary)
         self._defs = {module: _definitions(summary) for module, summary in self.modules.items()}
         self.other_names = _namespace_names(self.modules)
+        for name, module in _names_from_roots(self.modules, import_roots).items():
+            self.other_names.setdefault(name, module)
         self._resolved: Dict[str, Resolved] = {}  # the summaries never change
         self.extra_decorators = task_decorators
 
@@ -314,6 +318,27 @@ def _namespace_names(modules: Dict[str, ModuleSummary]) -> Dict[str, str]:
                 name = ".".join([*above[i:], *parts])
                 if name not in modules:
                     others.setdefault(name, module)
+    return others
+
+
+def import_roots(modules: Iterable[str]) -> FrozenSet[str]:
+    """Packages whose directory holds ``manage.py``: Django runs from there, with that directory first on
+    ``sys.path``, so ``backend/orders/tasks.py`` is ``orders.tasks`` at run time even where a stray
+    ``backend/__init__.py`` makes it ``backend.orders.tasks`` here."""
+    return frozenset(module[:-len(".manage")] for module in modules if module.endswith(".manage"))
+
+
+_NEVER_SHORTENED = frozenset({"celery", "django", "kombu"})  # a module so named beside manage.py: not those
+
+
+def _names_from_roots(modules: Dict[str, ModuleSummary], roots: FrozenSet[str]) -> Dict[str, str]:
+    """The shorter name of each module under an import root (``import_roots``), unless a module has it itself."""
+    others: Dict[str, str] = {}
+    for root in sorted(roots):
+        for module in modules:
+            name = module[len(root) + 1:] if module.startswith(root + ".") else ""
+            if name and name not in modules and name.partition(".")[0] not in _NEVER_SHORTENED:
+                others.setdefault(name, module)
     return others
 
 
