@@ -89,8 +89,8 @@ def word(name: str) -> bytes:
 
 def attribute(name: str, then: bytes = rb"\b") -> bytes:
     """``.name``, allowing what Python allows between the dot and the name: spaces, line breaks in brackets,
-    backslash continuations."""
-    return rb"\.(?:\s|\\)*" + re.escape(name.encode()) + then
+    backslash continuations, a comment to the line's end (``x.  # why``, then ``delay()`` on the next line)."""
+    return rb"\.(?:\s|\\|#[^\n]*\n)*" + re.escape(name.encode()) + then
 
 
 QUOTE = rb"['\"]"  # a name written as a string: ``getattr(job, "delay")``

@@ -87,7 +87,9 @@ ID_CHOSEN = [
     ("def start():\n    tid = str(uuid4())\n    transaction.on_commit(functools.partial(app.send_task, 'proj.tasks.render', "
      "args=(1,), task_id=tid))\n    return tid\n", "maybe"),
     ("def start():\n    tid = str(uuid4())\n    render.apply_async((1,), None, tid)\n    return tid\n", "maybe"),
-    # no id chosen: the send after commit returns None, and nothing else reads
+    # no id chosen: the send after commit returns None, and nothing else reads (``delay_on_commit``'s keywords are
+    # the task's own)
+    ("def start():\n    render.delay_on_commit(1, task_id='not-an-option')\n", "unread"),
     ("def start():\n    render.apply_async_on_commit((1,), countdown=5)\n", "unread"),
     ("def start():\n    transaction.on_commit(functools.partial(render.apply_async, (1,), countdown=5))\n", "unread"),
     ("def start():\n    render.apply_async((1,), None)\n", "unread"),
@@ -187,3 +189,19 @@ STRAY_INIT_READS = [
 def test_modules_beside_manage_py_are_named_as_django_imports_them(project, views, render):
     root = project({**DJANGO_BESIDE_A_STRAY_INIT, "backend/orders/views.py": views})
     assert verdicts(root)["render"] == render
+
+
+def test_a_module_alias_in_a_file_with_lone_cr_line_ends(project):
+    # Python reads a lone CR as a line break; the fast path's scan of imports must too
+    views = "from proj import tasks\r\rT = tasks\r\r\rdef run():\r    return T.render.delay(1).get()\r"
+    root = project({"proj/tasks.py": TASKS + FIRE, "proj/views.py": ""})
+    (root / "proj" / "views.py").write_bytes(views.encode())
+    assert verdicts(root)["render"] == "read"
+
+
+def test_a_comment_between_the_dot_and_the_attribute(project):
+    service = "from proj.tasks import render\n\n\ndef start(x):\n    return render.delay(x)\n"
+    views = "from proj import service\n\n\ndef run():\n    return (service.  # the starter\n            start(1).get())\n"
+    files = {"proj/tasks.py": TASKS, "proj/service.py": service, "proj/views.py": views,
+             "proj/jobs.py": "from proj.service import start\n\n\ndef fire():\n    start(1)\n"}
+    assert verdicts(project(files))["render"] == "read"

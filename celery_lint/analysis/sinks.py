@@ -395,9 +395,11 @@ class Sinks:
 
     def enqueued(self, node: cst.Call, name: str) -> Outcome:
         """Where the result of an enqueue goes; ``.delay_on_commit()`` returns None, so nothing can read it."""
-        if name in celery_api.ENQUEUE_ON_COMMIT:  # (its options reach apply_async: an id may be chosen there)
+        if name in celery_api.ENQUEUE_ON_COMMIT:
             dropped = Outcome(DISCARDED, f".{name}() returns None: nothing can read it", self.line_of(node))
-            return chosen_id(node, dropped, self.flow.mentions, self.parents, self.line_of)
+            if name == "apply_async_on_commit":  # its options reach apply_async: an id may be chosen there
+                return chosen_id(node, dropped, self.flow.mentions, self.parents, self.line_of)
+            return dropped  # (``delay_on_commit(x, task_id=y)``: the task's own keyword)
         return self.flow.result(node)
 
     def receiver_use(self, node: cst.Call, receiver: cst.BaseExpression, name: str):

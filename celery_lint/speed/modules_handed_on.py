@@ -23,11 +23,15 @@ IMPORT_STATEMENT = re.compile(
     re.MULTILINE,
 )
 _IMPORT_KEYWORD = re.compile(rb"\bimport\b")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def import_statements(source: bytes):
     """``IMPORT_STATEMENT.finditer(source)``, faster: tried only at the start of a line holding the word
-    ``import`` (every match has it on its first line), which a literal search finds."""
+    ``import`` (every match has it on its first line), which a literal search finds. Lines ending in a lone CR
+    (which Python reads as line breaks) are read as ending in LF: the same length, so the offsets hold."""
+    if b"\r" in source:
+        source = _LONE_CR.sub(b"\n", source)
     end = 0
     for keyword in _IMPORT_KEYWORD.finditer(source):
         start = source.rfind(b"\n", 0, keyword.start()) + 1

@@ -24,7 +24,7 @@ from .modules_handed_on import bare_uses, import_statements
 
 # An identifier: a non-ASCII one (``résultat``, PEP 3131) is one word of its UTF-8 bytes, as its name encodes
 WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
-_ATTRIBUTE_PREFIX = celery_api.attribute("")[:-2]  # ``\.(?:\s|\\)*``: the tokens written after a dot
+_ATTRIBUTE_PREFIX = celery_api.attribute("")[:-2]  # ``\.(?:\s|\\|#...)*``: the tokens written after a dot
 
 
 def grouped(fragments) -> bytes:
@@ -248,7 +248,7 @@ def has_star_import(source: bytes) -> bool:
     return False
 
 
-ATTRIBUTE = re.compile(rb"\.(?:\s|\\)*([A-Za-z_][A-Za-z0-9_]*)")
+ATTRIBUTE = re.compile(_ATTRIBUTE_PREFIX + rb"([A-Za-z_][A-Za-z0-9_]*)")
 
 # A first guess at task names from the text alone, so that the first LibCST pass already keeps the statements
 # that name them (a wrong guess only costs time: later rounds use the real names). Each pattern is linear.
