@@ -109,7 +109,7 @@ class CanvasFlow:
             return bool(values) and all(self._one_task_signature(value, seen) for value in values)
         return False
 
-    def _bound_values(self, name: cst.Name) -> Optional[list]:
+    def _bound_values(self, name: cst.Name) -> list:
         """What the local ``name`` is assigned (``x = v``, ``x: T = v``); [] when any other form binds it."""
         values = []
         for mention in self.mentions(name) or ():
@@ -264,7 +264,8 @@ _SIGNATURE_STEPS = (
 _UNPACKING = (cst.Tuple, cst.List, cst.Element, cst.StarredElement)
 # where a name written as (or inside) the target is stored, not loaded
 _TARGETS = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.AsName, cst.Del)
-_NAME_BINDERS = (cst.Param, cst.NameItem, cst.MatchAs, cst.MatchStar, cst.FunctionDef, cst.ClassDef, cst.ImportAlias)
+_NAME_BINDERS = (cst.Param, cst.NameItem, cst.MatchAs, cst.MatchStar, cst.FunctionDef, cst.ClassDef, cst.ImportAlias,
+                 cst.AssignTarget, cst.Del)  # (whatever part of it the name is)
 
 
 def _stored(name: cst.Name, parents) -> bool:
@@ -274,7 +275,4 @@ def _stored(name: cst.Name, parents) -> bool:
         node, parent = parent, parents.get(parent)
     if isinstance(parent, _NAME_BINDERS):
         return True
-    if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Del):
-        return True
     return isinstance(parent, _TARGETS) and getattr(parent, "target", getattr(parent, "name", None)) is node
-
