@@ -12,6 +12,7 @@ import libcst as cst
 from ..types import DYNAMIC, IGNORE_AT_RUN_TIME, OutcomeKind
 from .env_values import literal
 from .facts import Outcome
+from .walk import last_name
 
 
 def options_given(call: cst.Call, mentions: Callable, parents: Dict) -> Dict[str, cst.BaseExpression]:
@@ -98,8 +99,7 @@ _ID_POSITION = {"apply_async": 2, "apply_async_on_commit": 2, "send_task": 5}
 
 def _id_in_place(call: cst.Call) -> bool:
     """Is the id given in its place, or may it be (``*args`` spread into the call)?"""
-    func = call.func
-    position = _ID_POSITION.get(func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None))
+    position = _ID_POSITION.get(last_name(call.func))
     if position is None or _through_super(call):
         return False
     positional = [arg for arg in call.args if arg.keyword is None and arg.star != "**"]

@@ -148,9 +148,13 @@ class Interest:
         Every file a round found unreachable asks with the same set: each answer is made once, not once a file."""
         found = self._since.get(unreached)
         if found is None:
-            lookups = frozenset(module for module in self.lookups if LOOKED_UP.encode() + module not in unreached)
-            found = self._since[unreached] = (self.names - unreached, lookups)
+            found = self._since[unreached] = (self.names - unreached, self.lookups_not_in(unreached))
         return found
+
+    def lookups_not_in(self, known, close: bytes = b"") -> frozenset:
+        """The modules of ``lookups`` not among ``known``: ``getattr(module`` keys (``reach_keys``), or with
+        ``close=b")"`` the ``getattr(module)`` entries of ``seen_in``, as bytes."""
+        return frozenset(module for module in self.lookups if LOOKED_UP.encode() + module + close not in known)
 
     def plus(self, names: Iterable[str]) -> "Interest":
         """These names and ``names``."""
@@ -312,7 +316,7 @@ def _python_reads(source: bytes) -> bool:
 def _plain_text(source: bytes):
     """The text Python would read from ``source``, where decoding it here changes nothing: no byte-order mark and no
     coding line (Python checks those only when given bytes); else None."""
-    if source.startswith(b"\xef\xbb\xbf") or b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
+    if source.startswith(b"\xef\xbb\xbf") or b"coding" in _first_two_lines(source):
         return None
     try:
         return source.decode("utf-8")
@@ -326,11 +330,16 @@ _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)  
 def other_encoding(source: bytes) -> bool:
     """Non-ASCII text in a file that declares an encoding other than UTF-8 (``# -*- coding: latin-1 -*-``): its
     identifiers' bytes are not the UTF-8 of their names, which ``WORD``s are compared with."""
-    found = _CODING.search(b"\n".join(source.split(b"\n", 2)[:2]))
+    found = _CODING.search(_first_two_lines(source))
     if found is None or source.isascii():
         return False
     try:
         return codecs.lookup(found.group(1).decode("ascii")).name != "utf-8"
     except LookupError:
         return True
+
+
+def _first_two_lines(source: bytes) -> bytes:
+    """Where an encoding may be declared (PEP 263)."""
+    return b"\n".join(source.split(b"\n", 2)[:2])
 

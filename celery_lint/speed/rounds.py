@@ -162,7 +162,7 @@ class FastPath:
             source = self._source(f)
             hits = _returns_cut(record) or (may_mention(source, interest.names - seen)
                                             and not interest.names.intersection(WORD.findall(source)) <= seen) \
-                or _defines_returning(source, interest, record) or bool(bare_uses(source, _new_lookups(interest, seen, b")")))
+                or _defines_returning(source, interest, record) or bool(bare_uses(source, interest.lookups_not_in(seen, b")")))
         # Kept even where the answer came free, and both questions a run asks (before and after the file's summary
         # is known), so that the next run with the same names reads no file for them and has nothing to write.
         state.entry.names = {**{k: v for k, v in answers.items() if k.startswith(f"{interest.key}/")}, key: hits}
@@ -278,12 +278,6 @@ def _reaches(source: bytes, interest: Interest, unreached: Optional[frozenset]) 
     if bare_uses(source, new_lookups):  # ``run(tasks)``: the module handed on as a value
         return True
     return _replaces_returning(source, [name for name in interest.returning if b"()" + name not in unreached])
-
-
-def _new_lookups(interest: Interest, known, close: bytes = b"") -> frozenset:
-    """The modules of ``interest.lookups`` not among ``known``: ``getattr(module`` keys (``Interest.reach_keys``),
-    or with ``close=b")"`` the ``getattr(module)`` entries of ``seen_in``, as bytes."""
-    return frozenset(module for module in interest.lookups if LOOKED_UP.encode() + module + close not in known)
 
 
 def _replaces_returning(source: bytes, returning) -> bool:
